@@ -1,0 +1,1 @@
+"""The HTTP edge shared by every service: app factory, problem details, auth, health, metrics."""

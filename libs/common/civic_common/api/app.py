@@ -1,0 +1,85 @@
+"""The FastAPI app factory: problem details, tracing, metrics, health and auth for every service."""
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import text
+
+from civic_common.api.problems import install_problem_handlers
+from civic_common.auth.tokens import TokenValidator
+from civic_common.db.migrate import at_head
+from civic_common.db.uow import UnitOfWork
+from civic_common.kafka import kafka_reachable
+from civic_common.logging import set_traceparent
+from civic_common.runtime import Runtime
+
+REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("http_request_duration_seconds", "HTTP latency", ["method", "route"])
+
+
+def uow(request: Request) -> UnitOfWork:
+    """Dependency: a fresh unit of work of this service."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime.uow()
+
+
+def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> FastAPI:
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.engine.dispose()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.token_validator = TokenValidator(
+        settings.jwt_jwks, settings.jwt_issuer, settings.jwt_audience
+    )
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        traceparent = set_traceparent(request.headers.get("traceparent"))
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        response.headers["traceparent"] = traceparent
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks: dict[str, bool] = {}
+        try:
+            async with runtime.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = True
+            checks["migrations"] = await at_head(
+                runtime.engine, runtime.migrations, runtime.service
+            )
+        except Exception:  # not ready, whatever the cause; /readyz only reports
+            checks["database"] = checks["migrations"] = False
+        checks["kafka"] = await kafka_reachable(settings.kafka_bootstrap)
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app

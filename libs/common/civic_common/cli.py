@@ -1,0 +1,64 @@
+"""``civic-service <service> api|worker|migrate``: how every process of every service starts.
+
+Services are found through the ``civic.services`` entry point group. Both api and worker
+migrate first (under an advisory lock), so either may start before the other.
+"""
+
+import argparse
+import asyncio
+import sys
+from importlib.metadata import entry_points
+
+import uvicorn
+
+from civic_common.db.migrate import upgrade
+from civic_common.logging import configure_logging
+from civic_common.runtime import Runtime, ServiceSpec
+
+
+def load_service(name: str) -> ServiceSpec:
+    found = {ep.name: ep for ep in entry_points(group="civic.services")}
+    if name not in found:
+        sys.exit(f"unknown service {name!r}; installed: {', '.join(sorted(found)) or 'none'}")
+    return found[name].load()
+
+
+async def migrate(runtime: Runtime) -> None:
+    try:
+        await upgrade(runtime.engine, runtime.migrations, runtime.service)
+    finally:
+        await runtime.engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="civic-service")
+    parser.add_argument("service")
+    parser.add_argument("process", choices=["api", "worker", "migrate"])
+    args = parser.parse_args(argv)
+    spec = load_service(args.service)
+    runtime = spec.runtime()
+    configure_logging(f"{spec.name}-{args.process}", runtime.settings.log_level)
+    asyncio.run(migrate(runtime))
+    if args.process == "api":
+        uvicorn.run(
+            spec.create_app(spec.runtime(runtime.settings)),
+            host=runtime.settings.http_host,
+            port=runtime.settings.http_port or spec.port,
+            log_config=None,  # keep our JSON logging
+            access_log=False,
+        )
+    elif args.process == "worker":
+        worker = spec.create_worker(spec.runtime(runtime.settings))
+        # faust parses its own command line: run it as `worker --without-web`.
+        sys.argv = [
+            "civic-service",
+            "worker",
+            "--without-web",
+            "--loglevel",
+            runtime.settings.log_level.lower(),
+        ]
+        worker.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""Consuming events exactly once in effect: validate, dedupe in the inbox, apply, commit.
+
+The handler's change, the inbox row and any events it publishes share one transaction; the
+worker acknowledges the Kafka offset only after that commit. Events that cannot be validated go
+to the service's dead-letter topic (through the outbox) with the reason, and consumption goes on.
+"""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from civic_common.db.uow import UnitOfWork, UnitOfWorkFactory
+from civic_common.events.contracts import EventData, deadletter_topic
+from civic_common.events.envelope import Envelope, InvalidEnvelope
+from civic_common.logging import set_traceparent
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[UnitOfWork, EventData, Envelope], Awaitable[None]]
+Outcome = Literal["applied", "duplicate", "ignored", "deadlettered"]
+_TRANSIENT = (OperationalError, InterfaceError, OSError, TimeoutError)
+
+
+class EventRejected(Exception):
+    """Raised by a handler for a valid event it cannot apply; the event is dead-lettered."""
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Mapping[str, bytes]
+
+
+class InboxConsumer:
+    def __init__(
+        self,
+        service: str,
+        uow_factory: UnitOfWorkFactory,
+        handlers: Mapping[type[EventData], Handler],
+        topic_prefix: str = "",
+        max_backoff: float = 30.0,
+    ) -> None:
+        self._service = service
+        self._uow = uow_factory
+        self._handlers = {model.event_type: (model, handler) for model, handler in handlers.items()}
+        self._prefix = topic_prefix
+        self._max_backoff = max_backoff
+
+    async def handle(self, record: Record) -> Outcome:
+        raw_trace = record.headers.get("ce_traceparent")
+        set_traceparent(raw_trace.decode(errors="replace") if raw_trace else None)
+        try:
+            envelope = Envelope.from_record(dict(record.headers), record.value)
+        except InvalidEnvelope as exc:
+            return await self._deadletter(record, None, f"invalid envelope: {exc}")
+        if envelope.type not in self._handlers:
+            return "ignored"  # readers ignore event types they do not use
+        model, handler = self._handlers[envelope.type]
+        try:
+            event = model.model_validate(envelope.data)
+        except ValidationError as exc:
+            return await self._deadletter(record, envelope.id, f"invalid data: {_describe(exc)}")
+        return await self._retrying(lambda: self._apply(record, envelope, event, handler))
+
+    async def _apply(
+        self, record: Record, envelope: Envelope, event: EventData, handler: Handler
+    ) -> Outcome:
+        try:
+            async with self._uow() as uow:
+                if not await uow.record_inbox(envelope.id, envelope.type, self._logical(record)):
+                    return "duplicate"
+                await handler(uow, event, envelope)
+                await uow.commit()
+                return "applied"
+        except EventRejected as exc:
+            return await self._deadletter(record, envelope.id, f"rejected: {exc}")
+        except _TRANSIENT:
+            raise
+        except Exception as exc:  # a handler fault must not stall the partition: park the event
+            log.exception("handler failed for %s", envelope.type)
+            return await self._deadletter(
+                record, envelope.id, f"handler failed: {type(exc).__name__}: {exc}"
+            )
+
+    async def _deadletter(self, record: Record, event_id: uuid.UUID | None, reason: str) -> Outcome:
+        log.warning(
+            "dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
+        )
+        # An unparseable record has no id of its own; its position identifies it for the inbox.
+        inbox_id = event_id or uuid.uuid5(
+            uuid.NAMESPACE_URL, f"kafka:{record.topic}:{record.partition}:{record.offset}"
+        )
+        headers = {k: v.decode(errors="replace") for k, v in record.headers.items()}
+        headers |= {
+            "dlq_reason": reason[:2000],
+            "dlq_topic": record.topic,
+            "dlq_partition": str(record.partition),
+            "dlq_offset": str(record.offset),
+            "dlq_service": self._service,
+        }
+
+        async def park() -> Outcome:
+            async with self._uow() as uow:
+                if not await uow.record_inbox(inbox_id, "deadletter", self._logical(record)):
+                    return "duplicate"
+                await uow.publish_raw(
+                    deadletter_topic(self._service),
+                    (record.key or b"").decode(errors="replace"),
+                    headers,
+                    record.value or b"",
+                    uuid.uuid4(),
+                    "deadletter",
+                )
+                await uow.commit()
+                return "deadlettered"
+
+        return await self._retrying(park)
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[Outcome]]) -> Outcome:
+        """Retry through database outages: an event is never skipped for a transient fault."""
+        backoff = 0.5
+        while True:
+            try:
+                return await attempt()
+            except _TRANSIENT:
+                log.warning("database unavailable; retrying in %.1fs", backoff, exc_info=True)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+
+    def _logical(self, record: Record) -> str:
+        return record.topic.removeprefix(self._prefix)
+
+
+def _describe(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
+    )

@@ -1,0 +1,13 @@
+"""Async SQLAlchemy engines on asyncpg."""
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The plain libpq DSN asyncpg wants (for LISTEN and admin work) from a SQLAlchemy URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -1,0 +1,90 @@
+"""Tables every service keeps in its own schema: outbox, inbox and the append-only audit log."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.engine import Connection
+
+
+@dataclass(frozen=True)
+class MessagingTables:
+    outbox: Table
+    inbox: Table
+    audit_log: Table
+
+
+def messaging_tables(metadata: MetaData) -> MessagingTables:
+    """Define the tables in ``metadata``'s schema (the service's own)."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("topic", Text, nullable=False, comment="logical topic, without the run's prefix"),
+        Column("partition_key", Text, nullable=False),
+        Column("event_type", Text, nullable=False),
+        Column("headers", JSONB, nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("outbox_partition_key_id", "partition_key", "id"),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("event_id", UUID(as_uuid=True), primary_key=True),
+        Column("event_type", Text, nullable=False),
+        Column("topic", Text, nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    audit_log = Table(
+        "audit_log",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("actor", Text, nullable=False),
+        Column("role", Text, nullable=False),
+        Column("organisation", Text),
+        Column("action", Text, nullable=False, comment="read, create, update, erase"),
+        Column("subject_type", Text, nullable=False),
+        Column("subject_id", Text, nullable=False),
+        Column("purpose", Text),
+        Column("trace_id", Text),
+    )
+    return MessagingTables(outbox, inbox, audit_log)
+
+
+def outbox_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel that wakes a service's outbox relay."""
+    return f"{schema}_outbox"
+
+
+def create_messaging_tables(bind: Connection, schema: str) -> None:
+    """For a service's first migration: the tables, the relay wake-up and audit immutability."""
+    tables = messaging_tables(MetaData(schema=schema))
+    for table in (tables.outbox, tables.inbox, tables.audit_log):
+        table.create(bind)
+    channel = outbox_channel(schema)
+    for statement in (
+        f"""CREATE FUNCTION {schema}.notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END $$""",
+        f"""CREATE TRIGGER outbox_notify AFTER INSERT ON {schema}.outbox
+            FOR EACH STATEMENT EXECUTE FUNCTION {schema}.notify_outbox()""",
+        f"""CREATE FUNCTION {schema}.audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$""",
+        f"""CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+            ON {schema}.audit_log FOR EACH STATEMENT
+            EXECUTE FUNCTION {schema}.audit_log_append_only()""",
+    ):
+        bind.execute(text(statement))

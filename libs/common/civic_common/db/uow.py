@@ -1,0 +1,125 @@
+"""The unit of work: one transaction holding a change, the events it causes and its audit trail."""
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from civic_common.auth.principal import Principal
+from civic_common.db.messaging import MessagingTables
+from civic_common.events.contracts import EventData
+from civic_common.events.envelope import Envelope
+from civic_common.logging import current_traceparent, trace_id
+
+
+class UnitOfWork:
+    """``async with uow: ...; await uow.commit()`` — leaving without commit rolls back."""
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], tables: MessagingTables, service: str
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._tables = tables
+        self._source = f"/civic/{service}"
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessionmaker()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def publish(
+        self, event: EventData, *, key: UUID | str, sequence: int, subject: str | None = None
+    ) -> Envelope:
+        """Put an event in the outbox; the relay sends it once this transaction commits.
+
+        ``key`` is the aggregate id (Kafka key, order per aggregate); ``sequence`` its version.
+        Callers hold the aggregate's row lock, so outbox ids follow the aggregate's order.
+        """
+        envelope = Envelope(
+            type=event.event_type,
+            source=self._source,
+            partitionkey=str(key),
+            sequence=sequence,
+            subject=subject,
+            traceparent=current_traceparent(),
+            data=event.model_dump(mode="json"),
+        )
+        await self.publish_raw(
+            event.topic,
+            envelope.partitionkey,
+            envelope.headers(),
+            envelope.value(),
+            envelope.id,
+            envelope.type,
+        )
+        return envelope
+
+    async def publish_raw(
+        self,
+        topic: str,
+        key: str,
+        headers: dict[str, str],
+        payload: bytes,
+        event_id: UUID,
+        event_type: str,
+    ) -> None:
+        await self.session.execute(
+            self._tables.outbox.insert().values(
+                event_id=event_id,
+                topic=topic,
+                partition_key=key,
+                event_type=event_type,
+                headers=headers,
+                payload=payload,
+            )
+        )
+
+    async def record_inbox(self, event_id: UUID, event_type: str, topic: str) -> bool:
+        """Remember a consumed event; False when it was handled before (a redelivery)."""
+        result = await self.session.execute(
+            insert(self._tables.inbox)
+            .values(event_id=event_id, event_type=event_type, topic=topic)
+            .on_conflict_do_nothing()
+            .returning(self._tables.inbox.c.event_id)
+        )
+        return result.first() is not None
+
+    async def audit(
+        self,
+        principal: Principal,
+        action: str,
+        subject_type: str,
+        subject_id: UUID | str,
+        purpose: str | None = None,
+    ) -> None:
+        """Append who did what to whose data; staff cannot edit the log (a trigger refuses)."""
+        await self.session.execute(
+            self._tables.audit_log.insert().values(
+                actor=principal.subject,
+                role=principal.primary_role(),
+                organisation=principal.organisation,
+                action=action,
+                subject_type=subject_type,
+                subject_id=str(subject_id),
+                purpose=purpose,
+                trace_id=trace_id(),
+            )
+        )
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

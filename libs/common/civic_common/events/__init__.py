@@ -1,0 +1,1 @@
+"""Events: the CloudEvents envelope, the contracts and the topics they travel on."""

@@ -1,0 +1,52 @@
+"""JSON logs carrying the W3C trace id of the request or event being handled."""
+
+import logging
+import secrets
+import sys
+from contextvars import ContextVar
+
+from pythonjsonlogger.json import JsonFormatter
+
+_traceparent: ContextVar[str | None] = ContextVar("traceparent", default=None)
+
+
+def new_traceparent() -> str:
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def set_traceparent(value: str | None) -> str:
+    """Adopt an incoming traceparent (or start a new trace) for the current task."""
+    if not value or len(value.split("-")) != 4:
+        value = new_traceparent()
+    _traceparent.set(value)
+    return value
+
+
+def current_traceparent() -> str | None:
+    return _traceparent.get()
+
+
+def trace_id() -> str | None:
+    tp = _traceparent.get()
+    return tp.split("-")[1] if tp else None
+
+
+class _TraceFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.trace_id = trace_id()
+        return True
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            static_fields={"service": service},
+        )
+    )
+    handler.addFilter(_TraceFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -1,0 +1,138 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, in order per aggregate."""
+
+import asyncio
+import logging
+from collections import defaultdict
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import Row, delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from civic_common.db.engine import asyncpg_dsn
+from civic_common.db.messaging import MessagingTables, outbox_channel
+from civic_common.kafka import idempotent_producer
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    """Claims rows with FOR UPDATE SKIP LOCKED so several relays can run side by side.
+
+    A relay only sends an aggregate's rows when it holds the oldest unsent ones of that
+    aggregate, so a second relay never overtakes the first on the same aggregate. Rows are
+    deleted in the transaction that claimed them, after Kafka acknowledged every send.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        tables: MessagingTables,
+        bootstrap: str,
+        topic_prefix: str = "",
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._engine = engine
+        self._outbox = tables.outbox
+        self._bootstrap = bootstrap
+        self._prefix = topic_prefix
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        """Relay until cancelled, riding out Kafka or database outages with backoff."""
+        listener = await self._listen()
+        producer: AIOKafkaProducer | None = None
+        backoff = 0.5
+        try:
+            while True:
+                try:
+                    if producer is None:
+                        producer = idempotent_producer(self._bootstrap)
+                        await producer.start()
+                    while await self.publish_batch(producer) == self._batch_size:
+                        pass
+                    backoff = 0.5
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.warning("outbox relay failed; retrying in %.1fs", backoff, exc_info=True)
+                    if producer is not None:
+                        await producer.stop()
+                        producer = None
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                except TimeoutError:
+                    pass
+        finally:
+            if producer is not None:
+                await producer.stop()
+            if listener is not None:
+                await listener.close()
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        """LISTEN for inserts so events leave at once; polling remains the fallback."""
+        try:
+            conn = await asyncpg.connect(asyncpg_dsn(self._engine.url.render_as_string(False)))
+            await conn.add_listener(
+                outbox_channel(self._outbox.schema or ""), lambda *_: self._wake.set()
+            )
+            return conn
+        except (OSError, asyncpg.PostgresError):
+            log.warning("outbox LISTEN unavailable; polling only", exc_info=True)
+            return None
+
+    async def publish_batch(self, producer: AIOKafkaProducer) -> int:
+        """Send one claimed batch; returns how many rows it claimed."""
+        o = self._outbox
+        async with self._engine.begin() as conn:
+            claimed = (
+                await conn.execute(
+                    select(o)
+                    .order_by(o.c.id)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not claimed:
+                return 0
+            sendable = await self._in_aggregate_order(conn, claimed)
+            futures = [
+                await producer.send(
+                    self._prefix + row.topic,
+                    value=row.payload,
+                    key=row.partition_key.encode(),
+                    headers=[(k, v.encode()) for k, v in row.headers.items()],
+                )
+                for row in sendable
+            ]
+            await asyncio.gather(*futures)
+            if sendable:
+                await conn.execute(delete(o).where(o.c.id.in_([row.id for row in sendable])))
+            return len(claimed)
+
+    async def _in_aggregate_order(self, conn: AsyncConnection, claimed: list[Row]) -> list[Row]:
+        """Keep, per aggregate, only the claimed rows that are its oldest unsent ones."""
+        o = self._outbox
+        keys = {row.partition_key for row in claimed}
+        last_claimed = max(row.id for row in claimed)
+        pending = await conn.execute(
+            select(o.c.id, o.c.partition_key)
+            .where(o.c.partition_key.in_(keys), o.c.id <= last_claimed)
+            .order_by(o.c.id)
+        )
+        mine = {row.id for row in claimed}
+        blocked: set[str] = set()
+        allowed: dict[str, set[int]] = defaultdict(set)
+        for row_id, key in pending:
+            if row_id not in mine:
+                blocked.add(key)  # another relay holds an older row of this aggregate
+            elif key not in blocked:
+                allowed[key].add(row_id)
+        return [row for row in claimed if row.id in allowed[row.partition_key]]

@@ -1,0 +1,33 @@
+"""Process settings, read from ``CIVIC_*`` environment variables."""
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Everything an api or worker process of one service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVIC_", extra="ignore")
+
+    database_url: SecretStr = Field(
+        description="SQLAlchemy URL of the service's own role, e.g. postgresql+asyncpg://intake:…@host/civic",
+    )
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    topic_prefix: str = Field(
+        "", description="Prefix of every topic name; tests isolate runs with it"
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(
+        None, description="Port of the api; defaults to the service's own"
+    )
+    jwt_jwks: str = Field(description="JWKS of the token issuer: an https URL or a file path")
+    jwt_issuer: str = "civic-local"
+    jwt_audience: str = "civic"
+    log_level: str = "INFO"
+    worker_heartbeat_file: str | None = Field(
+        None, description="File the worker touches while healthy (container health checks)"
+    )
+    # faust/aiokafka group timing; tests lower these so rebalances take seconds.
+    broker_session_timeout: float = 30.0
+    broker_rebalance_timeout: float = 30.0
+    broker_heartbeat_interval: float = 3.0

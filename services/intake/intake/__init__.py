@@ -1,0 +1,1 @@
+"""Intake: registering newcomers and organisations at the counter."""

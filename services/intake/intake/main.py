@@ -1,0 +1,30 @@
+"""Composition root of intake."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from civic_common.api.app import create_app
+from civic_common.runtime import Runtime, ServiceSpec, Worker
+from civic_common.worker import create_worker
+from intake.adapters.tables import messaging, metadata
+from intake.api import staff
+
+
+def build_app(runtime: Runtime) -> FastAPI:
+    return create_app(runtime, title="Intake", routers=[staff.router])
+
+
+def build_worker(runtime: Runtime) -> Worker:
+    return create_worker(runtime, subscriptions={})  # intake consumes nothing; it relays its outbox
+
+
+SERVICE = ServiceSpec(
+    name="intake",
+    port=8001,
+    metadata=metadata,
+    tables=messaging,
+    migrations=str(Path(__file__).parent / "migrations"),
+    create_app=build_app,
+    create_worker=build_worker,
+)

@@ -1,0 +1,1 @@
+"""Tolken: social-interpreter registry, matching and the interpreter desk."""

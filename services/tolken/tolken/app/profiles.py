@@ -1,0 +1,30 @@
+"""Use cases on language profiles."""
+
+from uuid import UUID
+
+from civic_common.auth.principal import Principal
+from civic_common.db.uow import UnitOfWork
+from civic_common.events.contracts import PersonRegistered
+from civic_common.events.envelope import Envelope
+from tolken.adapters.repository import LanguageProfileRepository
+from tolken.domain.language_profile import LanguageProfile
+
+
+async def on_person_registered(uow: UnitOfWork, event: PersonRegistered, _: Envelope) -> None:
+    await LanguageProfileRepository(uow.session).save(
+        LanguageProfile(
+            person_id=event.person_id,
+            languages=tuple(event.languages),
+            contact_language=event.contact_language,
+            interpreter_language=event.interpreter_language,
+        )
+    )
+
+
+async def profile_of(uow: UnitOfWork, person_id: UUID, by: Principal) -> LanguageProfile | None:
+    async with uow:
+        profile = await LanguageProfileRepository(uow.session).get(person_id)
+        if profile is not None:
+            await uow.audit(by, "read", "person.language_profile", person_id)
+            await uow.commit()
+    return profile

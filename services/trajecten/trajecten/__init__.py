@@ -1,0 +1,1 @@
+"""Trajecten: integration trajectories for newcomers, organisation trajectories and trainings."""
