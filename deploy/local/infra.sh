@@ -3,7 +3,7 @@
 # a PostgreSQL cluster and a single-node KRaft Kafka broker, both living
 # under $CIVIC_STATE and listening on 127.0.0.1 only.
 #
-# Usage: deploy/local/infra.sh {install|start|stop|status|env}
+# Usage: deploy/local/infra.sh {install|start|stop|status|env|start-kafka|stop-kafka}
 #   set -a; eval "$(deploy/local/infra.sh env)"; set +a
 #
 # Settings (environment):
@@ -11,6 +11,7 @@
 #   CIVIC_PG_PORT                default 55432
 #   CIVIC_KAFKA_PORT             default 9092
 #   CIVIC_KAFKA_CONTROLLER_PORT  default 9093
+#   CIVIC_KAFKA_LIBS             Kafka jar dir (default: $CIVIC_STATE/kafka/libs)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -69,7 +70,7 @@ init_paths() {
   PG_DATA="$CIVIC_STATE/pg/data"
   PG_LOG="$CIVIC_STATE/logs/postgres.log"
   KAFKA_DIR="$CIVIC_STATE/kafka"
-  KAFKA_LIBS="$KAFKA_DIR/libs"
+  KAFKA_LIBS=${CIVIC_KAFKA_LIBS:-$KAFKA_DIR/libs}
   KAFKA_DATA="$KAFKA_DIR/data"
   KAFKA_PROPS="$KAFKA_DIR/server.properties"
   KAFKA_PID_FILE="$KAFKA_DIR/kafka.pid"
@@ -385,6 +386,16 @@ cmd_start() {
   log "ready: postgres $HOST:$CIVIC_PG_PORT, kafka $HOST:$CIVIC_KAFKA_PORT"
 }
 
+# Kafka alone, for tests that stop and restart a private broker (its own CIVIC_STATE and ports).
+cmd_start_kafka() {
+  ensure_java
+  ensure_kafka_jars
+  kafka_pid >/dev/null || require_port_free "$CIVIC_KAFKA_PORT" CIVIC_KAFKA_PORT
+  start_kafka
+}
+
+cmd_stop_kafka() { stop_kafka; }
+
 cmd_stop() {
   PG_BIN=$(pg_bin_dir || true)
   stop_kafka
@@ -418,12 +429,12 @@ EOF
 main() {
   local cmd=${1:-}
   case $cmd in
-    install | start | stop | status | env)
+    install | start | stop | status | env | start-kafka | stop-kafka)
       init_paths
-      "cmd_$cmd"
+      "cmd_${cmd//-/_}"
       ;;
     *)
-      echo "usage: $0 {install|start|stop|status|env}" >&2
+      echo "usage: $0 {install|start|stop|status|env|start-kafka|stop-kafka}" >&2
       exit 2
       ;;
   esac

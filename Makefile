@@ -1,0 +1,48 @@
+# The two commands a newcomer needs: `make up` (start everything) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+ROLE ?= counter
+
+.PHONY: help install up down status logs token test test-unit lint docs
+
+help:
+	@echo "make up       start Postgres, Kafka and all services (embedded default, no Docker)"
+	@echo "make down     stop everything; data stays in .state/"
+	@echo "make status   what is running"
+	@echo "make logs     last lines of every process log (make logs P=intake-api to follow one)"
+	@echo "make token    print a token from the local issuer (ROLE=counter|counsellor|...)"
+	@echo "make test     the whole test suite against real Postgres and Kafka"
+	@echo "make lint     ruff"
+	@echo "make docs     regenerate the event catalogue and JSON Schemas"
+
+install:
+	deploy/local/python-env.sh
+	deploy/local/infra.sh install
+
+up:
+	deploy/local/stack.sh up
+
+down:
+	deploy/local/stack.sh down
+
+status:
+	deploy/local/stack.sh status
+
+logs:
+	deploy/local/stack.sh logs $(P)
+
+token: install
+	@$(VENV)/bin/civic-token --role $(ROLE) --keys .state/jwt
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(VENV)/bin/pytest -m "unit or contract" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+docs: install
+	$(VENV)/bin/python -m civic_common.events.catalogue

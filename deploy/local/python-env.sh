@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Create or refresh the project's virtualenv (.venv): the pinned third-party packages from
+# requirements.txt, then our own packages in editable mode. Skips the work when nothing it
+# depends on has changed since the last run.
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VENV="$REPO_ROOT/.venv"
+PYTHON=${PYTHON:-python3}
+PACKAGES=(libs/common services/intake services/trajecten services/tolken services/rapportage)
+
+cd "$REPO_ROOT"
+stamp_file="$VENV/.civic-stamp"
+stamp=$(cat requirements.txt "${PACKAGES[@]/%//pyproject.toml}" | sha256sum | cut -d' ' -f1)
+if [[ -x $VENV/bin/python && -f $stamp_file && $(cat "$stamp_file") == "$stamp" ]]; then
+  exit 0
+fi
+
+echo "python-env: installing packages into .venv (first run takes a minute)" >&2
+[[ -x $VENV/bin/python ]] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt
+editable=()
+for pkg in "${PACKAGES[@]}"; do editable+=(-e "$pkg"); done
+"$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation "${editable[@]}"
+echo "$stamp" >"$stamp_file"

@@ -1,0 +1,1 @@
+"""Test fixtures shared by every service's tests and the cross-service suites."""

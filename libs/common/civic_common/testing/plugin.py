@@ -1,0 +1,195 @@
+"""pytest fixtures: real Postgres and Kafka, one database and one topic prefix per test run.
+
+Registered as a pytest plugin by civic-common (entry point ``pytest11``), so every test in the
+repo can use them. Roles are per run as well (``t<run>_<service>``): roles are cluster-wide in
+Postgres, and a run must not touch the roles of a stack started with ``make up``.
+"""
+
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from aiokafka.admin import AIOKafkaAdminClient
+
+from civic_common.auth.issuer import ensure_keys, mint
+from civic_common.db.migrate import upgrade
+from civic_common.events.contracts.base import SERVICES
+from civic_common.kafka import ensure_topics
+from civic_common.provision import all_topics, drop_database, provision_database, service_url
+from civic_common.runtime import Runtime, ServiceSpec
+from civic_common.settings import ServiceSettings
+from civic_common.testing.infra import Infra, test_infra
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service_specs() -> dict[str, ServiceSpec]:
+    return {ep.name: ep.load() for ep in entry_points(group="civic.services")}
+
+
+@dataclass(frozen=True)
+class IsolatedDatabase:
+    admin_url: str
+    name: str
+    roles: dict[str, tuple[str, str]]  # service -> (role, password)
+
+    def url(self, service: str) -> str:
+        role, password = self.roles[service]
+        return service_url(self.admin_url, self.name, role, password)
+
+
+@pytest.fixture(scope="session")
+def repo_root(pytestconfig: pytest.Config) -> Path:
+    return pytestconfig.rootpath
+
+
+@pytest.fixture(scope="session")
+def infra(repo_root: Path) -> Iterator[Infra]:
+    with test_infra(repo_root) as found:
+        yield found
+
+
+@contextlib.asynccontextmanager
+async def isolated_environment(infra: Infra) -> AsyncIterator[tuple[IsolatedDatabase, str]]:
+    """A database with per-run roles and a topic prefix of their own, removed afterwards."""
+    run = secrets.token_hex(4)
+    roles = {s: (f"t{run}_{s}", secrets.token_hex(16)) for s in SERVICES}
+    db = IsolatedDatabase(infra.admin_url, f"civic_t{run}", roles)
+    prefix = f"t{run}."
+    topics = all_topics(prefix)
+    await provision_database(db.admin_url, db.name, roles)
+    await ensure_topics(infra.kafka_bootstrap, topics)
+    try:
+        yield db, prefix
+    finally:
+        await drop_database(db.admin_url, db.name, [role for role, _ in roles.values()])
+        admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_topics(list(topics))
+        finally:
+            await admin.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def environment(infra: Infra) -> AsyncIterator[tuple[IsolatedDatabase, str]]:
+    async with isolated_environment(infra) as env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+def civic_db(environment: tuple[IsolatedDatabase, str]) -> IsolatedDatabase:
+    return environment[0]
+
+
+@pytest.fixture(scope="session")
+def topic_prefix(environment: tuple[IsolatedDatabase, str]) -> str:
+    return environment[1]
+
+
+@pytest.fixture(scope="session")
+def jwt_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("jwt")
+    ensure_keys(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def auth(jwt_keys: Path) -> Callable[..., dict[str, str]]:
+    """``auth("counter")`` -> an Authorization header from the test issuer."""
+
+    def header(role: str, subject: str | None = None, **claims: str) -> dict[str, str]:
+        token = mint(jwt_keys, [role], subject or f"{role}@test", **claims)
+        return {"Authorization": f"Bearer {token}"}
+
+    return header
+
+
+def isolated_settings(
+    infra: Infra, db: IsolatedDatabase, prefix: str, jwt_keys: Path, service: str
+) -> ServiceSettings:
+    """Settings of one service on an isolated environment, with rebalances taking seconds."""
+    return ServiceSettings(
+        database_url=db.url(service),
+        kafka_bootstrap=infra.kafka_bootstrap,
+        topic_prefix=prefix,
+        jwt_jwks=str(jwt_keys / "jwks.json"),
+        broker_session_timeout=6.0,
+        broker_rebalance_timeout=6.0,
+        broker_heartbeat_interval=1.0,
+    )
+
+
+@pytest.fixture(scope="session")
+def settings_for(
+    infra: Infra, civic_db: IsolatedDatabase, topic_prefix: str, jwt_keys: Path
+) -> Callable[[str], ServiceSettings]:
+    return lambda service: isolated_settings(infra, civic_db, topic_prefix, jwt_keys, service)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def migrated(settings_for: Callable[[str], ServiceSettings]) -> None:
+    """Every service's schema at head in this run's database."""
+    for name, spec in service_specs().items():
+        runtime = spec.runtime(settings_for(name))
+        await upgrade(runtime.engine, runtime.migrations, name)
+        await runtime.engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def runtime_for(
+    migrated: None, settings_for: Callable[[str], ServiceSettings]
+) -> AsyncIterator[Callable[[str], Runtime]]:
+    """``runtime_for("intake")`` -> a Runtime on the migrated test database."""
+    made: list[Runtime] = []
+
+    def make(service: str) -> Runtime:
+        made.append(service_specs()[service].runtime(settings_for(service)))
+        return made[-1]
+
+    yield make
+    for runtime in made:
+        await runtime.engine.dispose()
+
+
+class PrivateKafka:
+    """A broker of a test's own, which the test may stop and start again (fault tests)."""
+
+    def __init__(self, repo_root: Path, state: Path, kafka_libs: Path) -> None:
+        self.port, self._controller = free_port(), free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self._script = repo_root / "deploy" / "local" / "infra.sh"
+        self._env = os.environ | {
+            "CIVIC_STATE": str(state),
+            "CIVIC_KAFKA_PORT": str(self.port),
+            "CIVIC_KAFKA_CONTROLLER_PORT": str(self._controller),
+            "CIVIC_KAFKA_LIBS": str(kafka_libs),
+        }
+
+    def start(self) -> None:
+        subprocess.run([self._script, "start-kafka"], env=self._env, check=True)
+
+    def stop(self) -> None:
+        subprocess.run([self._script, "stop-kafka"], env=self._env, check=True)
+
+
+@pytest.fixture
+def private_kafka(infra: Infra, repo_root: Path, tmp_path: Path) -> Iterator[PrivateKafka]:
+    if infra.kafka_libs is None:
+        pytest.skip("a private broker needs the local Kafka jars (CIVIC_INFRA=local)")
+    broker = PrivateKafka(repo_root, tmp_path / "kafka-state", infra.kafka_libs)
+    broker.start()
+    yield broker
+    broker.stop()

@@ -1,0 +1,133 @@
+"""The intake staff API in process, against the real test database."""
+
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from intake.main import build_app
+
+pytestmark = pytest.mark.integration
+
+PERSON = {
+    "given_name": "Amina",
+    "family_name": "Haddad",
+    "birth_date": "1990-04-02",
+    "municipality_nis": "44021",
+    "languages": ["ar", "fr"],
+    "contact_language": "ar",
+    "interpreter_language": "ar",
+}
+
+
+@pytest.fixture
+async def client(runtime_for):
+    app = build_app(runtime_for("intake"))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
+        yield http
+
+
+async def test_registering_a_person_stores_it_audits_it_and_puts_a_thin_event_in_the_outbox(
+    client, auth, runtime_for
+):
+    response = await client.post("/api/v1/persons", json=PERSON, headers=auth("counter"))
+    assert response.status_code == 201, response.text
+    person_id = response.json()["id"]
+    assert response.headers["location"] == f"/api/v1/persons/{person_id}"
+
+    runtime = runtime_for("intake")
+    async with runtime.engine.connect() as conn:
+        payload = await conn.scalar(
+            text(
+                "SELECT convert_from(payload, 'UTF8') FROM intake.outbox WHERE partition_key = :k"
+            ),
+            {"k": person_id},
+        )
+        audited = await conn.scalar(
+            text("SELECT action FROM intake.audit_log WHERE subject_id = :k"), {"k": person_id}
+        )
+    assert payload is not None, "the event waits in the outbox"
+    assert "Haddad" not in payload and "1990" not in payload, "no name or birth date in events"
+    assert audited == "create"
+
+
+async def test_reading_a_person_is_audited(client, auth, runtime_for):
+    created = (await client.post("/api/v1/persons", json=PERSON, headers=auth("counter"))).json()
+    response = await client.get(
+        f"/api/v1/persons/{created['id']}", headers=auth("counsellor", "els@agii")
+    )
+    assert response.status_code == 200
+    assert response.json()["family_name"] == "Haddad"
+    async with runtime_for("intake").engine.connect() as conn:
+        actors = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT actor FROM intake.audit_log WHERE subject_id = :k AND action='read'"
+                    ),
+                    {"k": created["id"]},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert actors == ["els@agii"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"birth_date": "2999-01-01"}, "birth_date"),
+        ({"birth_date": "not a date"}, "birth_date"),
+        ({"municipality_nis": "4402"}, "municipality_nis"),
+        ({"given_name": "x" * 201}, "given_name"),
+        ({"languages": "ar"}, "languages"),
+        ({"nickname": "Mimi"}, "nickname"),
+    ],
+)
+async def test_a_malformed_person_is_422_problem_json_naming_the_field(client, auth, change, field):
+    response = await client.post("/api/v1/persons", json=PERSON | change, headers=auth("counter"))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in {error["field"] for error in response.json()["errors"]}
+
+
+async def test_unknown_routes_and_persons_are_404_problem_json(client, auth):
+    for path in ("/no/such/route", f"/api/v1/persons/{uuid.uuid4()}"):
+        response = await client.get(path, headers=auth("counter"))
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_access_needs_a_valid_token_with_the_right_role(client, auth):
+    assert (await client.post("/api/v1/persons", json=PERSON)).status_code == 401
+    forged = {"Authorization": "Bearer not.a.token"}
+    assert (await client.post("/api/v1/persons", json=PERSON, headers=forged)).status_code == 401
+    wrong_role = await client.post("/api/v1/persons", json=PERSON, headers=auth("analyst"))
+    assert wrong_role.status_code == 403
+    assert wrong_role.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_unexpected_failure_answers_500_without_a_stack_trace(runtime_for, auth):
+    app = build_app(runtime_for("intake"))
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals at line 42")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
+        response = await http.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "secret" not in response.text and "Traceback" not in response.text
+
+
+async def test_health_readiness_and_metrics(client):
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = (await client.get("/readyz")).json()
+    assert ready == {"ready": True, "checks": {"database": True, "migrations": True, "kafka": True}}
+    await client.get("/healthz")
+    assert "http_requests_total" in (await client.get("/metrics")).text
