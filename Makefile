@@ -35,6 +35,7 @@ token: install
 	@$(VENV)/bin/civic-token --role $(ROLE) --keys .state/jwt
 
 test: install
+	deploy/local/browser.sh
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-unit: install

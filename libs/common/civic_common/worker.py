@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ def create_worker(runtime: Runtime, subscriptions: Subscriptions) -> faust.App |
         f"{settings.topic_prefix}{runtime.service}",
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
+        datadir=str(Path(tempfile.gettempdir()) / "civic-faust"),  # unused with memory stores
         web_enabled=False,
         topic_allow_declare=False,  # topics are provisioned explicitly, with their partitions
         topic_disable_leader=True,

@@ -1,4 +1,5 @@
-"""Tables every service keeps in its own schema: outbox, inbox and the append-only audit log."""
+"""Tables every service keeps in its own schema: outbox, inbox, the append-only audit log and
+the Idempotency-Key records of its POST endpoints."""
 
 from dataclasses import dataclass
 
@@ -7,6 +8,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     Table,
@@ -23,6 +25,7 @@ class MessagingTables:
     outbox: Table
     inbox: Table
     audit_log: Table
+    idempotency_keys: Table
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
@@ -62,7 +65,17 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("purpose", Text),
         Column("trace_id", Text),
     )
-    return MessagingTables(outbox, inbox, audit_log)
+    idempotency_keys = Table(
+        "idempotency_keys",
+        metadata,
+        Column("principal", Text, primary_key=True),
+        Column("key", Text, primary_key=True),
+        Column("request_hash", Text, nullable=False),
+        Column("status_code", Integer, comment="null while the first request is in flight"),
+        Column("body", LargeBinary),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    return MessagingTables(outbox, inbox, audit_log, idempotency_keys)
 
 
 def outbox_channel(schema: str) -> str:
@@ -73,7 +86,7 @@ def outbox_channel(schema: str) -> str:
 def create_messaging_tables(bind: Connection, schema: str) -> None:
     """For a service's first migration: the tables, the relay wake-up and audit immutability."""
     tables = messaging_tables(MetaData(schema=schema))
-    for table in (tables.outbox, tables.inbox, tables.audit_log):
+    for table in (tables.outbox, tables.inbox, tables.audit_log, tables.idempotency_keys):
         table.create(bind)
     channel = outbox_channel(schema)
     for statement in (

@@ -1,6 +1,7 @@
 """The unit of work: one transaction holding a change, the events it causes and its audit trail."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -15,6 +16,21 @@ from civic_common.events.envelope import Envelope
 from civic_common.logging import current_traceparent, trace_id
 
 
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    principal: str
+    key: str
+    request_hash: str
+
+
+class RepeatedRequest(Exception):
+    """The Idempotency-Key was used before; nothing of this attempt was committed."""
+
+    def __init__(self, claim: IdempotencyClaim) -> None:
+        super().__init__(claim.key)
+        self.claim = claim
+
+
 class UnitOfWork:
     """``async with uow: ...; await uow.commit()`` — leaving without commit rolls back."""
 
@@ -25,6 +41,8 @@ class UnitOfWork:
         self._tables = tables
         self._source = f"/civic/{service}"
         self.session: AsyncSession
+        # Set by an endpoint taking an Idempotency-Key: claimed in the same transaction.
+        self.idempotency: IdempotencyClaim | None = None
 
     async def __aenter__(self) -> Self:
         self.session = self._sessionmaker()
@@ -40,7 +58,22 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
+        if self.idempotency is not None:
+            await self._claim(self.idempotency)
         await self.session.commit()
+
+    async def _claim(self, claim: "IdempotencyClaim") -> None:
+        """The change commits only if this request's key was not used before."""
+        table = self._tables.idempotency_keys
+        claimed = await self.session.execute(
+            insert(table)
+            .values(principal=claim.principal, key=claim.key, request_hash=claim.request_hash)
+            .on_conflict_do_nothing()
+            .returning(table.c.key)
+        )
+        if claimed.first() is None:
+            await self.session.rollback()
+            raise RepeatedRequest(claim)
 
     async def publish(
         self, event: EventData, *, key: UUID | str, sequence: int, subject: str | None = None

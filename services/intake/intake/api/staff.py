@@ -4,10 +4,12 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from civic_common.api.app import uow
+from civic_common.api.idempotency import idempotent
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
@@ -57,17 +59,25 @@ class PersonOut(BaseModel):
         return cls.model_validate(person, from_attributes=True)
 
 
-@router.post("/persons", status_code=201)
+@router.post("/persons", status_code=201, response_model=PersonOut)
 async def post_person(
     body: PersonIn,
-    response: Response,
+    request: Request,
     principal: Annotated[Principal, Depends(require_roles("counter"))],
     work: Annotated[UnitOfWork, Depends(uow)],
-) -> PersonOut:
-    person = await register_person(work, RegisterPerson(**body.model_dump()), principal)
-    response.headers["Location"] = f"/api/v1/persons/{person.id}"
-    response.headers["ETag"] = f'"{person.version}"'
-    return PersonOut.of(person)
+) -> Response:
+    async def register() -> JSONResponse:
+        person = await register_person(work, RegisterPerson(**body.model_dump()), principal)
+        return JSONResponse(
+            PersonOut.of(person).model_dump(mode="json"),
+            status_code=201,
+            headers={
+                "Location": f"/api/v1/persons/{person.id}",
+                "ETag": f'"{person.version}"',
+            },
+        )
+
+    return await idempotent(request, principal, work, register)
 
 
 @router.get("/persons/{person_id}")

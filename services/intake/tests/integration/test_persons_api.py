@@ -131,3 +131,26 @@ async def test_health_readiness_and_metrics(client):
     assert ready == {"ready": True, "checks": {"database": True, "migrations": True, "kafka": True}}
     await client.get("/healthz")
     assert "http_requests_total" in (await client.get("/metrics")).text
+
+
+async def test_a_retried_post_with_the_same_idempotency_key_registers_once(
+    client, auth, runtime_for
+):
+    headers = auth("counter", "desk-7@agii") | {"Idempotency-Key": str(uuid.uuid4())}
+    first = await client.post("/api/v1/persons", json=PERSON, headers=headers)
+    again = await client.post("/api/v1/persons", json=PERSON, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+
+    other_body = await client.post(
+        "/api/v1/persons", json=PERSON | {"given_name": "Other"}, headers=headers
+    )
+    assert other_body.status_code == 422
+    assert other_body.json()["errors"][0]["field"] == "Idempotency-Key"
+
+    async with runtime_for("intake").engine.connect() as conn:
+        registered = await conn.scalar(
+            text("SELECT count(*) FROM intake.persons WHERE registered_by = 'desk-7@agii'")
+        )
+    assert registered == 1

@@ -1,0 +1,45 @@
+"""Cursor paging for list endpoints: an opaque cursor instead of page numbers, so a list that
+grows while someone pages through it neither skips nor repeats rows."""
+
+import base64
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from civic_common.api.problems import Problem
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(position: dict[str, Any]) -> str:
+    raw = json.dumps(position, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """The position a cursor stands for; 422 naming ``cursor`` when it is not one of ours."""
+    if not cursor:
+        return None
+    try:
+        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as exc:
+        raise Problem(
+            422,
+            "Ongeldige invoer",
+            "Deze cursor is onbekend.",
+            errors=[{"field": "cursor", "message": "onbekende cursor"}],
+        ) from exc
+    if not isinstance(position, dict):
+        raise Problem(
+            422,
+            "Ongeldige invoer",
+            "Deze cursor is onbekend.",
+            errors=[{"field": "cursor", "message": "onbekende cursor"}],
+        )
+    return position

@@ -1,0 +1,60 @@
+"""Headless Chromium (Debian's package) driven by Playwright, for the page tests."""
+
+import shutil
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, BrowserContext, async_playwright
+
+from civic_common.auth.issuer import mint
+from civic_common.web.pages import SESSION_COOKIE
+
+# Without the background-networking flags Chromium keeps dialling out of a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("chromium is missing: run deploy/local/browser.sh (make test does)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+def signed_in(browser: Browser, jwt_keys: Path) -> Callable[..., "AsyncContextFactory"]:
+    """``async with signed_in(base_url, "counter") as page:`` — a page whose browser carries a
+    session cookie for ``role`` on ``base_url``."""
+    return lambda base_url, role, subject=None: AsyncContextFactory(
+        browser, base_url, mint(jwt_keys, [role], subject or f"{role}@test")
+    )
+
+
+class AsyncContextFactory:
+    def __init__(self, browser: Browser, base_url: str, token: str) -> None:
+        self._browser, self._base_url, self._token = browser, base_url, token
+        self._context: BrowserContext | None = None
+
+    async def __aenter__(self):  # noqa: ANN204 - playwright's Page
+        self._context = await self._browser.new_context(base_url=self._base_url, locale="nl-BE")
+        await self._context.add_cookies(
+            [{"name": SESSION_COOKIE, "value": self._token, "url": self._base_url}]
+        )
+        return await self._context.new_page()
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._context is not None
+        await self._context.close()
