@@ -8,7 +8,11 @@ from pydantic import BaseModel, ConfigDict
 TOPICS: dict[str, int] = {
     "intake.persons": 3,
     "intake.organisations": 3,
+    "intake.candidacies": 3,
     "trajecten.trajectories": 3,
+    "trajecten.organisation-trajectories": 3,
+    "trajecten.trainings": 3,
+    "tolken.interpreters": 3,
     "tolken.requests": 3,
     "rapportage.reports": 1,
 }
