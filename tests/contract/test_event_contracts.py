@@ -27,8 +27,8 @@ CONTRACTS = catalogue.load_contracts()
 COMMITTED = catalogue.committed_schemas(ROOT)
 REGENERATE = f"`.venv/bin/{catalogue.COMMAND}` and commit what it writes"
 EVENT_TYPE = re.compile(
-    rf"^(?P<service>{'|'.join(SERVICES)})\.(?P<aggregate>[a-z]+(?:_[a-z]+)*)"
-    r"\.(?P<verb>[a-z]+(?:_[a-z]+)*)\.v[1-9]\d*$"
+    rf"^(?P<service>{'|'.join(SERVICES)})\.(?P<aggregate>[a-z]+(?:-[a-z]+)*)"
+    r"\.(?P<verb>[a-z]+(?:-[a-z]+)*)\.v[1-9]\d*$"
 )
 
 

@@ -17,6 +17,9 @@ from civic_common.events.contracts import TOPICS
 from civic_common.events.contracts.base import SERVICES, deadletter_topic
 from civic_common.kafka import ensure_topics
 
+# Extensions a service needs in its schema; only a superuser may create them.
+EXTENSIONS: dict[str, tuple[str, ...]] = {"tolken": ("btree_gist",)}
+
 
 def all_topics(prefix: str = "") -> dict[str, int]:
     topics = dict(TOPICS) | {deadletter_topic(s): 1 for s in SERVICES}
@@ -73,6 +76,10 @@ async def provision_database(
             await _execute_formatted(
                 conn, "ALTER ROLE %I IN DATABASE %I SET search_path = %I", role, database, schema
             )
+            for extension in EXTENSIONS.get(schema, ()):
+                await _execute_formatted(
+                    conn, "CREATE EXTENSION IF NOT EXISTS %I SCHEMA %I", extension, schema
+                )
     finally:
         await conn.close()
 

@@ -29,3 +29,50 @@ class PersonRegistered(EventData):
     interpreter_language: LanguageCode | None = Field(
         None, description="Language an interpreter is needed for, if any"
     )
+
+
+OrganisationType = Literal[
+    "local_government",
+    "ocmw",
+    "care_and_welfare",
+    "school",
+    "non_profit",
+    "company",
+    "other",
+]
+
+
+class OrganisationRegistered(EventData):
+    event_type = "intake.organisation.registered.v1"
+    topic = "intake.organisations"
+    summary = "An organisation (KBO-registered) was registered; organisations are no personal data."
+
+    organisation_id: UUID
+    enterprise_number: str = Field(pattern=r"^[01]\d{9}$", description="KBO number, 10 digits")
+    name: str = Field(max_length=300)
+    organisation_type: OrganisationType
+    staff_size: int = Field(ge=0)
+    municipality_nis: str = Field(pattern=r"^\d{5}$")
+    registered_at: datetime
+
+
+class CandidacySubmitted(EventData):
+    event_type = "intake.candidacy.submitted.v1"
+    topic = "intake.candidacies"
+    summary = (
+        "An organisation applied for a learning and coaching trajectory (in answer to a call) or "
+        "asked for a custom training. Trajecten checks eligibility and selects."
+    )
+
+    candidacy_id: UUID
+    organisation_id: UUID
+    kind: Literal["learning_and_coaching", "custom_training"]
+    call_id: UUID | None = Field(None, description="The call answered, for learning and coaching")
+    staff_size: int = Field(ge=0)
+    municipality_nis: str = Field(pattern=r"^\d{5}$")
+    participant_roles: list[str] = Field(
+        default_factory=list, description="Roles of the intended participants, not their names"
+    )
+    motivation: str = Field(max_length=5000)
+    theme: str | None = Field(None, description="Requested theme, for a custom training")
+    submitted_at: datetime

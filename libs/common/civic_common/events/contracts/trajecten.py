@@ -1,11 +1,20 @@
 """Events published by trajecten."""
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from civic_common.events.contracts.base import EventData
+from civic_common.events.contracts.reporting import (
+    CostLine,
+    Evaluation,
+    ParticipatingOrganisation,
+    Region,
+    Session,
+)
 
 
 class TrajectoryOpened(EventData):
@@ -38,3 +47,56 @@ class AppointmentScheduled(EventData):
     location: str | None = Field(None, max_length=300, description="Address or room; none online")
     organisation: str = Field(description="The organisation the counsellor works for")
     subject_category: str = Field(description="e.g. trajectbegeleiding, verblijfsrecht")
+
+
+class TrainingRecorded(EventData):
+    event_type = "trajecten.training.recorded.v1"
+    topic = "trajecten.trainings"
+    summary = (
+        "The reportable state of a training (vorming) after any change: a full snapshot, so a "
+        "read model upserts it by training_id and keeps the highest ce_sequence."
+    )
+
+    training_id: UUID
+    agencies: list[str] = Field(min_length=1, description="Organising agencies; >1 when joint")
+    offer: Literal["open", "custom"]
+    theme: str
+    title: str
+    description: str = ""
+    region: Region
+    status: Literal["planned", "held", "cancelled"]
+    sessions: list[Session] = Field(default_factory=list)
+    organisers: list[str] = Field(default_factory=list, description="Staff teams or trainers")
+    external_partners: list[str] = Field(default_factory=list)
+    participating_organisations: list[ParticipatingOrganisation] = Field(default_factory=list)
+    cost_lines: list[CostLine] = Field(default_factory=list)
+    staff_hours: Decimal = Field(Decimal(0), ge=0, description="Agency staff effort, for VTE")
+    evaluation: Evaluation | None = None
+    outcome: Literal["continued", "stopped", "adjusted"] | None = None
+
+
+class OrganisationTrajectoryRecorded(EventData):
+    event_type = "trajecten.organisation-trajectory.recorded.v1"
+    topic = "trajecten.organisation-trajectories"
+    summary = (
+        "The reportable state of a learning and coaching trajectory for organisations after any "
+        "change: a full snapshot, upserted by organisation_trajectory_id."
+    )
+
+    organisation_trajectory_id: UUID
+    call_id: UUID | None = None
+    edition: str = Field(description="e.g. 2019-2020")
+    agencies: list[str] = Field(min_length=1)
+    partners: list[str] = Field(default_factory=list, description="e.g. VIVO")
+    region: Region
+    goal: str
+    content: str
+    status: Literal["planned", "running", "completed", "stopped"]
+    groups: int = Field(0, ge=0)
+    sessions: list[Session] = Field(default_factory=list)
+    participating_organisations: list[ParticipatingOrganisation] = Field(default_factory=list)
+    cost_lines: list[CostLine] = Field(default_factory=list)
+    staff_hours: Decimal = Field(Decimal(0), ge=0)
+    results: str | None = None
+    evaluation_criteria: list[str] = Field(default_factory=list)
+    evaluation: Evaluation | None = None
