@@ -28,7 +28,16 @@ supervisor_paths() {
 }
 
 ctl() { "$VENV/bin/supervisorctl" -c "$SUP_CONF" "$@"; }
-supervisor_running() { [[ -f $SUP_CONF ]] && ctl pid >/dev/null 2>&1; }
+# By pid, not RPC: while shutting down supervisord refuses RPC calls but is still running.
+supervisor_running() { [[ -f $SUP_DIR/supervisord.pid ]] && kill -0 "$(cat "$SUP_DIR/supervisord.pid")" 2>/dev/null; }
+
+wait_for_supervisor_exit() {
+  local deadline=$((SECONDS + 60))
+  while supervisor_running; do
+    ((SECONDS < deadline)) || die "supervisord did not exit within 60s; see $CIVIC_STATE/logs/supervisord.log"
+    sleep 0.5
+  done
+}
 
 # One database password per service, generated once and kept with the superuser's.
 ensure_service_secrets() {
@@ -80,6 +89,7 @@ stdout_logfile_maxbytes=20MB
 redirect_stderr=true
 autorestart=true
 startsecs=3
+stopwaitsecs=20
 stopasgroup=true
 killasgroup=true
 CONF
@@ -141,10 +151,11 @@ cmd_up() {
   local jwks
   jwks=$("$VENV/bin/python" -c 'import sys; from pathlib import Path; from civic_common.auth.issuer import ensure_keys; print(ensure_keys(Path(sys.argv[1])))' "$CIVIC_STATE/jwt")
   write_supervisor_conf "$jwks"
-  if supervisor_running; then
+  if supervisor_running && ctl pid >/dev/null 2>&1; then
     ctl update >/dev/null
     ctl start all >/dev/null || true
   else
+    wait_for_supervisor_exit # a previous one may still be shutting down
     "$VENV/bin/supervisord" -c "$SUP_CONF"
   fi
   wait_until_ready
@@ -154,8 +165,10 @@ cmd_up() {
 cmd_down() {
   if supervisor_running; then
     log "stopping the service processes"
-    ctl shutdown >/dev/null
-    while supervisor_running; do sleep 0.5; done
+    # Stop them while Kafka and Postgres still answer, so workers leave their groups cleanly.
+    ctl stop all >/dev/null 2>&1 || true
+    ctl shutdown >/dev/null 2>&1 || true
+    wait_for_supervisor_exit
   fi
   "$SCRIPT_DIR/infra.sh" stop
 }
