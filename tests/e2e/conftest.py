@@ -1,6 +1,7 @@
 """All services running as real processes (api and worker each), on an environment of their own."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -93,15 +94,21 @@ async def system(
                     )
         found = System(urls, prefix, logs)
         try:
-            await _wait_ready(urls, processes, within=90)
+            try:
+                await _wait_ready(urls, processes, within=90)
+            except RuntimeError:
+                print(found.log_tails(), file=sys.stderr)
+                raise
             yield found
         finally:
             for process in processes:
-                os.killpg(process.pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):  # already gone
+                    os.killpg(process.pid, signal.SIGTERM)
             for process in processes:
                 try:
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
             if request.session.testsfailed:
                 print(found.log_tails(), file=sys.stderr)

@@ -1,9 +1,10 @@
 """JSON logs carrying the W3C trace id of the request or event being handled."""
 
 import logging
+import logging.config
 import secrets
-import sys
 from contextvars import ContextVar
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -31,22 +32,37 @@ def trace_id() -> str | None:
     return tp.split("-")[1] if tp else None
 
 
-class _TraceFilter(logging.Filter):
+class TraceFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.trace_id = trace_id()
         return True
 
 
+def logging_config(service: str, level: str = "INFO") -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` for JSON lines on stdout; faust takes it as well."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"trace": {"()": TraceFilter}},
+        "formatters": {
+            "json": {
+                "()": JsonFormatter,
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+                "static_fields": {"service": service},
+            }
+        },
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+                "filters": ["trace"],
+            }
+        },
+        "root": {"handlers": ["stdout"], "level": level},
+    }
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            static_fields={"service": service},
-        )
-    )
-    handler.addFilter(_TraceFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    logging.config.dictConfig(logging_config(service, level))

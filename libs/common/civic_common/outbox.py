@@ -57,8 +57,8 @@ class OutboxRelay:
                     backoff = 0.5
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.warning("outbox relay failed; retrying in %.1fs", backoff, exc_info=True)
+                except Exception as exc:  # Kafka or database away: keep the rows, try again
+                    log.warning("outbox relay failed (%r); retrying in %.1fs", exc, backoff)
                     if producer is not None:
                         await producer.stop()
                         producer = None

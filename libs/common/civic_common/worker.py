@@ -12,7 +12,7 @@ import faust
 
 from civic_common.consumer import Handler, InboxConsumer, Record
 from civic_common.events.contracts import TOPICS, EventData
-from civic_common.logging import configure_logging
+from civic_common.logging import logging_config
 from civic_common.outbox import OutboxRelay
 from civic_common.runtime import Runtime
 
@@ -78,6 +78,7 @@ def create_worker(runtime: Runtime, subscriptions: Subscriptions) -> faust.App |
         broker_heartbeat_interval=settings.broker_heartbeat_interval,
         broker_commit_interval=1.0,
         producer_acks=-1,
+        logging_config=logging_config(f"{runtime.service}-worker", settings.log_level),
     )
 
     for topic, handlers in subscriptions.items():
@@ -87,8 +88,6 @@ def create_worker(runtime: Runtime, subscriptions: Subscriptions) -> faust.App |
 
     @app.task
     async def relay_outbox() -> None:
-        # faust sets up its own log handlers at start; ours replace them once it is up.
-        configure_logging(f"{runtime.service}-worker", settings.log_level)
         await relay.run()
 
     if settings.worker_heartbeat_file:
