@@ -1,7 +1,9 @@
 """Composition root of trajecten."""
 
+from datetime import date
 from pathlib import Path
 
+import faust
 from fastapi import FastAPI
 
 from civic_common.api.app import create_app
@@ -10,17 +12,28 @@ from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from trajecten.adapters.tables import messaging, metadata
 from trajecten.api import staff
-from trajecten.app.trajectories import on_person_registered
+from trajecten.api.errors import install_error_handlers
+from trajecten.app.trajectories import on_person_registered, refer_missed_deadlines
+from trajecten.settings import TrajectenSettings
 
 
 def build_app(runtime: Runtime) -> FastAPI:
-    return create_app(runtime, title="Trajecten", routers=[staff.router])
+    app = create_app(runtime, title="Trajecten", routers=[staff.router])
+    install_error_handlers(app)
+    return app
 
 
 def build_worker(runtime: Runtime) -> Worker:
-    return create_worker(
+    worker = create_worker(
         runtime, subscriptions={"intake.persons": {PersonRegistered: on_person_registered}}
     )
+    if isinstance(worker, faust.App):
+
+        @worker.timer(TrajectenSettings().deadline_check_seconds)
+        async def missed_deadlines() -> None:
+            await refer_missed_deadlines(runtime.uow(), date.today())
+
+    return worker
 
 
 SERVICE = ServiceSpec(

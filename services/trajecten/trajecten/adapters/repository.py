@@ -1,12 +1,34 @@
-"""Trajectories in the trajecten schema."""
+"""Trajectories in the trajecten schema: the aggregate (trajectory + components) and its log."""
 
-from uuid import UUID
+from dataclasses import asdict, fields
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trajecten.adapters.tables import trajectories
-from trajecten.domain.trajectory import Trajectory
+from trajecten.adapters.tables import (
+    appointments,
+    attest_numbers,
+    components,
+    partner_updates,
+    trajectories,
+    transitions,
+)
+from trajecten.domain.trajectory import (
+    DONE,
+    Component,
+    ComponentStatus,
+    Trajectory,
+    TrajectoryStatus,
+)
+
+_TRAJECTORY_COLUMNS = [
+    f.name for f in fields(Trajectory) if f.name not in ("components", "changes")
+]
+_OPEN_COMPONENT = components.c.status.not_in([str(s) for s in DONE])
 
 
 class TrajectoryRepository:
@@ -14,7 +36,26 @@ class TrajectoryRepository:
         self._session = session
 
     async def add(self, trajectory: Trajectory) -> None:
-        await self._session.execute(trajectories.insert().values(**vars(trajectory)))
+        await self._session.execute(trajectories.insert().values(**self._row(trajectory)))
+        await self._save_components(trajectory)
+        await self._save_changes(trajectory)
+
+    async def get(self, trajectory_id: UUID, *, lock: bool = False) -> Trajectory | None:
+        """``lock`` holds the row until commit: changes to one trajectory happen one at a time."""
+        query = select(trajectories).where(trajectories.c.id == trajectory_id)
+        row = (await self._session.execute(query.with_for_update() if lock else query)).first()
+        if row is None:
+            return None
+        return await self._load(row._mapping)
+
+    async def save(self, trajectory: Trajectory) -> None:
+        await self._session.execute(
+            trajectories.update()
+            .where(trajectories.c.id == trajectory.id)
+            .values(**self._row(trajectory))
+        )
+        await self._save_components(trajectory)
+        await self._save_changes(trajectory)
 
     async def for_person(self, person_id: UUID) -> list[Trajectory]:
         rows = await self._session.execute(
@@ -22,4 +63,154 @@ class TrajectoryRepository:
             .where(trajectories.c.person_id == person_id)
             .order_by(trajectories.c.opened_at)
         )
-        return [Trajectory(**row) for row in rows.mappings()]
+        return [await self._load(row) for row in rows.mappings()]
+
+    async def next_attest_number(self, prefix: str, year: int) -> str:
+        number = await self._session.scalar(select(attest_numbers.next_value()))
+        return f"{prefix}-{year}-{number:06d}"
+
+    async def with_missed_deadlines(self, today: date, limit: int) -> list[UUID]:
+        """Open trajectories of obligated persons with a required component past its deadline
+        whose miss was not referred yet."""
+        rows = await self._session.execute(
+            select(components.c.trajectory_id)
+            .join(trajectories, trajectories.c.id == components.c.trajectory_id)
+            .where(
+                trajectories.c.status == str(TrajectoryStatus.OPEN),
+                trajectories.c.target_group == "obligated",
+                components.c.required,
+                _OPEN_COMPONENT,
+                components.c.deadline < today,
+                components.c.referred_deadline.is_distinct_from(components.c.deadline),
+            )
+            .distinct()
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+    async def worklist(self, until: date, limit: int) -> list[dict[str, Any]]:
+        """Open required components due up to ``until`` (overdue ones included), soonest first."""
+        rows = await self._session.execute(
+            select(
+                trajectories.c.id.label("trajectory_id"),
+                trajectories.c.person_id,
+                trajectories.c.municipality_nis,
+                trajectories.c.target_group,
+                components.c.code,
+                components.c.status,
+                components.c.deadline,
+            )
+            .join(components, trajectories.c.id == components.c.trajectory_id)
+            .where(
+                trajectories.c.status == str(TrajectoryStatus.OPEN),
+                components.c.required,
+                _OPEN_COMPONENT,
+                components.c.deadline <= until,
+            )
+            .order_by(components.c.deadline, trajectories.c.id, components.c.position)
+            .limit(limit)
+        )
+        return [dict(row) for row in rows.mappings()]
+
+    async def timeline(self, trajectory_id: UUID) -> list[dict[str, Any]]:
+        rows = await self._session.execute(
+            select(transitions)
+            .where(transitions.c.trajectory_id == trajectory_id)
+            .order_by(transitions.c.sequence, transitions.c.id)
+        )
+        return [dict(row) for row in rows.mappings()]
+
+    async def partner_updates(self, trajectory_id: UUID) -> list[dict[str, Any]]:
+        rows = await self._session.execute(
+            select(partner_updates)
+            .where(partner_updates.c.trajectory_id == trajectory_id)
+            .order_by(partner_updates.c.received_at)
+        )
+        return [dict(row) for row in rows.mappings()]
+
+    async def record_partner_update(
+        self, trajectory_id: UUID, organisation: str, kind: str, payload: dict[str, Any], at: Any
+    ) -> None:
+        await self._session.execute(
+            partner_updates.insert().values(
+                id=uuid4(),
+                trajectory_id=trajectory_id,
+                organisation=organisation,
+                kind=kind,
+                payload=payload,
+                received_at=at,
+            )
+        )
+
+    async def add_appointment(self, **values: Any) -> None:
+        await self._session.execute(appointments.insert().values(**values))
+
+    @staticmethod
+    def _row(trajectory: Trajectory) -> dict[str, Any]:
+        return {name: getattr(trajectory, name) for name in _TRAJECTORY_COLUMNS}
+
+    async def _load(self, row: Any) -> Trajectory:
+        trajectory = Trajectory(**{name: row[name] for name in _TRAJECTORY_COLUMNS})
+        trajectory.status = TrajectoryStatus(trajectory.status)
+        found = await self._session.execute(
+            select(components)
+            .where(components.c.trajectory_id == trajectory.id)
+            .order_by(components.c.position)
+        )
+        for c in found.mappings():
+            trajectory.components.append(
+                Component(
+                    code=c["code"],
+                    required=c["required"],
+                    deadline=c["deadline"],
+                    status=ComponentStatus(c["status"]),
+                    hours=c["hours"],
+                    result=c["result"],
+                    cefr_level=c["cefr_level"],
+                    provider=c["provider"],
+                    referred_deadline=c["referred_deadline"],
+                )
+            )
+        return trajectory
+
+    async def _save_components(self, trajectory: Trajectory) -> None:
+        if not trajectory.components:
+            return
+        rows = [
+            asdict(c) | {"trajectory_id": trajectory.id, "position": i, "status": str(c.status)}
+            for i, c in enumerate(trajectory.components)
+        ]
+        statement = insert(components).values(rows)
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[components.c.trajectory_id, components.c.code],
+                set_={
+                    name: statement.excluded[name]
+                    for name in rows[0]
+                    if name not in ("trajectory_id", "code")
+                },
+            )
+        )
+
+    async def _save_changes(self, trajectory: Trajectory) -> None:
+        if not trajectory.changes:
+            return
+        await self._session.execute(
+            transitions.insert().values(
+                [
+                    {
+                        "trajectory_id": trajectory.id,
+                        "sequence": c.sequence,
+                        "action": c.action,
+                        "component": c.component,
+                        "from_status": c.from_status,
+                        "to_status": c.to_status,
+                        "actor": c.actor,
+                        "at": c.at,
+                        "reason": c.reason,
+                        "details": c.details,
+                    }
+                    for c in trajectory.changes
+                ]
+            )
+        )

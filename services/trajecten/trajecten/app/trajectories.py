@@ -1,28 +1,93 @@
-"""Use cases on person trajectories."""
+"""Use cases on person trajectories: each loads the aggregate under a row lock, applies one
+command through the state machine, stores the timeline and publishes one event per change, all
+in one transaction (nothing half-applied)."""
 
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
-from civic_common.events.contracts import PersonRegistered, TrajectoryOpened
+from civic_common.events.contracts import EventData, PersonRegistered, TrajectoryOpened
+from civic_common.events.contracts.trajecten import (
+    ComponentCompleted,
+    ComponentExempted,
+    ComponentFailed,
+    ComponentStarted,
+    DeadlineMissed,
+    TrajectoryCompleted,
+    TrajectoryResumed,
+    TrajectoryStopped,
+    TrajectorySuspended,
+)
 from civic_common.events.envelope import Envelope
 from trajecten.adapters.repository import TrajectoryRepository
-from trajecten.domain.trajectory import INBURGERING, Trajectory, opens_trajectory
+from trajecten.domain.templates import Template, shipped
+from trajecten.domain.trajectory import INBURGERING, Change, Trajectory, opens_trajectory
 
-TEMPLATE_VERSION = "2024.1"
+Command = Callable[[Trajectory, Template], None]
+
+
+class TrajectoryNotFound(LookupError):
+    def __init__(self, trajectory_id: UUID) -> None:
+        super().__init__(f"geen traject met id {trajectory_id}")
+
+
+class StaleVersion(Exception):
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(f"het traject is intussen gewijzigd (versie {current}, niet {expected})")
+        self.current = current
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 async def on_person_registered(uow: UnitOfWork, event: PersonRegistered, _: Envelope) -> None:
     """Runs inside the consumer's transaction (inbox, change and outbox commit together)."""
     if not opens_trajectory(event.target_group):
         return
-    trajectory = Trajectory(
+    trajectory = Trajectory.open(
+        shipped().latest(INBURGERING),
         person_id=event.person_id,
-        kind=INBURGERING,
-        template_version=TEMPLATE_VERSION,
         municipality_nis=event.municipality_nis,
         opened_at=event.registered_at,
+        target_group=event.target_group,
+        actor="intake",
     )
+    await _store_new(uow, trajectory)
+
+
+async def open_trajectory(
+    uow: UnitOfWork,
+    *,
+    person_id: UUID,
+    kind: str,
+    template_version: str,
+    municipality_nis: str,
+    target_group: str | None,
+    job_seeker: bool,
+    by: Principal,
+) -> Trajectory:
+    """A counsellor opens a trajectory by hand (UnknownTemplate for an unknown version)."""
+    template = shipped().get(kind, template_version)
+    trajectory = Trajectory.open(
+        template,
+        person_id=person_id,
+        municipality_nis=municipality_nis,
+        opened_at=now(),
+        target_group=target_group,
+        actor=by.subject,
+        job_seeker=job_seeker,
+    )
+    async with uow:
+        await _store_new(uow, trajectory)
+        await uow.audit(by, "create", "trajectory", trajectory.id)
+        await uow.commit()
+    return trajectory
+
+
+async def _store_new(uow: UnitOfWork, trajectory: Trajectory) -> None:
     await TrajectoryRepository(uow.session).add(trajectory)
     await uow.publish(
         TrajectoryOpened(
@@ -38,9 +103,145 @@ async def on_person_registered(uow: UnitOfWork, event: PersonRegistered, _: Enve
     )
 
 
+async def change_trajectory(
+    uow: UnitOfWork,
+    trajectory_id: UUID,
+    command: Command,
+    by: Principal,
+    *,
+    expected_version: int | None = None,
+) -> Trajectory:
+    """Apply ``command``; when it leaves every required component done, issue the attest."""
+    async with uow:
+        trajectory = await apply_in(uow, trajectory_id, command, by, expected_version)
+        await uow.commit()
+    return trajectory
+
+
+async def apply_in(
+    uow: UnitOfWork,
+    trajectory_id: UUID,
+    command: Command,
+    by: Principal,
+    expected_version: int | None = None,
+) -> Trajectory:
+    """The body of a change inside an open unit of work (partners add their own record)."""
+    repository = TrajectoryRepository(uow.session)
+    trajectory = await repository.get(trajectory_id, lock=True)
+    if trajectory is None:
+        raise TrajectoryNotFound(trajectory_id)
+    if expected_version is not None and expected_version != trajectory.version:
+        raise StaleVersion(expected_version, trajectory.version)
+    template = shipped().get(trajectory.kind, trajectory.template_version)
+    command(trajectory, template)
+    if trajectory.changes and trajectory.ready_for_attest() and template.attest_prefix:
+        at = trajectory.changes[-1].at
+        number = await repository.next_attest_number(template.attest_prefix, at.year)
+        trajectory.issue_attest(number, "system", at)
+    await repository.save(trajectory)
+    for change in trajectory.changes:
+        if (event := _event_of(trajectory, change)) is not None:
+            await uow.publish(event, key=trajectory.id, sequence=change.sequence)
+    await uow.audit(by, "update", "trajectory", trajectory.id)
+    return trajectory
+
+
+def _event_of(t: Trajectory, c: Change) -> EventData | None:
+    common = {"trajectory_id": t.id, "person_id": t.person_id, "occurred_at": c.at}
+    if c.component is not None:
+        part = common | {"component": c.component}
+        component = t.component(c.component)
+        match c.action:
+            case "start":
+                return ComponentStarted(**part, actor=c.actor)
+            case "complete":
+                return ComponentCompleted(
+                    **part,
+                    actor=c.actor,
+                    result=component.result,
+                    cefr_level=component.cefr_level,
+                    hours=component.hours or None,
+                )
+            case "fail":
+                return ComponentFailed(
+                    **part, actor=c.actor, result=component.result, cefr_level=component.cefr_level
+                )
+            case "exempt":
+                return ComponentExempted(**part, actor=c.actor, reason=c.reason or "")
+            case "deadline_missed":
+                return DeadlineMissed(
+                    **part,
+                    deadline=date.fromisoformat(c.details["deadline"]),
+                    municipality_nis=t.municipality_nis,
+                )
+        return None  # hours and outcomes below the target are on the timeline only
+    match c.action:
+        case "suspend":
+            return TrajectorySuspended(**common, actor=c.actor, reason=c.reason or "")
+        case "resume":
+            return TrajectoryResumed(**common, actor=c.actor, reason=c.reason or "")
+        case "stop":
+            return TrajectoryStopped(**common, actor=c.actor, reason=c.reason or "")
+        case "complete":
+            return TrajectoryCompleted(
+                **common,
+                actor=c.actor,
+                attest_number=t.attest_number or "",
+                kind=t.kind,
+                template_version=t.template_version,
+                municipality_nis=t.municipality_nis,
+            )
+    return None  # "open" was published as TrajectoryOpened; job-seeker flags stay internal
+
+
+async def refer_missed_deadlines(uow: UnitOfWork, today: date, batch: int = 100) -> int:
+    """The worker's timer: one referral event per missed deadline of an obligated person."""
+    referred = 0
+    async with uow:
+        repository = TrajectoryRepository(uow.session)
+        for trajectory_id in await repository.with_missed_deadlines(today, batch):
+            trajectory = await repository.get(trajectory_id, lock=True)
+            if trajectory is None:
+                continue
+            missed = trajectory.refer_missed_deadlines(today, now())
+            await repository.save(trajectory)
+            for change in trajectory.changes:
+                if (event := _event_of(trajectory, change)) is not None:
+                    await uow.publish(event, key=trajectory.id, sequence=change.sequence)
+            referred += len(missed)
+        await uow.commit()
+    return referred
+
+
 async def trajectories_of(uow: UnitOfWork, person_id: UUID, by: Principal) -> list[Trajectory]:
     async with uow:
         found = await TrajectoryRepository(uow.session).for_person(person_id)
         await uow.audit(by, "read", "person.trajectories", person_id)
         await uow.commit()
     return found
+
+
+async def trajectory_view(
+    uow: UnitOfWork, trajectory_id: UUID, by: Principal
+) -> tuple[Trajectory, list[dict], list[dict]]:
+    """A trajectory with its timeline and partner updates (an audited read)."""
+    async with uow:
+        repository = TrajectoryRepository(uow.session)
+        trajectory = await repository.get(trajectory_id)
+        if trajectory is None:
+            raise TrajectoryNotFound(trajectory_id)
+        timeline = await repository.timeline(trajectory_id)
+        updates = await repository.partner_updates(trajectory_id)
+        await uow.audit(by, "read", "trajectory", trajectory_id)
+        await uow.commit()
+    return trajectory, timeline, updates
+
+
+async def worklist(uow: UnitOfWork, today: date, until: date, by: Principal) -> list[dict]:
+    async with uow:
+        rows = await TrajectoryRepository(uow.session).worklist(until, limit=500)
+        await uow.audit(by, "read", "trajectory.worklist", today.isoformat())
+        await uow.commit()
+    for row in rows:
+        row["overdue"] = row["deadline"] < today
+    return rows

@@ -1,15 +1,104 @@
-"""Person trajectories. Pure: no I/O, no framework."""
+"""Person trajectories and their components: a pure state machine (no I/O, no framework).
+
+Every accepted command appends ``Change`` records (who, when, from, to, why); the application
+layer stores them as the timeline and publishes one event per change. Each change bumps the
+aggregate's version, which is the event's sequence and the ETag.
+"""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from uuid import UUID, uuid4
+
+from trajecten.domain.calendar import add_working_days, working_days_between
+from trajecten.domain.templates import ComponentSpec, Template
 
 INBURGERING = "inburgeringstraject"
 
 
 class TrajectoryStatus(StrEnum):
     OPEN = "open"
+    SUSPENDED = "suspended"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+
+
+class ComponentStatus(StrEnum):
+    PLANNED = "planned"
+    STARTED = "started"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    EXEMPTED = "exempted"
+
+
+TRAJECTORY_TRANSITIONS: dict[TrajectoryStatus, dict[str, TrajectoryStatus]] = {
+    TrajectoryStatus.OPEN: {
+        "suspend": TrajectoryStatus.SUSPENDED,
+        "stop": TrajectoryStatus.STOPPED,
+        "complete": TrajectoryStatus.COMPLETED,
+    },
+    TrajectoryStatus.SUSPENDED: {
+        "resume": TrajectoryStatus.OPEN,
+        "stop": TrajectoryStatus.STOPPED,
+    },
+}
+COMPONENT_TRANSITIONS: dict[ComponentStatus, dict[str, ComponentStatus]] = {
+    ComponentStatus.PLANNED: {"start": ComponentStatus.STARTED, "exempt": ComponentStatus.EXEMPTED},
+    ComponentStatus.STARTED: {
+        "complete": ComponentStatus.COMPLETED,
+        "fail": ComponentStatus.FAILED,
+        "exempt": ComponentStatus.EXEMPTED,
+    },
+    # A failed test can be retaken.
+    ComponentStatus.FAILED: {"start": ComponentStatus.STARTED, "exempt": ComponentStatus.EXEMPTED},
+}
+DONE = frozenset({ComponentStatus.COMPLETED, ComponentStatus.EXEMPTED})
+# Staff may ask for these on the trajectory; "complete" only follows from the components.
+STAFF_TRAJECTORY_ACTIONS = ("suspend", "resume", "stop")
+
+
+class IllegalTransition(Exception):
+    """The action is not allowed from the current status; ``allowed`` lists what is."""
+
+    def __init__(self, subject: str, current: str, action: str, allowed: list[str]) -> None:
+        super().__init__(f"{subject}: '{action}' kan niet vanuit status '{current}'")
+        self.subject, self.current, self.action, self.allowed = subject, current, action, allowed
+
+
+class Refused(Exception):
+    """A command that is well-formed but conflicts with the trajectory's state."""
+
+
+@dataclass
+class Change:
+    action: str
+    from_status: str
+    to_status: str
+    actor: str
+    at: datetime
+    sequence: int
+    component: str | None = None
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Component:
+    code: str
+    required: bool
+    deadline: date | None
+    status: ComponentStatus = ComponentStatus.PLANNED
+    hours: Decimal = Decimal(0)
+    result: str | None = None
+    cefr_level: str | None = None
+    provider: str | None = None  # the partner organisation that holds this component
+    referred_deadline: date | None = None  # the deadline whose miss was already referred
+
+    @property
+    def done(self) -> bool:
+        return self.status in DONE
 
 
 @dataclass
@@ -22,6 +111,336 @@ class Trajectory:
     status: TrajectoryStatus = TrajectoryStatus.OPEN
     id: UUID = field(default_factory=uuid4)
     version: int = 1
+    target_group: str | None = None
+    job_seeker: bool = False
+    suspended_on: date | None = None
+    attest_number: str | None = None
+    closed_at: datetime | None = None
+    components: list[Component] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def open(
+        cls,
+        template: Template,
+        *,
+        person_id: UUID,
+        municipality_nis: str,
+        opened_at: datetime,
+        target_group: str | None,
+        actor: str,
+        job_seeker: bool = False,
+    ) -> "Trajectory":
+        start = opened_at.date()
+        trajectory = cls(
+            person_id=person_id,
+            kind=template.kind,
+            template_version=template.version,
+            municipality_nis=municipality_nis,
+            opened_at=opened_at,
+            target_group=target_group,
+            job_seeker=job_seeker,
+            components=[
+                Component(
+                    code=spec.code,
+                    required=_required(spec, job_seeker),
+                    deadline=add_working_days(start, spec.deadline_working_days)
+                    if spec.deadline_working_days
+                    else None,
+                )
+                for spec in template.components
+            ],
+        )
+        trajectory.changes.append(Change("open", "", "open", actor, opened_at, trajectory.version))
+        return trajectory
+
+    @property
+    def closed(self) -> bool:
+        return self.status in (TrajectoryStatus.COMPLETED, TrajectoryStatus.STOPPED)
+
+    @property
+    def obligated(self) -> bool:
+        return self.target_group == "obligated"
+
+    def component(self, code: str) -> Component:
+        for component in self.components:
+            if component.code == code:
+                return component
+        raise Refused(f"dit traject heeft geen onderdeel '{code}'")
+
+    def allowed_actions(self, code: str | None = None) -> list[str]:
+        if code is None:
+            return [a for a in TRAJECTORY_TRANSITIONS.get(self.status, {}) if a != "complete"]
+        if self.status is not TrajectoryStatus.OPEN:
+            return []
+        return list(COMPONENT_TRANSITIONS.get(self.component(code).status, {}))
+
+    # --- trajectory transitions -------------------------------------------------------------
+
+    def suspend(self, reason: str, actor: str, at: datetime) -> None:
+        self._move("suspend", actor, at, reason=_reason(reason))
+        self.suspended_on = at.date()
+
+    def resume(self, reason: str, actor: str, at: datetime) -> None:
+        """Deadlines do not run while suspended: open ones move by the working days lost."""
+        self._move("resume", actor, at, reason=_reason(reason))
+        lost = working_days_between(self.suspended_on or at.date(), at.date())
+        for component in self.components:
+            if component.deadline and not component.done and lost:
+                component.deadline = add_working_days(component.deadline, lost)
+        self.changes[-1].details["deadlines_moved_working_days"] = lost
+        self.suspended_on = None
+
+    def stop(self, reason: str, actor: str, at: datetime) -> None:
+        self._move("stop", actor, at, reason=_reason(reason))
+        self.closed_at = at
+
+    def ready_for_attest(self) -> bool:
+        return self.status is TrajectoryStatus.OPEN and all(
+            c.done for c in self.components if c.required
+        )
+
+    def issue_attest(self, attest_number: str, actor: str, at: datetime) -> None:
+        if not self.ready_for_attest():
+            raise Refused("nog niet alle verplichte onderdelen zijn afgerond")
+        self._move("complete", actor, at, details={"attest_number": attest_number})
+        self.attest_number, self.closed_at = attest_number, at
+
+    def _move(
+        self,
+        action: str,
+        actor: str,
+        at: datetime,
+        *,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        allowed = TRAJECTORY_TRANSITIONS.get(self.status, {})
+        if action not in allowed:
+            raise IllegalTransition("traject", self.status, action, self.allowed_actions())
+        before, self.status = self.status, allowed[action]
+        self._record(action, before, self.status, actor, at, None, reason, details or {})
+
+    # --- component transitions --------------------------------------------------------------
+
+    def start(self, template: Template, code: str, actor: str, at: datetime) -> None:
+        spec = _spec(template, code)
+        waiting = [p for p in spec.after if not self.component(p).done]
+        if waiting:
+            self._require_open(code, "start")
+            raise Refused(f"'{code}' kan pas starten na {', '.join(waiting)}")
+        self._step(code, "start", actor, at)
+
+    def exempt(self, code: str, reason: str, actor: str, at: datetime) -> None:
+        self._step(code, "exempt", actor, at, reason=_reason(reason))
+
+    def fail(self, code: str, actor: str, at: datetime, reason: str | None = None) -> None:
+        self._step(code, "fail", actor, at, reason=reason)
+
+    def complete(self, template: Template, code: str, actor: str, at: datetime) -> None:
+        """A counsellor's decision; components with a measurable result complete from it."""
+        spec = _spec(template, code)
+        if spec.completion.by != "manual":
+            self._require_open(code, "complete")
+            raise Refused(
+                f"'{code}' wordt afgerond door een resultaat ({spec.completion.by}), "
+                "registreer dat resultaat"
+            )
+        self._step(code, "complete", actor, at)
+
+    def record_hours(
+        self, template: Template, code: str, hours: Decimal, actor: str, at: datetime
+    ) -> None:
+        spec = _spec(template, code)
+        if hours < 0:
+            raise Refused("uren kunnen niet negatief zijn")
+        if spec.completion.by != "hours" and spec.target_hours is None:
+            self._require_open(code, "hours")
+            raise Refused(f"'{code}' telt geen uren")
+        self._ensure_started(template, code, actor, at)
+        component = self.component(code)
+        if component.status is not ComponentStatus.STARTED:
+            raise IllegalTransition(
+                f"onderdeel {code}", component.status, "hours", self.allowed_actions(code)
+            )
+        component.hours += hours
+        self._record(
+            "hours",
+            component.status,
+            component.status,
+            actor,
+            at,
+            code,
+            None,
+            {"hours": str(hours), "total": str(component.hours)},
+        )
+        if spec.counts_as_completion(hours=component.hours, passed=None, level=None, outcome=None):
+            component.result = "hours_reached"
+            self._step(code, "complete", actor, at, details={"hours": str(component.hours)})
+
+    def record_test(
+        self,
+        template: Template,
+        code: str,
+        passed: bool,
+        level: str | None,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        spec = _spec(template, code)
+        if spec.completion.by != "test":
+            self._require_open(code, "test")
+            raise Refused(f"'{code}' is geen test")
+        self._ensure_started(template, code, actor, at)
+        component = self.component(code)
+        component.result, component.cefr_level = ("passed" if passed else "failed"), level
+        details = {"passed": passed, "cefr_level": level}
+        counts = spec.counts_as_completion(
+            hours=component.hours, passed=passed, level=level, outcome=None
+        )
+        self._step(code, "complete" if counts else "fail", actor, at, details=details)
+
+    def record_outcome(
+        self, template: Template, code: str, outcome: str, actor: str, at: datetime
+    ) -> None:
+        spec = _spec(template, code)
+        if spec.completion.by != "outcome":
+            self._require_open(code, "outcome")
+            raise Refused(f"'{code}' kent geen uitkomsten")
+        self._ensure_started(template, code, actor, at)
+        component = self.component(code)
+        component.result = outcome
+        if spec.counts_as_completion(
+            hours=component.hours, passed=None, level=None, outcome=outcome
+        ):
+            self._step(code, "complete", actor, at, details={"outcome": outcome})
+        else:
+            self._record(
+                "outcome",
+                component.status,
+                component.status,
+                actor,
+                at,
+                code,
+                None,
+                {"outcome": outcome},
+            )
+
+    def register_job_seeker(self, actor: str, at: datetime) -> None:
+        """Job seekers must also follow the VDAB referral components of the template."""
+        self._require_open(None, "job_seeker")
+        if self.job_seeker:
+            return
+        self.job_seeker = True
+        self._record("job_seeker", self.status, self.status, actor, at, None, None, {})
+
+    def apply_job_seeker_rule(self, template: Template) -> None:
+        for spec in template.components:
+            self.component(spec.code).required = _required(spec, self.job_seeker)
+
+    def claim(self, code: str, organisation: str) -> None:
+        """A partner takes on a component; another partner's claim on it is refused."""
+        component = self.component(code)
+        if component.provider not in (None, organisation):
+            raise NotYours(code, component.provider)
+        component.provider = organisation
+
+    def missed_deadlines(self, today: date) -> list[Component]:
+        """Components of an obligated person past their deadline and not yet referred."""
+        if self.status is not TrajectoryStatus.OPEN or not self.obligated:
+            return []
+        return [
+            c
+            for c in self.components
+            if c.required
+            and not c.done
+            and c.deadline is not None
+            and c.deadline < today
+            and c.referred_deadline != c.deadline
+        ]
+
+    def refer_missed_deadlines(self, today: date, at: datetime) -> list[Component]:
+        """Mark the misses (so each is referred once) and record them on the timeline."""
+        missed = self.missed_deadlines(today)
+        for component in missed:
+            component.referred_deadline = component.deadline
+            self._record(
+                "deadline_missed",
+                component.status,
+                component.status,
+                "system",
+                at,
+                component.code,
+                None,
+                {"deadline": str(component.deadline)},
+            )
+        return missed
+
+    def _ensure_started(self, template: Template, code: str, actor: str, at: datetime) -> None:
+        # A partner's result implies the component began (an enrolment may never have been sent).
+        if self.component(code).status in (ComponentStatus.PLANNED, ComponentStatus.FAILED):
+            self.start(template, code, actor, at)
+
+    def _require_open(self, code: str | None, action: str) -> None:
+        if self.status is not TrajectoryStatus.OPEN:
+            raise IllegalTransition("traject", self.status, action, self.allowed_actions())
+
+    def _step(
+        self,
+        code: str,
+        action: str,
+        actor: str,
+        at: datetime,
+        *,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self._require_open(code, action)
+        component = self.component(code)
+        allowed = COMPONENT_TRANSITIONS.get(component.status, {})
+        if action not in allowed:
+            raise IllegalTransition(f"onderdeel {code}", component.status, action, list(allowed))
+        before, component.status = component.status, allowed[action]
+        self._record(action, before, component.status, actor, at, code, reason, details or {})
+
+    def _record(
+        self,
+        action: str,
+        before: str,
+        after: str,
+        actor: str,
+        at: datetime,
+        code: str | None,
+        reason: str | None,
+        details: dict[str, Any],
+    ) -> None:
+        self.version += 1
+        self.changes.append(
+            Change(action, str(before), str(after), actor, at, self.version, code, reason, details)
+        )
+
+
+class NotYours(Exception):
+    def __init__(self, code: str, provider: str | None) -> None:
+        super().__init__(f"onderdeel '{code}' wordt door een andere partner opgevolgd")
+        self.code, self.provider = code, provider
+
+
+def _spec(template: Template, code: str) -> ComponentSpec:
+    spec = template.component(code)
+    if spec is None:
+        raise Refused(f"dit traject heeft geen onderdeel '{code}'")
+    return spec
+
+
+def _required(spec: ComponentSpec, job_seeker: bool) -> bool:
+    return spec.required or (spec.required_when == "job_seeker" and job_seeker)
+
+
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        raise Refused("een reden is verplicht")
+    return reason.strip()
 
 
 def opens_trajectory(target_group: str | None) -> bool:

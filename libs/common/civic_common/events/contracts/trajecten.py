@@ -1,6 +1,6 @@
 """Events published by trajecten."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 from uuid import UUID
@@ -100,3 +100,129 @@ class OrganisationTrajectoryRecorded(EventData):
     results: str | None = None
     evaluation_criteria: list[str] = Field(default_factory=list)
     evaluation: Evaluation | None = None
+
+
+# The lifecycle of a person's trajectory: thin facts on trajecten.trajectories, keyed by the
+# trajectory id (sequence = its version). Every one names who acted: a staff subject, a partner
+# organisation or "system".
+
+
+class ComponentStarted(EventData):
+    event_type = "trajecten.trajectory.component-started.v1"
+    topic = "trajecten.trajectories"
+    summary = "A component of a person's trajectory started (course enrolment, track begun)."
+
+    trajectory_id: UUID
+    person_id: UUID
+    component: str = Field(description="Component code of its template, e.g. nt2_test")
+    occurred_at: datetime
+    actor: str = Field(description="Staff subject, partner organisation or 'system'")
+
+
+class ComponentCompleted(EventData):
+    event_type = "trajecten.trajectory.component-completed.v1"
+    topic = "trajecten.trajectories"
+    summary = "A component was completed with a result that counts as completion by its template."
+
+    trajectory_id: UUID
+    person_id: UUID
+    component: str = Field(description="Component code of its template, e.g. nt2_test")
+    occurred_at: datetime
+    actor: str = Field(description="Staff subject, partner organisation or 'system'")
+    result: str | None = Field(None, description="e.g. passed, hours_reached, employed")
+    cefr_level: str | None = Field(None, description="Dutch level reached, for NT2 components")
+    hours: Decimal | None = Field(None, ge=0, description="Hours attended in total")
+
+
+class ComponentFailed(EventData):
+    event_type = "trajecten.trajectory.component-failed.v1"
+    topic = "trajecten.trajectories"
+    summary = "A component ended without a result that counts (e.g. a failed test); retryable."
+
+    trajectory_id: UUID
+    person_id: UUID
+    component: str = Field(description="Component code of its template, e.g. nt2_test")
+    occurred_at: datetime
+    actor: str = Field(description="Staff subject, partner organisation or 'system'")
+    result: str | None = None
+    cefr_level: str | None = None
+
+
+class ComponentExempted(EventData):
+    event_type = "trajecten.trajectory.component-exempted.v1"
+    topic = "trajecten.trajectories"
+    summary = "A counsellor exempted the person from a component (e.g. Dutch already at level)."
+
+    trajectory_id: UUID
+    person_id: UUID
+    component: str = Field(description="Component code of its template, e.g. nt2_test")
+    occurred_at: datetime
+    actor: str = Field(description="Staff subject, partner organisation or 'system'")
+    reason: str
+
+
+class TrajectorySuspended(EventData):
+    event_type = "trajecten.trajectory.suspended.v1"
+    topic = "trajecten.trajectories"
+    summary = "A trajectory was suspended (illness, work, …); its deadlines stop running."
+
+    trajectory_id: UUID
+    person_id: UUID
+    occurred_at: datetime
+    actor: str = Field(description="Staff subject, partner organisation or 'system'")
+    reason: str
+
+
+class TrajectoryResumed(EventData):
+    event_type = "trajecten.trajectory.resumed.v1"
+    topic = "trajecten.trajectories"
+    summary = "A suspended trajectory was resumed; open deadlines moved by the time suspended."
+
+    trajectory_id: UUID
+    person_id: UUID
+    occurred_at: datetime
+    actor: str = Field(description="Staff subject, partner organisation or 'system'")
+    reason: str
+
+
+class TrajectoryStopped(EventData):
+    event_type = "trajecten.trajectory.stopped.v1"
+    topic = "trajecten.trajectories"
+    summary = "A trajectory was stopped before completion (moved away, left the target group, …)."
+
+    trajectory_id: UUID
+    person_id: UUID
+    occurred_at: datetime
+    actor: str = Field(description="Staff subject, partner organisation or 'system'")
+    reason: str
+
+
+class DeadlineMissed(EventData):
+    event_type = "trajecten.trajectory.deadline-missed.v1"
+    topic = "trajecten.trajectories"
+    summary = (
+        "An obligated person missed a component's deadline: the referral for an infringement "
+        "(Agentschap Binnenlands Bestuur). Published once per component and deadline."
+    )
+
+    trajectory_id: UUID
+    person_id: UUID
+    component: str = Field(description="Component code of its template, e.g. nt2_test")
+    deadline: date
+    occurred_at: datetime
+    municipality_nis: str = Field(pattern=r"^\d{5}$")
+
+
+class TrajectoryCompleted(EventData):
+    event_type = "trajecten.trajectory.completed.v1"
+    topic = "trajecten.trajectories"
+    summary = "Every required component is done: the inburgeringsattest was issued."
+
+    trajectory_id: UUID
+    person_id: UUID
+    occurred_at: datetime
+    actor: str = Field(description="Staff subject, partner organisation or 'system'")
+    attest_number: str
+    kind: str
+    template_version: str
+    municipality_nis: str = Field(pattern=r"^\d{5}$")

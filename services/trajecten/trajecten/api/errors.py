@@ -1,0 +1,55 @@
+"""Domain refusals as problem details: the same mapping for staff, partner and page routes."""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from civic_common.api.problems import problem_response
+from trajecten.app.trajectories import StaleVersion, TrajectoryNotFound
+from trajecten.domain.templates import UnknownTemplate
+from trajecten.domain.trajectory import IllegalTransition, NotYours, Refused
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(IllegalTransition)
+    async def _illegal(request: Request, exc: IllegalTransition) -> JSONResponse:
+        allowed = ", ".join(exc.allowed) or "geen"
+        return problem_response(
+            request,
+            409,
+            "Overgang niet toegestaan",
+            f"{exc} Toegestaan: {allowed}.",
+            current_status=str(exc.current),
+            allowed=exc.allowed,
+        )
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> JSONResponse:
+        return problem_response(request, 409, "Geweigerd", str(exc))
+
+    @app.exception_handler(NotYours)
+    async def _not_yours(request: Request, exc: NotYours) -> JSONResponse:
+        return problem_response(request, 403, "Niet uw dossier", str(exc))
+
+    @app.exception_handler(TrajectoryNotFound)
+    async def _missing(request: Request, exc: TrajectoryNotFound) -> JSONResponse:
+        return problem_response(request, 404, "Onbekend traject", str(exc))
+
+    @app.exception_handler(StaleVersion)
+    async def _stale(request: Request, exc: StaleVersion) -> JSONResponse:
+        return problem_response(
+            request,
+            412,
+            "Intussen gewijzigd",
+            f"{exc}; laad het traject opnieuw.",
+            headers={"ETag": f'"{exc.current}"'},
+        )
+
+    @app.exception_handler(UnknownTemplate)
+    async def _template(request: Request, exc: UnknownTemplate) -> JSONResponse:
+        return problem_response(
+            request,
+            422,
+            "Ongeldige invoer",
+            str(exc),
+            errors=[{"field": "template_version", "message": str(exc)}],
+        )
