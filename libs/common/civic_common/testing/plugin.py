@@ -5,12 +5,14 @@ repo can use them. Roles are per run as well (``t<run>_<service>``): roles are c
 Postgres, and a run must not touch the roles of a stack started with ``make up``.
 """
 
+import asyncio
 import contextlib
 import os
 import secrets
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -35,8 +37,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def service_specs() -> dict[str, ServiceSpec]:
-    return {ep.name: ep.load() for ep in entry_points(group="civic.services")}
+def service_names() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group="civic.services"))
+
+
+def service_spec(name: str) -> ServiceSpec:
+    """Load one service only, so a test of one service does not depend on the others."""
+    [entry] = entry_points(group="civic.services", name=name)
+    return entry.load()
+
+
+def _migrate(name: str, settings: ServiceSettings) -> None:
+    """Migrate synchronously (in a thread with its own loop): fixtures' factories are sync."""
+
+    async def run() -> None:
+        runtime = service_spec(name).runtime(settings)
+        try:
+            await upgrade(runtime.engine, runtime.migrations, name)
+        finally:
+            await runtime.engine.dispose()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
 
 
 @dataclass(frozen=True)
@@ -139,24 +161,36 @@ def settings_for(
     return lambda service: isolated_settings(infra, civic_db, topic_prefix, jwt_keys, service)
 
 
-@pytest_asyncio.fixture(scope="session")
-async def migrated(settings_for: Callable[[str], ServiceSettings]) -> None:
+@pytest.fixture(scope="session")
+def migrate(settings_for: Callable[[str], ServiceSettings]) -> Callable[[str], None]:
+    """``migrate("intake")``: that service's schema at head in this run's database, once."""
+    done: set[str] = set()
+
+    def run(name: str) -> None:
+        if name not in done:
+            _migrate(name, settings_for(name))
+            done.add(name)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def migrated(migrate: Callable[[str], None]) -> None:
     """Every service's schema at head in this run's database."""
-    for name, spec in service_specs().items():
-        runtime = spec.runtime(settings_for(name))
-        await upgrade(runtime.engine, runtime.migrations, name)
-        await runtime.engine.dispose()
+    for name in service_names():
+        migrate(name)
 
 
 @pytest_asyncio.fixture
 async def runtime_for(
-    migrated: None, settings_for: Callable[[str], ServiceSettings]
+    migrate: Callable[[str], None], settings_for: Callable[[str], ServiceSettings]
 ) -> AsyncIterator[Callable[[str], Runtime]]:
-    """``runtime_for("intake")`` -> a Runtime on the migrated test database."""
+    """``runtime_for("intake")`` -> a Runtime of that service on its migrated test schema."""
     made: list[Runtime] = []
 
     def make(service: str) -> Runtime:
-        made.append(service_specs()[service].runtime(settings_for(service)))
+        migrate(service)
+        made.append(service_spec(service).runtime(settings_for(service)))
         return made[-1]
 
     yield make
