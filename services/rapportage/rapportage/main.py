@@ -5,26 +5,22 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from civic_common.api.app import create_app
-from civic_common.events.contracts import PersonRegistered, TrajectoryOpened
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from rapportage.adapters.tables import messaging, metadata
 from rapportage.api import staff
-from rapportage.app.counts import on_person_registered, on_trajectory_opened
+from rapportage.app.projections import SUBSCRIPTIONS
+from rapportage.settings import RapportageSettings
 
 
-def build_app(runtime: Runtime) -> FastAPI:
-    return create_app(runtime, title="Rapportage", routers=[staff.router])
+def build_app(runtime: Runtime, settings: RapportageSettings | None = None) -> FastAPI:
+    app = create_app(runtime, title="Rapportage", routers=[staff.router])
+    app.state.rapportage_settings = settings or RapportageSettings()
+    return app
 
 
 def build_worker(runtime: Runtime) -> Worker:
-    return create_worker(
-        runtime,
-        subscriptions={
-            "intake.persons": {PersonRegistered: on_person_registered},
-            "trajecten.trajectories": {TrajectoryOpened: on_trajectory_opened},
-        },
-    )
+    return create_worker(runtime, subscriptions=SUBSCRIPTIONS)
 
 
 SERVICE = ServiceSpec(

@@ -1,6 +1,19 @@
 """The rapportage schema: read models only, rebuildable from the topics."""
 
-from sqlalchemy import Column, Date, Integer, MetaData, PrimaryKeyConstraint, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from civic_common.db.messaging import messaging_tables
 
@@ -15,4 +28,135 @@ monthly_counts = Table(
     Column("metric", Text, nullable=False),
     Column("count", Integer, nullable=False),
     PrimaryKeyConstraint("month", "municipality_nis", "metric"),
+)
+
+# Snapshot projections keep the highest ce_sequence per id; "source" tells live from imported.
+trainings = Table(
+    "trainings",
+    metadata,
+    Column("training_id", UUID(as_uuid=True), primary_key=True),
+    Column("sequence", BigInteger, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("year", Integer),
+    Column("agencies", ARRAY(Text), nullable=False),
+    Column("joint", Boolean, nullable=False),
+    Column("offer", Text),
+    Column("theme", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("region", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("trainings", Integer, nullable=False),
+    Column("organisers", ARRAY(Text), nullable=False),
+    Column("local_government_participants", Integer, nullable=False),
+    Column("other_participants", Integer, nullable=False),
+    Column("local_governments", ARRAY(Text), nullable=False),
+    Column("other_organisations", ARRAY(Text), nullable=False),
+    Column("cost_eur", Numeric(14, 2), nullable=False),
+    Column("staff_hours", Numeric(12, 2), nullable=False),
+    Column("invited", Integer),
+    Column("responded", Integer),
+    Column("satisfied", Integer),
+    Column("outcome", Text),
+)
+
+organisation_trajectories = Table(
+    "organisation_trajectories",
+    metadata,
+    Column("organisation_trajectory_id", UUID(as_uuid=True), primary_key=True),
+    Column("sequence", BigInteger, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("edition", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("agencies", ARRAY(Text), nullable=False),
+    Column("partners", ARRAY(Text), nullable=False),
+    Column("region", Text, nullable=False),
+    Column("goal", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("organisations", Integer, nullable=False),
+    Column("participants", Integer, nullable=False),
+    Column("organisation_names", ARRAY(Text), nullable=False),
+    Column("cost_eur", Numeric(14, 2), nullable=False),
+    Column("staff_hours", Numeric(12, 2), nullable=False),
+    Column("results", Text),
+    Column("evaluation_criteria", ARRAY(Text), nullable=False),
+)
+
+# Newcomer facts keyed by pseudonymous ids only; reports expose aggregates, never these ids.
+intakes = Table(
+    "intakes",
+    metadata,
+    Column("person_id", UUID(as_uuid=True), primary_key=True),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("municipality_nis", Text, nullable=False),
+    Column("target_group", Text),
+    Column("nationality", Text),
+    Column("residence_category", Text),
+    Column("interpreter_language", Text),
+)
+
+trajectories = Table(
+    "trajectories",
+    metadata,
+    Column("trajectory_id", UUID(as_uuid=True), primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("municipality_nis", Text, nullable=False),
+    Column("status", Text, nullable=False),
+)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("appointment_id", UUID(as_uuid=True), primary_key=True),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("municipality_nis", Text, nullable=False),
+    Column("subject_category", Text, nullable=False),
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("organisation_id", UUID(as_uuid=True), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("organisation_type", Text, nullable=False),
+    Column("municipality_nis", Text, nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+
+candidacies = Table(
+    "candidacies",
+    metadata,
+    Column("candidacy_id", UUID(as_uuid=True), primary_key=True),
+    Column("organisation_id", UUID(as_uuid=True), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("municipality_nis", Text, nullable=False),
+    Column("theme", Text),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+)
+
+publications = Table(
+    "publications",
+    metadata,
+    Column("publication_id", UUID(as_uuid=True), primary_key=True),
+    Column("report_id", Text, nullable=False),
+    Column("parameters", JSONB, nullable=False),
+    Column("tables", JSONB, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+# Everything a rebuild empties; publications are rapportage's own records, not projections.
+PROJECTIONS = (
+    monthly_counts,
+    trainings,
+    organisation_trajectories,
+    intakes,
+    trajectories,
+    appointments,
+    organisations,
+    candidacies,
 )

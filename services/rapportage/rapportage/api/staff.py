@@ -1,9 +1,10 @@
-"""Staff API for analysts: /api/v1/reports."""
+"""Staff API for analysts: /api/v1/reports, /api/v1/answers, /api/v1/reports/monthly-counts."""
 
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from civic_common.api.app import uow
@@ -11,12 +12,42 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
+from rapportage.api.rendering import Format, params_json, render, report_params, settings_of
+from rapportage.app.catalogue import CATALOGUE, Params
 from rapportage.app.counts import monthly_counts
+from rapportage.app.reports import answer, generate, report_for
 from rapportage.domain.monthly_counts import Metric
+from rapportage.settings import RapportageSettings
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
+Analyst = Annotated[Principal, Depends(require_roles("analyst", "admin"))]
+Work = Annotated[UnitOfWork, Depends(uow)]
+Settings = Annotated[RapportageSettings, Depends(settings_of)]
+ReportParams = Annotated[Params, Depends(report_params)]
 
 Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+class ReportOut(BaseModel):
+    id: str
+    title: str
+    question: str | None
+    shareable: bool
+    parameters: list[str]
+
+
+@router.get("/reports")
+async def list_reports(_: Analyst) -> list[ReportOut]:
+    return [
+        ReportOut(
+            id=r.id,
+            title=r.title,
+            question=r.question,
+            shareable=r.shareable,
+            parameters=list(r.parameters),
+        )
+        for r in CATALOGUE.values()
+    ]
 
 
 class MonthlyCountOut(BaseModel):
@@ -33,8 +64,8 @@ def _first_day(month: str) -> date:
 
 @router.get("/reports/monthly-counts")
 async def get_monthly_counts(
-    _: Annotated[Principal, Depends(require_roles("analyst", "admin"))],
-    work: Annotated[UnitOfWork, Depends(uow)],
+    _: Analyst,
+    work: Work,
     from_month: Month,
     to_month: Month,
     municipality_nis: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
@@ -56,3 +87,32 @@ async def get_monthly_counts(
         )
         for row in await monthly_counts(work, first, last, municipality_nis)
     ]
+
+
+@router.get("/reports/{report_id}", response_model=None)
+async def get_report(
+    report_id: str,
+    _: Analyst,
+    work: Work,
+    settings: Settings,
+    params: ReportParams,
+    format: Format = "json",
+) -> Response:
+    report = report_for(report_id)
+    tables = await generate(work, report, params, settings)
+    meta = {"id": report.id, "title": report.title, "parameters": params_json(params)}
+    return render(tables, format, report.id, meta)
+
+
+@router.get("/answers/{question}", response_model=None)
+async def get_answer(
+    question: str,
+    _: Analyst,
+    work: Work,
+    settings: Settings,
+    params: ReportParams,
+    format: Format = "json",
+) -> Response:
+    tables = await answer(work, question, params, settings)
+    meta = {"question": question, "parameters": params_json(params)}
+    return render(tables, format, f"antwoord-vraag-{question}", meta, numbered=True)

@@ -1,0 +1,153 @@
+"""From events to the rows of the read models. Pure: no I/O.
+
+Live snapshots (trajecten) and historical imports (rapportage) become the same row shape, so
+every report counts both alike.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from civic_common.events.contracts.rapportage import (
+    HistoricalOrganisationTrajectoryImported,
+    HistoricalTrainingsImported,
+)
+from civic_common.events.contracts.reporting import ParticipatingOrganisation
+from civic_common.events.contracts.trajecten import (
+    OrganisationTrajectoryRecorded,
+    TrainingRecorded,
+)
+from rapportage.domain.monthly_counts import BRUSSELS
+
+Row = dict[str, Any]
+# Participants from these organisation types count as local government (question 321 d).
+LOCAL_GOVERNMENT = frozenset({"local_government", "ocmw"})
+
+
+def _split(organisations: list[ParticipatingOrganisation]) -> Row:
+    local = [o for o in organisations if o.organisation_type in LOCAL_GOVERNMENT]
+    other = [o for o in organisations if o.organisation_type not in LOCAL_GOVERNMENT]
+    return {
+        "local_government_participants": sum(o.participants for o in local),
+        "other_participants": sum(o.participants for o in other),
+        "local_governments": sorted({o.name for o in local}),
+        "other_organisations": sorted({o.name for o in other}),
+    }
+
+
+def _cost(lines: list[Any]) -> Decimal:
+    return sum((line.amount_eur for line in lines), Decimal(0))
+
+
+def training_row(event: TrainingRecorded, sequence: int, recorded_at: datetime) -> Row:
+    """A training counts in the year of its first session; one still without sessions in the
+    year it was recorded."""
+    first = min((s.held_on for s in event.sessions), default=None)
+    year = first.year if first else recorded_at.astimezone(BRUSSELS).year
+    evaluation = event.evaluation
+    return {
+        "training_id": event.training_id,
+        "sequence": sequence,
+        "source": "live",
+        "year": year,
+        "agencies": list(event.agencies),
+        "joint": len(set(event.agencies)) > 1,
+        "offer": event.offer,
+        "theme": event.theme,
+        "title": event.title,
+        "description": event.description,
+        "region": event.region,
+        "status": event.status,
+        "trainings": 1,
+        "organisers": list(event.organisers) + list(event.external_partners),
+        **_split(event.participating_organisations),
+        "cost_eur": _cost(event.cost_lines),
+        "staff_hours": event.staff_hours,
+        "invited": evaluation.invited if evaluation else None,
+        "responded": evaluation.responded if evaluation else None,
+        "satisfied": evaluation.satisfied if evaluation else None,
+        "outcome": event.outcome,
+    }
+
+
+def historical_training_row(event: HistoricalTrainingsImported, sequence: int) -> Row:
+    return {
+        "training_id": event.record_id,
+        "sequence": sequence,
+        "source": "historical",
+        "year": event.year,
+        "agencies": list(event.agencies),
+        "joint": len(set(event.agencies)) > 1,
+        "offer": event.offer,
+        "theme": event.theme,
+        "title": event.title,
+        "description": event.description,
+        "region": event.region,
+        "status": "held",
+        "trainings": event.trainings,
+        "organisers": list(event.organisers),
+        "local_government_participants": event.local_government_participants,
+        "other_participants": event.other_participants,
+        "local_governments": [],
+        "other_organisations": list(event.other_organisations),
+        "cost_eur": event.cost_eur,
+        "staff_hours": event.staff_hours,
+        "invited": event.invited,
+        "responded": event.responded,
+        "satisfied": event.satisfied,
+        "outcome": event.outcome,
+    }
+
+
+def edition_year(edition: str) -> int:
+    """'2019-2020' is reported under 2019, the year it started."""
+    return int(edition[:4])
+
+
+def organisation_trajectory_row(event: OrganisationTrajectoryRecorded, sequence: int) -> Row:
+    organisations = event.participating_organisations
+    return {
+        "organisation_trajectory_id": event.organisation_trajectory_id,
+        "sequence": sequence,
+        "source": "live",
+        "edition": event.edition,
+        "year": edition_year(event.edition),
+        "agencies": list(event.agencies),
+        "partners": list(event.partners),
+        "region": event.region,
+        "goal": event.goal,
+        "content": event.content,
+        "status": event.status,
+        "organisations": len(organisations),
+        "participants": sum(o.participants for o in organisations),
+        "organisation_names": sorted({o.name for o in organisations}),
+        "cost_eur": _cost(event.cost_lines),
+        "staff_hours": event.staff_hours,
+        "results": event.results,
+        "evaluation_criteria": list(event.evaluation_criteria),
+    }
+
+
+def historical_organisation_trajectory_row(
+    event: HistoricalOrganisationTrajectoryImported, sequence: int
+) -> Row:
+    return {
+        "organisation_trajectory_id": event.record_id,
+        "sequence": sequence,
+        "source": "historical",
+        "edition": event.edition,
+        "year": edition_year(event.edition),
+        "agencies": list(event.agencies),
+        "partners": list(event.partners),
+        "region": event.region,
+        "goal": event.goal,
+        "content": event.content,
+        "status": "completed",
+        "organisations": event.organisations,
+        "participants": event.participants,
+        "organisation_names": list(event.organisation_names),
+        "cost_eur": event.cost_eur,
+        "staff_hours": event.staff_hours,
+        "results": event.results,
+        "evaluation_criteria": list(event.evaluation_criteria),
+    }

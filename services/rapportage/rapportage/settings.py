@@ -1,0 +1,31 @@
+"""Rapportage's own settings (``CIVIC_RAPPORTAGE_*``): the legal and policy parameters."""
+
+from decimal import Decimal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RapportageSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVIC_RAPPORTAGE_", extra="ignore")
+
+    annual_hours_per_fte: Decimal = Field(
+        Decimal(1596),
+        gt=0,
+        description="Working hours of one VTE per year: 38 h x 42 weeks net of leave and holidays",
+    )
+    small_cell_threshold: int = Field(
+        5, ge=1, description="Counts below this (but above 0) are suppressed outside the agency"
+    )
+    publish_interval_seconds: float = Field(
+        86400.0, gt=0, description="How often the scheduled reports are published to partners"
+    )
+    published_reports: list[str] = Field(
+        default_factory=lambda: ["trainings-per-region", "intakes-per-month"],
+        description="Report ids the schedule publishes",
+    )
+    agencies: list[str] = Field(
+        default_factory=lambda: ["AgII", "Atlas", "IN-Gent"],
+        description="Organisation claims that are agencies: partners from these see their own",
+    )
+    rebuild_batch: int = Field(2000, ge=1, description="Events per fetch while rebuilding")
