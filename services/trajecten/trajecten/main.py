@@ -11,14 +11,14 @@ from civic_common.events.contracts import PersonRegistered
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from trajecten.adapters.tables import messaging, metadata
-from trajecten.api import staff
+from trajecten.api import partners, staff
 from trajecten.api.errors import install_error_handlers
 from trajecten.app.trajectories import on_person_registered, refer_missed_deadlines
 from trajecten.settings import TrajectenSettings
 
 
 def build_app(runtime: Runtime) -> FastAPI:
-    app = create_app(runtime, title="Trajecten", routers=[staff.router])
+    app = create_app(runtime, title="Trajecten", routers=[staff.router, partners.router])
     install_error_handlers(app)
     return app
 
