@@ -8,11 +8,11 @@ from civic_common.api.app import create_app
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from intake.adapters.tables import messaging, metadata
-from intake.api import staff
+from intake.api import organisations, staff
 
 
 def build_app(runtime: Runtime) -> FastAPI:
-    return create_app(runtime, title="Intake", routers=[staff.router])
+    return create_app(runtime, title="Intake", routers=[staff.router, organisations.router])
 
 
 def build_worker(runtime: Runtime) -> Worker:

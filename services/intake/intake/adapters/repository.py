@@ -1,12 +1,25 @@
-"""Persons in the intake schema."""
+"""Persons, their history, organisations and candidacies in the intake schema."""
 
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.adapters.tables import persons
+from intake.adapters.tables import candidacies, organisations, person_history, persons
 from intake.domain.person import Person
+
+PERSON_COLUMNS = tuple(f.name for f in fields(Person))
+
+
+@dataclass(frozen=True)
+class PersonFilter:
+    insz: str | None = None
+    name: str | None = None
+    birth_date: date | None = None
+    municipality_nis: str | None = None
 
 
 class PersonRepository:
@@ -18,12 +31,149 @@ class PersonRepository:
             persons.insert().values(**vars(person), registered_by=registered_by)
         )
 
-    async def get(self, person_id: UUID) -> Person | None:
+    async def get(self, person_id: UUID, *, for_update: bool = False) -> Person | None:
+        query = select(persons).where(persons.c.id == person_id)
+        if for_update:  # keeps the outbox in the person's order, see UnitOfWork.publish
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).mappings().first()
+        return None if row is None else _person(row)
+
+    async def id_with_insz(self, insz: str, other_than: UUID | None = None) -> UUID | None:
+        query = select(persons.c.id).where(persons.c.insz == insz)
+        if other_than is not None:
+            query = query.where(persons.c.id != other_than)
+        return await self._session.scalar(query)
+
+    async def near_duplicates(self, person: Person) -> list[UUID]:
+        """Same name and birth date where at least one of the two has no INSZ yet."""
+        if not (person.given_name and person.family_name and person.birth_date):
+            return []
+        query = select(persons.c.id).where(
+            func.lower(persons.c.family_name) == person.family_name.lower(),
+            func.lower(persons.c.given_name) == person.given_name.lower(),
+            persons.c.birth_date == person.birth_date,
+            persons.c.id != person.id,
+            persons.c.erased_at.is_(None),
+        )
+        if person.insz is not None:
+            query = query.where(persons.c.insz.is_(None))
+        return list((await self._session.scalars(query.order_by(persons.c.id))).all())
+
+    async def update(self, person: Person, expected_version: int) -> bool:
+        """False when someone else changed the person since ``expected_version``."""
+        values = {k: v for k, v in vars(person).items() if k not in ("id", "registered_at")}
+        result = await self._session.execute(
+            update(persons)
+            .where(persons.c.id == person.id, persons.c.version == expected_version)
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+    async def record(
+        self,
+        person: Person,
+        action: str,
+        by: str,
+        at: datetime,
+        changes: list[dict[str, Any]],
+    ) -> None:
+        await self._session.execute(
+            person_history.insert().values(
+                person_id=person.id,
+                version=person.version,
+                action=action,
+                changed_by=by,
+                changed_at=at,
+                changes=changes,
+            )
+        )
+
+    async def history(self, person_id: UUID) -> list[dict[str, Any]]:
+        rows = await self._session.execute(
+            select(person_history)
+            .where(person_history.c.person_id == person_id)
+            .order_by(person_history.c.id)
+        )
+        return [dict(row) for row in rows.mappings()]
+
+    async def forget_history_values(self, person_id: UUID, personal: tuple[str, ...]) -> None:
+        """Erasure: old and new values of personal fields leave the history too."""
+        for row in await self.history(person_id):
+            scrubbed = [
+                change | {"old": None, "new": None} if change["field"] in personal else change
+                for change in row["changes"]
+            ]
+            await self._session.execute(
+                update(person_history)
+                .where(person_history.c.id == row["id"])
+                .values(changes=scrubbed)
+            )
+
+    async def forget_stored_answers(self, person_id: UUID) -> None:
+        """Stored Idempotency-Key answers repeat the person's data: they go as well."""
+        await self._session.execute(
+            text(
+                "DELETE FROM intake.idempotency_keys "
+                "WHERE position(convert_to(:id, 'UTF8') in body) > 0"
+            ),
+            {"id": str(person_id)},
+        )
+
+    async def search(
+        self, where: PersonFilter, after: tuple[str, str, str] | None, limit: int
+    ) -> list[Person]:
+        family = func.coalesce(func.lower(persons.c.family_name), "")
+        given = func.coalesce(func.lower(persons.c.given_name), "")
+        query = select(persons).where(persons.c.erased_at.is_(None))
+        if where.insz is not None:
+            query = query.where(persons.c.insz == where.insz)
+        if where.birth_date is not None:
+            query = query.where(persons.c.birth_date == where.birth_date)
+        if where.municipality_nis is not None:
+            query = query.where(persons.c.municipality_nis == where.municipality_nis)
+        if where.name:
+            for word in where.name.lower().split():
+                pattern = f"%{_escape_like(word)}%"
+                query = query.where(or_(family.like(pattern), given.like(pattern)))
+        if after is not None:
+            query = query.where(
+                tuple_(family, given, persons.c.id) > tuple_(after[0], after[1], UUID(after[2]))
+            )
+        rows = await self._session.execute(query.order_by(family, given, persons.c.id).limit(limit))
+        return [_person(row) for row in rows.mappings()]
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _person(row: Any) -> Person:
+    return Person(**{k: row[k] for k in PERSON_COLUMNS})
+
+
+class OrganisationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, values: dict[str, Any]) -> None:
+        await self._session.execute(organisations.insert().values(**values))
+
+    async def get(self, organisation_id: UUID) -> dict[str, Any] | None:
         row = (
-            (await self._session.execute(select(persons).where(persons.c.id == person_id)))
+            (
+                await self._session.execute(
+                    select(organisations).where(organisations.c.id == organisation_id)
+                )
+            )
             .mappings()
             .first()
         )
-        if row is None:
-            return None
-        return Person(**{k: v for k, v in row.items() if k != "registered_by"})
+        return None if row is None else dict(row)
+
+    async def id_with_number(self, enterprise_number: str) -> UUID | None:
+        return await self._session.scalar(
+            select(organisations.c.id).where(organisations.c.enterprise_number == enterprise_number)
+        )
+
+    async def add_candidacy(self, values: dict[str, Any]) -> None:
+        await self._session.execute(candidacies.insert().values(**values))

@@ -1,7 +1,19 @@
 """The intake schema."""
 
-from sqlalchemy import ARRAY, Column, Date, DateTime, Integer, MetaData, Table, Text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from civic_common.db.messaging import messaging_tables
 
@@ -13,13 +25,75 @@ persons = Table(
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("version", Integer, nullable=False),
-    Column("given_name", Text, nullable=False),
-    Column("family_name", Text, nullable=False),
-    Column("birth_date", Date, nullable=False),
+    Column("insz", Text, unique=True),
+    Column("given_name", Text),
+    Column("family_name", Text),
+    Column("birth_date", Date),
+    Column("sex", Text),
+    Column("nationality", Text),
     Column("municipality_nis", Text, nullable=False),
+    Column("street", Text),
+    Column("house_number", Text),
+    Column("postal_code", Text),
     Column("languages", ARRAY(Text), nullable=False),
     Column("contact_language", Text),
     Column("interpreter_language", Text),
+    Column("residence_category", Text),
+    Column("household", JSONB, nullable=False),
+    Column("education", Text),
+    Column("literacy", Text),
+    Column("dutch_level", Text),
+    Column("needs_childcare", Boolean, nullable=False),
+    Column("needs_mobility_support", Boolean, nullable=False),
+    Column("consent_data_sharing", Boolean),
+    Column("legal_basis", Text),
+    Column("target_group", Text),
+    Column("target_group_reason", Text),
+    Column("target_group_rules_version", Text),
+    Column("possible_duplicates", ARRAY(UUID(as_uuid=True)), nullable=False),
+    Column("erased_at", DateTime(timezone=True)),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("registered_by", Text, nullable=False),
+)
+
+# Every change to a person: who, when, and per field the old and the new value.
+person_history = Table(
+    "person_history",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("person_id", UUID(as_uuid=True), ForeignKey("persons.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("changed_by", Text, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changes", JSONB, nullable=False),
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("enterprise_number", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("organisation_type", Text, nullable=False),
+    Column("staff_size", Integer, nullable=False),
+    Column("municipality_nis", Text, nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("registered_by", Text, nullable=False),
+)
+
+candidacies = Table(
+    "candidacies",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("organisation_id", UUID(as_uuid=True), ForeignKey("organisations.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("call_id", UUID(as_uuid=True)),
+    Column("participant_roles", ARRAY(Text), nullable=False),
+    Column("motivation", Text, nullable=False),
+    Column("theme", Text),
+    Column("eligibility", JSONB, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_by", Text, nullable=False),
 )

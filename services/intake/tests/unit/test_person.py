@@ -14,5 +14,7 @@ def test_a_birth_date_after_registration_is_refused():
 
 
 def test_the_contact_language_counts_among_the_languages_spoken():
-    person = Person("A", "B", date(1990, 1, 1), "44021", NOW, ["fr"], contact_language="ar")
+    person = Person(
+        "A", "B", date(1990, 1, 1), "44021", NOW, languages=["fr"], contact_language="ar"
+    )
     assert person.languages == ["fr", "ar"]

@@ -29,6 +29,44 @@ class PersonRegistered(EventData):
     interpreter_language: LanguageCode | None = Field(
         None, description="Language an interpreter is needed for, if any"
     )
+    nationality: str | None = Field(
+        None, pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2, for the statistics"
+    )
+    residence_category: str | None = Field(
+        None, description="e.g. recognised_refugee, family_reunification; for the statistics"
+    )
+
+
+class PersonCorrected(EventData):
+    event_type = "intake.person.corrected.v1"
+    topic = "intake.persons"
+    summary = (
+        "A registered person's data were corrected. Names the changed fields and carries the new "
+        "values of only the non-identifying facts consumers keep (no name, INSZ or birth date)."
+    )
+
+    person_id: UUID
+    corrected_at: datetime
+    changed_fields: list[str] = Field(description="Every field that changed, by name")
+    municipality_nis: str = Field(pattern=r"^\d{5}$")
+    target_group: TargetGroup | None = None
+    languages: list[LanguageCode] = Field(default_factory=list)
+    contact_language: LanguageCode | None = None
+    interpreter_language: LanguageCode | None = None
+    nationality: str | None = Field(None, pattern=r"^[A-Z]{2}$")
+    residence_category: str | None = None
+
+
+class PersonErased(EventData):
+    event_type = "intake.person.erased.v1"
+    topic = "intake.persons"
+    summary = (
+        "A person's data were erased on request (GDPR art. 17): consumers remove or pseudonymise "
+        "what they hold on this person id; counts already made stay as they are."
+    )
+
+    person_id: UUID
+    erased_at: datetime
 
 
 OrganisationType = Literal[

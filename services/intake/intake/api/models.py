@@ -1,0 +1,229 @@
+"""Request and response bodies of the staff API. Unknown fields are refused (422)."""
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+
+from civic_common.events.contracts.intake import OrganisationType
+from intake.domain.candidacy import CandidacyKind, ParticipantRole
+from intake.domain.insz import InvalidInsz, parse_insz
+from intake.domain.kbo import InvalidEnterpriseNumber, normalise_enterprise_number
+from intake.domain.person import (
+    CefrLevel,
+    Education,
+    HouseholdRelation,
+    LegalBasis,
+    Literacy,
+    Person,
+    ResidenceCategory,
+    Sex,
+)
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}$", description="ISO 639 code")]
+Nis = Annotated[str, Field(pattern=r"^\d{5}$", description="NIS code of the municipality")]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2")]
+
+
+class HouseholdLink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: UUID
+    relation: HouseholdRelation
+
+
+def _insz(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return parse_insz(value).number
+    except InvalidInsz as exc:
+        raise ValueError(f"ongeldig INSZ: {exc}") from exc
+
+
+def _past(value: date | None) -> date | None:
+    if value is not None and value > date.today():
+        raise ValueError("de geboortedatum ligt in de toekomst")
+    return value
+
+
+class PersonFields(BaseModel):
+    """Everything but the required core; shared by registration and correction."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    insz: Annotated[str, Field(max_length=20)] | None = None
+    sex: Sex | None = None
+    nationality: Country | None = None
+    languages: list[Language] = Field(default_factory=list, max_length=20)
+    contact_language: Language | None = None
+    street: Annotated[str, Field(max_length=200)] | None = None
+    house_number: Annotated[str, Field(max_length=20)] | None = None
+    postal_code: Annotated[str, Field(pattern=r"^\d{4}$")] | None = None
+    residence_category: ResidenceCategory | None = None
+    household: list[HouseholdLink] = Field(default_factory=list, max_length=30)
+    education: Education | None = None
+    literacy: Literacy | None = None
+    dutch_level: CefrLevel | None = None
+    interpreter_language: Language | None = None
+    needs_childcare: StrictBool = False
+    needs_mobility_support: StrictBool = False
+    consent_data_sharing: StrictBool | None = None
+    legal_basis: LegalBasis | None = None
+
+    _check_insz = field_validator("insz")(_insz)
+
+    def domain_fields(self, **only: Any) -> dict[str, Any]:
+        values = self.model_dump(**only)
+        if "household" in values:
+            values["household"] = [
+                {"person_id": str(link["person_id"]), "relation": link["relation"]}
+                for link in values["household"]
+            ]
+        return values
+
+
+class PersonIn(PersonFields):
+    given_name: Name
+    family_name: Name
+    birth_date: date
+    municipality_nis: Nis
+
+    _check_birth = field_validator("birth_date")(_past)
+
+
+class PersonPatch(PersonFields):
+    """Only the fields sent are corrected; the core fields cannot be emptied."""
+
+    given_name: Name = None  # type: ignore[assignment]
+    family_name: Name = None  # type: ignore[assignment]
+    birth_date: date = None  # type: ignore[assignment]
+    municipality_nis: Nis = None  # type: ignore[assignment]
+    languages: list[Language] = Field(default=None, max_length=20)  # type: ignore[assignment]
+    household: list[HouseholdLink] = Field(default=None, max_length=30)  # type: ignore[assignment]
+
+    _check_birth = field_validator("birth_date")(_past)
+
+
+class PersonOut(BaseModel):
+    id: UUID
+    version: int
+    insz: str | None
+    given_name: str | None
+    family_name: str | None
+    birth_date: date | None
+    sex: str | None
+    nationality: str | None
+    municipality_nis: str
+    street: str | None
+    house_number: str | None
+    postal_code: str | None
+    languages: list[str]
+    contact_language: str | None
+    interpreter_language: str | None
+    residence_category: str | None
+    household: list[dict[str, Any]]
+    education: str | None
+    literacy: str | None
+    dutch_level: str | None
+    needs_childcare: bool
+    needs_mobility_support: bool
+    consent_data_sharing: bool | None
+    legal_basis: str | None
+    target_group: str | None
+    target_group_reason: str | None
+    target_group_rules_version: str | None
+    possible_duplicates: list[str] = Field(description="Links to near-duplicates to confirm")
+    registered_at: datetime
+    erased_at: datetime | None
+
+    @classmethod
+    def of(cls, person: Person) -> "PersonOut":
+        values = vars(person) | {
+            "possible_duplicates": [f"/api/v1/persons/{d}" for d in person.possible_duplicates]
+        }
+        return cls.model_validate(values)
+
+
+class PersonSummary(BaseModel):
+    id: UUID
+    insz: str | None
+    given_name: str | None
+    family_name: str | None
+    birth_date: date | None
+    municipality_nis: str
+    link: str
+
+
+class Change(BaseModel):
+    field: str
+    old: Any
+    new: Any
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    action: str
+    changed_by: str
+    changed_at: datetime
+    changes: list[Change]
+
+
+class ErasureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class OrganisationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enterprise_number: Annotated[str, Field(max_length=20)]
+    name: Annotated[str, Field(min_length=1, max_length=300)]
+    organisation_type: OrganisationType
+    staff_size: Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
+    municipality_nis: Nis
+
+    @field_validator("enterprise_number")
+    @classmethod
+    def _kbo(cls, value: str) -> str:
+        try:
+            return normalise_enterprise_number(value)
+        except InvalidEnterpriseNumber as exc:
+            raise ValueError(f"ongeldig ondernemingsnummer: {exc}") from exc
+
+
+class OrganisationOut(BaseModel):
+    id: UUID
+    version: int
+    enterprise_number: str
+    name: str
+    organisation_type: str
+    staff_size: int
+    municipality_nis: str
+    registered_at: datetime
+
+
+class CandidacyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organisation_id: UUID
+    kind: CandidacyKind
+    call_id: UUID | None = None
+    participant_roles: list[ParticipantRole] = Field(min_length=1, max_length=10)
+    motivation: Annotated[str, Field(min_length=1, max_length=5000)]
+    theme: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class CandidacyOut(BaseModel):
+    id: UUID
+    organisation_id: UUID
+    kind: str
+    call_id: UUID | None
+    participant_roles: list[str]
+    motivation: str
+    theme: str | None
+    eligibility: dict[str, Any]
+    submitted_at: datetime
