@@ -85,4 +85,5 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
         request.state.principal = principal
         return principal
 
+    dependency.civic_roles = frozenset(roles)  # type: ignore[attr-defined] # for the access matrix
     return dependency

@@ -63,6 +63,7 @@ def page_principal(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
         request.state.principal = principal
         return principal
 
+    dependency.civic_roles = frozenset(roles)  # type: ignore[attr-defined] # for the access matrix
     return dependency
 
 
