@@ -1,26 +1,37 @@
 """Composition root of rapportage."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+import faust
 from fastapi import FastAPI
 
 from civic_common.api.app import create_app
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from rapportage.adapters.tables import messaging, metadata
-from rapportage.api import staff
+from rapportage.api import partners, staff
 from rapportage.app.projections import SUBSCRIPTIONS
+from rapportage.app.publishing import publish_scheduled
 from rapportage.settings import RapportageSettings
 
 
 def build_app(runtime: Runtime, settings: RapportageSettings | None = None) -> FastAPI:
-    app = create_app(runtime, title="Rapportage", routers=[staff.router])
+    app = create_app(runtime, title="Rapportage", routers=[staff.router, partners.router])
     app.state.rapportage_settings = settings or RapportageSettings()
     return app
 
 
-def build_worker(runtime: Runtime) -> Worker:
-    return create_worker(runtime, subscriptions=SUBSCRIPTIONS)
+def build_worker(runtime: Runtime, settings: RapportageSettings | None = None) -> Worker:
+    settings = settings or RapportageSettings()
+    worker = create_worker(runtime, subscriptions=SUBSCRIPTIONS)
+    if isinstance(worker, faust.App):
+
+        @worker.timer(settings.publish_interval_seconds, on_leader=True)
+        async def publish_reports() -> None:
+            await publish_scheduled(runtime.uow(), settings, datetime.now(UTC))
+
+    return worker
 
 
 SERVICE = ServiceSpec(

@@ -1,6 +1,5 @@
 """Tables as JSON, CSV or XLSX responses, and the query parameters every report takes."""
 
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
@@ -8,7 +7,7 @@ from fastapi.responses import JSONResponse, Response
 
 from rapportage.adapters.exports import to_csv, to_xlsx
 from rapportage.app.catalogue import Params
-from rapportage.domain.reports import REGIONS, Cell, Table
+from rapportage.domain.reports import REGIONS, Table
 from rapportage.settings import RapportageSettings
 
 Format = Literal["json", "csv", "xlsx"]
@@ -27,19 +26,6 @@ def report_params(
 
 def settings_of(request: Request) -> RapportageSettings:
     return request.app.state.rapportage_settings
-
-
-def _json(value: Cell) -> Any:
-    return float(value) if isinstance(value, Decimal) else value
-
-
-def table_json(table: Table) -> dict[str, Any]:
-    return {
-        "title": table.title,
-        "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in table.columns],
-        "rows": [{k: _json(v) for k, v in row.items()} for row in table.records()],
-        "notes": list(table.notes),
-    }
 
 
 def render(
@@ -61,8 +47,4 @@ def render(
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
         )
-    return JSONResponse(meta | {"tables": [table_json(t) for t in tables]})
-
-
-def params_json(params: Params) -> dict[str, Any]:
-    return {k: v for k, v in vars(params).items() if v is not None}
+    return JSONResponse(meta | {"tables": [t.as_json() for t in tables]})

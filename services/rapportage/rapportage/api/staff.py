@@ -12,7 +12,7 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
-from rapportage.api.rendering import Format, params_json, render, report_params, settings_of
+from rapportage.api.rendering import Format, render, report_params, settings_of
 from rapportage.app.catalogue import CATALOGUE, Params
 from rapportage.app.counts import monthly_counts
 from rapportage.app.reports import answer, generate, report_for
@@ -100,7 +100,7 @@ async def get_report(
 ) -> Response:
     report = report_for(report_id)
     tables = await generate(work, report, params, settings)
-    meta = {"id": report.id, "title": report.title, "parameters": params_json(params)}
+    meta = {"id": report.id, "title": report.title, "parameters": params.as_json()}
     return render(tables, format, report.id, meta)
 
 
@@ -114,5 +114,5 @@ async def get_answer(
     format: Format = "json",
 ) -> Response:
     tables = await answer(work, question, params, settings)
-    meta = {"question": question, "parameters": params_json(params)}
+    meta = {"question": question, "parameters": params.as_json()}
     return render(tables, format, f"antwoord-vraag-{question}", meta, numbered=True)

@@ -7,8 +7,9 @@ partner exchange all render these same tables.
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, any_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapportage.adapters.tables import intakes, organisation_trajectories, trainings, trajectories
@@ -31,6 +32,9 @@ class Params:
     agency: str | None = None
     region: str | None = None
     municipality_nis: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if v is not None}
 
     def span(self) -> str:
         if self.from_year and self.to_year:
@@ -59,7 +63,7 @@ def _held(query: Select, params: Params) -> Select:
     if params.to_year is not None:
         query = query.where(t.year <= params.to_year)
     if params.agency:
-        query = query.where(t.agencies.any(params.agency))
+        query = query.where(literal(params.agency) == any_(t.agencies))
     if params.region:
         query = query.where(t.region == params.region)
     return query
@@ -281,7 +285,7 @@ async def organisation_trajectory_overview(
     if params.to_year is not None:
         query = query.where(o.year <= params.to_year)
     if params.agency:
-        query = query.where(o.agencies.any(params.agency))
+        query = query.where(literal(params.agency) == any_(o.agencies))
     if params.region:
         query = query.where(o.region == params.region)
     columns = (

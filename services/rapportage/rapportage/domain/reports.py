@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 Cell = str | int | Decimal | None
 Kind = Literal["label", "count", "amount", "text"]
@@ -35,6 +35,18 @@ class Table:
 
     def records(self) -> list[dict[str, Cell]]:
         return [dict(zip((c.key for c in self.columns), row, strict=True)) for row in self.rows]
+
+    def as_json(self) -> dict[str, Any]:
+        """Amounts as JSON numbers; a suppressed count is null."""
+        return {
+            "title": self.title,
+            "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in self.columns],
+            "rows": [
+                {k: float(v) if isinstance(v, Decimal) else v for k, v in row.items()}
+                for row in self.records()
+            ],
+            "notes": list(self.notes),
+        }
 
 
 def vte(staff_hours: Decimal, annual_hours_per_fte: Decimal) -> Decimal:

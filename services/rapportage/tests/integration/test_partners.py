@@ -1,0 +1,110 @@
+"""Reports that leave the agency: scoped to the partner, small cells suppressed, no personal
+data."""
+
+import random
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from civic_common.events.contracts.intake import PersonRegistered
+from rapportage.adapters.tables import messaging
+from rapportage.app.publishing import publish_scheduled
+
+pytestmark = pytest.mark.integration
+
+
+def municipality() -> str:
+    return f"9{random.randrange(10_000):04d}"
+
+
+async def register(events, nis: str, count: int) -> list[uuid.UUID]:
+    ids = [uuid.uuid4() for _ in range(count)]
+    now = datetime.now(UTC)
+    await events.deliver(
+        *[
+            (PersonRegistered(person_id=p, registered_at=now, municipality_nis=nis), str(p), 1)
+            for p in ids
+        ]
+    )
+    return ids
+
+
+async def test_a_partner_gets_its_own_municipality_with_small_cells_suppressed(
+    events, client, auth
+):
+    own, other = municipality(), municipality()
+    people = await register(events, own, 3)
+    await register(events, other, 6)
+
+    internal = await client.get(
+        "/api/v1/reports/intakes-per-month",
+        params={"municipality_nis": own},
+        headers=auth("analyst"),
+    )
+    assert [r["intakes"] for r in internal.json()["tables"][0]["rows"]] == [3]
+
+    ocmw = auth("analyst", "ocmw@genk", municipality=own, organisation="OCMW Genk")
+    # Asking for another municipality still yields the partner's own.
+    shared = await client.get(
+        "/partners/v1/reports/intakes-per-month",
+        params={"municipality_nis": other},
+        headers=ocmw,
+    )
+    assert shared.status_code == 200
+    body = shared.json()
+    assert body["parameters"]["municipality_nis"] == own
+    [row] = body["tables"][0]["rows"]
+    assert row["municipality_nis"] == own
+    assert row["intakes"] is None, "3 is below the threshold of 5"
+    assert "afgeschermd" in shared.text or body["tables"][0]["notes"]
+    assert not any(str(p) in shared.text for p in people), "no person ids leave the agency"
+
+    vdab = auth("analyst", "vdab@vlaanderen", municipality=other, organisation="VDAB")
+    [big] = (await client.get("/partners/v1/reports/intakes-per-month", headers=vdab)).json()[
+        "tables"
+    ][0]["rows"]
+    assert big["intakes"] == 6, "counts at or above the threshold are shown"
+
+    csv = await client.get(
+        "/partners/v1/reports/intakes-per-month", params={"format": "csv"}, headers=ocmw
+    )
+    assert "afgeschermd" in csv.text and ";3\r\n" not in csv.text
+
+
+async def test_detail_reports_never_leave_the_agency(client, auth):
+    listed = await client.get("/partners/v1/reports", headers=auth("analyst"))
+    ids = {r["id"] for r in listed.json()}
+    assert "trainings-per-region" in ids and "training-details" not in ids
+    response = await client.get("/partners/v1/reports/training-details", headers=auth("analyst"))
+    assert response.status_code == 404
+    assert (await client.get("/partners/v1/reports", headers=auth("counter"))).status_code == 403
+
+
+async def test_the_schedule_publishes_once_a_day_with_an_event_in_the_outbox(
+    runtime_for, client, auth, report_settings
+):
+    runtime = runtime_for("rapportage")
+    now = datetime.now(UTC)
+    first = await publish_scheduled(runtime.uow(), report_settings, now)
+    assert len(first) == len(report_settings.published_reports)
+    assert await publish_scheduled(runtime.uow(), report_settings, now) == []
+
+    async with runtime.engine.connect() as conn:
+        types = (
+            (
+                await conn.execute(
+                    select(messaging.outbox.c.event_type).where(
+                        messaging.outbox.c.partition_key.in_(report_settings.published_reports)
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert types.count("rapportage.report.published.v1") == len(first)
+
+    fetched = await client.get(f"/partners/v1/publications/{first[0]}", headers=auth("analyst"))
+    assert fetched.status_code == 200
+    assert fetched.json()["report_id"] == report_settings.published_reports[0]
