@@ -1,0 +1,148 @@
+"""Organisations (KBO) and candidacies, published for trajecten."""
+
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from intake.domain.kbo import make_enterprise_number
+from intake.main import build_app
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def client(runtime_for):
+    app = build_app(runtime_for("intake"))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
+        yield http
+
+
+def organisation(**overrides) -> dict:
+    number = make_enterprise_number(uuid.uuid4().int % 19_999_999)
+    values = {
+        "enterprise_number": f"BE {number[:4]}.{number[4:7]}.{number[7:]}",
+        "name": "WZC De Linde",
+        "organisation_type": "care_and_welfare",
+        "staff_size": 45,
+        "municipality_nis": "12025",
+    }
+    return values | overrides
+
+
+async def test_an_organisation_and_its_candidacy_are_registered_and_published(
+    client, auth, runtime_for
+):
+    created = await client.post(
+        "/api/v1/organisations", json=organisation(), headers=auth("counter")
+    )
+    assert created.status_code == 201, created.text
+    org = created.json()
+    assert len(org["enterprise_number"]) == 10
+
+    again = await client.post(
+        "/api/v1/organisations",
+        json=organisation(enterprise_number=org["enterprise_number"]),
+        headers=auth("counter"),
+    )
+    assert again.status_code == 409
+    assert again.json()["existing_organisation"] == f"/api/v1/organisations/{org['id']}"
+
+    candidacy = await client.post(
+        "/api/v1/candidacies",
+        json={
+            "organisation_id": org["id"],
+            "kind": "learning_and_coaching",
+            "participant_roles": ["manager", "diversity_officer"],
+            "motivation": "Onze cliënten worden diverser; we willen een beleid uitbouwen.",
+        },
+        headers=auth("counter"),
+    )
+    assert candidacy.status_code == 201, candidacy.text
+    assert candidacy.json()["eligibility"]["eligible"] is True
+
+    async with runtime_for("intake").engine.connect() as conn:
+        topics = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT topic FROM intake.outbox "
+                        "WHERE partition_key IN (:o, :c) ORDER BY id"
+                    ),
+                    {"o": org["id"], "c": candidacy.json()["id"]},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert topics == ["intake.organisations", "intake.candidacies"]
+
+
+async def test_a_small_organisation_may_apply_but_sees_why_it_is_not_eligible(client, auth):
+    org = (
+        await client.post(
+            "/api/v1/organisations", json=organisation(staff_size=6), headers=auth("counter")
+        )
+    ).json()
+    response = await client.post(
+        "/api/v1/candidacies",
+        json={
+            "organisation_id": org["id"],
+            "kind": "learning_and_coaching",
+            "participant_roles": ["staff_member"],
+            "motivation": "graag",
+        },
+        headers=auth("counter"),
+    )
+    eligibility = response.json()["eligibility"]
+    assert eligibility["eligible"] is False
+    unmet = {c["rule"] for c in eligibility["checks"] if not c["met"]}
+    assert unmet == {"min_staff", "participant_roles", "recommended_participants"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"enterprise_number": "0403.170.702"}, "enterprise_number"),
+        ({"enterprise_number": "12"}, "enterprise_number"),
+        ({"staff_size": -1}, "staff_size"),
+        ({"staff_size": "ten"}, "staff_size"),
+        ({"organisation_type": "club"}, "organisation_type"),
+        ({"name": "x" * 301}, "name"),
+        ({"municipality_nis": "11056"}, "municipality_nis"),
+        ({"vat": "yes"}, "vat"),
+    ],
+)
+async def test_invalid_organisations_are_422_naming_the_field(client, auth, change, field):
+    response = await client.post(
+        "/api/v1/organisations", json=organisation(**change), headers=auth("counter")
+    )
+    assert response.status_code == 422, response.text
+    assert field in {e["field"] for e in response.json()["errors"]}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"kind": "custom_training"}, "theme"),
+        ({"organisation_id": str(uuid.uuid4())}, "organisation_id"),
+        ({"participant_roles": []}, "participant_roles"),
+        ({"participant_roles": ["ceo"]}, "participant_roles.0"),
+        ({"motivation": "x" * 5001}, "motivation"),
+    ],
+)
+async def test_invalid_candidacies_are_422_naming_the_field(client, auth, body, field):
+    org = (
+        await client.post("/api/v1/organisations", json=organisation(), headers=auth("counter"))
+    ).json()
+    base = {
+        "organisation_id": org["id"],
+        "kind": "learning_and_coaching",
+        "participant_roles": ["manager"],
+        "motivation": "graag",
+    }
+    response = await client.post("/api/v1/candidacies", json=base | body, headers=auth("counter"))
+    assert response.status_code == 422, response.text
+    assert field in {e["field"] for e in response.json()["errors"]}
