@@ -21,5 +21,6 @@ echo "python-env: installing packages into .venv (first run takes a minute)" >&2
 "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt
 editable=()
 for pkg in "${PACKAGES[@]}"; do editable+=(-e "$pkg"); done
-"$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation "${editable[@]}"
+# With deps: a package may pin one that requirements.txt does not list yet.
+"$VENV/bin/pip" install -q --disable-pip-version-check --no-build-isolation "${editable[@]}"
 echo "$stamp" >"$stamp_file"
