@@ -148,7 +148,13 @@ def _minimal_instance(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
             if not digits:
                 pytest.skip(f"no obvious example for pattern {schema['pattern']}")
             return "1" * int(digits[1])
-        examples = {"uuid": str(uuid.uuid4()), "date-time": "2024-05-02T09:30:00+02:00"}
+        examples = {
+            "uuid": str(uuid.uuid4()),
+            "date-time": "2024-05-02T09:30:00+02:00",
+            "date": "2024-05-02",
+            "time": "09:30:00",
+            "duration": "PT1H",
+        }
         return examples.get(schema.get("format"), "x" * schema.get("minLength", 1))
     if kind in ("integer", "number"):
         return schema.get("minimum", 0)
