@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 ROLE ?= counter
 
-.PHONY: help install up down status logs token test test-unit lint docs
+.PHONY: help install up down status logs token test test-unit lint docs bench
 
 help:
 	@echo "make up       start Postgres, Kafka and all services (embedded default, no Docker)"
@@ -14,6 +14,7 @@ help:
 	@echo "make test     the whole test suite against real Postgres and Kafka"
 	@echo "make lint     ruff"
 	@echo "make docs     regenerate the event catalogue and JSON Schemas"
+	@echo "make bench    run every benchmark under bench/ (each prints its ratio last)"
 
 install:
 	deploy/local/python-env.sh
@@ -47,3 +48,7 @@ lint: install
 
 docs: install
 	$(VENV)/bin/python -m civic_common.events.catalogue
+
+bench: install
+	deploy/local/infra.sh start
+	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
