@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from sqlalchemy import func, select
 
 from civic_common.consumer import InboxConsumer, Record
 from civic_common.events.contracts import TOPICS, EventData
@@ -21,6 +22,9 @@ from civic_common.events.contracts.reporting import (
 )
 from civic_common.events.contracts.trajecten import TrainingRecorded
 from civic_common.events.envelope import Envelope
+from civic_common.kafka import idempotent_producer
+from civic_common.outbox import OutboxRelay
+from rapportage.adapters.tables import messaging
 from rapportage.app.projections import SUBSCRIPTIONS
 from rapportage.main import build_app
 from rapportage.settings import RapportageSettings
@@ -88,7 +92,36 @@ class Events:
 
     async def apply(self, envelopes: list[Envelope], topic: str) -> list[str]:
         """Deliver the published envelopes (read back from Kafka) as the worker would."""
-        ids = {str(e.id) for e in envelopes}
+        return await self.apply_ids({str(e.id) for e in envelopes}, topic)
+
+    async def relay_and_apply(self, topic: str, import_id: str) -> list[str]:
+        """Send rapportage's outbox to Kafka (the worker's relay) and apply one import's events."""
+        runtime = self.runtime
+        async with runtime.engine.connect() as conn:
+            ids = (
+                (
+                    await conn.execute(
+                        select(messaging.outbox.c.event_id).where(
+                            func.convert_from(messaging.outbox.c.payload, "UTF8").contains(
+                                import_id
+                            )
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        relay = OutboxRelay(runtime.engine, runtime.tables, self.bootstrap, self.prefix)
+        producer = idempotent_producer(self.bootstrap)
+        await producer.start()
+        try:
+            while await relay.publish_batch(producer):
+                pass
+        finally:
+            await producer.stop()
+        return await self.apply_ids({str(i) for i in ids}, topic)
+
+    async def apply_ids(self, ids: set[str], topic: str) -> list[str]:
         mine = await self._read(self.prefix + topic, ids)
         consumer = InboxConsumer("rapportage", self.runtime.uow, SUBSCRIPTIONS[topic], self.prefix)
         return [

@@ -1,9 +1,9 @@
-"""Staff API for analysts: /api/v1/reports, /api/v1/answers, /api/v1/reports/monthly-counts."""
+"""Staff API for analysts: /api/v1/reports, /api/v1/answers and /api/v1/imports."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -12,9 +12,11 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
+from rapportage.adapters.spreadsheets import UnreadableFile, read_sheet
 from rapportage.api.rendering import Format, render, report_params, settings_of
 from rapportage.app.catalogue import CATALOGUE, Params
 from rapportage.app.counts import monthly_counts
+from rapportage.app.imports import KINDS, MissingColumns, import_sheet
 from rapportage.app.reports import answer, generate, report_for
 from rapportage.domain.monthly_counts import Metric
 from rapportage.settings import RapportageSettings
@@ -116,3 +118,49 @@ async def get_answer(
     tables = await answer(work, question, params, settings)
     meta = {"question": question, "parameters": params.as_json()}
     return render(tables, format, f"antwoord-vraag-{question}", meta, numbered=True)
+
+
+class RejectionOut(BaseModel):
+    line: int
+    reason: str
+
+
+class ImportOut(BaseModel):
+    kind: str
+    import_id: str
+    imported: int
+    rejected: list[RejectionOut]
+
+
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+@router.post("/imports/{kind}")
+async def import_historical(
+    kind: Literal["trainings", "organisation-trajectories"],
+    _: Analyst,
+    work: Work,
+    file: Annotated[UploadFile, File(description="CSV (; or ,) or XLSX, see the documentation")],
+) -> ImportOut:
+    """Valid rows are imported together, rejected rows reported; 422 only when the file as a
+    whole cannot be read."""
+    content = await file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise _file_problem("het bestand is groter dan 20 MB")
+    try:
+        sheet = read_sheet(file.filename or "", content)
+        result = await import_sheet(work, KINDS[kind], sheet, date.today())
+    except UnreadableFile as exc:
+        raise _file_problem(str(exc)) from exc
+    except MissingColumns as exc:
+        raise _file_problem(f"ontbrekende kolommen: {exc}") from exc
+    return ImportOut(
+        kind=result.kind,
+        import_id=str(result.import_id),
+        imported=result.imported,
+        rejected=[RejectionOut(line=r.line, reason=r.reason) for r in result.rejected],
+    )
+
+
+def _file_problem(message: str) -> Problem:
+    return Problem(422, "Ongeldig bestand", message, errors=[{"field": "file", "message": message}])
