@@ -9,10 +9,13 @@ from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from intake.adapters.tables import messaging, metadata
 from intake.api import organisations, staff
+from intake.web import pages
 
 
 def build_app(runtime: Runtime) -> FastAPI:
-    return create_app(runtime, title="Intake", routers=[staff.router, organisations.router])
+    app = create_app(runtime, title="Intake", routers=[staff.router, organisations.router])
+    pages.install(app)
+    return app
 
 
 def build_worker(runtime: Runtime) -> Worker:

@@ -1,0 +1,1 @@
+"""The counter pages (Dutch): register a newcomer, search, a person's page with history."""

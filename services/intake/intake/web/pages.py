@@ -1,0 +1,335 @@
+"""Counter pages: search, register a newcomer, a person's page with corrections and history.
+
+The pages call the same use cases as the API; refusals re-render the form with what was typed
+and a plain-Dutch message next to each field.
+"""
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from civic_common.api.app import uow
+from civic_common.api.paging import decode_cursor, encode_cursor
+from civic_common.auth.principal import Principal
+from civic_common.db.uow import UnitOfWork
+from civic_common.web.pages import install_pages, page_principal, page_templates
+from intake.adapters.repository import PersonFilter
+from intake.api.models import PersonIn, PersonPatch, _insz
+from intake.app.persons import (
+    DuplicateInsz,
+    InvalidPerson,
+    PersonGone,
+    StaleVersion,
+    confirm_distinct,
+    correct_person,
+    person_history,
+    read_person,
+    register_person,
+    search_persons,
+)
+from intake.domain.person import Person
+from intake.reference import municipalities
+from intake.web import labels
+
+TEXT_FIELDS = (
+    "insz",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex",
+    "nationality",
+    "street",
+    "house_number",
+    "postal_code",
+    "municipality_nis",
+    "contact_language",
+    "interpreter_language",
+    "dutch_level",
+    "education",
+    "literacy",
+    "residence_category",
+    "legal_basis",
+)
+CHECKBOXES = ("needs_childcare", "needs_mobility_support", "consent_data_sharing")
+PAGE_SIZE = 20
+
+Counter = Annotated[Principal, Depends(page_principal("counter"))]
+Work = Annotated[UnitOfWork, Depends(uow)]
+
+
+def install(app: FastAPI) -> None:
+    templates = page_templates(Path(__file__).parent / "templates", "Onthaal")
+    install_pages(app, templates)
+    by_name = sorted(municipalities().values(), key=lambda m: m.name)
+    common = {
+        "labels": labels.FIELDS,
+        "hints": labels.HINTS,
+        "choices": {name: list(options.items()) for name, options in labels.CHOICES.items()},
+        "municipalities": [(m.nis, f"{m.name} ({m.nis})") for m in by_name],
+        "municipality_names": {m.nis: m.name for m in by_name},
+        "target_groups": labels.TARGET_GROUPS,
+        "actions": labels.ACTIONS,
+    }
+    router = APIRouter(include_in_schema=False)
+
+    def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        return templates.TemplateResponse(request, name, common | context, status_code=status)
+
+    @router.get("/", response_class=HTMLResponse)
+    async def home(
+        request: Request,
+        principal: Counter,
+        work: Work,
+        name: str = "",
+        insz: str = "",
+        birth_date: str = "",
+        cursor: str = "",
+    ) -> Response:
+        query = {"name": name.strip(), "insz": insz.strip(), "birth_date": birth_date.strip()}
+        if not any(query.values()):
+            return render(request, "home.html", query=query, errors={}, results=None)
+        errors: dict[str, str] = {}
+        try:
+            wanted_insz = _insz(query["insz"] or None)
+        except ValueError as exc:
+            errors["insz"] = labels.dutch_message("insz", {"type": "value_error", "msg": str(exc)})
+        try:
+            born = date.fromisoformat(query["birth_date"]) if query["birth_date"] else None
+        except ValueError:
+            errors["birth_date"] = "Geef een geldige datum."
+        if errors:
+            return render(request, "home.html", 422, query=query, errors=errors, results=None)
+        position = decode_cursor(cursor or None)
+        after = (position["f"], position["g"], position["id"]) if position else None
+        where = PersonFilter(wanted_insz, query["name"] or None, born)
+        found = await search_persons(work, where, after, PAGE_SIZE + 1, principal)
+        next_query = None
+        if len(found) > PAGE_SIZE:
+            last = found[PAGE_SIZE - 1]
+            position = {
+                "f": (last.family_name or "").lower(),
+                "g": (last.given_name or "").lower(),
+                "id": str(last.id),
+            }
+            next_query = urlencode(query | {"cursor": encode_cursor(position)})
+        return render(
+            request,
+            "home.html",
+            query=query,
+            errors={},
+            results=found[:PAGE_SIZE],
+            next_cursor=next_query is not None,
+            next_query=next_query,
+        )
+
+    @router.get("/personen/nieuw", response_class=HTMLResponse)
+    async def new_person(request: Request, principal: Counter) -> Response:
+        return render(request, "register.html", values={}, errors={}, duplicate=None)
+
+    @router.post("/personen/nieuw", response_class=HTMLResponse)
+    async def register(request: Request, principal: Counter, work: Work) -> Response:
+        values = await _form_values(request)
+        try:
+            body = PersonIn.model_validate(_submitted(values, clear_empty=False))
+            person = await register_person(work, body.domain_fields(), principal)
+        except ValidationError as exc:
+            return render(request, "register.html", 422, values=values, errors=_errors(exc))
+        except InvalidPerson as exc:
+            return render(request, "register.html", 422, values=values, errors=exc.errors)
+        except DuplicateInsz as exc:
+            return render(
+                request,
+                "register.html",
+                409,
+                values=values,
+                errors={"insz": "Dit INSZ is al geregistreerd."},
+                duplicate=f"/personen/{exc.existing}",
+            )
+        return RedirectResponse(f"/personen/{person.id}?bewaard=1", status_code=303)
+
+    async def person_page(
+        request: Request,
+        person: Person,
+        principal: Principal,
+        work: UnitOfWork,
+        status: int = 200,
+        **context: Any,
+    ) -> Response:
+        history = await person_history(work, person.id, principal) or []
+        context = {
+            "values": _values_of(person),
+            "errors": {},
+            "version": person.version,
+            "saved": None,
+            "stale": None,
+        } | context
+        return render(
+            request,
+            "person.html",
+            status,
+            person=person,
+            municipality=municipalities()[person.municipality_nis],
+            history=history,
+            **context,
+        )
+
+    async def found(work: UnitOfWork, person_id: UUID, principal: Principal) -> Person:
+        person = await read_person(work, person_id, principal)
+        if person is None or person.erased_at is not None:
+            raise _NotShown(person is not None)
+        return person
+
+    @router.get("/personen/{person_id}", response_class=HTMLResponse)
+    async def show(
+        request: Request, person_id: UUID, principal: Counter, work: Work, bewaard: str = ""
+    ) -> Response:
+        person = await found(work, person_id, principal)
+        saved = "De persoon is geregistreerd." if bewaard else None
+        return await person_page(request, person, principal, work, saved=saved)
+
+    @router.post("/personen/{person_id}/verbeteren", response_class=HTMLResponse)
+    async def correct(
+        request: Request, person_id: UUID, principal: Counter, work: Work
+    ) -> Response:
+        values = await _form_values(request)
+        version = int(values.pop("version", "0") or 0)
+        current = await found(work, person_id, principal)
+        try:
+            body = PersonPatch.model_validate(_submitted(values, clear_empty=True))
+            person = await correct_person(
+                work, person_id, version, body.domain_fields(exclude_unset=True), principal
+            )
+        except ValidationError as exc:
+            return await person_page(
+                request,
+                current,
+                principal,
+                work,
+                422,
+                values=values,
+                errors=_errors(exc),
+                version=version,
+            )
+        except InvalidPerson as exc:
+            return await person_page(
+                request,
+                current,
+                principal,
+                work,
+                422,
+                values=values,
+                errors=exc.errors,
+                version=version,
+            )
+        except DuplicateInsz as exc:
+            return await person_page(
+                request,
+                current,
+                principal,
+                work,
+                409,
+                values=values,
+                version=version,
+                errors={"insz": f"Dit INSZ hoort al bij een andere persoon ({exc.existing})."},
+            )
+        except StaleVersion:
+            return await person_page(
+                request,
+                current,
+                principal,
+                work,
+                412,
+                values=values,
+                version=version,
+                stale="Een collega wijzigde deze persoon intussen. Bekijk de gegevens en de "
+                "geschiedenis hieronder; je invoer staat nog in het formulier.",
+            )
+        except PersonGone:
+            raise _NotShown(True) from None
+        return await person_page(
+            request, person, principal, work, saved="De verbetering is opgeslagen."
+        )
+
+    @router.post("/personen/{person_id}/andere-persoon", response_class=HTMLResponse)
+    async def distinct(
+        request: Request, person_id: UUID, principal: Counter, work: Work
+    ) -> Response:
+        values = await _form_values(request)
+        try:
+            await confirm_distinct(work, person_id, int(values.get("version") or 0), principal)
+        except StaleVersion:
+            pass  # the page shows the current state either way
+        return RedirectResponse(f"/personen/{person_id}", status_code=303)
+
+    @app.exception_handler(_NotShown)
+    async def _not_shown(request: Request, exc: _NotShown) -> Response:
+        title = "Gewist" if exc.erased else "Niet gevonden"
+        detail = (
+            "Deze gegevens zijn gewist op verzoek." if exc.erased else "Deze persoon bestaat niet."
+        )
+        return render(
+            request, "error.html", 410 if exc.erased else 404, title=title, detail=detail, status=0
+        )
+
+    app.include_router(router)
+
+
+class _NotShown(Exception):
+    def __init__(self, erased: bool) -> None:
+        self.erased = erased
+
+
+async def _form_values(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    values: dict[str, Any] = {name: str(form.get(name, "")).strip() for name in TEXT_FIELDS}
+    values |= {name: name in form for name in CHECKBOXES}
+    values["languages"] = str(form.get("languages", "")).strip()
+    if "version" in form:
+        values["version"] = str(form["version"])
+    return values
+
+
+def _submitted(values: Mapping[str, Any], *, clear_empty: bool) -> dict[str, Any]:
+    """Form strings to API fields: empty means not given (or cleared, on a correction)."""
+    body: dict[str, Any] = {}
+    for name in TEXT_FIELDS:
+        value = values[name]
+        if name == "nationality":
+            value = value.upper()
+        if value:
+            body[name] = value
+        elif clear_empty and name not in (
+            "given_name",
+            "family_name",
+            "birth_date",
+            "municipality_nis",
+        ):
+            body[name] = None
+    body["languages"] = [code for code in values["languages"].replace(",", " ").lower().split()]
+    body |= {name: values[name] for name in CHECKBOXES}
+    return body
+
+
+def _errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "form"
+        errors.setdefault(field, labels.dutch_message(field, dict(error)))
+    return errors
+
+
+def _values_of(person: Person) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        name: "" if getattr(person, name) is None else str(getattr(person, name))
+        for name in TEXT_FIELDS
+    }
+    values |= {name: bool(getattr(person, name)) for name in CHECKBOXES}
+    values["languages"] = ", ".join(person.languages)
+    return values

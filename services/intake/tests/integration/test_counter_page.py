@@ -1,0 +1,118 @@
+"""The counter page in a real headless Chromium, used with the keyboard only."""
+
+import uuid
+from datetime import date
+
+import pytest
+
+from civic_common.testing.server import serving
+from intake.domain.insz import make_insz
+from intake.main import build_app
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def app(runtime_for):
+    return build_app(runtime_for("intake"))
+
+
+async def type_into(page, selector: str, text: str) -> None:
+    await page.focus(selector)
+    await page.keyboard.type(text)
+
+
+async def test_register_refuse_keep_input_correct_and_search_with_the_keyboard(app, signed_in):
+    family = f"Yilmaz-{uuid.uuid4().hex[:6]}"
+    insz = make_insz(date(1988, 5, 17), 21)  # odd sequence: a man
+    async with serving(app) as base_url, signed_in(base_url, "counter", "sara@agii") as page:
+        await page.goto("/personen/nieuw")
+        await type_into(page, "#insz", insz[:-1] + str((int(insz[-1]) + 1) % 10))  # a typo
+        await type_into(page, "#given_name", "Mehmet")
+        await type_into(page, "#family_name", family)
+        await page.fill("#birth_date", "1988-05-17")
+        await page.select_option("#municipality_nis", "44021")
+        await type_into(page, "#languages", "tr, nl")
+        await page.select_option("#residence_category", "family_reunification")
+        await page.focus("#nationality")
+        await page.keyboard.type("tr")
+        await page.keyboard.press("Enter")  # submits the form
+
+        assert "controlegetallen" in await page.inner_text("#insz-error")
+        assert await page.get_attribute("#insz", "aria-invalid") == "true"
+        assert await page.input_value("#family_name") == family, "what was typed survives"
+        assert await page.input_value("#languages") == "tr, nl"
+        assert await page.input_value("#residence_category") == "family_reunification"
+        assert await page.is_visible("#fouten")
+
+        await page.fill("#insz", insz)
+        await page.focus("#insz")
+        await page.keyboard.press("Enter")
+        await page.wait_for_url(f"{base_url}/personen/*")
+        assert await page.inner_text("#doelgroep") == "verplichte inburgeraar"
+        assert "18 tot 65" in await page.inner_text("#doelgroep-reden")
+        person_url = page.url.split("?")[0]
+
+        # The same INSZ again: refused, with a link to the person already registered.
+        await page.goto("/personen/nieuw")
+        await type_into(page, "#insz", insz)
+        await type_into(page, "#given_name", "Mehmet")
+        await type_into(page, "#family_name", family)
+        await page.fill("#birth_date", "1988-05-17")
+        await page.select_option("#municipality_nis", "44021")
+        await page.focus("#family_name")
+        await page.keyboard.press("Enter")
+        assert "al geregistreerd" in await page.inner_text("#dubbel")
+        await page.click("#dubbel a")
+        assert page.url == person_url
+
+        # Correct the municipality: the target group follows, the history shows old -> new.
+        await page.select_option("#municipality_nis", "21004")
+        await page.focus("#street")
+        await page.keyboard.press("Enter")
+        assert "opgeslagen" in await page.inner_text(".notice")
+        assert await page.inner_text("#doelgroep") == "rechthebbende"
+        history = await page.inner_text("table[aria-describedby=geschiedenis]")
+        assert "sara@agii" in history and "44021 → 21004" in history
+
+        await page.goto("/")
+        await type_into(page, "#name", family)
+        await page.keyboard.press("Enter")
+        await page.click(f"text={family}, Mehmet")
+        assert page.url == person_url
+
+
+async def test_a_stale_correction_keeps_the_input_and_says_what_happened(app, signed_in, auth):
+    import httpx
+
+    family = f"Stale-{uuid.uuid4().hex[:6]}"
+    async with serving(app) as base_url, signed_in(base_url, "counter") as page:
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            created = await http.post(
+                "/api/v1/persons",
+                json={
+                    "given_name": "Lina",
+                    "family_name": family,
+                    "birth_date": "1995-01-02",
+                    "municipality_nis": "11002",
+                },
+                headers=auth("counter"),
+            )
+            person_id = created.json()["id"]
+            await page.goto(f"/personen/{person_id}")
+            await http.patch(
+                f"/api/v1/persons/{person_id}",
+                json={"street": "Meir"},
+                headers=auth("counter", "collega@agii") | {"If-Match": '"1"'},
+            )
+        await page.fill("#house_number", "7")
+        await page.focus("#house_number")
+        await page.keyboard.press("Enter")
+        assert "collega wijzigde" in await page.inner_text("[role=alert]")
+        assert await page.input_value("#house_number") == "7"
+
+
+async def test_a_visitor_without_the_counter_role_gets_no_person_data(app, signed_in):
+    async with serving(app) as base_url, signed_in(base_url, "analyst") as page:
+        response = await page.goto("/personen/nieuw")
+        assert response.status == 403
