@@ -4,7 +4,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field, ValidationError
 
+from civic_common.api.problems import Problem
 from rapportage.adapters.exports import to_csv, to_xlsx
 from rapportage.app.catalogue import Params
 from rapportage.domain.reports import REGIONS, Table
@@ -22,6 +24,24 @@ def report_params(
     municipality_nis: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
 ) -> Params:
     return Params(from_year, to_year, agency, region, municipality_nis)
+
+
+class _Filters(BaseModel):
+    from_year: int | None = Field(None, ge=1990, le=2100)
+    to_year: int | None = Field(None, ge=1990, le=2100)
+    agency: str | None = Field(None, max_length=50)
+    region: Literal[REGIONS] | None = None  # type: ignore[valid-type]
+    municipality_nis: str | None = Field(None, pattern=r"^\d{5}$")
+
+
+def form_params(request: Request) -> Params:
+    """Report parameters from a page's filter form, where an empty field means no filter."""
+    raw = {k: v.strip() for k, v in request.query_params.items() if v.strip()}
+    try:
+        return Params(**_Filters.model_validate(raw).model_dump())
+    except ValidationError as exc:
+        errors = [{"field": str(e["loc"][0]), "message": e["msg"]} for e in exc.errors()]
+        raise Problem(422, "Ongeldige filter", "Controleer de filters.", errors=errors) from exc
 
 
 def settings_of(request: Request) -> RapportageSettings:

@@ -1,0 +1,155 @@
+"""Pages for analysts (Dutch): the dashboard, every report as a table, and the answers to the
+written questions, each with their exports."""
+
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from civic_common.api.app import uow
+from civic_common.auth.principal import Principal
+from civic_common.db.uow import UnitOfWork
+from civic_common.web.pages import page_principal, page_templates
+from rapportage.adapters import charts
+from rapportage.api.rendering import form_params, render, settings_of
+from rapportage.app import catalogue
+from rapportage.app.catalogue import ANSWERS, CATALOGUE, Params
+from rapportage.app.reports import answer, check, generate, report_for
+from rapportage.domain.reports import REGIONS, Table, region_label
+from rapportage.settings import RapportageSettings
+
+templates: Jinja2Templates = page_templates(Path(__file__).parent / "templates", "Rapportage")
+router = APIRouter(include_in_schema=False)
+Analyst = Annotated[Principal, Depends(page_principal("analyst", "admin"))]
+Work = Annotated[UnitOfWork, Depends(uow)]
+Settings = Annotated[RapportageSettings, Depends(settings_of)]
+Filters = Annotated[Params, Depends(form_params)]
+Export = Literal["csv", "xlsx"]
+
+QUESTIONS = {
+    "321": "Vormingsaanbod van de agentschappen (schriftelijke vraag nr. 321)",
+    "310": "Trajecten organisatiebeleid cultuursensitieve zorg (schriftelijke vraag nr. 310)",
+}
+
+
+def _query(params: Params, **extra: object) -> str:
+    return urlencode(params.as_json() | {k: v for k, v in extra.items() if v is not None})
+
+
+def _context(params: Params, **values: object) -> dict[str, object]:
+    return {
+        "params": params,
+        "query": _query(params),
+        "regions": [(r, region_label(r)) for r in REGIONS],
+        "catalogue": CATALOGUE.values(),
+        "questions": QUESTIONS,
+        **values,
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+async def dashboard(
+    request: Request, _: Analyst, work: Work, settings: Settings, params: Filters
+) -> Response:
+    check(params)
+    async with work:
+        session = work.session
+        [per_year] = await catalogue.trainings_per_year(session, params, settings)
+        [per_region] = await catalogue.trainings_per_region(session, params, settings)
+        [cost] = await catalogue.cost_and_vte_per_year(session, params, settings)
+        [intakes] = await catalogue.intakes_per_month(session, params, settings)
+    years = [str(r[0]) for r in per_year.rows]
+    counts = [int(r[1] or 0) for r in per_year.rows]
+    regions = {label: sum(int(v or 0) for v in row[1:]) for label, *row in per_region.rows[:-1]}
+    monthly: dict[str, int] = defaultdict(int)
+    for month, *_, n in intakes.rows:
+        monthly[str(month)] += int(n or 0)
+    cost_total = sum((Decimal(r[3] or 0) for r in cost.rows), Decimal(0))
+    vte_total = sum((Decimal(r[5] or 0) for r in cost.rows), Decimal(0))
+    drill = [
+        (year, n, _query(params, from_year=year, to_year=year))
+        for year, n in zip(years, counts, strict=True)
+    ]
+    return templates.TemplateResponse(
+        request,
+        "dashboard.html",
+        _context(
+            params,
+            figures=[
+                ("Vormingen", f"{sum(counts):,}".replace(",", ".")),
+                ("Kostprijs vormingen", f"€ {cost_total:,.2f}".replace(",", " ").replace(".", ",")),
+                ("VTE vormingen", f"{vte_total:.2f}".replace(".", ",")),
+                ("Inschrijvingen onthaal", f"{sum(monthly.values()):,}".replace(",", ".")),
+            ],
+            per_year_chart=charts.bar_chart("Vormingen per jaar", years, {"Vormingen": counts}),
+            per_region_chart=charts.horizontal_bar_chart("Vormingen per regio", regions),
+            intakes_chart=charts.line_chart(
+                "Inschrijvingen per maand",
+                list(monthly),
+                {"Inschrijvingen": list(monthly.values())},
+            )
+            if monthly
+            else None,
+            drill=drill,
+            cost=cost,
+        ),
+    )
+
+
+@router.get("/rapporten/{report_id}", response_class=HTMLResponse)
+async def report_page(
+    request: Request,
+    report_id: str,
+    _: Analyst,
+    work: Work,
+    settings: Settings,
+    params: Filters,
+) -> Response:
+    report = report_for(report_id)
+    tables = await generate(work, report, params, settings)
+    return templates.TemplateResponse(
+        request,
+        "report.html",
+        _context(params, report=report, tables=tables, export=f"/rapporten/{report.id}/export"),
+    )
+
+
+@router.get("/rapporten/{report_id}/export.{fmt}")
+async def report_export(
+    report_id: str, fmt: Export, _: Analyst, work: Work, settings: Settings, params: Filters
+) -> Response:
+    report = report_for(report_id)
+    tables = await generate(work, report, params, settings)
+    return render(tables, fmt, report.id, {})
+
+
+@router.get("/antwoorden/{question}", response_class=HTMLResponse)
+async def answer_page(
+    request: Request, question: str, _: Analyst, work: Work, settings: Settings, params: Filters
+) -> Response:
+    tables: list[Table] = await answer(work, question, params, settings)
+    return templates.TemplateResponse(
+        request,
+        "answer.html",
+        _context(
+            params,
+            question=question,
+            heading=QUESTIONS.get(question, question),
+            tables=tables,
+            export=f"/antwoorden/{question}/export",
+            report_ids=ANSWERS[question],
+        ),
+    )
+
+
+@router.get("/antwoorden/{question}/export.{fmt}")
+async def answer_export(
+    question: str, fmt: Export, _: Analyst, work: Work, settings: Settings, params: Filters
+) -> Response:
+    tables = await answer(work, question, params, settings)
+    return render(tables, fmt, f"antwoord-vraag-{question}", {}, numbered=True)

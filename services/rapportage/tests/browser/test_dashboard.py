@@ -1,0 +1,79 @@
+"""The dashboard and the answer pages in headless Chromium."""
+
+import io
+import uuid
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from civic_common.events.contracts.reporting import Session
+from civic_common.testing.server import serving
+from rapportage.main import build_app
+
+pytestmark = pytest.mark.integration
+
+
+async def test_an_analyst_filters_the_dashboard_drills_down_and_exports(
+    runtime_for, report_settings, signed_in, events, training
+):
+    agency = f"D-{uuid.uuid4().hex[:6]}"
+    held = [
+        training(agencies=[agency], title=f"Vorming {n}", region=region, sessions=[
+            Session(held_on=date(year, 5, 1), half_days=1)
+        ])
+        for n, (year, region) in enumerate(
+            [(2019, "Limburg"), (2019, "Brussel"), (2020, "Limburg")]
+        )
+    ]  # fmt: skip
+    await events.deliver(*[(t, str(t.training_id), 1) for t in held])
+    app = build_app(runtime_for("rapportage"), report_settings)
+
+    async with serving(app) as base_url, signed_in(base_url, "analyst") as page:
+        await page.goto("/")
+        assert await page.inner_text("h1") == "Dashboard integratie en inburgering"
+        await page.fill("#agency", agency)
+        await page.fill("#from_year", "2019")
+        await page.fill("#to_year", "2020")
+        await page.press("#to_year", "Enter")
+        await page.wait_for_url(f"**agency={agency}**")
+        assert await page.inner_text("[data-figure='Vormingen']") == "3"
+        assert await page.locator("#grafiek-jaar svg").count() == 1
+        assert await page.locator("#grafiek-regio svg").count() == 1
+
+        await page.get_by_role("link", name="2 vormingen in 2019: details").click()
+        await page.wait_for_url("**/rapporten/training-details?**")
+        rows = page.locator("table.report tbody tr")
+        assert await rows.count() == 2
+        assert "Vorming 0" in await rows.nth(0).inner_text()
+
+        async with page.expect_download() as download_info:
+            await page.get_by_role("link", name="Download als Excel (XLSX)").click()
+        download = await download_info.value
+        book = load_workbook(io.BytesIO(open(await download.path(), "rb").read()))  # noqa: ASYNC230
+        assert book.worksheets[0].max_row == 4  # title, header, two trainings
+
+
+async def test_the_answer_to_question_321_reads_like_the_tables_of_the_seed(
+    runtime_for, report_settings, signed_in, events, training
+):
+    agency = f"D-{uuid.uuid4().hex[:6]}"
+    held = training(agencies=[agency], region="West-Vlaanderen")
+    await events.deliver((held, str(held.training_id), 1))
+    app = build_app(runtime_for("rapportage"), report_settings)
+    async with serving(app) as base_url, signed_in(base_url, "analyst") as page:
+        await page.goto(f"/antwoorden/321?agency={agency}&from_year=2016&to_year=2020")
+        headings = await page.locator("h2").all_inner_texts()
+        assert headings[0] == f"Tabel 1: Aantal vormingen van {agency} 2016-2020"
+        region_table = page.locator("table.report").nth(3)
+        header = await region_table.locator("thead th").all_inner_texts()
+        assert header == ["Regio", "2016", "2017", "2018", "2019", "2020"]
+        west = region_table.locator("tbody tr", has_text="Regio West-Vlaanderen")
+        assert (await west.locator("td").all_inner_texts())[3] == "1"
+
+
+async def test_pages_are_for_analysts_only(runtime_for, report_settings, signed_in):
+    app = build_app(runtime_for("rapportage"), report_settings)
+    async with serving(app) as base_url, signed_in(base_url, "counter") as page:
+        response = await page.goto("/")
+        assert response.status == 403
