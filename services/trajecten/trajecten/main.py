@@ -15,11 +15,13 @@ from trajecten.api import partners, staff
 from trajecten.api.errors import install_error_handlers
 from trajecten.app.trajectories import on_person_registered, refer_missed_deadlines
 from trajecten.settings import TrajectenSettings
+from trajecten.web import pages
 
 
 def build_app(runtime: Runtime) -> FastAPI:
     app = create_app(runtime, title="Trajecten", routers=[staff.router, partners.router])
     install_error_handlers(app)
+    pages.install(app)
     return app
 
 

@@ -1,0 +1,44 @@
+"""Dutch words for what the pages show (identifiers stay English)."""
+
+STATUS = {
+    "open": "lopend",
+    "suspended": "geschorst",
+    "completed": "afgerond",
+    "stopped": "stopgezet",
+    "planned": "gepland",
+    "started": "gestart",
+    "failed": "niet geslaagd",
+    "exempted": "vrijgesteld",
+    "": "",
+}
+ACTION = {
+    "open": "Traject geopend",
+    "start": "Gestart",
+    "complete": "Afgerond",
+    "fail": "Niet geslaagd",
+    "exempt": "Vrijgesteld",
+    "hours": "Uren geregistreerd",
+    "outcome": "Uitkomst geregistreerd",
+    "suspend": "Geschorst",
+    "resume": "Hervat",
+    "stop": "Stopgezet",
+    "job_seeker": "Ingeschreven als werkzoekende",
+    "deadline_missed": "Termijn overschreden (doorverwezen)",
+}
+BUTTON = {
+    "start": "Starten",
+    "complete": "Afronden",
+    "fail": "Niet geslaagd",
+    "exempt": "Vrijstellen",
+    "suspend": "Schorsen",
+    "resume": "Hervatten",
+    "stop": "Stopzetten",
+}
+PARTNER_UPDATE = {
+    "nt2.enrolment": "Inschrijving NT2",
+    "nt2.attendance": "Aanwezigheden NT2",
+    "nt2.test-result": "Testresultaat NT2",
+    "vdab.job-seeker": "Inschrijving werkzoekende (VDAB)",
+    "vdab.outcome": "Uitkomst werktraject (VDAB)",
+}
+TARGET_GROUP = {"obligated": "verplicht", "entitled": "rechthebbend", None: "onbekend"}

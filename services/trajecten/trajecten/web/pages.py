@@ -1,0 +1,238 @@
+"""Counsellor pages: the worklist (overdue and due soon) and a trajectory's timeline with forms to
+record progress. The forms call the same use cases as the API; a refusal re-renders the page
+with the reason (409) or asks to reload (412)."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from civic_common.api.app import uow
+from civic_common.auth.principal import Principal
+from civic_common.db.uow import UnitOfWork
+from civic_common.web.pages import install_pages, page_principal, page_templates
+from trajecten.app.trajectories import (
+    Command,
+    StaleVersion,
+    TrajectoryNotFound,
+    change_trajectory,
+    trajectories_of,
+    trajectory_view,
+    worklist,
+)
+from trajecten.domain.templates import CEFR_LEVELS, Template, shipped
+from trajecten.domain.trajectory import IllegalTransition, NotYours, Refused, Trajectory
+from trajecten.web import labels
+
+Counsellor = Annotated[Principal, Depends(page_principal("counsellor", "admin"))]
+Work = Annotated[UnitOfWork, Depends(uow)]
+DUE_SOON_DAYS = 14
+
+
+def install(app: FastAPI) -> None:
+    templates = page_templates(Path(__file__).parent / "templates", "Trajectbegeleiding")
+    install_pages(app, templates)
+    router = APIRouter(include_in_schema=False)
+    common = {"labels": labels, "cefr_levels": CEFR_LEVELS}
+
+    @router.get("/", response_class=HTMLResponse)
+    async def worklist_page(
+        request: Request, principal: Counsellor, work: Work, persoon: str = ""
+    ) -> Response:
+        today = date.today()
+        found: list[Trajectory] | None = None
+        error = None
+        if persoon.strip():
+            try:
+                found = await trajectories_of(work, UUID(persoon.strip()), principal)
+            except ValueError:
+                error = "Geef een geldig persoonsnummer (UUID)."
+        items = await worklist(work, today, today + timedelta(days=DUE_SOON_DAYS), principal)
+        return templates.TemplateResponse(
+            request,
+            "worklist.html",
+            common
+            | {
+                "overdue": [i for i in items if i["overdue"]],
+                "due_soon": [i for i in items if not i["overdue"]],
+                "days": DUE_SOON_DAYS,
+                "persoon": persoon,
+                "found": found,
+                "error": error,
+            },
+            status_code=422 if error else 200,
+        )
+
+    async def render(
+        request: Request,
+        trajectory_id: UUID,
+        principal: Principal,
+        work: UnitOfWork,
+        *,
+        message: str | None = None,
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
+        trajectory, timeline, updates = await trajectory_view(work, trajectory_id, principal)
+        template = shipped().get(trajectory.kind, trajectory.template_version)
+        return templates.TemplateResponse(
+            request,
+            "trajectory.html",
+            common
+            | {
+                "t": trajectory,
+                "template": template,
+                "titles": {c.code: c.title for c in template.components},
+                "timeline": timeline,
+                "updates": updates,
+                "today": date.today(),
+                "message": message,
+                "error": error,
+            },
+            status_code=status_code,
+        )
+
+    @router.get("/trajecten/{trajectory_id}", response_class=HTMLResponse)
+    async def trajectory_page(
+        request: Request, trajectory_id: UUID, principal: Counsellor, work: Work, melding: str = ""
+    ) -> Response:
+        try:
+            return await render(request, trajectory_id, principal, work, message=melding or None)
+        except TrajectoryNotFound:
+            return templates.TemplateResponse(
+                request, "missing.html", {"trajectory_id": trajectory_id}, status_code=404
+            )
+
+    async def apply(
+        request: Request,
+        trajectory_id: UUID,
+        principal: Principal,
+        work: UnitOfWork,
+        version: int,
+        command: Command,
+        done: str,
+    ) -> Response:
+        try:
+            await change_trajectory(
+                work, trajectory_id, command, principal, expected_version=version
+            )
+        except (IllegalTransition, Refused, NotYours) as exc:
+            allowed = getattr(exc, "allowed", None)
+            detail = str(exc) + (
+                f" Mogelijk: {', '.join(labels.BUTTON.get(a, a) for a in allowed)}."
+                if allowed
+                else ""
+            )
+            return await render(
+                request,
+                trajectory_id,
+                principal,
+                work,
+                error=detail,
+                status_code=409,
+            )
+        except StaleVersion:
+            return await render(
+                request,
+                trajectory_id,
+                principal,
+                work,
+                error="Iemand anders wijzigde dit traject intussen. Bekijk de nieuwe stand en "
+                "probeer opnieuw.",
+                status_code=412,
+            )
+        return RedirectResponse(
+            f"/trajecten/{trajectory_id}?melding={quote(done)}", status_code=303
+        )
+
+    @router.post("/trajecten/{trajectory_id}/onderdelen/{code}")
+    async def component_action(
+        request: Request,
+        trajectory_id: UUID,
+        code: str,
+        principal: Counsellor,
+        work: Work,
+        version: Annotated[int, Form()],
+        action: Annotated[str, Form()],
+        reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        actor, at = principal.subject, datetime.now().astimezone()
+
+        def command(t: Trajectory, template: Template) -> None:
+            match action:
+                case "start":
+                    t.start(template, code, actor, at)
+                case "complete":
+                    t.complete(template, code, actor, at)
+                case "fail":
+                    t.fail(code, actor, at, reason or None)
+                case "exempt":
+                    t.exempt(code, reason, actor, at)
+                case _:
+                    raise Refused(f"onbekende actie '{action}'")
+
+        done = f"{labels.ACTION.get(action, action)}: {code}."
+        return await apply(request, trajectory_id, principal, work, version, command, done)
+
+    @router.post("/trajecten/{trajectory_id}/onderdelen/{code}/resultaat")
+    async def component_result(
+        request: Request,
+        trajectory_id: UUID,
+        code: str,
+        principal: Counsellor,
+        work: Work,
+        version: Annotated[int, Form()],
+        hours: Annotated[str, Form()] = "",
+        passed: Annotated[str, Form()] = "",
+        cefr_level: Annotated[str, Form()] = "",
+    ) -> Response:
+        actor, at = principal.subject, datetime.now().astimezone()
+        parsed = _hours(hours)
+
+        def command(t: Trajectory, template: Template) -> None:
+            if hours.strip():
+                if parsed is None:
+                    raise Refused("geef het aantal uren als een getal, bv. 12,5")
+                t.record_hours(template, code, parsed, actor, at)
+            elif passed in ("ja", "nee"):
+                t.record_test(template, code, passed == "ja", cefr_level or None, actor, at)
+            else:
+                raise Refused("vul uren in of kies een testresultaat")
+
+        return await apply(
+            request, trajectory_id, principal, work, version, command, f"Resultaat bewaard: {code}."
+        )
+
+    @router.post("/trajecten/{trajectory_id}/status")
+    async def trajectory_action(
+        request: Request,
+        trajectory_id: UUID,
+        principal: Counsellor,
+        work: Work,
+        version: Annotated[int, Form()],
+        action: Annotated[str, Form()],
+        reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        actor, at = principal.subject, datetime.now().astimezone()
+
+        def command(t: Trajectory, _: Template) -> None:
+            if action not in ("suspend", "resume", "stop"):
+                raise Refused(f"onbekende actie '{action}'")
+            getattr(t, action)(reason, actor, at)
+
+        done = f"{labels.ACTION.get(action, action)}."
+        return await apply(request, trajectory_id, principal, work, version, command, done)
+
+    app.include_router(router)
+
+
+def _hours(raw: str) -> Decimal | None:
+    try:
+        return Decimal(raw.strip().replace(",", ".")) if raw.strip() else None
+    except InvalidOperation:
+        return None
