@@ -2,25 +2,47 @@
 
 from pathlib import Path
 
+import faust
 from fastapi import FastAPI
 
 from civic_common.api.app import create_app
 from civic_common.events.contracts import PersonRegistered
+from civic_common.events.contracts.trajecten import AppointmentScheduled
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from tolken.adapters.tables import messaging, metadata
-from tolken.api import staff
+from tolken.api import partners, staff
+from tolken.app.booking import appointment_handler
 from tolken.app.profiles import on_person_registered
+from tolken.app.requests import run_deadlines
+from tolken.settings import TolkenSettings
+from tolken.web import pages
 
 
-def build_app(runtime: Runtime) -> FastAPI:
-    return create_app(runtime, title="Tolken", routers=[staff.router])
+def build_app(runtime: Runtime, settings: TolkenSettings | None = None) -> FastAPI:
+    app = create_app(runtime, title="Tolken", routers=[staff.router, partners.router, pages.router])
+    app.state.policy = (settings or TolkenSettings()).policy()
+    pages.install(app)
+    return app
 
 
-def build_worker(runtime: Runtime) -> Worker:
-    return create_worker(
-        runtime, subscriptions={"intake.persons": {PersonRegistered: on_person_registered}}
+def build_worker(runtime: Runtime, settings: TolkenSettings | None = None) -> Worker:
+    settings = settings or TolkenSettings()
+    policy = settings.policy()
+    worker = create_worker(
+        runtime,
+        subscriptions={
+            "intake.persons": {PersonRegistered: on_person_registered},
+            "trajecten.trajectories": {AppointmentScheduled: appointment_handler(policy)},
+        },
     )
+    assert isinstance(worker, faust.App)  # tolken consumes, so this is a faust app
+
+    @worker.timer(settings.timer_seconds)
+    async def deadlines() -> None:
+        await run_deadlines(runtime.uow, policy)
+
+    return worker
 
 
 SERVICE = ServiceSpec(

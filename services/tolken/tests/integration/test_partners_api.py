@@ -1,0 +1,90 @@
+"""The partner edge: organisations submit, follow and cancel their own requests only."""
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+pytestmark = pytest.mark.integration
+
+
+def partner(auth, org, role="interpreter_desk"):
+    return auth(role, f"systeem@{org}", organisation=org)
+
+
+async def test_a_partner_submits_follows_and_cancels_its_own_requests(
+    client, auth, lang, org, add_interpreter, request_body
+):
+    await add_interpreter(lang)
+    body = request_body(lang)
+    submitted = await client.post("/partners/v1/requests", json=body, headers=partner(auth, org))
+    assert submitted.status_code == 201, submitted.text
+    created = submitted.json()
+    assert created["organisation"] == org
+    assert submitted.headers["location"] == f"/partners/v1/requests/{created['id']}"
+
+    followed = await client.get(
+        f"/partners/v1/requests/{created['id']}", headers=partner(auth, org)
+    )
+    assert followed.json()["status"] == "offered"
+    listed = (await client.get("/partners/v1/requests", headers=partner(auth, org))).json()
+    assert [r["id"] for r in listed["items"]] == [created["id"]]
+
+    cancelled = await client.post(
+        f"/partners/v1/requests/{created['id']}/cancellation", headers=partner(auth, org, "admin")
+    )
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled" and cancelled.json()["billable"] is False
+
+
+async def test_another_organisation_cannot_see_or_cancel_it(client, auth, lang, org, request_body):
+    created = (
+        await client.post(
+            "/partners/v1/requests", json=request_body(lang), headers=partner(auth, org)
+        )
+    ).json()
+    other = partner(auth, "someone-else")
+    assert (
+        await client.get(f"/partners/v1/requests/{created['id']}", headers=other)
+    ).status_code == 404
+    cancel = await client.post(f"/partners/v1/requests/{created['id']}/cancellation", headers=other)
+    assert cancel.status_code == 404
+    assert (await client.get("/partners/v1/requests", headers=other)).json()["items"] == []
+
+
+async def test_a_retried_submission_with_the_same_idempotency_key_creates_one_request(
+    client, auth, lang, org, request_body, tolken
+):
+    headers = partner(auth, org) | {"Idempotency-Key": str(uuid.uuid4())}
+    body = request_body(lang)
+    first = await client.post("/partners/v1/requests", json=body, headers=headers)
+    again = await client.post("/partners/v1/requests", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+    changed = await client.post(
+        "/partners/v1/requests", json=body | {"urgent": True}, headers=headers
+    )
+    assert changed.status_code == 422
+    async with tolken.engine.connect() as conn:
+        count = await conn.scalar(
+            text("SELECT count(*) FROM tolken.requests WHERE organisation = :o"), {"o": org}
+        )
+    assert count == 1
+
+
+async def test_the_partner_edge_needs_an_organisation_claim_and_a_partner_role(
+    client, auth, lang, request_body
+):
+    body = request_body(lang)
+    assert (await client.post("/partners/v1/requests", json=body)).status_code == 401
+    no_org = await client.post("/partners/v1/requests", json=body, headers=auth("interpreter_desk"))
+    assert no_org.status_code == 403
+    wrong_role = await client.post(
+        "/partners/v1/requests", json=body, headers=auth("counter", organisation="x")
+    )
+    assert wrong_role.status_code == 403
+    invalid = await client.post(
+        "/partners/v1/requests", json=body | {"organisation": "spoofed"}, headers=partner(auth, "x")
+    )
+    assert invalid.status_code == 422, "a partner cannot name another organisation"

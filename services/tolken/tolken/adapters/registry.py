@@ -1,0 +1,485 @@
+"""Interpreters, requests, offers and assignments in the tolken schema."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.dialects.postgresql import Range, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tolken.adapters.tables import assignments, interpreters, offers, requests
+from tolken.domain.interpreters import (
+    AvailabilityException,
+    Certificate,
+    Interpreter,
+    Leave,
+    Modality,
+    Relation,
+    Tier,
+    WeeklyWindow,
+)
+from tolken.domain.matching import Booking, Situation
+from tolken.domain.requests import Kind, Place, Request, Status
+
+# ---------------------------------------------------------------- interpreters
+
+
+def interpreter_values(i: Interpreter) -> dict[str, Any]:
+    cert = i.certificate
+    return {
+        "version": i.version,
+        "name": i.name,
+        "account": i.account,
+        "tier": i.tier.value,
+        "certificate_number": cert.number if cert else None,
+        "certificate_valid_from": cert.valid_from if cert else None,
+        "certificate_valid_until": cert.valid_until if cert else None,
+        "languages": sorted(i.languages),
+        "modalities": sorted(m.value for m in i.modalities),
+        "regions": sorted(i.regions),
+        "latitude": i.latitude,
+        "longitude": i.longitude,
+        "travel_range_km": i.travel_range_km,
+        "max_assignments_per_week": i.max_assignments_per_week,
+        "weekly": [
+            {"weekday": w.weekday, "start": w.start.isoformat(), "end": w.end.isoformat()}
+            for w in i.weekly
+        ],
+        "exceptions": [
+            {
+                "starts_at": e.starts_at.isoformat(),
+                "ends_at": e.ends_at.isoformat(),
+                "available": e.available,
+            }
+            for e in i.exceptions
+        ],
+        "leave": [
+            {"first_day": lv.first_day.isoformat(), "last_day": lv.last_day.isoformat()}
+            for lv in i.leave
+        ],
+        "organisations": {org: rel.value for org, rel in i.organisations.items()},
+        "active": i.active,
+    }
+
+
+def interpreter_of(row: Row[Any]) -> Interpreter:
+    m = row._mapping
+    cert = (
+        Certificate(
+            m["certificate_number"], m["certificate_valid_from"], m["certificate_valid_until"]
+        )
+        if m["certificate_number"]
+        else None
+    )
+    return Interpreter(
+        id=m["id"],
+        name=m["name"],
+        tier=Tier(m["tier"]),
+        languages=frozenset(m["languages"]),
+        modalities=frozenset(Modality(x) for x in m["modalities"]),
+        regions=frozenset(m["regions"]),
+        latitude=m["latitude"],
+        longitude=m["longitude"],
+        travel_range_km=m["travel_range_km"],
+        max_assignments_per_week=m["max_assignments_per_week"],
+        certificate=cert,
+        weekly=tuple(
+            WeeklyWindow(w["weekday"], time.fromisoformat(w["start"]), time.fromisoformat(w["end"]))
+            for w in m["weekly"]
+        ),
+        exceptions=tuple(
+            AvailabilityException(
+                datetime.fromisoformat(e["starts_at"]),
+                datetime.fromisoformat(e["ends_at"]),
+                e["available"],
+            )
+            for e in m["exceptions"]
+        ),
+        leave=tuple(
+            Leave(date.fromisoformat(lv["first_day"]), date.fromisoformat(lv["last_day"]))
+            for lv in m["leave"]
+        ),
+        organisations={org: Relation(rel) for org, rel in m["organisations"].items()},
+        account=m["account"],
+        active=m["active"],
+        version=m["version"],
+    )
+
+
+class InterpreterRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, interpreter: Interpreter) -> None:
+        await self._session.execute(
+            insert(interpreters).values(id=interpreter.id, **interpreter_values(interpreter))
+        )
+
+    async def replace(self, interpreter: Interpreter, expected_version: int) -> bool:
+        """Write the new state if nobody changed it since ``expected_version``."""
+        result = await self._session.execute(
+            update(interpreters)
+            .where(interpreters.c.id == interpreter.id, interpreters.c.version == expected_version)
+            .values(**interpreter_values(interpreter))
+        )
+        return result.rowcount == 1
+
+    async def get(self, interpreter_id: UUID) -> Interpreter | None:
+        row = (
+            await self._session.execute(
+                select(interpreters).where(interpreters.c.id == interpreter_id)
+            )
+        ).first()
+        return interpreter_of(row) if row else None
+
+    async def by_account(self, account: str) -> Interpreter | None:
+        row = (
+            await self._session.execute(
+                select(interpreters).where(interpreters.c.account == account)
+            )
+        ).first()
+        return interpreter_of(row) if row else None
+
+    async def page(
+        self, after: UUID | None, limit: int, language: str | None = None
+    ) -> list[Interpreter]:
+        query = select(interpreters).order_by(interpreters.c.id).limit(limit)
+        if after is not None:
+            query = query.where(interpreters.c.id > after)
+        if language:
+            query = query.where(interpreters.c.languages.contains([language]))
+        return [interpreter_of(r) for r in (await self._session.execute(query)).all()]
+
+    async def situations(self, request: Request, policy_buffer: timedelta) -> list[Situation]:
+        """Every active interpreter of the request's language with what matching needs to know."""
+        rows = (
+            await self._session.execute(
+                select(interpreters).where(
+                    interpreters.c.active, interpreters.c.languages.contains([request.language])
+                )
+            )
+        ).all()
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        monday = request.day - timedelta(days=request.day.weekday())
+        loads = dict(
+            (
+                await self._session.execute(
+                    select(assignments.c.interpreter_id, func.count())
+                    .where(
+                        assignments.c.interpreter_id.in_(ids),
+                        assignments.c.released_at.is_(None),
+                        assignments.c.day.between(monday, monday + timedelta(days=6)),
+                    )
+                    .group_by(assignments.c.interpreter_id)
+                )
+            ).all()
+        )
+        bookings: dict[UUID, list[Booking]] = {}
+        if request.starts_at is not None and request.ends_at is not None:
+            window = Range(request.starts_at - policy_buffer, request.ends_at + policy_buffer)
+            for interpreter_id, busy in (
+                await self._session.execute(
+                    select(assignments.c.interpreter_id, assignments.c.busy).where(
+                        assignments.c.interpreter_id.in_(ids),
+                        assignments.c.released_at.is_(None),
+                        assignments.c.busy.op("&&")(window),
+                    )
+                )
+            ).all():
+                bookings.setdefault(interpreter_id, []).append(Booking(busy.lower, busy.upper))
+        served: set[UUID] = set()
+        if request.person_id is not None:
+            served = set(
+                (
+                    await self._session.execute(
+                        select(assignments.c.interpreter_id).where(
+                            assignments.c.person_id == request.person_id,
+                            assignments.c.interpreter_id.in_(ids),
+                        )
+                    )
+                ).scalars()
+            )
+        return [
+            Situation(
+                interpreter_of(r),
+                tuple(bookings.get(r.id, ())),
+                loads.get(r.id, 0),
+                r.id in served,
+            )
+            for r in rows
+        ]
+
+
+# ---------------------------------------------------------------- requests
+
+
+def request_values(r: Request) -> dict[str, Any]:
+    place = r.place
+    return {
+        "version": r.version,
+        "kind": r.kind.value,
+        "organisation": r.organisation,
+        "language": r.language,
+        "modality": r.modality.value if r.modality else None,
+        "starts_at": r.starts_at,
+        "ends_at": r.ends_at,
+        "deadline": r.deadline,
+        "municipality_nis": place.municipality_nis if place else None,
+        "address": place.address if place else None,
+        "latitude": place.latitude if place else None,
+        "longitude": place.longitude if place else None,
+        "region": place.region if place else None,
+        "subject_category": r.subject_category,
+        "urgent": r.urgent,
+        "person_id": r.person_id,
+        "appointment_id": r.appointment_id,
+        "status": r.status.value,
+        "interpreter_id": r.interpreter_id,
+        "unfulfilled_reason": r.unfulfilled_reason,
+        "cancelled_at": r.cancelled_at,
+        "billable": r.billable,
+        "actual_minutes": r.actual_minutes,
+        "received_at": r.received_at,
+    }
+
+
+def request_of(row: Row[Any]) -> Request:
+    m = row._mapping
+    place = (
+        Place(m["municipality_nis"], m["address"], m["latitude"], m["longitude"], m["region"])
+        if m["municipality_nis"]
+        else None
+    )
+    return Request(
+        id=m["id"],
+        kind=Kind(m["kind"]),
+        organisation=m["organisation"],
+        language=m["language"],
+        subject_category=m["subject_category"],
+        urgent=m["urgent"],
+        received_at=m["received_at"],
+        modality=Modality(m["modality"]) if m["modality"] else None,
+        starts_at=m["starts_at"],
+        ends_at=m["ends_at"],
+        deadline=m["deadline"],
+        place=place,
+        person_id=m["person_id"],
+        appointment_id=m["appointment_id"],
+        status=Status(m["status"]),
+        interpreter_id=m["interpreter_id"],
+        unfulfilled_reason=m["unfulfilled_reason"],
+        cancelled_at=m["cancelled_at"],
+        billable=m["billable"],
+        actual_minutes=m["actual_minutes"],
+        version=m["version"],
+    )
+
+
+class RequestRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, request: Request, created_by: str) -> bool:
+        """False when a request for the same appointment exists already (a redelivery)."""
+        result = await self._session.execute(
+            insert(requests)
+            .values(id=request.id, created_by=created_by, **request_values(request))
+            .on_conflict_do_nothing(index_elements=[requests.c.appointment_id])
+            .returning(requests.c.id)
+        )
+        return result.first() is not None
+
+    async def get(self, request_id: UUID, *, lock: bool = False) -> Request | None:
+        query = select(requests).where(requests.c.id == request_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).first()
+        return request_of(row) if row else None
+
+    async def save(self, request: Request) -> None:
+        await self._session.execute(
+            update(requests).where(requests.c.id == request.id).values(**request_values(request))
+        )
+
+    async def open_queue(self, language: str | None, day: date | None, limit: int) -> list[Request]:
+        query = (
+            select(requests)
+            .where(requests.c.status.in_([Status.RECEIVED.value, Status.OFFERED.value]))
+            .order_by(
+                requests.c.urgent.desc(), func.coalesce(requests.c.starts_at, requests.c.deadline)
+            )
+            .limit(limit)
+        )
+        if language:
+            query = query.where(requests.c.language == language)
+        if day is not None:
+            moment = func.coalesce(requests.c.starts_at, requests.c.deadline)
+            query = query.where(func.date(func.timezone("Europe/Brussels", moment)) == day)
+        return [request_of(r) for r in (await self._session.execute(query)).all()]
+
+    async def page_of_organisation(
+        self, organisation: str, after: tuple[datetime, UUID] | None, limit: int
+    ) -> list[Request]:
+        query = (
+            select(requests)
+            .where(requests.c.organisation == organisation)
+            .order_by(requests.c.received_at, requests.c.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(func.row(requests.c.received_at, requests.c.id) > func.row(*after))
+        return [request_of(r) for r in (await self._session.execute(query)).all()]
+
+    async def past_due(self, now: datetime, limit: int) -> list[Request]:
+        """Open requests whose start or deadline has come: no one was found in time."""
+        moment = func.coalesce(requests.c.starts_at, requests.c.deadline)
+        query = (
+            select(requests)
+            .where(
+                requests.c.status.in_([Status.RECEIVED.value, Status.OFFERED.value]),
+                moment <= now,
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [request_of(r) for r in (await self._session.execute(query)).all()]
+
+
+# ---------------------------------------------------------------- offers and assignments
+
+
+@dataclass(frozen=True)
+class Offer:
+    id: UUID
+    request_id: UUID
+    interpreter_id: UUID
+    rank: int
+    status: str
+    why: tuple[str, ...]
+    offered_at: datetime
+    answer_by: datetime
+
+
+def offer_of(row: Row[Any]) -> Offer:
+    m = row._mapping
+    return Offer(
+        m["id"],
+        m["request_id"],
+        m["interpreter_id"],
+        m["rank"],
+        m["status"],
+        tuple(m["why"]),
+        m["offered_at"],
+        m["answer_by"],
+    )
+
+
+class OfferRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, offer: Offer) -> None:
+        await self._session.execute(
+            insert(offers).values(
+                id=offer.id,
+                request_id=offer.request_id,
+                interpreter_id=offer.interpreter_id,
+                rank=offer.rank,
+                status=offer.status,
+                why=list(offer.why),
+                offered_at=offer.offered_at,
+                answer_by=offer.answer_by,
+            )
+        )
+
+    async def get(self, offer_id: UUID) -> Offer | None:
+        row = (await self._session.execute(select(offers).where(offers.c.id == offer_id))).first()
+        return offer_of(row) if row else None
+
+    async def pending(self, request_id: UUID) -> Offer | None:
+        row = (
+            await self._session.execute(
+                select(offers).where(
+                    offers.c.request_id == request_id, offers.c.status == "pending"
+                )
+            )
+        ).first()
+        return offer_of(row) if row else None
+
+    async def answer(self, offer_id: UUID, status: str, at: datetime) -> None:
+        await self._session.execute(
+            update(offers).where(offers.c.id == offer_id).values(status=status, answered_at=at)
+        )
+
+    async def asked(self, request_id: UUID) -> tuple[frozenset[UUID], int]:
+        """Interpreters already asked for this request, and how many offers went out."""
+        ids = (
+            (
+                await self._session.execute(
+                    select(offers.c.interpreter_id).where(offers.c.request_id == request_id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return frozenset(ids), len(ids)
+
+    async def for_interpreter(self, interpreter_id: UUID) -> list[Offer]:
+        rows = (
+            await self._session.execute(
+                select(offers)
+                .where(offers.c.interpreter_id == interpreter_id, offers.c.status == "pending")
+                .order_by(offers.c.answer_by)
+            )
+        ).all()
+        return [offer_of(r) for r in rows]
+
+    async def overdue_requests(self, now: datetime, limit: int) -> list[UUID]:
+        return list(
+            (
+                await self._session.execute(
+                    select(offers.c.request_id)
+                    .where(offers.c.status == "pending", offers.c.answer_by <= now)
+                    .order_by(offers.c.answer_by)
+                    .limit(limit)
+                )
+            ).scalars()
+        )
+
+
+class AssignmentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self,
+        assignment_id: UUID,
+        request: Request,
+        interpreter_id: UUID,
+        busy: tuple[datetime, datetime] | None,
+        by_desk: bool,
+    ) -> None:
+        """Raises IntegrityError when the request is assigned already or the interpreter is
+        booked for overlapping time: the constraints decide, not a prior read."""
+        await self._session.execute(
+            insert(assignments).values(
+                id=assignment_id,
+                request_id=request.id,
+                interpreter_id=interpreter_id,
+                person_id=request.person_id,
+                day=request.day,
+                busy=Range(*busy) if busy else None,
+                by_desk=by_desk,
+            )
+        )
+
+    async def release(self, request_id: UUID, at: datetime) -> None:
+        await self._session.execute(
+            update(assignments)
+            .where(assignments.c.request_id == request_id, assignments.c.released_at.is_(None))
+            .values(released_at=at)
+        )

@@ -1,0 +1,100 @@
+"""The partner edge for requesting organisations: /partners/v1.
+
+Until partner client credentials exist, a partner calls with a bearer token holding the role
+interpreter_desk or admin and an ``org`` claim; it sees only its own organisation's requests.
+"""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from civic_common.api.app import uow
+from civic_common.api.idempotency import idempotent
+from civic_common.api.paging import Page, decode_cursor, encode_cursor
+from civic_common.api.problems import Problem
+from civic_common.auth.principal import Principal
+from civic_common.auth.tokens import require_roles
+from civic_common.db.uow import UnitOfWork
+from tolken.adapters.registry import RequestRepository
+from tolken.api.models import RequestIn, RequestOut, policy
+from tolken.app.requests import cancel_request, read_request, submit_request
+from tolken.domain.policy import Policy
+
+router = APIRouter(prefix="/partners/v1", tags=["partners"])
+_partner = require_roles("interpreter_desk", "admin")
+
+
+async def partner(principal: Annotated[Principal, Depends(_partner)]) -> Principal:
+    if not principal.organisation:
+        raise Problem(403, "Geen toegang", "Het token noemt geen organisatie (claim org).")
+    return principal
+
+
+Partner = Annotated[Principal, Depends(partner)]
+Work = Annotated[UnitOfWork, Depends(uow)]
+Rules = Annotated[Policy, Depends(policy)]
+
+
+@router.post("/requests", status_code=201, response_model=RequestOut)
+async def post_request(
+    body: RequestIn, request: Request, principal: Partner, work: Work, rules: Rules
+) -> Response:
+    async def submit() -> JSONResponse:
+        assert principal.organisation is not None
+        new = body.to_domain(principal.organisation)
+        await submit_request(work, new, principal, rules)
+        return JSONResponse(
+            RequestOut.of(new).model_dump(mode="json"),
+            status_code=201,
+            headers={"Location": f"/partners/v1/requests/{new.id}"},
+        )
+
+    return await idempotent(request, principal, work, submit)
+
+
+@router.get("/requests")
+async def get_requests(
+    principal: Partner,
+    work: Work,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[RequestOut]:
+    assert principal.organisation is not None
+    position = decode_cursor(cursor)
+    try:
+        after = (datetime.fromisoformat(position["at"]), UUID(position["id"])) if position else None
+    except (KeyError, ValueError, TypeError) as exc:
+        raise Problem(
+            422, "Ongeldige invoer", errors=[{"field": "cursor", "message": "onbekende cursor"}]
+        ) from exc
+    async with work:
+        found = await RequestRepository(work.session).page_of_organisation(
+            principal.organisation, after, limit
+        )
+    following = (
+        encode_cursor({"at": found[-1].received_at.isoformat(), "id": found[-1].id})
+        if len(found) == limit
+        else None
+    )
+    return Page(items=[RequestOut.of(r) for r in found], next_cursor=following)
+
+
+@router.get("/requests/{request_id}")
+async def get_request(request_id: UUID, principal: Partner, work: Work) -> RequestOut:
+    return RequestOut.of(
+        await read_request(work, request_id, principal, organisation=principal.organisation)
+    )
+
+
+@router.post("/requests/{request_id}/cancellation")
+async def post_cancellation(
+    request_id: UUID, principal: Partner, work: Work, rules: Rules
+) -> RequestOut:
+    return RequestOut.of(
+        await cancel_request(
+            work, request_id, principal, rules, organisation=principal.organisation
+        )
+    )

@@ -1,0 +1,450 @@
+"""Use cases on requests: receiving, the offer cascade, accepting, desk decisions, closing."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+from asyncpg.exceptions import ExclusionViolationError, UniqueViolationError
+from sqlalchemy.exc import IntegrityError
+
+from civic_common.api.problems import Problem
+from civic_common.auth.principal import Principal
+from civic_common.db.uow import UnitOfWork, UnitOfWorkFactory
+from civic_common.events.contracts.tolken import (
+    OfferAccepted,
+    OfferDeclined,
+    RequestAssigned,
+    RequestCancelled,
+    RequestCompleted,
+    RequestOffered,
+    RequestReceived,
+    RequestUnfulfilled,
+)
+from tolken.adapters.registry import (
+    AssignmentRepository,
+    InterpreterRepository,
+    Offer,
+    OfferRepository,
+    RequestRepository,
+)
+from tolken.domain.interpreters import Interpreter
+from tolken.domain.matching import Proposal, Situation, busy_range, rank, refusals
+from tolken.domain.policy import Policy
+from tolken.domain.requests import OPEN, Request, Status, TransitionRefused
+
+NO_CANDIDATE = "geen beschikbare tolk gevonden vóór de aanvang of deadline"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _conflict(detail: str) -> Problem:
+    return Problem(409, "Conflict", detail)
+
+
+def _times(r: Request) -> dict[str, object]:
+    return {
+        "language": r.language,
+        "modality": r.modality.value if r.modality else None,
+        "starts_at": r.starts_at,
+        "ends_at": r.ends_at,
+    }
+
+
+async def _locked(uow: UnitOfWork, request_id: UUID, organisation: str | None = None) -> Request:
+    request = await RequestRepository(uow.session).get(request_id, lock=True)
+    # A partner sees only its own organisation's requests: others do not exist for it.
+    if request is None or (organisation is not None and request.organisation != organisation):
+        raise Problem(404, "Niet gevonden", f"Geen aanvraag met id {request_id}.")
+    return request
+
+
+async def proposals(uow: UnitOfWork, request: Request, policy: Policy) -> list[Proposal]:
+    """Eligible interpreters not asked before, best first."""
+    situations = await InterpreterRepository(uow.session).situations(
+        request, timedelta(minutes=policy.travel_buffer_minutes)
+    )
+    asked, _ = await OfferRepository(uow.session).asked(request.id)
+    return rank(request, situations, policy, exclude=asked)
+
+
+async def _save(uow: UnitOfWork, request: Request) -> None:
+    await RequestRepository(uow.session).save(request)
+
+
+async def _offer_next(uow: UnitOfWork, request: Request, policy: Policy) -> Request:
+    """Offer to the best candidate not asked yet; none left: back in the desk's queue."""
+    found = await proposals(uow, request, policy)
+    if not found:
+        if request.status is Status.OFFERED:
+            request = request.reopened()
+            await _save(uow, request)
+        return request
+    best = found[0]
+    _, asked = await OfferRepository(uow.session).asked(request.id)
+    minutes = policy.urgent_offer_answer_minutes if request.urgent else policy.offer_answer_minutes
+    at = now()
+    offer = Offer(
+        uuid4(),
+        request.id,
+        best.interpreter_id,
+        asked + 1,
+        "pending",
+        best.why,
+        at,
+        min(at + timedelta(minutes=minutes), max(request.begins, at)),
+    )
+    await OfferRepository(uow.session).add(offer)
+    request = request.offered()
+    await _save(uow, request)
+    await uow.publish(
+        RequestOffered(
+            request_id=request.id,
+            offer_id=offer.id,
+            interpreter_id=offer.interpreter_id,
+            answer_by=offer.answer_by,
+            **_times(request),
+        ),
+        key=request.id,
+        sequence=request.version,
+    )
+    return request
+
+
+async def receive(uow: UnitOfWork, request: Request, by: Principal, policy: Policy) -> bool:
+    """Store a new request and start the cascade, inside the caller's transaction. False when
+    it was there already (the same appointment again)."""
+    if request.subject_category not in policy.subjects:
+        raise Problem(
+            422,
+            "Ongeldige invoer",
+            "Onbekend onderwerp.",
+            errors=[{"field": "subject_category", "message": "onbekend onderwerp"}],
+        )
+    if not await RequestRepository(uow.session).add(request, by.subject):
+        return False
+    await uow.publish(
+        RequestReceived(
+            request_id=request.id,
+            kind=request.kind.value,
+            organisation=request.organisation,
+            deadline=request.deadline,
+            subject_category=request.subject_category,
+            urgent=request.urgent,
+            person_id=request.person_id,
+            appointment_id=request.appointment_id,
+            received_at=request.received_at,
+            **_times(request),
+        ),
+        key=request.id,
+        sequence=request.version,
+    )
+    if request.person_id is not None:
+        await uow.audit(by, "create", "interpreting_request", request.id)
+    await _offer_next(uow, request, policy)
+    return True
+
+
+async def submit_request(uow: UnitOfWork, request: Request, by: Principal, policy: Policy) -> None:
+    async with uow:
+        await receive(uow, request, by, policy)
+        await uow.commit()
+
+
+async def read_request(
+    uow: UnitOfWork, request_id: UUID, by: Principal, organisation: str | None = None
+) -> Request:
+    async with uow:
+        request = await RequestRepository(uow.session).get(request_id)
+        if request is None or (organisation is not None and request.organisation != organisation):
+            raise Problem(404, "Niet gevonden", f"Geen aanvraag met id {request_id}.")
+        if request.person_id is not None:
+            await uow.audit(by, "read", "interpreting_request", request_id)
+        await uow.commit()
+    return request
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    request: Request
+    pending: Offer | None
+    proposals: list[Proposal]
+
+
+async def desk_queue(
+    uow: UnitOfWork, language: str | None, day: datetime | None, policy: Policy, by: Principal
+) -> list[QueueItem]:
+    """Open requests, urgent and soonest first, each with its pending offer and candidates."""
+    async with uow:
+        items = []
+        for request in await RequestRepository(uow.session).open_queue(language, day, 50):
+            pending = await OfferRepository(uow.session).pending(request.id)
+            found = await proposals(uow, request, policy)
+            items.append(QueueItem(request, pending, found[: policy.candidates_shown]))
+            if request.person_id is not None:
+                await uow.audit(by, "read", "interpreting_request", request.id, "wachtrij")
+        await uow.commit()
+    return items
+
+
+async def _book(
+    uow: UnitOfWork, request: Request, interpreter_id: UUID, policy: Policy, by_desk: bool
+) -> Request:
+    """Insert the assignment; the database refuses a second one or an overlapping booking."""
+    busy = (
+        busy_range(request.starts_at, request.ends_at, request.modality, policy)
+        if request.starts_at is not None and request.ends_at is not None
+        else None
+    )
+    assignment_id = uuid4()
+    try:
+        await AssignmentRepository(uow.session).add(
+            assignment_id, request, interpreter_id, busy, by_desk
+        )
+    except IntegrityError as exc:
+        cause = getattr(exc.orig, "__cause__", None)
+        if isinstance(cause, ExclusionViolationError):
+            raise _conflict("Deze tolk is op dat moment al geboekt (reistijd inbegrepen).") from exc
+        if isinstance(cause, UniqueViolationError):
+            raise _conflict("Deze aanvraag is al toegewezen.") from exc
+        raise
+    request = request.assigned(interpreter_id)
+    await _save(uow, request)
+    await uow.publish(
+        RequestAssigned(
+            request_id=request.id,
+            assignment_id=assignment_id,
+            interpreter_id=interpreter_id,
+            deadline=request.deadline,
+            by_desk=by_desk,
+            **_times(request),
+        ),
+        key=request.id,
+        sequence=request.version,
+    )
+    return request
+
+
+async def _answer(uow: UnitOfWork, request: Request, offer: Offer, status: str) -> Request:
+    await OfferRepository(uow.session).answer(offer.id, status, now())
+    request = request.touched()
+    await _save(uow, request)
+    if status == "accepted":
+        event: OfferAccepted | OfferDeclined = OfferAccepted(
+            request_id=request.id, offer_id=offer.id, interpreter_id=offer.interpreter_id
+        )
+    else:
+        event = OfferDeclined(
+            request_id=request.id,
+            offer_id=offer.id,
+            interpreter_id=offer.interpreter_id,
+            reason=status,
+        )
+    await uow.publish(event, key=request.id, sequence=request.version)
+    return request
+
+
+async def _own_offer(uow: UnitOfWork, offer_id: UUID, by: Principal) -> Offer:
+    interpreter = await InterpreterRepository(uow.session).by_account(by.subject)
+    offer = await OfferRepository(uow.session).get(offer_id)
+    if offer is None or interpreter is None or offer.interpreter_id != interpreter.id:
+        raise Problem(404, "Niet gevonden", f"Geen aanbod met id {offer_id}.")
+    return offer
+
+
+async def accept_offer(uow: UnitOfWork, offer_id: UUID, by: Principal, policy: Policy) -> Request:
+    async with uow:
+        offer = await _own_offer(uow, offer_id, by)
+        request = await _locked(uow, offer.request_id)
+        # Re-read under the request's lock: a timeout or the desk may have closed the offer.
+        current = await OfferRepository(uow.session).get(offer_id)
+        if current is None or current.status != "pending" or request.status not in OPEN:
+            raise _conflict("Dit aanbod is niet meer open.")
+        request = await _answer(uow, request, offer, "accepted")
+        request = await _book(uow, request, offer.interpreter_id, policy, by_desk=False)
+        await uow.commit()
+    return request
+
+
+async def decline_offer(uow: UnitOfWork, offer_id: UUID, by: Principal, policy: Policy) -> None:
+    async with uow:
+        offer = await _own_offer(uow, offer_id, by)
+        request = await _locked(uow, offer.request_id)
+        current = await OfferRepository(uow.session).get(offer_id)
+        if current is None or current.status != "pending":
+            raise _conflict("Dit aanbod is niet meer open.")
+        request = await _answer(uow, request, offer, "declined")
+        await _offer_next(uow, request, policy)
+        await uow.commit()
+
+
+async def offers_of(uow: UnitOfWork, by: Principal) -> list[tuple[Offer, Request]]:
+    async with uow:
+        interpreter = await InterpreterRepository(uow.session).by_account(by.subject)
+        if interpreter is None:
+            return []
+        found = []
+        for offer in await OfferRepository(uow.session).for_interpreter(interpreter.id):
+            request = await RequestRepository(uow.session).get(offer.request_id)
+            assert request is not None
+            found.append((offer, request))
+    return found
+
+
+async def assign_by_desk(
+    uow: UnitOfWork, request_id: UUID, interpreter_id: UUID, by: Principal, policy: Policy
+) -> Request:
+    """The desk books an interpreter itself (accepting a proposal or overriding it). The rules
+    that protect the client still hold; the desk may go past the weekly pattern and the load,
+    having agreed with the interpreter, but never past a double booking."""
+    async with uow:
+        request = await _locked(uow, request_id)
+        if request.status not in OPEN:
+            raise _conflict(f"Deze aanvraag is al {request.status.value}.")
+        interpreter = await InterpreterRepository(uow.session).get(interpreter_id)
+        if interpreter is None:
+            raise Problem(
+                422,
+                "Ongeldige invoer",
+                "Onbekende tolk.",
+                errors=[{"field": "interpreter_id", "message": "onbekende tolk"}],
+            )
+        if blocking := _binding_refusals(request, interpreter, policy):
+            raise Problem(
+                422,
+                "Tolk voldoet niet",
+                "; ".join(blocking),
+                errors=[{"field": "interpreter_id", "message": m} for m in blocking],
+            )
+        if (pending := await OfferRepository(uow.session).pending(request.id)) is not None:
+            request = await _answer(uow, request, pending, "withdrawn")
+        request = await _book(uow, request, interpreter_id, policy, by_desk=True)
+        await uow.audit(by, "assign", "interpreting_request", request.id)
+        await uow.commit()
+    return request
+
+
+def _binding_refusals(request: Request, interpreter: Interpreter, policy: Policy) -> list[str]:
+    bending = ("niet beschikbaar", "maximale belasting", "al geboekt")
+    return [
+        r for r in refusals(request, Situation(interpreter), policy) if not r.startswith(bending)
+    ]
+
+
+async def cancel_request(
+    uow: UnitOfWork,
+    request_id: UUID,
+    by: Principal,
+    policy: Policy,
+    organisation: str | None = None,
+) -> Request:
+    async with uow:
+        request = await _locked(uow, request_id, organisation)
+        interpreter_id = request.interpreter_id
+        if (pending := await OfferRepository(uow.session).pending(request.id)) is not None:
+            request = await _answer(uow, request, pending, "withdrawn")
+        at = now()
+        try:
+            request = request.cancelled(at, policy.free_cancellation_working_days)
+        except TransitionRefused as exc:
+            raise _conflict(
+                f"Een aanvraag die {request.status.value} is, kan niet meer geannuleerd worden."
+            ) from exc
+        await AssignmentRepository(uow.session).release(request.id, at)
+        await _save(uow, request)
+        await uow.publish(
+            RequestCancelled(
+                request_id=request.id,
+                interpreter_id=interpreter_id,
+                billable=bool(request.billable),
+                cancelled_at=at,
+            ),
+            key=request.id,
+            sequence=request.version,
+        )
+        await uow.audit(by, "cancel", "interpreting_request", request.id)
+        await uow.commit()
+    return request
+
+
+async def complete_request(
+    uow: UnitOfWork, request_id: UUID, actual_minutes: int, by: Principal
+) -> Request:
+    async with uow:
+        request = await _locked(uow, request_id)
+        try:
+            request = request.completed(actual_minutes)
+        except TransitionRefused as exc:
+            raise _conflict("Alleen een toegewezen aanvraag kan afgerond worden.") from exc
+        await _save(uow, request)
+        assert request.interpreter_id is not None
+        await uow.publish(
+            RequestCompleted(
+                request_id=request.id,
+                interpreter_id=request.interpreter_id,
+                actual_minutes=actual_minutes,
+                completed_at=now(),
+            ),
+            key=request.id,
+            sequence=request.version,
+        )
+        await uow.audit(by, "complete", "interpreting_request", request.id)
+        await uow.commit()
+    return request
+
+
+async def _unfulfil(uow: UnitOfWork, request: Request, reason: str) -> Request:
+    if (pending := await OfferRepository(uow.session).pending(request.id)) is not None:
+        request = await _answer(uow, request, pending, "withdrawn")
+    request = request.unfulfilled(reason)
+    await _save(uow, request)
+    await uow.publish(
+        RequestUnfulfilled(
+            request_id=request.id,
+            language=request.language,
+            modality=request.modality.value if request.modality else None,
+            reason=reason,
+        ),
+        key=request.id,
+        sequence=request.version,
+    )
+    return request
+
+
+async def mark_unfulfilled(
+    uow: UnitOfWork, request_id: UUID, reason: str, by: Principal
+) -> Request:
+    async with uow:
+        request = await _locked(uow, request_id)
+        if request.status not in OPEN:
+            raise _conflict(f"Deze aanvraag is al {request.status.value}.")
+        request = await _unfulfil(uow, request, reason)
+        await uow.audit(by, "unfulfilled", "interpreting_request", request.id)
+        await uow.commit()
+    return request
+
+
+async def run_deadlines(uow_factory: UnitOfWorkFactory, policy: Policy) -> int:
+    """The worker's timer: move expired offers on to the next candidate, and close requests
+    whose start came without anyone assigned. One transaction per request."""
+    handled = 0
+    at = now()
+    async with uow_factory() as uow:
+        overdue = await OfferRepository(uow.session).overdue_requests(at, 100)
+    for request_id in overdue:
+        async with uow_factory() as uow:
+            request = await RequestRepository(uow.session).get(request_id, lock=True)
+            pending = await OfferRepository(uow.session).pending(request_id)
+            if request is None or pending is None or pending.answer_by > at:
+                continue  # answered meanwhile
+            request = await _answer(uow, request, pending, "expired")
+            await _offer_next(uow, request, policy)
+            await uow.commit()
+            handled += 1
+    async with uow_factory() as uow:
+        for request in await RequestRepository(uow.session).past_due(at, 100):
+            await _unfulfil(uow, request, NO_CANDIDATE)
+            handled += 1
+        await uow.commit()
+    return handled

@@ -1,0 +1,145 @@
+"""The interpreter registry: tiers, languages paired with Dutch, modalities, where and when an
+interpreter works. Pure: no I/O."""
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+class Tier(StrEnum):
+    CERTIFIED = "certified"  # gecertificeerd sociaal tolk, Vlaams Register
+    ASPIRANT = "aspirant"  # aspirant-tolk
+    LANGUAGE_ASSISTANT = "language_assistant"  # taalhulp
+
+
+class Modality(StrEnum):
+    ON_SITE = "on_site"  # ter plaatse
+    PHONE = "phone"  # telefonisch
+    VIDEO = "video"
+
+
+class Relation(StrEnum):
+    PREFERRED = "preferred"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class WeeklyWindow:
+    weekday: int  # 0 = Monday, local time in Brussels
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class AvailabilityException:
+    """A one-off change to the weekly pattern: extra hours (available) or a gap (not)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    available: bool
+
+
+@dataclass(frozen=True)
+class Leave:
+    first_day: date
+    last_day: date
+
+
+@dataclass(frozen=True)
+class Certificate:
+    number: str
+    valid_from: date
+    valid_until: date
+
+    def valid_on(self, day: date) -> bool:
+        return self.valid_from <= day <= self.valid_until
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    id: UUID
+    name: str
+    tier: Tier
+    languages: frozenset[str]  # each paired with Dutch
+    modalities: frozenset[Modality]
+    regions: frozenset[str]
+    latitude: float
+    longitude: float
+    travel_range_km: float
+    max_assignments_per_week: int
+    certificate: Certificate | None = None
+    weekly: tuple[WeeklyWindow, ...] = ()
+    exceptions: tuple[AvailabilityException, ...] = ()
+    leave: tuple[Leave, ...] = ()
+    organisations: dict[str, Relation] = field(default_factory=dict)
+    account: str | None = None  # the sign-in subject of the interpreter, for their own pages
+    active: bool = True
+    version: int = 1
+
+    def certified_on(self, day: date) -> bool:
+        return (
+            self.tier is Tier.CERTIFIED
+            and self.certificate is not None
+            and self.certificate.valid_on(day)
+        )
+
+    def available(self, starts_at: datetime, ends_at: datetime) -> bool:
+        """Within the weekly pattern or an extra window, not on leave, not in a gap."""
+        local_start, local_end = starts_at.astimezone(BRUSSELS), ends_at.astimezone(BRUSSELS)
+        days = {
+            local_start.date() + timedelta(d) for d in range((local_end - local_start).days + 1)
+        }
+        if any(lv.first_day <= d <= lv.last_day for lv in self.leave for d in days):
+            return False
+        if any(
+            not e.available and e.starts_at < ends_at and starts_at < e.ends_at
+            for e in self.exceptions
+        ):
+            return False
+        if any(
+            e.available and e.starts_at <= starts_at and ends_at <= e.ends_at
+            for e in self.exceptions
+        ):
+            return True
+        return local_start.date() == local_end.date() and any(
+            w.weekday == local_start.weekday()
+            and w.start <= local_start.time()
+            and local_end.time() <= w.end
+            for w in self.weekly
+        )
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance; road distance is longer, the travel range allows for that."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+# Where a place is when a request names only its municipality: the province's main city.
+# The first digit(s) of a NIS code give the province (Brussels: 21).
+PROVINCE_CENTRES: dict[str, tuple[str, float, float]] = {
+    "21": ("Brussel", 50.8467, 4.3525),
+    "1": ("Antwerpen", 51.2194, 4.4025),
+    "23": ("Vlaams-Brabant", 50.8798, 4.7005),
+    "24": ("Vlaams-Brabant", 50.8798, 4.7005),
+    "25": ("Waals-Brabant", 50.6681, 4.6118),
+    "3": ("West-Vlaanderen", 51.2093, 3.2247),
+    "4": ("Oost-Vlaanderen", 51.0543, 3.7174),
+    "5": ("Henegouwen", 50.4541, 3.9523),
+    "6": ("Luik", 50.6326, 5.5797),
+    "7": ("Limburg", 50.9307, 5.3325),
+    "8": ("Luxemburg", 49.6833, 5.8167),
+    "9": ("Namen", 50.4674, 4.8718),
+}
+
+
+def place_of_municipality(nis: str) -> tuple[str, float, float]:
+    """(region, latitude, longitude) of a municipality, from its NIS code's province."""
+    return PROVINCE_CENTRES.get(nis[:2]) or PROVINCE_CENTRES[nis[:1]]

@@ -1,0 +1,121 @@
+"""Matching a request to interpreters: hard constraints first, then a score with its reasons.
+
+Pure: the caller gathers each interpreter's bookings, weekly load and history with the person.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from tolken.domain.interpreters import Interpreter, Modality, Relation, distance_km
+from tolken.domain.policy import Policy
+from tolken.domain.requests import Kind, Request
+
+
+@dataclass(frozen=True)
+class Booking:
+    starts_at: datetime
+    ends_at: datetime  # already including travel buffers
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What matching needs to know of one interpreter beyond the registry."""
+
+    interpreter: Interpreter
+    bookings: tuple[Booking, ...] = ()
+    week_load: int = 0  # assignments in the week of the request
+    served_person: bool = False  # assigned to this person before
+
+
+@dataclass(frozen=True)
+class Proposal:
+    interpreter_id: UUID
+    name: str
+    score: float
+    why: tuple[str, ...]
+
+
+def busy_range(
+    starts_at: datetime, ends_at: datetime, modality: Modality | None, policy: Policy
+) -> tuple[datetime, datetime]:
+    """The time an assignment blocks: on site, with travel before and after."""
+    buffer = timedelta(minutes=policy.travel_buffer_minutes if modality is Modality.ON_SITE else 0)
+    return starts_at - buffer, ends_at + buffer
+
+
+def refusals(request: Request, s: Situation, policy: Policy) -> list[str]:
+    """The hard constraints ``s`` fails for ``request`` (Dutch, for the desk); empty: eligible."""
+    i, out = s.interpreter, []
+    if not i.active:
+        out.append("niet actief")
+    if request.language not in i.languages:
+        out.append(f"spreekt geen {request.language}")
+    if request.modality is not None and request.modality not in i.modalities:
+        out.append(f"werkt niet {MODALITY_NL[request.modality]}")
+    if request.subject_category in policy.certified_subjects and not i.certified_on(request.day):
+        out.append(
+            f"geen geldig certificaat op {request.day:%d/%m/%Y} (vereist voor dit onderwerp)"
+        )
+    if i.organisations.get(request.organisation) is Relation.BLOCKED:
+        out.append("geblokkeerd door de aanvrager")
+    if s.week_load >= i.max_assignments_per_week:
+        out.append("maximale belasting bereikt")
+    if request.kind is Kind.INTERPRETING:
+        assert request.starts_at is not None and request.ends_at is not None
+        if not i.available(request.starts_at, request.ends_at):
+            out.append("niet beschikbaar op dat moment")
+        start, end = busy_range(request.starts_at, request.ends_at, request.modality, policy)
+        if any(b.starts_at < end and start < b.ends_at for b in s.bookings):
+            out.append("al geboekt (reistijd inbegrepen)")
+        if request.modality is Modality.ON_SITE and request.place is not None:
+            km = distance_km(
+                i.latitude, i.longitude, request.place.latitude, request.place.longitude
+            )
+            if km > i.travel_range_km:
+                out.append(f"buiten reisafstand ({km:.0f} km)")
+    return out
+
+
+def score(request: Request, s: Situation, policy: Policy) -> tuple[float, tuple[str, ...]]:
+    i, w = s.interpreter, policy.weights
+    total, why = 0.0, []
+    if s.served_person:
+        total += w["continuity"]
+        why.append("tolkte eerder voor deze persoon")
+    if request.modality is Modality.ON_SITE and request.place is not None:
+        km = distance_km(i.latitude, i.longitude, request.place.latitude, request.place.longitude)
+        total += w["distance"] * max(0.0, 1 - km / max(i.travel_range_km, 1.0))
+        why.append(f"{km:.0f} km ver")
+    free = 1 - s.week_load / max(i.max_assignments_per_week, 1)
+    total += w["fairness"] * free
+    why.append(f"{s.week_load} van {i.max_assignments_per_week} opdrachten deze week")
+    if i.organisations.get(request.organisation) is Relation.PREFERRED:
+        total += w["preference"]
+        why.append("voorkeur van de aanvrager")
+    return round(total, 2), tuple(why)
+
+
+def rank(
+    request: Request,
+    situations: Iterable[Situation],
+    policy: Policy,
+    exclude: frozenset[UUID] = frozenset(),
+) -> list[Proposal]:
+    """Eligible interpreters, best first (ties: the least loaded, then by id for stability)."""
+    proposals = []
+    for s in situations:
+        if s.interpreter.id in exclude or refusals(request, s, policy):
+            continue
+        points, why = score(request, s, policy)
+        proposals.append(Proposal(s.interpreter.id, s.interpreter.name, points, why))
+    proposals.sort(key=lambda p: (-p.score, str(p.interpreter_id)))
+    return proposals
+
+
+MODALITY_NL = {
+    Modality.ON_SITE: "ter plaatse",
+    Modality.PHONE: "telefonisch",
+    Modality.VIDEO: "via video",
+}
