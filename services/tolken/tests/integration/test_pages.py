@@ -1,0 +1,107 @@
+"""The desk's queue and an interpreter's offers in a real headless Chromium, in Dutch."""
+
+import pytest
+
+from civic_common.testing.server import serving
+from tolken.main import build_app
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def app(tolken):
+    return build_app(tolken)
+
+
+async def test_the_desk_sees_candidates_with_why_and_assigns_one(
+    app, signed_in, client, auth, lang, org, add_interpreter, request_body
+):
+    await add_interpreter(lang, name="Eerste Tolk", account=f"eerste-{lang}")
+    await add_interpreter(lang, name="Tweede Tolk", latitude=51.2, longitude=4.4)
+    created = (
+        await client.post(
+            "/api/v1/requests", json=request_body(lang, org), headers=auth("interpreter_desk")
+        )
+    ).json()
+
+    async with serving(app) as base_url, signed_in(base_url, "interpreter_desk") as page:
+        await page.goto(f"/tolkendesk?taal={lang}")
+        assert await page.get_attribute("html", "lang") == "nl-BE"
+        section = page.locator(f"#aanvraag-{created['id']}")
+        assert "Wacht op antwoord" in await section.inner_text()
+        row = section.locator("tr.kandidaat")
+        assert await row.count() == 1, "the first was offered already; the other is proposed"
+        assert "Tweede Tolk" in await row.inner_text()
+        assert "km ver" in await row.inner_text()
+
+        await section.get_by_role("button", name="Toewijzen aan Tweede Tolk").click()
+        await page.wait_for_selector("#melding")
+        assert await page.inner_text("#melding") == "De tolk is toegewezen."
+        await page.goto(f"/tolkendesk?taal={lang}")
+        assert await page.inner_text("#leeg") == "Geen openstaande aanvragen."
+
+    status = await client.get(f"/api/v1/requests/{created['id']}", headers=auth("interpreter_desk"))
+    assert status.json()["status"] == "assigned"
+
+
+async def test_the_desk_filters_by_date_cancels_and_is_told_about_a_bad_filter(
+    app, signed_in, client, auth, lang, org, request_body, slot
+):
+    start, end = slot(days_ahead=25)
+    created = (
+        await client.post(
+            "/api/v1/requests",
+            json=request_body(lang, org, starts_at=start, ends_at=end),
+            headers=auth("interpreter_desk"),
+        )
+    ).json()
+    async with serving(app) as base_url, signed_in(base_url, "interpreter_desk") as page:
+        await page.goto(f"/tolkendesk?taal={lang}&datum=2020-01-01")
+        assert await page.locator("section.request").count() == 0
+        await page.goto(f"/tolkendesk?taal={lang}&datum=rommel")
+        assert "JJJJ-MM-DD" in await page.inner_text("#datum-error")
+
+        await page.goto("/tolkendesk")
+        await page.fill("#taal", lang)
+        await page.fill("#datum", start[:10])
+        await page.keyboard.press("Enter")
+        await page.wait_for_url(f"**datum={start[:10]}")
+        section = page.locator(f"#aanvraag-{created['id']}")
+        assert "Geen geschikte tolk" in await section.inner_text()
+        await section.get_by_role("button", name="Aanvraag annuleren").click()
+        await page.wait_for_selector("#melding")
+        assert await page.inner_text("#melding") == "De aanvraag is geannuleerd."
+
+
+async def test_an_interpreter_accepts_one_offer_and_declines_another(
+    app, signed_in, client, auth, lang, org, add_interpreter, request_body, slot
+):
+    account = f"tolk-{lang}"
+    await add_interpreter(lang, account=account)
+    for days in (15, 16):
+        start, end = slot(days_ahead=days)
+        await client.post(
+            "/api/v1/requests",
+            json=request_body(lang, org, starts_at=start, ends_at=end, subject_category="asiel"),
+            headers=auth("interpreter_desk"),
+        )
+    async with serving(app) as base_url, signed_in(base_url, "interpreter", account) as page:
+        await page.goto("/mijn-aanbiedingen")
+        offers = page.locator("section.offer")
+        assert await offers.count() == 2
+        assert "asiel" in await offers.first.inner_text()
+
+        await offers.first.get_by_role("button", name="Aanvaarden").click()
+        await page.wait_for_selector("#melding")
+        assert await page.inner_text("#melding") == "Je hebt de opdracht aanvaard."
+        await page.locator("section.offer").first.get_by_role("button", name="Weigeren").focus()
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector("text=Je hebt de opdracht geweigerd.")
+        assert await page.inner_text("#leeg") == "Je hebt geen openstaande aanbiedingen."
+
+
+async def test_an_interpreter_cannot_open_the_desk(app, signed_in):
+    async with serving(app) as base_url, signed_in(base_url, "interpreter") as page:
+        response = await page.goto("/tolkendesk")
+        assert response.status == 403
+        assert await page.inner_text("h1") == "Geen toegang"
