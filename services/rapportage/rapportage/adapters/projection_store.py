@@ -2,8 +2,9 @@
 nothing it did not change the first time."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Table, delete, text
+from sqlalchemy import Table, and_, delete, or_, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +32,31 @@ async def upsert_fact(session: AsyncSession, table: Table, row: Row) -> None:
     statement = insert(table).values(**row)
     update = {c: statement.excluded[c] for c in row if c != key.name}
     await session.execute(statement.on_conflict_do_update(index_elements=[key], set_=update))
+
+
+async def upsert_latest(session: AsyncSession, table: Table, row: Row) -> None:
+    """A fact with a moment (``status_at``): a later fact replaces it, an earlier one arriving
+    late does not."""
+    keys = list(table.primary_key.columns)
+    statement = insert(table).values(**row)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={c: statement.excluded[c] for c in row if c not in {k.name for k in keys}},
+            where=table.c.status_at <= statement.excluded.status_at,
+        )
+    )
+
+
+async def set_status(
+    session: AsyncSession, table: Table, key: Row, status: str, at: datetime
+) -> None:
+    """Move an existing row to ``status`` unless a later status was recorded already."""
+    condition = and_(*(table.c[k] == v for k, v in key.items()))
+    newer = or_(table.c.status_at.is_(None), table.c.status_at <= at)
+    await session.execute(
+        table.update().where(condition, newer).values(status=status, status_at=at)
+    )
 
 
 async def update_fact(session: AsyncSession, table: Table, key: object, values: Row) -> None:

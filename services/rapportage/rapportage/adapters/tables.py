@@ -106,6 +106,20 @@ trajectories = Table(
     Column("month", Date, nullable=False),
     Column("municipality_nis", Text, nullable=False),
     Column("status", Text, nullable=False),
+    # The moment of the latest lifecycle fact: an older one arriving late does not undo it.
+    Column("status_at", DateTime(timezone=True)),
+    Column("overdue", Boolean, nullable=False, server_default="false"),
+)
+
+components = Table(
+    "components",
+    metadata,
+    Column("trajectory_id", UUID(as_uuid=True), nullable=False),
+    Column("component", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("status_at", DateTime(timezone=True), nullable=False),
+    Column("cefr_level", Text),
+    PrimaryKeyConstraint("trajectory_id", "component"),
 )
 
 appointments = Table(
@@ -156,6 +170,7 @@ PROJECTIONS = (
     organisation_trajectories,
     intakes,
     trajectories,
+    components,
     appointments,
     organisations,
     candidacies,

@@ -12,7 +12,13 @@ from typing import Any
 from sqlalchemy import Select, any_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rapportage.adapters.tables import intakes, organisation_trajectories, trainings, trajectories
+from rapportage.adapters.tables import (
+    components,
+    intakes,
+    organisation_trajectories,
+    trainings,
+    trajectories,
+)
 from rapportage.domain.reports import (
     REGIONS,
     Column,
@@ -376,7 +382,7 @@ async def trajectories_per_month(
     query = _months(query, t.month, params)
     if params.municipality_nis:
         query = query.where(t.municipality_nis == params.municipality_nis)
-    statuses = {"opened": "gestart"}
+    statuses = STATUSES
     columns = (
         Column("month", "Maand", "label"),
         Column("municipality_nis", "Gemeente (NIS)", "label"),
@@ -389,6 +395,89 @@ async def trajectories_per_month(
         for m, nis, kind, status, n in (await session.execute(query))
     )
     return [Table(f"Inburgeringstrajecten per maand{params.span()}", columns, rows)]
+
+
+STATUSES = {
+    "opened": "lopend",
+    "suspended": "geschorst",
+    "stopped": "stopgezet",
+    "completed": "afgerond (attest)",
+}
+
+
+async def trajectory_status(
+    session: AsyncSession, params: Params, _: RapportageSettings
+) -> list[Table]:
+    """Per municipality: started, and where they stand now; overdue = a deadline was missed."""
+    t = trajectories.c
+
+    def having(status: str):  # noqa: ANN202 - a SQL expression
+        return func.count().filter(t.status == status)
+
+    query = (
+        select(
+            t.municipality_nis,
+            func.count(),
+            having("opened"),
+            having("suspended"),
+            having("stopped"),
+            having("completed"),
+            func.count().filter(t.overdue),
+        )
+        .group_by(t.municipality_nis)
+        .order_by(t.municipality_nis)
+    )
+    query = _months(query, t.month, params)
+    if params.municipality_nis:
+        query = query.where(t.municipality_nis == params.municipality_nis)
+    columns = (
+        Column("municipality_nis", "Gemeente (NIS)", "label"),
+        Column("started", "Gestart"),
+        Column("running", "Lopend"),
+        Column("suspended", "Geschorst"),
+        Column("stopped", "Stopgezet"),
+        Column("completed", "Afgerond (attest)"),
+        Column("overdue", "Termijn overschreden"),
+    )
+    rows = tuple(
+        tuple(int(v) if i else v for i, v in enumerate(r)) for r in await session.execute(query)
+    )
+    return [Table(f"Inburgeringstrajecten naar stand{params.span()}", columns, rows)]
+
+
+async def component_results(
+    session: AsyncSession, params: Params, _: RapportageSettings
+) -> list[Table]:
+    """Per component: how many started, passed, failed or were exempted, and the pass rate
+    (passed over passed and failed)."""
+    c, t = components.c, trajectories.c
+
+    def having(status: str):  # noqa: ANN202 - a SQL expression
+        return func.count().filter(c.status == status)
+
+    query = (
+        select(c.component, func.count(), having("completed"), having("failed"), having("exempted"))
+        .select_from(components.join(trajectories, c.trajectory_id == t.trajectory_id))
+        .group_by(c.component)
+        .order_by(c.component)
+    )
+    query = _months(query, t.month, params)
+    if params.municipality_nis:
+        query = query.where(t.municipality_nis == params.municipality_nis)
+    columns = (
+        Column("component", "Onderdeel", "label"),
+        Column("started", "Gestart"),
+        Column("passed", "Geslaagd"),
+        Column("failed", "Niet geslaagd"),
+        Column("exempted", "Vrijgesteld"),
+        Column("pass_rate", "Slaagpercentage (%)", "amount"),
+    )
+    rows = []
+    for component, started, passed, failed, exempted in await session.execute(query):
+        decided = passed + failed
+        rate = (Decimal(passed) * 100 / decided).quantize(Decimal("0.1")) if decided else None
+        rows.append((component, int(started), int(passed), int(failed), int(exempted), rate))
+    return [Table(f"Resultaten per trajectonderdeel{params.span()}", columns, tuple(rows))]
 
 
 TRAINING_PARAMS = ("from_year", "to_year", "agency", "region")
@@ -417,6 +506,10 @@ CATALOGUE: dict[str, Report] = {
                intakes_per_month),
         Report("trajectories-per-month", "Inburgeringstrajecten per maand", None, True,
                NEWCOMER_PARAMS, trajectories_per_month),
+        Report("trajectory-status", "Inburgeringstrajecten naar stand", None, True,
+               NEWCOMER_PARAMS, trajectory_status),
+        Report("component-results", "Resultaten per trajectonderdeel", None, True,
+               NEWCOMER_PARAMS, component_results),
     )
 }  # fmt: skip
 

@@ -4,7 +4,10 @@
 it from the beginning of the topics. A new event type is one handler and one line here.
 """
 
+import uuid
 from collections.abc import Mapping
+from datetime import datetime
+from uuid import UUID
 
 from civic_common.consumer import Handler
 from civic_common.db.uow import UnitOfWork
@@ -12,6 +15,8 @@ from civic_common.events.contracts import EventData
 from civic_common.events.contracts.intake import (
     CandidacySubmitted,
     OrganisationRegistered,
+    PersonCorrected,
+    PersonErased,
     PersonRegistered,
 )
 from civic_common.events.contracts.rapportage import (
@@ -20,13 +25,28 @@ from civic_common.events.contracts.rapportage import (
 )
 from civic_common.events.contracts.trajecten import (
     AppointmentScheduled,
+    ComponentCompleted,
+    ComponentExempted,
+    ComponentFailed,
+    ComponentStarted,
+    DeadlineMissed,
     OrganisationTrajectoryRecorded,
     TrainingRecorded,
+    TrajectoryCompleted,
     TrajectoryOpened,
+    TrajectoryResumed,
+    TrajectoryStopped,
+    TrajectorySuspended,
 )
 from civic_common.events.envelope import Envelope
 from rapportage.adapters import tables
-from rapportage.adapters.projection_store import upsert_fact, upsert_snapshot
+from rapportage.adapters.projection_store import (
+    set_status,
+    update_fact,
+    upsert_fact,
+    upsert_latest,
+    upsert_snapshot,
+)
 from rapportage.adapters.repository import MonthlyCountRepository
 from rapportage.domain import facts
 from rapportage.domain.monthly_counts import Metric, month_of
@@ -37,7 +57,6 @@ async def on_person_registered(uow: UnitOfWork, event: PersonRegistered, _: Enve
     await MonthlyCountRepository(uow.session).increment(
         month, event.municipality_nis, Metric.INTAKES
     )
-    # Optional fields intake adds to the contract; absent on older events.
     await upsert_fact(
         uow.session,
         tables.intakes,
@@ -47,8 +66,8 @@ async def on_person_registered(uow: UnitOfWork, event: PersonRegistered, _: Enve
             "month": month,
             "municipality_nis": event.municipality_nis,
             "target_group": event.target_group,
-            "nationality": getattr(event, "nationality", None),
-            "residence_category": getattr(event, "residence_category", None),
+            "nationality": event.nationality,
+            "residence_category": event.residence_category,
             "interpreter_language": event.interpreter_language,
         },
     )
@@ -71,6 +90,86 @@ async def on_trajectory_opened(uow: UnitOfWork, event: TrajectoryOpened, _: Enve
             "status": "opened",
         },
     )
+
+
+async def on_person_corrected(uow: UnitOfWork, event: PersonCorrected, _: Envelope) -> None:
+    await update_fact(
+        uow.session,
+        tables.intakes,
+        event.person_id,
+        {
+            "municipality_nis": event.municipality_nis,
+            "target_group": event.target_group,
+            "nationality": event.nationality,
+            "residence_category": event.residence_category,
+            "interpreter_language": event.interpreter_language,
+        },
+    )
+
+
+async def on_person_erased(uow: UnitOfWork, event: PersonErased, _: Envelope) -> None:
+    """The count stays (it was made lawfully); the link to the person id goes."""
+    await update_fact(uow.session, tables.intakes, event.person_id, {"person_id": uuid.uuid4()})
+
+
+async def _trajectory_status(
+    uow: UnitOfWork, trajectory_id: UUID, status: str, at: datetime
+) -> None:
+    await set_status(uow.session, tables.trajectories, {"trajectory_id": trajectory_id}, status, at)
+
+
+async def on_trajectory_suspended(uow: UnitOfWork, event: TrajectorySuspended, _: Envelope) -> None:
+    await _trajectory_status(uow, event.trajectory_id, "suspended", event.occurred_at)
+
+
+async def on_trajectory_resumed(uow: UnitOfWork, event: TrajectoryResumed, _: Envelope) -> None:
+    await _trajectory_status(uow, event.trajectory_id, "opened", event.occurred_at)
+
+
+async def on_trajectory_stopped(uow: UnitOfWork, event: TrajectoryStopped, _: Envelope) -> None:
+    await _trajectory_status(uow, event.trajectory_id, "stopped", event.occurred_at)
+
+
+async def on_trajectory_completed(uow: UnitOfWork, event: TrajectoryCompleted, _: Envelope) -> None:
+    await _trajectory_status(uow, event.trajectory_id, "completed", event.occurred_at)
+
+
+async def on_deadline_missed(uow: UnitOfWork, event: DeadlineMissed, _: Envelope) -> None:
+    await update_fact(uow.session, tables.trajectories, event.trajectory_id, {"overdue": True})
+
+
+async def _component(
+    uow: UnitOfWork,
+    event: ComponentStarted | ComponentCompleted | ComponentFailed | ComponentExempted,
+    status: str,
+) -> None:
+    await upsert_latest(
+        uow.session,
+        tables.components,
+        {
+            "trajectory_id": event.trajectory_id,
+            "component": event.component,
+            "status": status,
+            "status_at": event.occurred_at,
+            "cefr_level": getattr(event, "cefr_level", None),
+        },
+    )
+
+
+async def on_component_started(uow: UnitOfWork, event: ComponentStarted, _: Envelope) -> None:
+    await _component(uow, event, "started")
+
+
+async def on_component_completed(uow: UnitOfWork, event: ComponentCompleted, _: Envelope) -> None:
+    await _component(uow, event, "completed")
+
+
+async def on_component_failed(uow: UnitOfWork, event: ComponentFailed, _: Envelope) -> None:
+    await _component(uow, event, "failed")
+
+
+async def on_component_exempted(uow: UnitOfWork, event: ComponentExempted, _: Envelope) -> None:
+    await _component(uow, event, "exempted")
 
 
 async def on_appointment_scheduled(
@@ -147,12 +246,25 @@ async def on_historical_organisation_trajectory(
 
 
 SUBSCRIPTIONS: Mapping[str, Mapping[type[EventData], Handler]] = {
-    "intake.persons": {PersonRegistered: on_person_registered},
+    "intake.persons": {
+        PersonRegistered: on_person_registered,
+        PersonCorrected: on_person_corrected,
+        PersonErased: on_person_erased,
+    },
     "intake.organisations": {OrganisationRegistered: on_organisation_registered},
     "intake.candidacies": {CandidacySubmitted: on_candidacy_submitted},
     "trajecten.trajectories": {
         TrajectoryOpened: on_trajectory_opened,
         AppointmentScheduled: on_appointment_scheduled,
+        TrajectorySuspended: on_trajectory_suspended,
+        TrajectoryResumed: on_trajectory_resumed,
+        TrajectoryStopped: on_trajectory_stopped,
+        TrajectoryCompleted: on_trajectory_completed,
+        DeadlineMissed: on_deadline_missed,
+        ComponentStarted: on_component_started,
+        ComponentCompleted: on_component_completed,
+        ComponentFailed: on_component_failed,
+        ComponentExempted: on_component_exempted,
     },
     "trajecten.trainings": {TrainingRecorded: on_training_recorded},
     "trajecten.organisation-trajectories": {

@@ -1,0 +1,104 @@
+"""Newcomer indicators from intake's and trajecten's lifecycle events."""
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from civic_common.events.contracts.intake import PersonCorrected, PersonErased, PersonRegistered
+from civic_common.events.contracts.trajecten import (
+    ComponentCompleted,
+    ComponentFailed,
+    ComponentStarted,
+    DeadlineMissed,
+    TrajectoryCompleted,
+    TrajectoryOpened,
+    TrajectorySuspended,
+)
+from rapportage.adapters.tables import intakes
+
+pytestmark = pytest.mark.integration
+
+
+async def test_intakes_trajectory_stand_and_component_results(events, client, auth, runtime_for):
+    nis = f"8{random.randrange(10_000):04d}"
+    now = datetime.now(UTC)
+    later = now + timedelta(minutes=1)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    t1, t2 = uuid.uuid4(), uuid.uuid4()
+
+    def opened(trajectory: uuid.UUID, person: uuid.UUID) -> TrajectoryOpened:
+        return TrajectoryOpened(
+            trajectory_id=trajectory,
+            person_id=person,
+            kind="inburgeringstraject",
+            template_version="2025.1",
+            opened_at=now,
+            municipality_nis=nis,
+        )
+
+    step = {"trajectory_id": t1, "person_id": first, "component": "nt2", "actor": "cvo"}
+    refugee = PersonRegistered(
+        person_id=first,
+        registered_at=now,
+        municipality_nis=nis,
+        nationality="SY",
+        residence_category="recognised_refugee",
+    )
+    unknown = PersonRegistered(person_id=second, registered_at=now, municipality_nis=nis)
+    await events.deliver(
+        (refugee, str(first), 1),
+        (unknown, str(second), 1),
+        (PersonCorrected(person_id=second, corrected_at=later, changed_fields=["nationality"],
+                         municipality_nis=nis, nationality="AF"), str(second), 2),
+        (opened(t1, first), str(t1), 1),
+        (opened(t2, second), str(t2), 1),
+        (ComponentStarted(**step, occurred_at=now), str(t1), 2),
+        (ComponentCompleted(**step, occurred_at=later, cefr_level="A2"), str(t1), 3),
+        (TrajectoryCompleted(trajectory_id=t1, person_id=first, occurred_at=later, actor="x",
+                             attest_number="A-1", kind="inburgeringstraject",
+                             template_version="2025.1", municipality_nis=nis), str(t1), 4),
+        (ComponentFailed(**(step | {"trajectory_id": t2, "person_id": second}), occurred_at=now),
+         str(t2), 2),
+        (TrajectorySuspended(trajectory_id=t2, person_id=second, occurred_at=now, actor="x",
+                             reason="ziekte"), str(t2), 3),
+        (DeadlineMissed(trajectory_id=t2, person_id=second, component="nt2",
+                        deadline=now.date(), occurred_at=now, municipality_nis=nis), str(t2), 4),
+    )  # fmt: skip
+    analyst = auth("analyst")
+    params = {"municipality_nis": nis}
+
+    intake_rows = (
+        await client.get("/api/v1/reports/intakes-per-month", params=params, headers=analyst)
+    ).json()["tables"][0]["rows"]
+    assert sorted((r["nationality"], r["residence_category"]) for r in intake_rows) == [
+        ("AF", "onbekend"),
+        ("SY", "recognised_refugee"),
+    ]
+
+    [stand] = (
+        await client.get("/api/v1/reports/trajectory-status", params=params, headers=analyst)
+    ).json()["tables"][0]["rows"]
+    assert stand == {
+        "municipality_nis": nis,
+        "started": 2,
+        "running": 0,
+        "suspended": 1,
+        "stopped": 0,
+        "completed": 1,
+        "overdue": 1,
+    }
+    [nt2] = (
+        await client.get("/api/v1/reports/component-results", params=params, headers=analyst)
+    ).json()["tables"][0]["rows"]
+    assert (nt2["passed"], nt2["failed"], nt2["pass_rate"]) == (1, 1, 50.0)
+
+    # An erased person's intake still counts, but no longer under their id.
+    await events.deliver((PersonErased(person_id=first, erased_at=later), str(first), 3))
+    runtime = runtime_for("rapportage")
+    async with runtime.engine.connect() as conn:
+        held = await conn.scalar(select(func.count()).where(intakes.c.person_id == first))
+        counted = await conn.scalar(select(func.count()).where(intakes.c.municipality_nis == nis))
+    assert (held, counted) == (0, 2)
