@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Create or refresh the project's virtualenv (.venv): the pinned third-party packages from
-# requirements-dev.txt (run-time pins plus test tools), then our own packages in editable mode. Skips the work when nothing it
-# depends on has changed since the last run.
+# Create or refresh the project's virtualenv (.venv): the pinned packages of
+# requirements-dev.txt (run-time pins plus test tools), then our own packages in editable mode.
+# Skips the work when nothing it depends on has changed since the last run.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -21,6 +21,6 @@ echo "python-env: installing packages into .venv (first run takes a minute)" >&2
 "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements-dev.txt
 editable=()
 for pkg in "${PACKAGES[@]}"; do editable+=(-e "$pkg"); done
-# With deps: a package may pin one that requirements.txt does not list yet.
+# With deps: a package may pin one that the requirement files do not list yet.
 "$VENV/bin/pip" install -q --disable-pip-version-check --no-build-isolation "${editable[@]}"
 echo "$stamp" >"$stamp_file"
