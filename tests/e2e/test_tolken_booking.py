@@ -1,0 +1,166 @@
+"""Case-driven interpreter booking across the running services: a person who needs an
+interpreter is registered at intake, an appointment is scheduled for them, tolken turns it into
+a request, offers it, the interpreter accepts, and the assignment is published."""
+
+import json
+import random
+import string
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from civic_common.events.contracts.trajecten import AppointmentScheduled
+from civic_common.events.envelope import Envelope
+from civic_common.testing.kafka import read_topic
+from civic_common.testing.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def next_weekday_at_ten(days_ahead: int) -> datetime:
+    day = datetime.now(ZoneInfo("Europe/Brussels")).date() + timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 10, tzinfo=ZoneInfo("Europe/Brussels"))
+
+
+async def schedule(bootstrap: str, topic: str, event: AppointmentScheduled) -> None:
+    """Publish as trajecten will: its appointment API is being built alongside."""
+    envelope = Envelope(
+        type=event.event_type,
+        source="/civic/trajecten",
+        partitionkey=str(event.trajectory_id),
+        sequence=1,
+        data=event.model_dump(mode="json"),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topic,
+            envelope.value(),
+            key=str(event.trajectory_id).encode(),
+            headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+        )
+    finally:
+        await producer.stop()
+
+
+async def test_an_appointment_of_a_person_needing_an_interpreter_ends_in_an_assignment(
+    system, auth, infra
+):
+    language = "".join(random.choices(string.ascii_lowercase, k=3))
+    account = f"tolk-{language}@e2e"
+    tolken, intake = system.urls["tolken"], system.urls["intake"]
+    async with httpx.AsyncClient(timeout=10) as http:
+        interpreter = await http.post(
+            f"{tolken}/api/v1/interpreters",
+            json={
+                "name": "Leyla Aydın",
+                "account": account,
+                "tier": "certified",
+                "certificate": {
+                    "number": "VR-E2E-1",
+                    "valid_from": "2024-01-01",
+                    "valid_until": "2031-12-31",
+                },
+                "languages": [language],
+                "modalities": ["on_site", "video"],
+                "regions": ["Oost-Vlaanderen"],
+                "latitude": 51.05,
+                "longitude": 3.72,
+                "travel_range_km": 50,
+                "max_assignments_per_week": 10,
+                "weekly": [{"weekday": d, "start": "08:00", "end": "18:00"} for d in range(5)],
+            },
+            headers=auth("interpreter_desk"),
+        )
+        assert interpreter.status_code == 201, interpreter.text
+        interpreter_id = interpreter.json()["id"]
+
+        person = await http.post(
+            f"{intake}/api/v1/persons",
+            json={
+                "given_name": "Nour",
+                "family_name": "Haddad",
+                "birth_date": "1991-03-08",
+                "municipality_nis": "44021",
+                "languages": [language],
+                "contact_language": language,
+                "interpreter_language": language,
+            },
+            headers=auth("counter"),
+        )
+        assert person.status_code == 201, person.text
+        person_id = person.json()["id"]
+
+        async def profile() -> bool:
+            response = await http.get(
+                f"{tolken}/api/v1/language-profiles/{person_id}", headers=auth("interpreter_desk")
+            )
+            return response.status_code == 200
+
+        await eventually(profile, within=60)
+
+        starts_at = next_weekday_at_ten(14)
+        appointment = AppointmentScheduled(
+            appointment_id=uuid.uuid4(),
+            trajectory_id=uuid.uuid4(),
+            person_id=uuid.UUID(person_id),
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=1),
+            municipality_nis="44021",
+            location="Sint-Pietersnieuwstraat 41, Gent",
+            organisation="IN-Gent",
+            subject_category="trajectbegeleiding",
+        )
+        await schedule(
+            infra.kafka_bootstrap, f"{system.topic_prefix}trajecten.trajectories", appointment
+        )
+
+        async def offers() -> list[dict]:
+            response = await http.get(
+                f"{tolken}/api/v1/offers", headers=auth("interpreter", account)
+            )
+            return response.json() if response.status_code == 200 else []
+
+        [offer] = await eventually(offers, within=60)
+        assert offer["language"] == language and offer["modality"] == "on_site"
+
+        accepted = await http.post(
+            f"{tolken}/api/v1/offers/{offer['id']}/acceptance",
+            headers=auth("interpreter", account),
+        )
+        assert accepted.status_code == 200, accepted.text
+        request_id = accepted.json()["id"]
+        assert accepted.json()["status"] == "assigned"
+
+    topic = f"{system.topic_prefix}tolken.requests"
+
+    async def lifecycle() -> list[tuple[str, dict]] | None:
+        records = await read_topic(infra.kafka_bootstrap, topic, 1, within=5)
+        mine = [
+            (dict(r.headers)["ce_type"].decode(), json.loads(r.value))
+            for r in records
+            if r.key.decode() == request_id
+        ]
+        return mine if any(t == "tolken.request.assigned.v1" for t, _ in mine) else None
+
+    events = await eventually(lifecycle, within=60)
+    assert [t for t, _ in events] == [
+        "tolken.request.received.v1",
+        "tolken.request.offered.v1",
+        "tolken.request.accepted.v1",
+        "tolken.request.assigned.v1",
+    ]
+    received, assigned = events[0][1], events[-1][1]
+    assert received["appointment_id"] == str(appointment.appointment_id)
+    assert assigned["interpreter_id"] == interpreter_id
+    assert assigned["language"] == language and assigned["by_desk"] is False
+    assert all(
+        "Haddad" not in json.dumps(data) and "Leyla" not in json.dumps(data) for _, data in events
+    )
