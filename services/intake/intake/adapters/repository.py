@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, or_, select, text, tuple_, update
+from sqlalchemy import and_, func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.adapters.tables import candidacies, organisations, person_history, persons
@@ -28,7 +28,7 @@ class PersonRepository:
 
     async def add(self, person: Person, registered_by: str) -> None:
         await self._session.execute(
-            persons.insert().values(**vars(person), registered_by=registered_by)
+            persons.insert(), [vars(person) | {"registered_by": registered_by}]
         )
 
     async def get(self, person_id: UUID, *, for_update: bool = False) -> Person | None:
@@ -44,20 +44,32 @@ class PersonRepository:
             query = query.where(persons.c.id != other_than)
         return await self._session.scalar(query)
 
-    async def near_duplicates(self, person: Person) -> list[UUID]:
-        """Same name and birth date where at least one of the two has no INSZ yet."""
-        if not (person.given_name and person.family_name and person.birth_date):
-            return []
-        query = select(persons.c.id).where(
-            func.lower(persons.c.family_name) == person.family_name.lower(),
-            func.lower(persons.c.given_name) == person.given_name.lower(),
-            persons.c.birth_date == person.birth_date,
-            persons.c.id != person.id,
-            persons.c.erased_at.is_(None),
-        )
+    async def registration_conflicts(self, person: Person) -> tuple[UUID | None, list[UUID]]:
+        """In one round trip: who already holds this INSZ, and the near-duplicates (same name
+        and birth date where at least one of the two has no INSZ yet)."""
+        matches = []
         if person.insz is not None:
-            query = query.where(persons.c.insz.is_(None))
-        return list((await self._session.scalars(query.order_by(persons.c.id))).all())
+            matches.append(persons.c.insz == person.insz)
+        if person.given_name and person.family_name and person.birth_date:
+            same = [
+                func.lower(persons.c.family_name) == person.family_name.lower(),
+                func.lower(persons.c.given_name) == person.given_name.lower(),
+                persons.c.birth_date == person.birth_date,
+                persons.c.id != person.id,
+                persons.c.erased_at.is_(None),
+            ]
+            if person.insz is not None:
+                same.append(persons.c.insz.is_(None))
+            matches.append(and_(*same))
+        if not matches:
+            return None, []
+        rows = (
+            await self._session.execute(
+                select(persons.c.id, persons.c.insz).where(or_(*matches)).order_by(persons.c.id)
+            )
+        ).all()
+        owner = next((row.id for row in rows if person.insz and row.insz == person.insz), None)
+        return owner, [row.id for row in rows if row.id != owner]
 
     async def update(self, person: Person, expected_version: int) -> bool:
         """False when someone else changed the person since ``expected_version``."""
@@ -78,14 +90,17 @@ class PersonRepository:
         changes: list[dict[str, Any]],
     ) -> None:
         await self._session.execute(
-            person_history.insert().values(
-                person_id=person.id,
-                version=person.version,
-                action=action,
-                changed_by=by,
-                changed_at=at,
-                changes=changes,
-            )
+            person_history.insert(),
+            [
+                {
+                    "person_id": person.id,
+                    "version": person.version,
+                    "action": action,
+                    "changed_by": by,
+                    "changed_at": at,
+                    "changes": changes,
+                }
+            ],
         )
 
     async def history(self, person_id: UUID) -> list[dict[str, Any]]:

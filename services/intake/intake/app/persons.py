@@ -79,9 +79,9 @@ async def register_person(uow: UnitOfWork, fields: Mapping[str, Any], by: Princi
     person = _validated(Person(**fields, registered_at=now), now.date())
     async with uow:
         repository = PersonRepository(uow.session)
-        if person.insz and (existing := await repository.id_with_insz(person.insz)):
+        existing, person.possible_duplicates = await repository.registration_conflicts(person)
+        if existing is not None:
             raise DuplicateInsz(existing)
-        person.possible_duplicates = await repository.near_duplicates(person)
         try:
             await repository.add(person, registered_by=by.subject)
         except IntegrityError as exc:  # the same INSZ registered at another desk just now
