@@ -8,18 +8,22 @@ from fastapi import FastAPI
 
 from civic_common.api.app import create_app
 from civic_common.events.contracts import PersonRegistered
+from civic_common.events.contracts.intake import CandidacySubmitted, OrganisationRegistered
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from trajecten.adapters.tables import messaging, metadata
-from trajecten.api import partners, staff
+from trajecten.api import organisations, partners, staff
 from trajecten.api.errors import install_error_handlers
+from trajecten.app.organisations import on_candidacy_submitted, on_organisation_registered
 from trajecten.app.trajectories import on_person_registered, refer_missed_deadlines
 from trajecten.settings import TrajectenSettings
 from trajecten.web import pages
 
 
 def build_app(runtime: Runtime) -> FastAPI:
-    app = create_app(runtime, title="Trajecten", routers=[staff.router, partners.router])
+    app = create_app(
+        runtime, title="Trajecten", routers=[staff.router, partners.router, organisations.router]
+    )
     install_error_handlers(app)
     pages.install(app)
     return app
@@ -27,7 +31,12 @@ def build_app(runtime: Runtime) -> FastAPI:
 
 def build_worker(runtime: Runtime) -> Worker:
     worker = create_worker(
-        runtime, subscriptions={"intake.persons": {PersonRegistered: on_person_registered}}
+        runtime,
+        subscriptions={
+            "intake.persons": {PersonRegistered: on_person_registered},
+            "intake.organisations": {OrganisationRegistered: on_organisation_registered},
+            "intake.candidacies": {CandidacySubmitted: on_candidacy_submitted},
+        },
     )
     if isinstance(worker, faust.App):
 

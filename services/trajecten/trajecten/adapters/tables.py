@@ -96,3 +96,30 @@ appointments = Table(
     Column("organisation", Text, nullable=False),
     Column("scheduled_by", Text, nullable=False),
 )
+
+
+def _document(name: str) -> Table:
+    """Organisation-side aggregates: the validated state as JSON, versioned for If-Match."""
+    return Table(
+        name,
+        metadata,
+        Column("id", UUID(as_uuid=True), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("data", JSONB, nullable=False),
+    )
+
+
+calls = _document("calls")
+candidacies = _document("candidacies")
+trainings = _document("trainings")
+organisation_trajectories = _document("organisation_trajectories")
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("organisation_type", Text, nullable=False),
+    Column("staff_size", Integer, nullable=False),
+    Column("municipality_nis", Text, nullable=False),
+)

@@ -4,7 +4,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from civic_common.api.problems import problem_response
+from trajecten.app.organisations import NotFound
 from trajecten.app.trajectories import StaleVersion, TrajectoryNotFound
+from trajecten.domain.organisations import InvalidChange
 from trajecten.domain.templates import UnknownTemplate
 from trajecten.domain.trajectory import IllegalTransition, NotYours, Refused
 
@@ -52,4 +54,18 @@ def install_error_handlers(app: FastAPI) -> None:
             "Ongeldige invoer",
             str(exc),
             errors=[{"field": "template_version", "message": str(exc)}],
+        )
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return problem_response(request, 404, "Niet gevonden", str(exc))
+
+    @app.exception_handler(InvalidChange)
+    async def _invalid(request: Request, exc: InvalidChange) -> JSONResponse:
+        return problem_response(
+            request,
+            422,
+            "Ongeldige invoer",
+            str(exc),
+            errors=[{"field": exc.field, "message": str(exc)}],
         )

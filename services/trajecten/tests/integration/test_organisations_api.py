@@ -1,0 +1,284 @@
+"""Trainings, calls, candidacies and learning and coaching trajectories: everything the written
+questions 310 (seed 000) and 321 (seed 001) ask about is recordable and published as snapshots."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from civic_common.events.contracts.intake import CandidacySubmitted, OrganisationRegistered
+from trajecten.app.organisations import on_candidacy_submitted, on_organisation_registered
+
+pytestmark = pytest.mark.integration
+
+
+async def edit(client, headers, path, body, version):
+    response = await client.post(path, json=body, headers=headers | {"If-Match": f'"{version}"'})
+    assert response.status_code == 200, (path, response.text)
+    return response.json()
+
+
+async def test_a_joint_custom_training_is_recorded_step_by_step_as_snapshots(
+    client, counsellor, outbox
+):
+    created = await client.post(
+        "/api/v1/trainings",
+        json={
+            "agencies": ["agii", "in-gent"],
+            "offer": "custom",
+            "theme": "Duidelijk gesproken taal",
+            "title": "Duidelijke taal aan het loket",
+            "description": "Vorming op maat voor het OCMW",
+            "region": "Oost-Vlaanderen",
+            "organisers": ["team taal"],
+            "external_partners": ["Wablieft"],
+        },
+        headers=counsellor,
+    )
+    assert created.status_code == 201, created.text
+    t = created.json()
+    base = f"/api/v1/trainings/{t['id']}"
+    v = await edit(
+        client,
+        counsellor,
+        f"{base}/sessions",
+        {"held_on": "2020-02-04", "half_days": 2, "place": "Gent", "trainers": ["An"]},
+        1,
+    )
+    v = await edit(
+        client,
+        counsellor,
+        f"{base}/participants",
+        {"name": "OCMW Gent", "organisation_type": "ocmw", "participants": 14},
+        v["version"],
+    )
+    v = await edit(
+        client,
+        counsellor,
+        f"{base}/participants",
+        {"name": "vzw De Brug", "organisation_type": "non_profit", "participants": 3},
+        v["version"],
+    )
+    v = await edit(
+        client,
+        counsellor,
+        f"{base}/cost-lines",
+        {"description": "Lesgevers", "amount_eur": "640.00", "borne_by": "agii"},
+        v["version"],
+    )
+    v = await edit(client, counsellor, f"{base}/staff-hours", {"hours": "12.5"}, v["version"])
+    v = await edit(
+        client,
+        counsellor,
+        f"{base}/evaluation",
+        {"invited": 17, "responded": 12, "satisfied": 11},
+        v["version"],
+    )
+    v = await edit(
+        client,
+        counsellor,
+        f"{base}/status",
+        {"status": "held", "outcome": "continued"},
+        v["version"],
+    )
+    assert v["version"] == 8
+    assert v["charge_eur"] == "500", "custom offer: 250 euro per half day for AgII"
+
+    snapshots = [d for k, d in await outbox(t["id"]) if k == "trajecten.training.recorded.v1"]
+    assert len(snapshots) == 8
+    last = snapshots[-1]
+    assert last["agencies"] == ["agii", "in-gent"] and last["status"] == "held"
+    assert [p["organisation_type"] for p in last["participating_organisations"]] == [
+        "ocmw",
+        "non_profit",
+    ]
+    assert last["staff_hours"] == "12.5" and last["evaluation"]["satisfied"] == 11
+    assert last["cost_lines"][0]["borne_by"] == "agii"
+
+
+async def test_in_gent_custom_price_is_150_until_2021(client, counsellor):
+    created = (
+        await client.post(
+            "/api/v1/trainings",
+            json={
+                "agencies": ["in-gent"],
+                "offer": "custom",
+                "theme": "Meertaligheid",
+                "title": "Meertaligheid",
+                "region": "Oost-Vlaanderen",
+            },
+            headers=counsellor,
+        )
+    ).json()
+    v = await edit(
+        client,
+        counsellor,
+        f"/api/v1/trainings/{created['id']}/sessions",
+        {"held_on": "2020-10-01", "half_days": 1},
+        1,
+    )
+    assert v["charge_eur"] == "150"
+
+
+async def test_bad_training_input_is_refused_and_nothing_changes(client, counsellor):
+    t = (
+        await client.post(
+            "/api/v1/trainings",
+            json={
+                "agencies": ["agii"],
+                "offer": "open",
+                "theme": "Tolken",
+                "title": "Werken met tolken",
+                "region": "Limburg",
+            },
+            headers=counsellor,
+        )
+    ).json()
+    base = f"/api/v1/trainings/{t['id']}"
+    headers = counsellor | {"If-Match": '"1"'}
+    too_happy = await client.post(
+        f"{base}/evaluation",
+        json={"invited": 5, "responded": 3, "satisfied": 4},
+        headers=headers,
+    )
+    assert too_happy.status_code == 422 and too_happy.json()["errors"][0]["field"] == "satisfied"
+    negative = await client.post(f"{base}/staff-hours", json={"hours": -1}, headers=headers)
+    assert negative.status_code == 422 and negative.json()["errors"][0]["field"] == "hours"
+    held_without_sessions = await client.post(
+        f"{base}/status", json={"status": "held"}, headers=headers
+    )
+    assert held_without_sessions.status_code == 422
+    stale = await client.post(
+        f"{base}/staff-hours", json={"hours": 2}, headers=counsellor | {"If-Match": '"7"'}
+    )
+    assert stale.status_code == 412
+    unchanged = (await client.get(base, headers=counsellor)).json()
+    assert (unchanged["version"], unchanged["evaluation"]) == (1, None)
+
+
+async def test_candidacies_from_intake_are_assessed_selected_and_join_a_trajectory(
+    client, counsellor, runtime_for, outbox
+):
+    call = await client.post(
+        "/api/v1/calls",
+        json={
+            "edition": "2019-2020",
+            "title": "Organisatiebeleid cultuursensitieve zorg",
+            "agencies": ["agii"],
+            "opens_on": "2019-05-01",
+            "closes_on": "2019-06-16",
+        },
+        headers=counsellor,
+    )
+    assert call.status_code == 201, call.text
+    call_id = call.json()["id"]
+    assert call.json()["eligibility"]["min_staff"] == 10
+    ot = (
+        await client.post(
+            "/api/v1/organisation-trajectories",
+            json={
+                "call_id": call_id,
+                "edition": "2019-2020",
+                "agencies": ["agii"],
+                "partners": ["VIVO"],
+                "region": "regio-overschrijdend",
+                "goal": "Organisatiebeleid rond cultuursensitieve zorg opstarten",
+                "content": "Lerend netwerk in 5 werksessies en individuele coaching",
+                "evaluation_criteria": ["beleidsplan opgesteld"],
+            },
+            headers=counsellor,
+        )
+    ).json()
+
+    runtime = runtime_for("trajecten")
+    org_ok, org_small = uuid.uuid4(), uuid.uuid4()
+    async with runtime.uow() as work:
+        for org, size in ((org_ok, 80), (org_small, 6)):
+            await on_organisation_registered(
+                work,
+                OrganisationRegistered(
+                    organisation_id=org,
+                    enterprise_number="0123456749",
+                    name=f"Zorg {size}",
+                    organisation_type="care_and_welfare",
+                    staff_size=size,
+                    municipality_nis="11002",
+                    registered_at=datetime.now(UTC),
+                ),
+                None,
+            )
+            await on_candidacy_submitted(
+                work,
+                CandidacySubmitted(
+                    candidacy_id=uuid.uuid4(),
+                    organisation_id=org,
+                    kind="learning_and_coaching",
+                    call_id=uuid.UUID(call_id),
+                    staff_size=size,
+                    municipality_nis="11002",
+                    participant_roles=["manager", "staff_member"],
+                    motivation="Meer cliënten met een migratieachtergrond bereiken",
+                    submitted_at=datetime(2019, 6, 10, tzinfo=UTC),
+                ),
+                None,
+            )
+        await work.commit()
+
+    listed = (await client.get("/api/v1/candidacies", headers=counsellor)).json()
+    mine = {c["organisation_id"]: c for c in listed if c["call_id"] == call_id}
+    assert mine[str(org_ok)]["status"] == "eligible"
+    assert mine[str(org_small)]["status"] == "ineligible"
+    assert "minder dan 10 medewerkers" in mine[str(org_small)]["reasons"][0]
+
+    refused = await client.post(
+        f"/api/v1/candidacies/{mine[str(org_small)]['id']}/decision",
+        json={"selected": True, "reason": "toch", "organisation_trajectory_id": ot["id"]},
+        headers=counsellor,
+    )
+    assert refused.status_code == 422
+    chosen = await client.post(
+        f"/api/v1/candidacies/{mine[str(org_ok)]['id']}/decision",
+        json={
+            "selected": True,
+            "reason": "sterke motivatie na intakegesprek",
+            "organisation_trajectory_id": ot["id"],
+        },
+        headers=counsellor,
+    )
+    assert chosen.status_code == 200, chosen.text
+    snapshot = [
+        d for k, d in await outbox(ot["id"]) if k == "trajecten.organisation-trajectory.recorded.v1"
+    ][-1]
+    assert snapshot["participating_organisations"] == [
+        {
+            "organisation_id": str(org_ok),
+            "name": "Zorg 80",
+            "organisation_type": "care_and_welfare",
+            "participants": 2,
+        }
+    ]
+    outside = await client.post(
+        f"/api/v1/organisation-trajectories/{ot['id']}/sessions",
+        json={"held_on": "2022-10-01", "half_days": 2},
+        headers=counsellor | {"If-Match": '"2"'},
+    )
+    assert outside.status_code == 422 and outside.json()["errors"][0]["field"] == "held_on"
+
+
+async def test_an_organisation_trajectory_of_an_unknown_template_version_is_refused(
+    client, counsellor
+):
+    response = await client.post(
+        "/api/v1/organisation-trajectories",
+        json={
+            "edition": "2019-2020",
+            "agencies": ["agii"],
+            "region": "Limburg",
+            "goal": "x",
+            "content": "y",
+            "template_version": "0.1",
+        },
+        headers=counsellor,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "template_version"

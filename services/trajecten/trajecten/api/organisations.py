@@ -1,0 +1,279 @@
+"""Staff API for the organisation side: calls, candidacies and selection, trainings (vorming) and
+learning and coaching trajectories. Every change names the version it edits (If-Match)."""
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from civic_common.api.app import uow
+from civic_common.api.idempotency import idempotent
+from civic_common.auth.principal import Principal
+from civic_common.auth.tokens import require_roles
+from civic_common.db.uow import UnitOfWork
+from civic_common.events.contracts.reporting import (
+    CostLine,
+    Evaluation,
+    ParticipatingOrganisation,
+    Region,
+    Session,
+)
+from trajecten.api.staff import expected_version
+from trajecten.app.organisations import (
+    A,
+    change_recorded,
+    create_call,
+    create_recorded,
+    decide_candidacy,
+    list_candidacies,
+    read_recorded,
+)
+from trajecten.domain.organisations import (
+    Call,
+    Candidacy,
+    OrganisationTrajectory,
+    OrganisationTrajectoryStatus,
+    Training,
+    TrainingOutcome,
+    TrainingStatus,
+)
+from trajecten.domain.templates import Eligibility, shipped
+
+router = APIRouter(prefix="/api/v1", tags=["organisations"])
+Staff = Annotated[Principal, Depends(require_roles("counsellor", "admin"))]
+Work = Annotated[UnitOfWork, Depends(uow)]
+IfMatch = Annotated[str | None, Header()]
+Names = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=50)]
+Agencies = Annotated[
+    list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,60}$")]], Field(min_length=1)
+]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _answer(document: BaseModel, status_code: int = 200, **extra: Any) -> JSONResponse:
+    body = document.model_dump(mode="json") | extra
+    return JSONResponse(body, status_code=status_code, headers={"ETag": f'"{body["version"]}"'})
+
+
+# --- calls and candidacies --------------------------------------------------------------------
+
+
+class CallIn(_In):
+    edition: str = Field(pattern=r"^\d{4}-\d{4}$")
+    title: str = Field(min_length=1, max_length=300)
+    agencies: Agencies
+    opens_on: date
+    closes_on: date
+    template_version: str = "2019.1"
+    eligibility: Eligibility | None = Field(None, description="Defaults to the template's rules")
+
+
+@router.post("/calls", status_code=201)
+async def post_call(body: CallIn, request: Request, by: Staff, work: Work) -> Response:
+    template = shipped().get("leer-en-coachingstraject", body.template_version)
+    call = Call(
+        id=uuid4(),
+        **body.model_dump(exclude={"eligibility"}),
+        eligibility=body.eligibility or template.eligibility or Eligibility(),
+    )
+
+    async def run() -> JSONResponse:
+        return _answer(await create_call(work, call, by), 201)
+
+    return await idempotent(request, by, work, run)
+
+
+@router.get("/candidacies")
+async def get_candidacies(by: Staff, work: Work) -> list[Candidacy]:
+    return await list_candidacies(work, by)
+
+
+class DecisionIn(_In):
+    selected: bool
+    reason: str = Field(min_length=1, max_length=2000)
+    organisation_trajectory_id: UUID | None = None
+
+
+@router.post("/candidacies/{candidacy_id}/decision")
+async def post_decision(candidacy_id: UUID, body: DecisionIn, by: Staff, work: Work) -> Candidacy:
+    return await decide_candidacy(work, candidacy_id, **body.model_dump(), by=by)
+
+
+# --- trainings and organisation trajectories --------------------------------------------------
+
+
+class TrainingIn(_In):
+    agencies: Agencies
+    offer: Literal["open", "custom"]
+    theme: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field("", max_length=5000)
+    region: Region
+    organisers: Names = Field(default_factory=list)
+    external_partners: Names = Field(default_factory=list)
+    ordered_by: UUID | None = None
+
+
+class OrganisationTrajectoryIn(_In):
+    call_id: UUID | None = None
+    template_version: str = "2019.1"
+    edition: str = Field(pattern=r"^\d{4}-\d{4}$")
+    agencies: Agencies
+    partners: Names = Field(default_factory=list)
+    region: Region
+    goal: str = Field(min_length=1, max_length=2000)
+    content: str = Field(min_length=1, max_length=5000)
+    evaluation_criteria: Names = Field(default_factory=list)
+
+
+def _training_out(t: Training) -> JSONResponse:
+    charge = t.charge(shipped())
+    return _answer(t, charge_eur=None if charge is None else str(charge))
+
+
+@router.post("/trainings", status_code=201)
+async def post_training(body: TrainingIn, request: Request, by: Staff, work: Work) -> Response:
+    async def run() -> JSONResponse:
+        created = await create_recorded(work, Training(id=uuid4(), **body.model_dump()), by)
+        return _answer(created, 201)
+
+    return await idempotent(request, by, work, run)
+
+
+@router.get("/trainings/{training_id}")
+async def get_training(training_id: UUID, by: Staff, work: Work) -> Response:
+    return _training_out(await read_recorded(work, Training, training_id))
+
+
+@router.post("/organisation-trajectories", status_code=201)
+async def post_organisation_trajectory(
+    body: OrganisationTrajectoryIn, request: Request, by: Staff, work: Work
+) -> Response:
+    async def run() -> JSONResponse:
+        created = await create_recorded(
+            work, OrganisationTrajectory(id=uuid4(), **body.model_dump()), by
+        )
+        return _answer(created, 201)
+
+    return await idempotent(request, by, work, run)
+
+
+@router.get("/organisation-trajectories/{trajectory_id}")
+async def get_organisation_trajectory(trajectory_id: UUID, by: Staff, work: Work) -> Response:
+    return _answer(await read_recorded(work, OrganisationTrajectory, trajectory_id))
+
+
+class StaffHoursIn(_In):
+    hours: Decimal = Field(gt=0, le=10000, description="Staff effort to add, in hours")
+
+
+class TrainingStatusIn(_In):
+    status: TrainingStatus
+    outcome: TrainingOutcome | None = None
+
+
+class OrganisationTrajectoryStatusIn(_In):
+    status: OrganisationTrajectoryStatus
+    results: str | None = Field(None, max_length=5000)
+    groups: int | None = Field(None, ge=0, le=100)
+
+
+def _edits(kind: type[A], path: str, out: Callable[[A], JSONResponse] = _answer) -> None:
+    """The same change endpoints for trainings and organisation trajectories."""
+
+    async def apply(
+        aggregate_id: UUID,
+        change: Callable[[A], None],
+        by: Principal,
+        work: UnitOfWork,
+        if_match: str | None,
+    ) -> Response:
+        version = expected_version(if_match)
+        return out(await change_recorded(work, kind, aggregate_id, version, change, by))
+
+    @router.post(f"/{path}/{{aggregate_id}}/sessions", name=f"{path}-session")
+    async def post_session(
+        aggregate_id: UUID, body: Session, by: Staff, work: Work, if_match: IfMatch = None
+    ) -> Response:
+        return await apply(aggregate_id, lambda a: a.add_session(body), by, work, if_match)
+
+    @router.post(f"/{path}/{{aggregate_id}}/participants", name=f"{path}-participants")
+    async def post_participants(
+        aggregate_id: UUID,
+        body: ParticipatingOrganisation,
+        by: Staff,
+        work: Work,
+        if_match: IfMatch = None,
+    ) -> Response:
+        return await apply(aggregate_id, lambda a: a.add_participants(body), by, work, if_match)
+
+    @router.post(f"/{path}/{{aggregate_id}}/cost-lines", name=f"{path}-cost")
+    async def post_cost_line(
+        aggregate_id: UUID, body: CostLine, by: Staff, work: Work, if_match: IfMatch = None
+    ) -> Response:
+        return await apply(aggregate_id, lambda a: a.add_cost(body), by, work, if_match)
+
+    @router.post(f"/{path}/{{aggregate_id}}/staff-hours", name=f"{path}-hours")
+    async def post_staff_hours(
+        aggregate_id: UUID, body: StaffHoursIn, by: Staff, work: Work, if_match: IfMatch = None
+    ) -> Response:
+        return await apply(
+            aggregate_id, lambda a: a.add_staff_hours(body.hours), by, work, if_match
+        )
+
+    @router.post(f"/{path}/{{aggregate_id}}/evaluation", name=f"{path}-evaluation")
+    async def post_evaluation(
+        aggregate_id: UUID, body: Evaluation, by: Staff, work: Work, if_match: IfMatch = None
+    ) -> Response:
+        return await apply(aggregate_id, lambda a: a.evaluate(body), by, work, if_match)
+
+
+_edits(Training, "trainings", _training_out)
+_edits(OrganisationTrajectory, "organisation-trajectories")
+
+
+@router.post("/trainings/{training_id}/status")
+async def post_training_status(
+    training_id: UUID, body: TrainingStatusIn, by: Staff, work: Work, if_match: IfMatch = None
+) -> Response:
+    version = expected_version(if_match)
+    changed = await change_recorded(
+        work,
+        Training,
+        training_id,
+        version,
+        lambda t: t.set_status(body.status, body.outcome),
+        by,
+    )
+    return _training_out(changed)
+
+
+@router.post("/organisation-trajectories/{trajectory_id}/status")
+async def post_organisation_trajectory_status(
+    trajectory_id: UUID,
+    body: OrganisationTrajectoryStatusIn,
+    by: Staff,
+    work: Work,
+    if_match: IfMatch = None,
+) -> Response:
+    version = expected_version(if_match)
+
+    def change(t: OrganisationTrajectory) -> None:
+        t.status = body.status
+        if body.results is not None:
+            t.results = body.results
+        if body.groups is not None:
+            t.groups = body.groups
+
+    changed = await change_recorded(
+        work, OrganisationTrajectory, trajectory_id, version, change, by
+    )
+    return _answer(changed)

@@ -1,0 +1,193 @@
+"""Use cases for organisations: calls, candidacies from intake, selection, trainings and learning
+and coaching trajectories. Every change to a training or organisation trajectory publishes its
+full reportable snapshot (key = its id, sequence = its version) in the same transaction."""
+
+from collections.abc import Callable
+from typing import TypeVar
+from uuid import UUID
+
+from civic_common.auth.principal import Principal
+from civic_common.db.uow import UnitOfWork
+from civic_common.events.contracts.intake import CandidacySubmitted, OrganisationRegistered
+from civic_common.events.contracts.reporting import ParticipatingOrganisation
+from civic_common.events.contracts.trajecten import (
+    OrganisationTrajectoryRecorded,
+    TrainingRecorded,
+)
+from civic_common.events.envelope import Envelope
+from trajecten.adapters.documents import Documents, organisation, upsert_organisation
+from trajecten.adapters.tables import calls, candidacies, organisation_trajectories, trainings
+from trajecten.app.trajectories import StaleVersion
+from trajecten.domain.organisations import (
+    Call,
+    Candidacy,
+    InvalidChange,
+    OrganisationTrajectory,
+    Training,
+)
+from trajecten.domain.templates import shipped
+
+A = TypeVar("A", Training, OrganisationTrajectory)
+
+
+class NotFound(LookupError):
+    pass
+
+
+def _calls(uow: UnitOfWork) -> Documents[Call]:
+    return Documents(uow.session, calls, Call)
+
+
+def _candidacies(uow: UnitOfWork) -> Documents[Candidacy]:
+    return Documents(uow.session, candidacies, Candidacy)
+
+
+def _store(uow: UnitOfWork, kind: type[A]) -> Documents[A]:
+    table = trainings if kind is Training else organisation_trajectories
+    return Documents(uow.session, table, kind)
+
+
+async def _publish(uow: UnitOfWork, aggregate: Training | OrganisationTrajectory) -> None:
+    data = aggregate.model_dump()
+    if isinstance(aggregate, Training):
+        event = TrainingRecorded.model_validate(data | {"training_id": aggregate.id})
+    else:
+        event = OrganisationTrajectoryRecorded.model_validate(
+            data | {"organisation_trajectory_id": aggregate.id}
+        )
+    await uow.publish(event, key=aggregate.id, sequence=aggregate.version)
+
+
+# --- intake events ----------------------------------------------------------------------------
+
+
+async def on_organisation_registered(
+    uow: UnitOfWork, event: OrganisationRegistered, _: Envelope
+) -> None:
+    await upsert_organisation(
+        uow.session,
+        id=event.organisation_id,
+        name=event.name,
+        organisation_type=event.organisation_type,
+        staff_size=event.staff_size,
+        municipality_nis=event.municipality_nis,
+    )
+
+
+async def on_candidacy_submitted(uow: UnitOfWork, event: CandidacySubmitted, _: Envelope) -> None:
+    """Stored and assessed against its call; a counsellor selects among the eligible ones."""
+    candidacy = Candidacy.model_validate(
+        event.model_dump(exclude={"candidacy_id"}) | {"id": event.candidacy_id}
+    )
+    call = await _calls(uow).get(event.call_id) if event.call_id else None
+    candidacy.assess(call)
+    await _candidacies(uow).add(candidacy)
+
+
+# --- calls and selection ----------------------------------------------------------------------
+
+
+async def create_call(uow: UnitOfWork, call: Call, by: Principal) -> Call:
+    async with uow:
+        await _calls(uow).add(call)
+        await uow.audit(by, "create", "call", call.id)
+        await uow.commit()
+    return call
+
+
+async def list_candidacies(uow: UnitOfWork, by: Principal) -> list[Candidacy]:
+    async with uow:
+        found = await _candidacies(uow).all()
+        await uow.audit(by, "read", "candidacies", "*")
+        await uow.commit()
+    return sorted(found, key=lambda c: c.submitted_at)
+
+
+async def decide_candidacy(
+    uow: UnitOfWork,
+    candidacy_id: UUID,
+    *,
+    selected: bool,
+    reason: str,
+    organisation_trajectory_id: UUID | None,
+    by: Principal,
+) -> Candidacy:
+    """Selecting a candidacy into a trajectory adds its organisation there in the same commit."""
+    async with uow:
+        candidacy = await _candidacies(uow).get(candidacy_id, lock=True)
+        if candidacy is None:
+            raise NotFound(f"geen kandidatuur met id {candidacy_id}")
+        candidacy.decide(selected, reason, by.subject)
+        candidacy.version += 1
+        if selected and organisation_trajectory_id is not None:
+            store = _store(uow, OrganisationTrajectory)
+            target = await store.get(organisation_trajectory_id, lock=True)
+            if target is None:
+                raise NotFound(f"geen organisatietraject met id {organisation_trajectory_id}")
+            known = await organisation(uow.session, candidacy.organisation_id)
+            if known is None:
+                raise InvalidChange(
+                    "organisation_id", "de organisatie is (nog) niet gekend vanuit het onthaal"
+                )
+            target.add_participants(
+                ParticipatingOrganisation(
+                    organisation_id=candidacy.organisation_id,
+                    name=known["name"],
+                    organisation_type=known["organisation_type"],
+                    participants=len(candidacy.participant_roles),
+                )
+            )
+            target.bump()
+            await store.save(target)
+            await _publish(uow, target)
+            candidacy.organisation_trajectory_id = organisation_trajectory_id
+        await _candidacies(uow).save(candidacy)
+        await uow.audit(by, "update", "candidacy", candidacy_id)
+        await uow.commit()
+    return candidacy
+
+
+# --- trainings and organisation trajectories --------------------------------------------------
+
+
+async def create_recorded(uow: UnitOfWork, aggregate: A, by: Principal) -> A:
+    if isinstance(aggregate, OrganisationTrajectory):
+        shipped().get(aggregate.template_kind, aggregate.template_version)  # UnknownTemplate
+    async with uow:
+        await _store(uow, type(aggregate)).add(aggregate)
+        await _publish(uow, aggregate)
+        await uow.audit(by, "create", type(aggregate).__name__.lower(), aggregate.id)
+        await uow.commit()
+    return aggregate
+
+
+async def change_recorded(
+    uow: UnitOfWork,
+    kind: type[A],
+    aggregate_id: UUID,
+    expected_version: int,
+    change: Callable[[A], None],
+    by: Principal,
+) -> A:
+    async with uow:
+        store = _store(uow, kind)
+        aggregate = await store.get(aggregate_id, lock=True)
+        if aggregate is None:
+            raise NotFound(f"niets gevonden met id {aggregate_id}")
+        if aggregate.version != expected_version:
+            raise StaleVersion(expected_version, aggregate.version)
+        change(aggregate)
+        aggregate.bump()
+        await store.save(aggregate)
+        await _publish(uow, aggregate)
+        await uow.audit(by, "update", kind.__name__.lower(), aggregate_id)
+        await uow.commit()
+    return aggregate
+
+
+async def read_recorded(uow: UnitOfWork, kind: type[A], aggregate_id: UUID) -> A:
+    async with uow:
+        found = await _store(uow, kind).get(aggregate_id)
+    if found is None:
+        raise NotFound(f"niets gevonden met id {aggregate_id}")
+    return found
