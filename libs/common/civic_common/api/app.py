@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
 
+from civic_common.api import audit
+from civic_common.api.app_state import runtime_of
 from civic_common.api.problems import install_problem_handlers
 from civic_common.auth.tokens import TokenValidator
 from civic_common.db.migrate import at_head
@@ -23,8 +25,7 @@ LATENCY = Histogram("http_request_duration_seconds", "HTTP latency", ["method", 
 
 def uow(request: Request) -> UnitOfWork:
     """Dependency: a fresh unit of work of this service."""
-    runtime: Runtime = request.app.state.runtime
-    return runtime.uow()
+    return runtime_of(request).uow()
 
 
 def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> FastAPI:
@@ -80,6 +81,6 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> Fas
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    for router in routers:
+    for router in [*routers, audit.router]:
         app.include_router(router)
     return app
