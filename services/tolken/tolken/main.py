@@ -7,13 +7,14 @@ from fastapi import FastAPI
 
 from civic_common.api.app import create_app
 from civic_common.events.contracts import PersonRegistered
+from civic_common.events.contracts.intake import PersonCorrected, PersonErased
 from civic_common.events.contracts.trajecten import AppointmentScheduled
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from tolken.adapters.tables import messaging, metadata
 from tolken.api import partners, staff
 from tolken.app.booking import appointment_handler
-from tolken.app.profiles import on_person_registered
+from tolken.app.profiles import on_person_erased, on_person_registered
 from tolken.app.requests import run_deadlines
 from tolken.settings import TolkenSettings
 from tolken.web import pages
@@ -32,7 +33,11 @@ def build_worker(runtime: Runtime, settings: TolkenSettings | None = None) -> Wo
     worker = create_worker(
         runtime,
         subscriptions={
-            "intake.persons": {PersonRegistered: on_person_registered},
+            "intake.persons": {
+                PersonRegistered: on_person_registered,
+                PersonCorrected: on_person_registered,
+                PersonErased: on_person_erased,
+            },
             "trajecten.trajectories": {AppointmentScheduled: appointment_handler(policy)},
         },
     )

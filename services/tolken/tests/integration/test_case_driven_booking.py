@@ -10,10 +10,11 @@ from sqlalchemy import text
 
 from civic_common.consumer import InboxConsumer, Record
 from civic_common.events.contracts import PersonRegistered
+from civic_common.events.contracts.intake import PersonCorrected, PersonErased
 from civic_common.events.contracts.trajecten import AppointmentScheduled
 from civic_common.events.envelope import Envelope
 from tolken.app.booking import appointment_handler
-from tolken.app.profiles import on_person_registered
+from tolken.app.profiles import on_person_erased, on_person_registered
 from tolken.settings import TolkenSettings
 
 pytestmark = pytest.mark.integration
@@ -26,6 +27,8 @@ def deliver(tolken, topic_prefix):
         tolken.uow,
         {
             PersonRegistered: on_person_registered,
+            PersonCorrected: on_person_registered,
+            PersonErased: on_person_erased,
             AppointmentScheduled: appointment_handler(TolkenSettings().policy()),
         },
         topic_prefix,
@@ -162,3 +165,37 @@ async def test_an_appointment_of_a_person_without_interpreter_need_books_nothing
     event = appointment(person, slot, org)
     assert await deliver(event, event.trajectory_id) == "applied"
     assert await requests_for(tolken, person) == []
+
+
+async def test_a_corrected_need_books_and_an_erased_person_is_unlinked(
+    deliver, tolken, lang, org, slot, add_interpreter, client, auth
+):
+    await add_interpreter(lang)
+    person = uuid.uuid4()
+    now = datetime.now(UTC)
+    await deliver(
+        PersonRegistered(person_id=person, registered_at=now, municipality_nis="44021"), person
+    )
+    await deliver(
+        PersonCorrected(
+            person_id=person,
+            corrected_at=now,
+            changed_fields=["interpreter_language"],
+            municipality_nis="44021",
+            interpreter_language=lang,
+        ),
+        person,
+    )
+    event = appointment(person, slot, org)
+    await deliver(event, event.trajectory_id)
+    [row] = await requests_for(tolken, person)
+    assert row.language == lang
+
+    await deliver(PersonErased(person_id=person, erased_at=now), person)
+    assert await requests_for(tolken, person) == []
+    profile = await client.get(
+        f"/api/v1/language-profiles/{person}", headers=auth("interpreter_desk")
+    )
+    assert profile.status_code == 404
+    request = await client.get(f"/api/v1/requests/{row.id}", headers=auth("interpreter_desk"))
+    assert request.json()["person_id"] is None and request.json()["status"] == "offered"

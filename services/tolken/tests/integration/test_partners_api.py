@@ -88,3 +88,38 @@ async def test_the_partner_edge_needs_an_organisation_claim_and_a_partner_role(
         "/partners/v1/requests", json=body | {"organisation": "spoofed"}, headers=partner(auth, "x")
     )
     assert invalid.status_code == 422, "a partner cannot name another organisation"
+
+
+async def test_a_partner_pages_through_its_requests_and_reads_of_persons_are_audited(
+    client, auth, lang, org, request_body, tolken
+):
+    person = str(uuid.uuid4())
+    ids = []
+    for _ in range(3):
+        response = await client.post(
+            "/partners/v1/requests",
+            json=request_body(lang, person_id=person),
+            headers=partner(auth, org),
+        )
+        ids.append(response.json()["id"])
+    first = (
+        await client.get("/partners/v1/requests", params={"limit": 2}, headers=partner(auth, org))
+    ).json()
+    rest = (
+        await client.get(
+            "/partners/v1/requests",
+            params={"limit": 2, "cursor": first["next_cursor"]},
+            headers=partner(auth, org),
+        )
+    ).json()
+    assert [r["id"] for r in first["items"] + rest["items"]] == ids
+    assert rest["next_cursor"] is None
+    async with tolken.engine.connect() as conn:
+        reads = await conn.scalar(
+            text(
+                "SELECT count(*) FROM tolken.audit_log"
+                " WHERE subject_id = ANY(:ids) AND action = 'read' AND organisation = :o"
+            ),
+            {"ids": ids, "o": org},
+        )
+    assert reads == 3

@@ -483,3 +483,13 @@ class AssignmentRepository:
             .where(assignments.c.request_id == request_id, assignments.c.released_at.is_(None))
             .values(released_at=at)
         )
+
+
+async def forget_person(session: AsyncSession, person_id: UUID) -> None:
+    """Unlink a person from requests and assignments (erasure): continuity is lost with it."""
+    await session.execute(
+        update(requests).where(requests.c.person_id == person_id).values(person_id=None)
+    )
+    await session.execute(
+        update(assignments).where(assignments.c.person_id == person_id).values(person_id=None)
+    )

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,3 +41,6 @@ class LanguageProfileRepository:
         return LanguageProfile(
             row.person_id, tuple(row.languages), row.contact_language, row.interpreter_language
         )
+
+    async def delete(self, person_id: UUID) -> None:
+        await self._session.execute(delete(lp).where(lp.c.person_id == person_id))

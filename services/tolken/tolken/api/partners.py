@@ -18,9 +18,13 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
-from tolken.adapters.registry import RequestRepository
 from tolken.api.models import RequestIn, RequestOut, policy
-from tolken.app.requests import cancel_request, read_request, submit_request
+from tolken.app.requests import (
+    cancel_request,
+    read_request,
+    requests_of_organisation,
+    submit_request,
+)
 from tolken.domain.policy import Policy
 
 router = APIRouter(prefix="/partners/v1", tags=["partners"])
@@ -62,7 +66,6 @@ async def get_requests(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[RequestOut]:
-    assert principal.organisation is not None
     position = decode_cursor(cursor)
     try:
         after = (datetime.fromisoformat(position["at"]), UUID(position["id"])) if position else None
@@ -70,10 +73,7 @@ async def get_requests(
         raise Problem(
             422, "Ongeldige invoer", errors=[{"field": "cursor", "message": "onbekende cursor"}]
         ) from exc
-    async with work:
-        found = await RequestRepository(work.session).page_of_organisation(
-            principal.organisation, after, limit
-        )
+    found = await requests_of_organisation(work, after, limit, principal)
     following = (
         encode_cursor({"at": found[-1].received_at.isoformat(), "id": found[-1].id})
         if len(found) == limit

@@ -5,12 +5,17 @@ from uuid import UUID
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import PersonRegistered
+from civic_common.events.contracts.intake import PersonCorrected, PersonErased
 from civic_common.events.envelope import Envelope
+from tolken.adapters.registry import forget_person
 from tolken.adapters.repository import LanguageProfileRepository
 from tolken.domain.language_profile import LanguageProfile
 
 
-async def on_person_registered(uow: UnitOfWork, event: PersonRegistered, _: Envelope) -> None:
+async def on_person_registered(
+    uow: UnitOfWork, event: PersonRegistered | PersonCorrected, _: Envelope
+) -> None:
+    """Registered or corrected: the profile becomes what intake now knows."""
     await LanguageProfileRepository(uow.session).save(
         LanguageProfile(
             person_id=event.person_id,
@@ -19,6 +24,13 @@ async def on_person_registered(uow: UnitOfWork, event: PersonRegistered, _: Enve
             interpreter_language=event.interpreter_language,
         )
     )
+
+
+async def on_person_erased(uow: UnitOfWork, event: PersonErased, _: Envelope) -> None:
+    """GDPR erasure: drop the profile and unlink requests and bookings from the person id;
+    requests themselves stay (they are the organisations' orders and the billing record)."""
+    await LanguageProfileRepository(uow.session).delete(event.person_id)
+    await forget_person(uow.session, event.person_id)
 
 
 async def profile_of(uow: UnitOfWork, person_id: UUID, by: Principal) -> LanguageProfile | None:

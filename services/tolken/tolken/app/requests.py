@@ -165,6 +165,22 @@ async def read_request(
     return request
 
 
+async def requests_of_organisation(
+    uow: UnitOfWork, after: tuple[datetime, UUID] | None, limit: int, by: Principal
+) -> list[Request]:
+    """A partner's own requests, oldest first."""
+    assert by.organisation is not None
+    async with uow:
+        found = await RequestRepository(uow.session).page_of_organisation(
+            by.organisation, after, limit
+        )
+        for request in found:
+            if request.person_id is not None:
+                await uow.audit(by, "read", "interpreting_request", request.id, "partnerlijst")
+        await uow.commit()
+    return found
+
+
 @dataclass(frozen=True)
 class QueueItem:
     request: Request

@@ -3,7 +3,7 @@
 Pure: the caller gathers each interpreter's bookings, weekly load and history with the person.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -45,37 +45,39 @@ def busy_range(
     return starts_at - buffer, ends_at + buffer
 
 
-def refusals(request: Request, s: Situation, policy: Policy) -> list[str]:
-    """The hard constraints ``s`` fails for ``request`` (Dutch, for the desk); empty: eligible."""
-    i, out = s.interpreter, []
+def _refusals(request: Request, s: Situation, policy: Policy) -> Iterator[str]:
+    """The hard constraints ``s`` fails, lazily and cheapest first: ranking stops at the first."""
+    i = s.interpreter
     if not i.active:
-        out.append("niet actief")
+        yield "niet actief"
     if request.language not in i.languages:
-        out.append(f"spreekt geen {request.language}")
+        yield f"spreekt geen {request.language}"
     if request.modality is not None and request.modality not in i.modalities:
-        out.append(f"werkt niet {MODALITY_NL[request.modality]}")
-    if request.subject_category in policy.certified_subjects and not i.certified_on(request.day):
-        out.append(
-            f"geen geldig certificaat op {request.day:%d/%m/%Y} (vereist voor dit onderwerp)"
-        )
+        yield f"werkt niet {MODALITY_NL[request.modality]}"
     if i.organisations.get(request.organisation) is Relation.BLOCKED:
-        out.append("geblokkeerd door de aanvrager")
+        yield "geblokkeerd door de aanvrager"
     if s.week_load >= i.max_assignments_per_week:
-        out.append("maximale belasting bereikt")
+        yield "maximale belasting bereikt"
+    if request.subject_category in policy.certified_subjects and not i.certified_on(request.day):
+        yield f"geen geldig certificaat op {request.day:%d/%m/%Y} (vereist voor dit onderwerp)"
     if request.kind is Kind.INTERPRETING:
         assert request.starts_at is not None and request.ends_at is not None
-        if not i.available(request.starts_at, request.ends_at):
-            out.append("niet beschikbaar op dat moment")
         start, end = busy_range(request.starts_at, request.ends_at, request.modality, policy)
         if any(b.starts_at < end and start < b.ends_at for b in s.bookings):
-            out.append("al geboekt (reistijd inbegrepen)")
+            yield "al geboekt (reistijd inbegrepen)"
         if request.modality is Modality.ON_SITE and request.place is not None:
             km = distance_km(
                 i.latitude, i.longitude, request.place.latitude, request.place.longitude
             )
             if km > i.travel_range_km:
-                out.append(f"buiten reisafstand ({km:.0f} km)")
-    return out
+                yield f"buiten reisafstand ({km:.0f} km)"
+        if not i.available(request.starts_at, request.ends_at):
+            yield "niet beschikbaar op dat moment"
+
+
+def refusals(request: Request, s: Situation, policy: Policy) -> list[str]:
+    """Every hard constraint ``s`` fails for ``request`` (Dutch, for the desk); empty: eligible."""
+    return list(_refusals(request, s, policy))
 
 
 def score(request: Request, s: Situation, policy: Policy) -> tuple[float, tuple[str, ...]]:
@@ -103,10 +105,10 @@ def rank(
     policy: Policy,
     exclude: frozenset[UUID] = frozenset(),
 ) -> list[Proposal]:
-    """Eligible interpreters, best first (ties: the least loaded, then by id for stability)."""
+    """Eligible interpreters, best first (equal scores by id, so the order is stable)."""
     proposals = []
     for s in situations:
-        if s.interpreter.id in exclude or refusals(request, s, policy):
+        if s.interpreter.id in exclude or next(_refusals(request, s, policy), None):
             continue
         points, why = score(request, s, policy)
         proposals.append(Proposal(s.interpreter.id, s.interpreter.name, points, why))
