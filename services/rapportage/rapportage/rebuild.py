@@ -1,9 +1,9 @@
 """Rebuild every projection from the beginning of the topics: ``python -m rapportage.rebuild``.
 
-Replays, in one transaction, every record up to the end offsets seen at start through the same
-handlers the worker uses, then commits: reports switch from the old to the rebuilt state at
-once. The worker carries on afterwards from its own committed offsets; the inbox (rebuilt here)
-makes it skip what the rebuild already applied.
+Replays, in one transaction, every record up to the end offsets seen at start through the
+projectors the worker uses (their writes applied in bulk per fetched batch), then commits:
+reports switch from the old to the rebuilt state at once. The worker carries on afterwards from
+its own committed offsets; the inbox (rebuilt here) makes it skip what the rebuild applied.
 """
 
 import asyncio
@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.dialects.postgresql import insert
 
-from civic_common.consumer import Handler
-from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import EventData
 from civic_common.events.envelope import Envelope, InvalidEnvelope
 from civic_common.runtime import Runtime
-from rapportage.adapters.projection_store import empty_projections
-from rapportage.app.projections import SUBSCRIPTIONS
+from rapportage.adapters.projection_store import BulkWriter, empty_projections
+from rapportage.adapters.tables import messaging
+from rapportage.app.projections import PROJECTORS, Projector
 from rapportage.settings import RapportageSettings
 
 Advance = Callable[[int, int], None]  # (events replayed, events to replay)
@@ -40,7 +40,7 @@ async def _end_offsets(
 ) -> dict[TopicPartition, tuple[int, int]]:
     """(first, end) offset of every partition of every subscribed topic."""
     partitions: list[TopicPartition] = []
-    for topic in SUBSCRIPTIONS:
+    for topic in PROJECTORS:
         found = consumer.partitions_for_topic(prefix + topic)
         for _ in range(50):
             if found:
@@ -60,8 +60,8 @@ async def rebuild(
     settings = settings or RapportageSettings()
     prefix = runtime.settings.topic_prefix
     handlers = {
-        prefix + topic: {model.event_type: (model, h) for model, h in subscribed.items()}
-        for topic, subscribed in SUBSCRIPTIONS.items()
+        prefix + topic: {model.event_type: (model, p) for model, p in projectors.items()}
+        for topic, projectors in PROJECTORS.items()
     }
     started = time.perf_counter()
     consumer = AIOKafkaConsumer(
@@ -84,16 +84,25 @@ async def rebuild(
             pending = set(bounds)
         total = sum(end - first for first, end in bounds.values())
         async with runtime.uow() as uow:
-            await empty_projections(uow.session, list(SUBSCRIPTIONS))
+            await empty_projections(uow.session, list(PROJECTORS))
+            writer = BulkWriter()
+            seen: set[int] = set()
             while pending:
                 batch = await consumer.getmany(*pending, timeout_ms=1000)
+                inbox: list[dict[str, object]] = []
                 for tp, records in batch.items():
                     end = bounds[tp][1]
                     for record in records:
                         if record.offset >= end:
                             break
                         events += 1
-                        applied += await _apply(uow, handlers[tp.topic], prefix, record)
+                        entry = _project(writer, handlers[tp.topic], seen, record)
+                        if entry is not None:
+                            inbox.append(entry | {"topic": tp.topic.removeprefix(prefix)})
+                if inbox:
+                    await writer.flush(uow.session)
+                    await uow.session.execute(insert(messaging.inbox), inbox)
+                    applied += len(inbox)
                 for tp in list(pending):
                     if await consumer.position(tp) >= bounds[tp][1]:
                         pending.discard(tp)
@@ -105,33 +114,34 @@ async def rebuild(
     return RebuildResult(events, applied, events - applied, time.perf_counter() - started)
 
 
-async def _apply(
-    uow: UnitOfWork,
-    handlers: dict[str, tuple[type[EventData], Handler]],
-    prefix: str,
+def _project(
+    writer: BulkWriter,
+    projectors: dict[str, tuple[type[EventData], Projector]],
+    seen: set[int],
     record: ConsumerRecord,
-) -> int:
-    """Apply one record as the worker would; 0 when skipped: an unknown type, or an invalid
-    record the worker dead-lettered already (a rebuild does not park it twice)."""
+) -> dict[str, object] | None:
+    """Project one record as the worker would and return its inbox entry; None when skipped:
+    an unknown type, a repeat of an event already replayed, or an invalid record the worker
+    dead-lettered already (a rebuild does not park it twice).
+
+    The inbox was emptied for these topics, so repeats are found in memory; writes and inbox
+    entries go to the database per fetched batch, in bulk.
+    """
     try:
         envelope = Envelope.from_record(dict(record.headers), record.value)
     except InvalidEnvelope:
-        return 0
-    found = handlers.get(envelope.type)
-    if found is None:
-        return 0
-    model, handler = found
+        return None
+    found = projectors.get(envelope.type)
+    if found is None or envelope.id.int in seen:
+        return None
+    model, project = found
     try:
         event = model.model_validate(envelope.data)
     except ValidationError:
-        return 0
-    topic = record.topic.removeprefix(prefix)
-    if not await uow.record_inbox(envelope.id, envelope.type, topic):
-        return 0
-    # A handler fault (dead-lettered live) aborts the rebuild instead: nothing is committed, the
-    # old state stays, and the error names the event to look at.
-    await handler(uow, event, envelope)
-    return 1
+        return None
+    seen.add(envelope.id.int)
+    writer.add(project(event, envelope))
+    return {"event_id": envelope.id, "event_type": envelope.type}
 
 
 def main() -> None:

@@ -1,67 +1,155 @@
-"""Writing the read models: idempotent upserts, so a redelivered or replayed event changes
-nothing it did not change the first time."""
+"""Writing the read models. Projections describe their changes as writes; the live worker
+applies them at once, the rebuild collects a batch and applies it in bulk. Every write is
+idempotent or guarded, so a redelivered or replayed event changes nothing it did not change the
+first time."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy import Table, and_, delete, or_, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapportage.adapters.tables import PROJECTIONS, messaging
-from rapportage.domain.facts import Row
+
+Row = dict[str, Any]
 
 
-async def upsert_snapshot(session: AsyncSession, table: Table, row: Row) -> None:
-    """Full snapshot by id: a newer sequence replaces the row, an older one is ignored (events of
-    one aggregate may be replayed or arrive late)."""
-    key = next(iter(table.primary_key.columns))
-    statement = insert(table).values(**row)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[key],
-            set_={c: statement.excluded[c] for c in row if c != key.name},
-            where=table.c.sequence < statement.excluded.sequence,
-        )
+@dataclass(frozen=True)
+class Upsert:
+    """``snapshot``: a full state, the highest ``sequence`` wins; ``latest``: the latest
+    ``status_at`` wins; ``fact``: a fact that only grows more complete, the last write wins."""
+
+    table: Table
+    row: Row
+    mode: Literal["snapshot", "latest", "fact"]
+
+
+@dataclass(frozen=True)
+class Increment:
+    table: Table
+    key: Row
+    column: str
+    by: int = 1
+
+
+@dataclass(frozen=True)
+class Update:
+    """Change an existing row; with ``status_at``, only if no later status was recorded."""
+
+    table: Table
+    key: Row
+    values: Row
+    status_at: datetime | None = None
+
+
+Write = Upsert | Increment | Update
+
+
+def _keys(table: Table) -> list[str]:
+    return [c.name for c in table.primary_key.columns]
+
+
+def _upsert_statement(table: Table, mode: str, columns: Iterable[str]) -> Any:
+    keys = _keys(table)
+    statement = insert(table)
+    where = {
+        "snapshot": lambda: table.c.sequence < statement.excluded.sequence,
+        "latest": lambda: table.c.status_at <= statement.excluded.status_at,
+        "fact": lambda: None,
+    }[mode]()
+    return statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={c: statement.excluded[c] for c in columns if c not in keys},
+        where=where,
     )
 
 
-async def upsert_fact(session: AsyncSession, table: Table, row: Row) -> None:
-    """A fact that only grows more complete: the latest event about it wins."""
-    key = next(iter(table.primary_key.columns))
-    statement = insert(table).values(**row)
-    update = {c: statement.excluded[c] for c in row if c != key.name}
-    await session.execute(statement.on_conflict_do_update(index_elements=[key], set_=update))
-
-
-async def upsert_latest(session: AsyncSession, table: Table, row: Row) -> None:
-    """A fact with a moment (``status_at``): a later fact replaces it, an earlier one arriving
-    late does not."""
-    keys = list(table.primary_key.columns)
-    statement = insert(table).values(**row)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=keys,
-            set_={c: statement.excluded[c] for c in row if c not in {k.name for k in keys}},
-            where=table.c.status_at <= statement.excluded.status_at,
-        )
+def _increment_statement(table: Table, column: str) -> Any:
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=_keys(table),
+        set_={column: table.c[column] + statement.excluded[column]},
     )
 
 
-async def set_status(
-    session: AsyncSession, table: Table, key: Row, status: str, at: datetime
-) -> None:
-    """Move an existing row to ``status`` unless a later status was recorded already."""
-    condition = and_(*(table.c[k] == v for k, v in key.items()))
-    newer = or_(table.c.status_at.is_(None), table.c.status_at <= at)
-    await session.execute(
-        table.update().where(condition, newer).values(status=status, status_at=at)
-    )
+async def _update(session: AsyncSession, write: Update) -> None:
+    condition = and_(*(write.table.c[k] == v for k, v in write.key.items()))
+    values = dict(write.values)
+    if write.status_at is not None:
+        column = write.table.c.status_at
+        condition = and_(condition, or_(column.is_(None), column <= write.status_at))
+        values["status_at"] = write.status_at
+    await session.execute(write.table.update().where(condition).values(**values))
 
 
-async def update_fact(session: AsyncSession, table: Table, key: object, values: Row) -> None:
-    column = next(iter(table.primary_key.columns))
-    await session.execute(table.update().where(column == key).values(**values))
+async def apply(session: AsyncSession, writes: Sequence[Write]) -> None:
+    """Apply one event's writes, in order (the live path)."""
+    for write in writes:
+        if isinstance(write, Upsert):
+            await session.execute(_upsert_statement(write.table, write.mode, write.row), write.row)
+        elif isinstance(write, Increment):
+            row = write.key | {write.column: write.by}
+            await session.execute(_increment_statement(write.table, write.column), row)
+        else:
+            await _update(session, write)
+
+
+@dataclass
+class BulkWriter:
+    """Collects the writes of many events and applies them with one statement per table.
+
+    Within a batch an upsert is reduced to the row that would win (highest sequence, latest
+    status, last fact) and increments are summed; upserts go first, so the updates that follow
+    (status changes, corrections) find their rows, in the order their events came.
+    """
+
+    upserts: dict[tuple[str, str], dict[tuple[Any, ...], Row]] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+    increments: dict[tuple[str, str], dict[tuple[Any, ...], int]] = field(default_factory=dict)
+    updates: list[Update] = field(default_factory=list)
+
+    def add(self, writes: Sequence[Write]) -> None:
+        for write in writes:
+            self.tables[write.table.name] = write.table
+            if isinstance(write, Upsert):
+                rows = self.upserts.setdefault((write.table.name, write.mode), {})
+                key = tuple(write.row[k] for k in _keys(write.table))
+                held = rows.get(key)
+                if held is None or _wins(write.mode, write.row, held):
+                    rows[key] = write.row
+            elif isinstance(write, Increment):
+                sums = self.increments.setdefault((write.table.name, write.column), {})
+                key = tuple(write.key[k] for k in _keys(write.table))
+                sums[key] = sums.get(key, 0) + write.by
+            else:
+                self.updates.append(write)
+
+    async def flush(self, session: AsyncSession) -> None:
+        for (name, mode), rows in self.upserts.items():
+            table = self.tables[name]
+            columns = list(next(iter(rows.values())))
+            await session.execute(_upsert_statement(table, mode, columns), list(rows.values()))
+        for (name, column), sums in self.increments.items():
+            table = self.tables[name]
+            keys = _keys(table)
+            rows = [dict(zip(keys, key, strict=True)) | {column: n} for key, n in sums.items()]
+            await session.execute(_increment_statement(table, column), rows)
+        for update in self.updates:
+            await _update(session, update)
+        self.upserts.clear()
+        self.increments.clear()
+        self.updates.clear()
+
+
+def _wins(mode: str, row: Row, held: Row) -> bool:
+    if mode == "snapshot":
+        return row["sequence"] > held["sequence"]
+    if mode == "latest":
+        return row["status_at"] >= held["status_at"]
+    return True
 
 
 async def empty_projections(session: AsyncSession, topics: Sequence[str]) -> None:

@@ -4,7 +4,6 @@ from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapportage.adapters.tables import monthly_counts as mc
@@ -14,13 +13,6 @@ from rapportage.domain.monthly_counts import Metric, MonthlyCount
 class MonthlyCountRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-
-    async def increment(self, month: date, municipality_nis: str, metric: Metric) -> None:
-        await self._session.execute(
-            insert(mc)
-            .values(month=month, municipality_nis=municipality_nis, metric=metric, count=1)
-            .on_conflict_do_update(constraint=mc.primary_key, set_={"count": mc.c.count + 1})
-        )
 
     async def between(
         self, first: date, last: date, municipality_nis: str | None
