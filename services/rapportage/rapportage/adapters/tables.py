@@ -122,6 +122,22 @@ components = Table(
     PrimaryKeyConstraint("trajectory_id", "component"),
 )
 
+interpreter_requests = Table(
+    "interpreter_requests",
+    metadata,
+    Column("request_id", UUID(as_uuid=True), primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("language", Text, nullable=False),
+    Column("modality", Text),
+    Column("urgent", Boolean, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("assigned_at", DateTime(timezone=True)),
+    Column("status", Text, nullable=False),
+    Column("status_at", DateTime(timezone=True)),
+    Column("actual_minutes", Integer),
+)
+
 appointments = Table(
     "appointments",
     metadata,
@@ -171,6 +187,7 @@ PROJECTIONS = (
     intakes,
     trajectories,
     components,
+    interpreter_requests,
     appointments,
     organisations,
     candidacies,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rapportage.adapters.tables import (
     components,
     intakes,
+    interpreter_requests,
     organisation_trajectories,
     trainings,
     trajectories,
@@ -480,6 +481,56 @@ async def component_results(
     return [Table(f"Resultaten per trajectonderdeel{params.span()}", columns, tuple(rows))]
 
 
+async def interpreter_requests_report(
+    session: AsyncSession, params: Params, _: RapportageSettings
+) -> list[Table]:
+    """Per language and modality: requests, how many got an interpreter, the share fulfilled
+    (of those decided: assigned or unfulfilled) and the median lead time to assignment."""
+    r = interpreter_requests.c
+    fulfilled = func.count().filter(r.assigned_at.is_not(None))
+    unfulfilled = func.count().filter(r.status == "unfulfilled")
+    lead_hours = func.percentile_cont(0.5).within_group(
+        func.extract("epoch", r.assigned_at - r.received_at) / 3600
+    )
+    modality = func.coalesce(r.modality, literal("vertaling"))
+    query = (
+        select(
+            r.language,
+            modality,
+            func.count(),
+            fulfilled,
+            unfulfilled,
+            func.count().filter(r.status == "cancelled"),
+            lead_hours,
+        )
+        .group_by(r.language, modality)
+        .order_by(r.language, modality)
+    )
+    query = _months(query, r.month, params)
+    columns = (
+        Column("language", "Taal", "label"),
+        Column("modality", "Modaliteit", "label"),
+        Column("requests", "Aanvragen"),
+        Column("fulfilled", "Ingevuld"),
+        Column("unfulfilled", "Niet ingevuld"),
+        Column("cancelled", "Geannuleerd"),
+        Column("share_fulfilled", "Aandeel ingevuld (%)", "amount"),
+        Column("lead_time_hours", "Doorlooptijd tot toewijzing (mediaan, uren)", "amount"),
+    )
+    modalities = {"on_site": "ter plaatse", "phone": "telefonisch", "video": "video"}
+    rows = []
+    for language, mode, requests, done, missed, cancelled, lead in await session.execute(query):
+        decided = done + missed
+        share = (Decimal(done) * 100 / decided).quantize(Decimal("0.1")) if decided else None
+        hours = Decimal(str(lead)).quantize(Decimal("0.1")) if lead is not None else None
+        rows.append(
+            (language, modalities.get(mode, mode), int(requests), int(done), int(missed),
+             int(cancelled), share, hours)
+        )  # fmt: skip
+    title = f"Tolkaanvragen per taal en modaliteit{params.span()}"
+    return [Table(title, columns, tuple(rows))]
+
+
 TRAINING_PARAMS = ("from_year", "to_year", "agency", "region")
 NEWCOMER_PARAMS = ("from_year", "to_year", "municipality_nis")
 
@@ -508,6 +559,8 @@ CATALOGUE: dict[str, Report] = {
                NEWCOMER_PARAMS, trajectories_per_month),
         Report("trajectory-status", "Inburgeringstrajecten naar stand", None, True,
                NEWCOMER_PARAMS, trajectory_status),
+        Report("interpreter-requests", "Tolkaanvragen per taal en modaliteit", None, True,
+               ("from_year", "to_year"), interpreter_requests_report),
         Report("component-results", "Resultaten per trajectonderdeel", None, True,
                NEWCOMER_PARAMS, component_results),
     )

@@ -24,6 +24,13 @@ from civic_common.events.contracts.rapportage import (
     HistoricalOrganisationTrajectoryImported,
     HistoricalTrainingsImported,
 )
+from civic_common.events.contracts.tolken import (
+    RequestAssigned,
+    RequestCancelled,
+    RequestCompleted,
+    RequestReceived,
+    RequestUnfulfilled,
+)
 from civic_common.events.contracts.trajecten import (
     AppointmentScheduled,
     ComponentCompleted,
@@ -129,6 +136,44 @@ def _component(status: str) -> Projector:
     return project
 
 
+def request_received(event: RequestReceived, _: Envelope) -> list[Write]:
+    row = {
+        "request_id": event.request_id,
+        "kind": event.kind,
+        "language": event.language,
+        "modality": event.modality,
+        "urgent": event.urgent,
+        "received_at": event.received_at,
+        "month": month_of(event.received_at),
+        "status": "received",
+        "status_at": event.received_at,
+    }
+    return [Upsert(tables.interpreter_requests, row, "fact")]
+
+
+def request_assigned(event: RequestAssigned, env: Envelope) -> list[Write]:
+    """The event carries no moment of its own: the envelope's time is when it was assigned."""
+    key = {"request_id": event.request_id}
+    values = {"status": "assigned", "assigned_at": env.time}
+    return [Update(tables.interpreter_requests, key, values, env.time)]
+
+
+def request_completed(event: RequestCompleted, _: Envelope) -> list[Write]:
+    key = {"request_id": event.request_id}
+    values = {"status": "completed", "actual_minutes": event.actual_minutes}
+    return [Update(tables.interpreter_requests, key, values, event.completed_at)]
+
+
+def request_cancelled(event: RequestCancelled, _: Envelope) -> list[Write]:
+    key = {"request_id": event.request_id}
+    return [Update(tables.interpreter_requests, key, {"status": "cancelled"}, event.cancelled_at)]
+
+
+def request_unfulfilled(event: RequestUnfulfilled, env: Envelope) -> list[Write]:
+    key = {"request_id": event.request_id}
+    return [Update(tables.interpreter_requests, key, {"status": "unfulfilled"}, env.time)]
+
+
 def appointment_scheduled(event: AppointmentScheduled, _: Envelope) -> list[Write]:
     row = {
         "appointment_id": event.appointment_id,
@@ -212,6 +257,13 @@ PROJECTORS: Mapping[str, Mapping[type[EventData], Projector]] = {
     "trajecten.trainings": {TrainingRecorded: training_recorded},
     "trajecten.organisation-trajectories": {
         OrganisationTrajectoryRecorded: organisation_trajectory_recorded
+    },
+    "tolken.requests": {
+        RequestReceived: request_received,
+        RequestAssigned: request_assigned,
+        RequestCompleted: request_completed,
+        RequestCancelled: request_cancelled,
+        RequestUnfulfilled: request_unfulfilled,
     },
     "rapportage.reports": {
         HistoricalTrainingsImported: historical_trainings,
