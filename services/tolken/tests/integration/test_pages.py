@@ -105,3 +105,13 @@ async def test_an_interpreter_cannot_open_the_desk(app, signed_in):
         response = await page.goto("/tolkendesk")
         assert response.status == 403
         assert await page.inner_text("h1") == "Geen toegang"
+
+
+async def test_the_start_page_leads_each_role_to_its_own_page(app, signed_in):
+    async with serving(app) as base_url:
+        async with signed_in(base_url, "interpreter") as page:
+            await page.goto("/")
+            assert await page.inner_text("h1") == "Mijn aanbiedingen"
+        async with signed_in(base_url, "interpreter_desk") as page:
+            await page.goto("/")
+            assert await page.inner_text("h1") == "Openstaande aanvragen"

@@ -50,8 +50,12 @@ def _back(path: str, **params: str) -> RedirectResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request) -> Response:
-    return RedirectResponse("/tolkendesk", status_code=303)
+async def home(
+    principal: Annotated[Principal, Depends(page_principal("interpreter_desk", "interpreter"))],
+) -> Response:
+    """Each signed-in user to their own page."""
+    mine = "/tolkendesk" if "interpreter_desk" in principal.roles else "/mijn-aanbiedingen"
+    return RedirectResponse(mine, status_code=303)
 
 
 @router.get("/tolkendesk", response_class=HTMLResponse)
