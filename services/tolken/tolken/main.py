@@ -1,5 +1,6 @@
 """Composition root of tolken."""
 
+import logging
 from pathlib import Path
 
 import faust
@@ -18,6 +19,8 @@ from tolken.app.profiles import on_person_erased, on_person_registered
 from tolken.app.requests import run_deadlines
 from tolken.settings import TolkenSettings
 from tolken.web import pages
+
+log = logging.getLogger(__name__)
 
 
 def build_app(runtime: Runtime, settings: TolkenSettings | None = None) -> FastAPI:
@@ -45,7 +48,11 @@ def build_worker(runtime: Runtime, settings: TolkenSettings | None = None) -> Wo
 
     @worker.timer(settings.timer_seconds)
     async def deadlines() -> None:
-        await run_deadlines(runtime.uow, policy)
+        # A failing round (database briefly away) must not stop the worker; the next retries.
+        try:
+            await run_deadlines(runtime.uow, policy)
+        except Exception:
+            log.exception("deadline round failed; retrying at the next tick")
 
     return worker
 
