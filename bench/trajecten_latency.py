@@ -1,0 +1,265 @@
+"""End-to-end latency from intake's POST /api/v1/persons to ``trajecten.trajectory.opened.v1``
+consumed, beside the raw Kafka produce -> consume round trip measured in the same run.
+
+An isolated environment (own database, roles and topic prefix, removed afterwards) runs intake's
+api and worker and trajecten's worker as real processes. Samples alternate: one registration
+(HTTP POST, intake's transaction with its outbox row, intake's relay to Kafka, trajecten's
+consumer opening the trajectory in its transaction with inbox and outbox, trajecten's relay to
+Kafka, our consumer), then one raw round trip (an idempotent acks=all produce of a record of the
+same size to a topic of our own, read by the same consumer).
+
+    .venv/bin/python bench/trajecten_latency.py [--samples 300]
+
+The last line is the ratio of the p99s, end-to-end / raw (goal: within 3x the raw round trip
+plus one commit).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+REPO = Path(__file__).resolve().parents[1]
+PERSON = {
+    "given_name": "Bench",
+    "family_name": "Latency",
+    "birth_date": "1988-05-17",
+    "municipality_nis": "44021",
+    "languages": ["ar"],
+}
+
+
+def environment(settings: Any, port: int | None) -> dict[str, str]:
+    values = {
+        f"CIVIC_{name.upper()}": str(
+            value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        )
+        for name, value in settings.model_dump().items()
+        if value is not None
+    }
+    return os.environ | values | ({"CIVIC_HTTP_PORT": str(port)} if port else {})
+
+
+def print_logs(directory: Path) -> None:
+    for log in sorted(directory.glob("*.log")):
+        print(f"--- {log.name}\n{log.read_text()[-3000:]}", file=sys.stderr)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+class Arrivals:
+    """One consumer on both topics; resolves a waiter when its record arrives."""
+
+    def __init__(self, bootstrap: str, opened_topic: str, raw_topic: str) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=5
+        )
+        self._topics = (opened_topic, raw_topic)
+        self._waiters: dict[str, asyncio.Future[float]] = {}
+        self.created: dict[str, float] = {}  # person id -> wall-clock ce_time of opened
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        partitions = []
+        for topic in self._topics:
+            for _ in range(50):
+                found = self._consumer.partitions_for_topic(topic)
+                if found:
+                    break
+                await self._consumer._client.force_metadata_update()
+                await asyncio.sleep(0.1)
+            partitions += [TopicPartition(topic, p) for p in sorted(found or [])]
+        self._consumer.assign(partitions)
+        await self._consumer.seek_to_end(*partitions)
+        for partition in partitions:  # resolve the end offsets now, not at the first sample
+            await self._consumer.position(partition)
+        self._task = asyncio.create_task(self._run())
+
+    def expect(self, key: str) -> asyncio.Future[float]:
+        self._waiters[key] = asyncio.get_running_loop().create_future()
+        return self._waiters[key]
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=100)
+            now = time.perf_counter()
+            for records in batch.values():
+                for record in records:
+                    key = self._key(record)
+                    waiter = self._waiters.pop(key, None) if key else None
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result(now)
+
+    def _key(self, record: Any) -> str | None:
+        if record.topic == self._topics[1]:
+            return record.key.decode()
+        headers = dict(record.headers)
+        if headers.get("ce_type") != b"trajecten.trajectory.opened.v1":
+            return None
+        person_id = json.loads(record.value)["person_id"]
+        created = datetime.fromisoformat(headers["ce_time"].decode()).timestamp()
+        self.created[person_id] = time.time() - created
+        return person_id
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        await self._consumer.stop()
+
+
+async def wait_ready(url: str, processes: list[subprocess.Popen]) -> None:
+    async with httpx.AsyncClient(timeout=2) as http:
+        for _ in range(600):
+            if any(p.poll() is not None for p in processes):
+                raise RuntimeError("a service process exited during start-up")
+            try:
+                if (await http.get(f"{url}/readyz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} not ready")
+
+
+async def run(args: argparse.Namespace) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from civic_common.auth.issuer import ensure_keys, mint
+    from civic_common.kafka import ensure_topics
+    from civic_common.testing.infra import local_infra
+    from civic_common.testing.plugin import free_port, isolated_environment, isolated_settings
+
+    infra = local_infra(REPO)
+    with tempfile.TemporaryDirectory() as keys_dir, tempfile.TemporaryDirectory() as logs_dir:
+        keys = Path(keys_dir)
+        ensure_keys(keys)
+        headers = {"Authorization": f"Bearer {mint(keys, ['counter'], 'bench@agii')}"}
+        async with isolated_environment(infra) as (db, prefix):
+            raw_topic = f"{prefix}bench.roundtrip"
+            await ensure_topics(infra.kafka_bootstrap, {raw_topic: 3})
+            port = free_port()
+            processes = []
+            for service, kind in (("intake", "api"), ("intake", "worker"), ("trajecten", "worker")):
+                settings = isolated_settings(infra, db, prefix, keys, service)
+                log = (Path(logs_dir) / f"{service}-{kind}.log").open("w")
+                processes.append(
+                    subprocess.Popen(  # noqa: ASYNC220 - starts it, never waits
+                        [sys.executable, "-m", "civic_common.cli", service, kind],
+                        env=environment(settings, port if kind == "api" else None),
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+            arrivals = Arrivals(infra.kafka_bootstrap, f"{prefix}trajecten.trajectories", raw_topic)
+            producer = AIOKafkaProducer(
+                bootstrap_servers=infra.kafka_bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=0,
+            )
+            intake = f"http://127.0.0.1:{port}"
+            try:
+                await wait_ready(intake, processes)
+                await producer.start()
+                await arrivals.start()
+                async with httpx.AsyncClient(timeout=30) as http:
+                    posts: list[float] = []
+                    relayed: list[float] = []
+
+                    async def end_to_end() -> float:
+                        started = time.perf_counter()
+                        response = await http.post(
+                            f"{intake}/api/v1/persons", json=PERSON, headers=headers
+                        )
+                        posts.append(time.perf_counter() - started)
+                        if response.status_code != 201:
+                            raise RuntimeError(response.text)
+                        person_id = response.json()["id"]
+                        waiter = arrivals.expect(person_id)
+                        # The POST returned before the event can possibly be consumed, but the
+                        # waiter is registered after it: guard against an early arrival anyway.
+                        arrived = await asyncio.wait_for(waiter, 120)
+                        relayed.append(arrivals.created.pop(person_id))
+                        return arrived - started
+
+                    payload = json.dumps({"person_id": str(uuid.uuid4()), "x": "y" * 300}).encode()
+
+                    async def raw() -> float:
+                        key = str(uuid.uuid4())
+                        waiter = arrivals.expect(key)
+                        started = time.perf_counter()
+                        await producer.send_and_wait(raw_topic, payload, key=key.encode())
+                        return (await asyncio.wait_for(waiter, 30)) - started
+
+                    # Warm-up: the consumer group of trajecten's worker must be assigned first.
+                    for _ in range(10):
+                        await end_to_end()
+                        await raw()
+                    e2e_samples, raw_samples = [], []
+                    posts.clear()
+                    relayed.clear()
+                    for _ in range(args.samples):
+                        e2e_samples.append(await end_to_end())
+                        raw_samples.append(await raw())
+            except Exception:
+                print_logs(Path(logs_dir))
+                raise
+            finally:
+                await arrivals.stop()
+                await producer.stop()
+                for process in processes:
+                    process.terminate()
+                for process in processes:
+                    process.wait(timeout=20)
+                admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
+                await admin.start()
+                try:
+                    await admin.delete_topics([raw_topic])
+                finally:
+                    await admin.close()
+
+    def ms(values: list[float], q: float) -> float:
+        return percentile(values, q) * 1000
+
+    print(f"samples {args.samples} each, alternating, sequential (one in flight)")
+    print(
+        f"raw Kafka produce->consume (acks=all): p50 {ms(raw_samples, 0.5):.1f} ms, "
+        f"p99 {ms(raw_samples, 0.99):.1f} ms, mean {statistics.mean(raw_samples) * 1000:.1f} ms"
+    )
+    print(
+        f"intake POST -> trajectory.opened consumed: p50 {ms(e2e_samples, 0.5):.1f} ms, "
+        f"p99 {ms(e2e_samples, 0.99):.1f} ms, mean {statistics.mean(e2e_samples) * 1000:.1f} ms"
+    )
+    print(
+        f"  of which the POST answer p50 {ms(posts, 0.5):.1f} ms; opened event created ->"
+        f" consumed (trajecten relay) p50 {ms(relayed, 0.5):.1f} ms"
+    )
+    print(f"p50 ratio {ms(e2e_samples, 0.5) / ms(raw_samples, 0.5):.2f}")
+    print(f"ratio {ms(e2e_samples, 0.99) / ms(raw_samples, 0.99):.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=300)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
