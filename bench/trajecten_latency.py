@@ -65,11 +65,14 @@ def percentile(values: list[float], q: float) -> float:
 class Arrivals:
     """One consumer on both topics; resolves a waiter when its record arrives."""
 
-    def __init__(self, bootstrap: str, opened_topic: str, raw_topic: str) -> None:
+    def __init__(
+        self, bootstrap: str, opened_topic: str, raw_topic: str, registered_topic: str
+    ) -> None:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=5
         )
-        self._topics = (opened_topic, raw_topic)
+        self._topics = (opened_topic, raw_topic, registered_topic)
+        self.registered: dict[str, float] = {}  # person id -> when intake's event arrived
         self._waiters: dict[str, asyncio.Future[float]] = {}
         self.created: dict[str, float] = {}  # person id -> wall-clock ce_time of opened
         self._task: asyncio.Task[None] | None = None
@@ -109,12 +112,15 @@ class Arrivals:
     def _key(self, record: Any) -> str | None:
         if record.topic == self._topics[1]:
             return record.key.decode()
+        if record.topic == self._topics[2]:
+            self.registered[record.key.decode()] = time.perf_counter()
+            return None
         headers = dict(record.headers)
         if headers.get("ce_type") != b"trajecten.trajectory.opened.v1":
             return None
         person_id = json.loads(record.value)["person_id"]
         created = datetime.fromisoformat(headers["ce_time"].decode()).timestamp()
-        self.created[person_id] = time.time() - created
+        self.created[person_id] = time.perf_counter() - (time.time() - created)
         return person_id
 
     async def stop(self) -> None:
@@ -167,7 +173,12 @@ async def run(args: argparse.Namespace) -> None:
                         start_new_session=True,
                     )
                 )
-            arrivals = Arrivals(infra.kafka_bootstrap, f"{prefix}trajecten.trajectories", raw_topic)
+            arrivals = Arrivals(
+                infra.kafka_bootstrap,
+                f"{prefix}trajecten.trajectories",
+                raw_topic,
+                f"{prefix}intake.persons",
+            )
             producer = AIOKafkaProducer(
                 bootstrap_servers=infra.kafka_bootstrap,
                 acks="all",
@@ -180,15 +191,19 @@ async def run(args: argparse.Namespace) -> None:
                 await producer.start()
                 await arrivals.start()
                 async with httpx.AsyncClient(timeout=30) as http:
-                    posts: list[float] = []
-                    relayed: list[float] = []
+                    legs: dict[str, list[float]] = {
+                        "intake POST answered": [],
+                        "intake relay -> person.registered on Kafka": [],
+                        "trajecten consumer -> trajectory opened (event created)": [],
+                        "trajecten commit + relay -> opened consumed": [],
+                    }
 
                     async def end_to_end() -> float:
                         started = time.perf_counter()
                         response = await http.post(
                             f"{intake}/api/v1/persons", json=PERSON, headers=headers
                         )
-                        posts.append(time.perf_counter() - started)
+                        answered = time.perf_counter()
                         if response.status_code != 201:
                             raise RuntimeError(response.text)
                         person_id = response.json()["id"]
@@ -196,7 +211,11 @@ async def run(args: argparse.Namespace) -> None:
                         # The POST returned before the event can possibly be consumed, but the
                         # waiter is registered after it: guard against an early arrival anyway.
                         arrived = await asyncio.wait_for(waiter, 120)
-                        relayed.append(arrivals.created.pop(person_id))
+                        registered = arrivals.registered.pop(person_id)
+                        created = arrivals.created.pop(person_id)
+                        marks = [started, answered, registered, created, arrived]
+                        for leg, begin, end in zip(legs.values(), marks, marks[1:], strict=False):
+                            leg.append(end - begin)
                         return arrived - started
 
                     payload = json.dumps({"person_id": str(uuid.uuid4()), "x": "y" * 300}).encode()
@@ -213,8 +232,8 @@ async def run(args: argparse.Namespace) -> None:
                         await end_to_end()
                         await raw()
                     e2e_samples, raw_samples = [], []
-                    posts.clear()
-                    relayed.clear()
+                    for leg in legs.values():
+                        leg.clear()
                     for _ in range(args.samples):
                         e2e_samples.append(await end_to_end())
                         raw_samples.append(await raw())
@@ -247,10 +266,8 @@ async def run(args: argparse.Namespace) -> None:
         f"intake POST -> trajectory.opened consumed: p50 {ms(e2e_samples, 0.5):.1f} ms, "
         f"p99 {ms(e2e_samples, 0.99):.1f} ms, mean {statistics.mean(e2e_samples) * 1000:.1f} ms"
     )
-    print(
-        f"  of which the POST answer p50 {ms(posts, 0.5):.1f} ms; opened event created ->"
-        f" consumed (trajecten relay) p50 {ms(relayed, 0.5):.1f} ms"
-    )
+    for name, values in legs.items():
+        print(f"  leg {name}: p50 {ms(values, 0.5):.1f} ms, p99 {ms(values, 0.99):.1f} ms")
     print(f"p50 ratio {ms(e2e_samples, 0.5) / ms(raw_samples, 0.5):.2f}")
     print(f"ratio {ms(e2e_samples, 0.99) / ms(raw_samples, 0.99):.2f}")
 

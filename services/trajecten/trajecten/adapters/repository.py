@@ -36,8 +36,8 @@ class TrajectoryRepository:
         self._session = session
 
     async def add(self, trajectory: Trajectory) -> None:
-        await self._session.execute(trajectories.insert().values(**self._row(trajectory)))
-        await self._save_components(trajectory)
+        await self._session.execute(trajectories.insert(), [self._row(trajectory)])
+        await self._session.execute(components.insert(), self._component_rows(trajectory))
         await self._save_changes(trajectory)
 
     async def get(self, trajectory_id: UUID, *, lock: bool = False) -> Trajectory | None:
@@ -173,13 +173,17 @@ class TrajectoryRepository:
             )
         return trajectory
 
-    async def _save_components(self, trajectory: Trajectory) -> None:
-        if not trajectory.components:
-            return
-        rows = [
+    @staticmethod
+    def _component_rows(trajectory: Trajectory) -> list[dict[str, Any]]:
+        return [
             asdict(c) | {"trajectory_id": trajectory.id, "position": i, "status": str(c.status)}
             for i, c in enumerate(trajectory.components)
         ]
+
+    async def _save_components(self, trajectory: Trajectory) -> None:
+        if not trajectory.components:
+            return
+        rows = self._component_rows(trajectory)
         statement = insert(components).values(rows)
         await self._session.execute(
             statement.on_conflict_do_update(
@@ -196,21 +200,20 @@ class TrajectoryRepository:
         if not trajectory.changes:
             return
         await self._session.execute(
-            transitions.insert().values(
-                [
-                    {
-                        "trajectory_id": trajectory.id,
-                        "sequence": c.sequence,
-                        "action": c.action,
-                        "component": c.component,
-                        "from_status": c.from_status,
-                        "to_status": c.to_status,
-                        "actor": c.actor,
-                        "at": c.at,
-                        "reason": c.reason,
-                        "details": c.details,
-                    }
-                    for c in trajectory.changes
-                ]
-            )
+            transitions.insert(),
+            [
+                {
+                    "trajectory_id": trajectory.id,
+                    "sequence": c.sequence,
+                    "action": c.action,
+                    "component": c.component,
+                    "from_status": c.from_status,
+                    "to_status": c.to_status,
+                    "actor": c.actor,
+                    "at": c.at,
+                    "reason": c.reason,
+                    "details": c.details,
+                }
+                for c in trajectory.changes
+            ],
         )
