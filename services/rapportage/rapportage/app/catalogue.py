@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, any_, func, literal, select
+from sqlalchemy import ColumnElement, Select, any_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapportage.adapters.tables import (
@@ -207,7 +207,7 @@ async def training_evaluation(
 ) -> list[Table]:
     t = trainings.c
 
-    def outcome(name: str):  # noqa: ANN202 - a SQL expression
+    def outcome(name: str) -> ColumnElement[Any]:
         return func.coalesce(func.sum(t.trainings).filter(t.outcome == name), 0)
 
     query = _held(
@@ -330,7 +330,7 @@ async def organisation_trajectory_overview(
     return [Table(title, columns, rows)]
 
 
-def _months(query: Select, month_column, params: Params) -> Select:  # noqa: ANN001
+def _months(query: Select, month_column: ColumnElement[Any], params: Params) -> Select:
     if params.from_year is not None:
         query = query.where(func.extract("year", month_column) >= params.from_year)
     if params.to_year is not None:
@@ -412,7 +412,7 @@ async def trajectory_status(
     """Per municipality: started, and where they stand now; overdue = a deadline was missed."""
     t = trajectories.c
 
-    def having(status: str):  # noqa: ANN202 - a SQL expression
+    def having(status: str) -> ColumnElement[Any]:
         return func.count().filter(t.status == status)
 
     query = (
@@ -453,7 +453,7 @@ async def component_results(
     (passed over passed and failed)."""
     c, t = components.c, trajectories.c
 
-    def having(status: str):  # noqa: ANN202 - a SQL expression
+    def having(status: str) -> ColumnElement[Any]:
         return func.count().filter(c.status == status)
 
     query = (
