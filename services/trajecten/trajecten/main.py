@@ -1,5 +1,6 @@
 """Composition root of trajecten."""
 
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from trajecten.app.organisations import on_candidacy_submitted, on_organisation_
 from trajecten.app.trajectories import on_person_registered, refer_missed_deadlines
 from trajecten.settings import TrajectenSettings
 from trajecten.web import pages
+
+log = logging.getLogger(__name__)
 
 
 def build_app(runtime: Runtime) -> FastAPI:
@@ -39,10 +42,14 @@ def build_worker(runtime: Runtime) -> Worker:
         },
     )
     if isinstance(worker, faust.App):
-
-        @worker.timer(TrajectenSettings().deadline_check_seconds)
+        # One worker (the leader) checks; row locks keep two checks from referring twice anyway.
+        @worker.timer(TrajectenSettings().deadline_check_seconds, on_leader=True)
         async def missed_deadlines() -> None:
-            await refer_missed_deadlines(runtime.uow(), date.today())
+            try:
+                while await refer_missed_deadlines(runtime.uow(), date.today()):
+                    pass  # batch after batch until no unreferred miss is left
+            except Exception:  # a failed check must not stop the worker; the next tick retries
+                log.exception("deadline check failed")
 
     return worker
 

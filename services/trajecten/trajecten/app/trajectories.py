@@ -195,7 +195,8 @@ def _event_of(t: Trajectory, c: Change) -> EventData | None:
 
 
 async def refer_missed_deadlines(uow: UnitOfWork, today: date, batch: int = 100) -> int:
-    """The worker's timer: one referral event per missed deadline of an obligated person."""
+    """The worker's timer: one referral event per missed deadline of an obligated person.
+    Handles up to ``batch`` trajectories; returns how many referrals it made."""
     referred = 0
     async with uow:
         repository = TrajectoryRepository(uow.session)

@@ -1,0 +1,16 @@
+"""The worker's composition: what it subscribes to."""
+
+import faust
+import pytest
+
+from trajecten.main import build_worker
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_worker_consumes_the_three_intake_topics(runtime_for):
+    worker = build_worker(runtime_for("trajecten"))
+    assert isinstance(worker, faust.App)
+    prefix = runtime_for("trajecten").settings.topic_prefix
+    topics = {name for agent in worker.agents.values() for name in agent.channel.topics}
+    assert topics == {f"{prefix}intake.{t}" for t in ("persons", "organisations", "candidacies")}
