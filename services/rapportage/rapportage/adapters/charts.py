@@ -29,6 +29,7 @@ def bar_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[floa
         style=STYLE,
         js=[],  # no external script: the page works offline and under a strict CSP
         disable_xml_declaration=True,
+        explicit_size=True,
         show_legend=len(series) > 1,
         print_values=True,
         height=320,
@@ -46,6 +47,7 @@ def horizontal_bar_chart(title: str, values: dict[str, float]) -> str:
         style=STYLE,
         js=[],
         disable_xml_declaration=True,
+        explicit_size=True,
         print_values=True,
         show_legend=False,
         height=320,
@@ -62,6 +64,7 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[flo
         style=STYLE,
         js=[],
         disable_xml_declaration=True,
+        explicit_size=True,
         x_label_rotation=30,
         height=320,
         width=720,

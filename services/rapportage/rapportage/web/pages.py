@@ -25,6 +25,16 @@ from rapportage.settings import RapportageSettings
 
 templates: Jinja2Templates = page_templates(Path(__file__).parent / "templates", "Rapportage")
 router = APIRouter(include_in_schema=False)
+
+
+def dutch_number(value: object) -> object:
+    """1234.5 -> '1.234,50' as Dutch readers expect; other values unchanged."""
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return value
+
+
+templates.env.filters["nl"] = dutch_number
 Analyst = Annotated[Principal, Depends(page_principal("analyst", "admin"))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 Settings = Annotated[RapportageSettings, Depends(settings_of)]
@@ -82,8 +92,8 @@ async def dashboard(
             params,
             figures=[
                 ("Vormingen", f"{sum(counts):,}".replace(",", ".")),
-                ("Kostprijs vormingen", f"€ {cost_total:,.2f}".replace(",", " ").replace(".", ",")),
-                ("VTE vormingen", f"{vte_total:.2f}".replace(".", ",")),
+                ("Kostprijs vormingen", f"€ {dutch_number(cost_total)}"),
+                ("VTE vormingen", dutch_number(vte_total)),
                 ("Inschrijvingen onthaal", f"{sum(monthly.values()):,}".replace(",", ".")),
             ],
             per_year_chart=charts.bar_chart("Vormingen per jaar", years, {"Vormingen": counts}),
