@@ -5,8 +5,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Date, Text, bindparam, func, or_, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy import Text, TextClause, bindparam, func, or_, select, text, tuple_, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.adapters.tables import candidacies, organisations, person_history, persons
@@ -14,24 +15,50 @@ from intake.domain.person import Person
 
 PERSON_COLUMNS = tuple(f.name for f in fields(Person))
 
-# Plain SQL on purpose: registration's hot path, and a fixed text is far cheaper for SQLAlchemy
-# to cache than an expression rebuilt per request. Uses the persons_name_birth index.
-CONFLICTS = text(
+
+def _registration() -> TextClause:
+    """Registration in one round trip: look up who already holds the INSZ and the
+    near-duplicates (same name and birth date where one of the two has no INSZ yet), insert the
+    person with those flags unless the INSZ is taken, and write the first history entry.
+
+    Plain SQL on purpose: it is the counter's hot path, and every round trip and every
+    statement SQLAlchemy must rebuild costs more than the work itself (bench/intake_register.py).
+    The near-duplicate look-up uses the persons_name_birth index.
     """
-    SELECT id, insz FROM intake.persons
-    WHERE insz = :insz
-       OR (lower(family_name) = :family AND lower(given_name) = :given
-           AND birth_date = :birth AND id <> :id AND erased_at IS NULL
-           AND (insz IS NULL OR CAST(:insz AS text) IS NULL))
-    ORDER BY id
+    dialect = postgresql.dialect()
+    columns = [c for c in persons.columns if c.name != "possible_duplicates"]
+    names = ", ".join(c.name for c in columns)
+    values = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)})" for c in columns)
+    sql = f"""
+        WITH found AS (
+            SELECT id, insz FROM intake.persons
+            WHERE insz = :insz
+               OR (lower(family_name) = :family_key AND lower(given_name) = :given_key
+                   AND birth_date = :birth_date AND id <> :id AND erased_at IS NULL
+                   AND (insz IS NULL OR CAST(:insz AS text) IS NULL))
+        ), added AS (
+            INSERT INTO intake.persons ({names}, possible_duplicates)
+            SELECT {values}, ARRAY(SELECT id FROM found ORDER BY id)
+            WHERE NOT EXISTS (SELECT 1 FROM found WHERE insz = :insz)
+            RETURNING id, version
+        ), recorded AS (
+            INSERT INTO intake.person_history
+                (person_id, version, action, changed_by, changed_at, changes)
+            SELECT id, version, 'registered', :registered_by, :registered_at,
+                   CAST(:changes AS jsonb)
+            FROM added
+        )
+        SELECT id, insz FROM found ORDER BY id
     """
-).bindparams(
-    bindparam("insz", type_=Text),
-    bindparam("family", type_=Text),
-    bindparam("given", type_=Text),
-    bindparam("birth", type_=Date),
-    bindparam("id", type_=PgUUID(as_uuid=True)),
-)
+    return text(sql).bindparams(
+        *(bindparam(c.name, type_=c.type) for c in columns),
+        bindparam("family_key", type_=Text),
+        bindparam("given_key", type_=Text),
+        bindparam("changes", type_=JSONB),
+    )
+
+
+REGISTRATION = _registration()
 
 
 @dataclass(frozen=True)
@@ -46,11 +73,6 @@ class PersonRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, person: Person, registered_by: str) -> None:
-        await self._session.execute(
-            persons.insert(), [vars(person) | {"registered_by": registered_by}]
-        )
-
     async def get(self, person_id: UUID, *, for_update: bool = False) -> Person | None:
         query = select(persons).where(persons.c.id == person_id)
         if for_update:  # keeps the outbox in the person's order, see UnitOfWork.publish
@@ -64,23 +86,24 @@ class PersonRepository:
             query = query.where(persons.c.id != other_than)
         return await self._session.scalar(query)
 
-    async def registration_conflicts(self, person: Person) -> tuple[UUID | None, list[UUID]]:
-        """In one round trip: who already holds this INSZ, and the near-duplicates (same name
-        and birth date where at least one of the two has no INSZ yet)."""
+    async def register(self, person: Person, by: str, changes: list[dict[str, Any]]) -> UUID | None:
+        """Insert a new person with its near-duplicates flagged and its first history entry.
+        Returns the id of the person already holding this INSZ (and inserts nothing) if any."""
         rows = (
             await self._session.execute(
-                CONFLICTS,
-                {
-                    "id": person.id,
-                    "insz": person.insz,
-                    "family": (person.family_name or "").lower(),
-                    "given": (person.given_name or "").lower(),
-                    "birth": person.birth_date,
+                REGISTRATION,
+                vars(person)
+                | {
+                    "registered_by": by,
+                    "family_key": (person.family_name or "").lower(),
+                    "given_key": (person.given_name or "").lower(),
+                    "changes": changes,
                 },
             )
         ).all()
         owner = next((row.id for row in rows if person.insz and row.insz == person.insz), None)
-        return owner, [row.id for row in rows if row.id != owner]
+        person.possible_duplicates = [] if owner else [row.id for row in rows]
+        return owner
 
     async def update(self, person: Person, expected_version: int) -> bool:
         """False when someone else changed the person since ``expected_version``."""

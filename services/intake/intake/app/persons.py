@@ -79,23 +79,21 @@ async def register_person(uow: UnitOfWork, fields: Mapping[str, Any], by: Princi
     person = _validated(Person(**fields, registered_at=now), now.date())
     async with uow:
         repository = PersonRepository(uow.session)
-        existing, person.possible_duplicates = await repository.registration_conflicts(person)
-        if existing is not None:
-            raise DuplicateInsz(existing)
+        changes = [
+            {"field": name, "old": None, "new": _json(value)}
+            for name, value in vars(person).items()
+            if name not in ("id", "version", "registered_at") and value not in (None, [], False)
+        ]
         try:
-            await repository.add(person, registered_by=by.subject)
+            existing = await repository.register(person, by.subject, changes)
         except IntegrityError as exc:  # the same INSZ registered at another desk just now
             await uow.session.rollback()
             existing = await repository.id_with_insz(person.insz or "")
             if existing is None:
                 raise
             raise DuplicateInsz(existing) from exc
-        changes = [
-            {"field": name, "old": None, "new": _json(value)}
-            for name, value in vars(person).items()
-            if name not in ("id", "version", "registered_at") and value not in (None, [], False)
-        ]
-        await repository.record(person, "registered", by.subject, now, changes)
+        if existing is not None:
+            raise DuplicateInsz(existing)
         await uow.audit(by, "create", "person", person.id)
         await uow.publish(_registered(person), key=person.id, sequence=person.version)
         await uow.commit()

@@ -1,5 +1,6 @@
 """Persons through their life at the counter: duplicates, corrections, history, search, erasure."""
 
+import asyncio
 import uuid
 from datetime import date
 
@@ -70,6 +71,17 @@ async def test_the_same_insz_twice_is_refused_with_a_link_to_the_person(client, 
     assert again.status_code == 409
     assert again.json()["existing_person"] == f"/api/v1/persons/{first.json()['id']}"
     assert again.headers["location"] == again.json()["existing_person"]
+
+
+async def test_two_desks_registering_the_same_insz_at_once_make_one_person(client, auth):
+    body = newcomer()
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/persons", json=body, headers=auth("counter")) for _ in range(4))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    [created] = [a.json() for a in answers if a.status_code == 201]
+    for refused in (a for a in answers if a.status_code == 409):
+        assert refused.json()["existing_person"] == f"/api/v1/persons/{created['id']}"
 
 
 async def test_a_near_duplicate_without_insz_is_flagged_until_the_counter_confirms(client, auth):
