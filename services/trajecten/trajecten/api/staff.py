@@ -112,7 +112,7 @@ async def list_trajectories(
 
 class OpenIn(_In):
     person_id: UUID
-    kind: str = "inburgeringstraject"
+    kind: Literal["inburgeringstraject"] = "inburgeringstraject"  # person templates only
     template_version: str = Field(min_length=1, max_length=20)
     municipality_nis: str = Field(pattern=r"^\d{5}$")
     target_group: Literal["obligated", "entitled"] | None = None
