@@ -80,6 +80,16 @@ class PersonRepository:
         row = (await self._session.execute(query)).mappings().first()
         return None if row is None else _person(row)
 
+    async def unknown_among(self, person_ids: list[str]) -> list[str]:
+        """Which of these ids are no (longer a) registered person."""
+        found = await self._session.scalars(
+            select(persons.c.id).where(
+                persons.c.id.in_([UUID(i) for i in person_ids]), persons.c.erased_at.is_(None)
+            )
+        )
+        known = {str(i) for i in found}
+        return [i for i in person_ids if i not in known]
+
     async def id_with_insz(self, insz: str, other_than: UUID | None = None) -> UUID | None:
         query = select(persons.c.id).where(persons.c.insz == insz)
         if other_than is not None:

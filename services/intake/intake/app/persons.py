@@ -66,6 +66,13 @@ def _validated(person: Person, today: date) -> Person:
     return person
 
 
+async def _check_household(repository: PersonRepository, person: Person) -> None:
+    if person.household and await repository.unknown_among(
+        [link["person_id"] for link in person.household]
+    ):
+        raise InvalidPerson({"household": "Een gezinslid is geen geregistreerde persoon."})
+
+
 def _json(value: Any) -> Any:
     if isinstance(value, date | datetime | UUID):
         return str(value)
@@ -79,6 +86,7 @@ async def register_person(uow: UnitOfWork, fields: Mapping[str, Any], by: Princi
     person = _validated(Person(**fields, registered_at=now), now.date())
     async with uow:
         repository = PersonRepository(uow.session)
+        await _check_household(repository, person)
         changes = [
             {"field": name, "old": None, "new": _json(value)}
             for name, value in vars(person).items()
@@ -149,6 +157,7 @@ async def correct_person(
         ]
         if not diff:
             return current
+        await _check_household(repository, corrected)
         if corrected.insz and await repository.id_with_insz(corrected.insz, other_than=person_id):
             raise DuplicateInsz(await repository.id_with_insz(corrected.insz) or person_id)
         if not await repository.update(corrected, expected_version):

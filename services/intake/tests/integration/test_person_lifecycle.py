@@ -165,6 +165,20 @@ async def test_each_invalid_field_is_422_naming_it(client, auth, change, field):
     assert field in {error["field"] for error in response.json()["errors"]}
 
 
+async def test_household_links_point_at_registered_people(client, auth):
+    partner = (await register(client, auth)).json()
+    linked = await register(
+        client, auth, household=[{"person_id": partner["id"], "relation": "partner"}]
+    )
+    assert linked.status_code == 201, linked.text
+    assert linked.json()["household"] == [{"person_id": partner["id"], "relation": "partner"}]
+    stranger = await register(
+        client, auth, household=[{"person_id": str(uuid.uuid4()), "relation": "child"}]
+    )
+    assert stranger.status_code == 422
+    assert stranger.json()["errors"][0]["field"] == "household"
+
+
 async def test_search_by_name_birth_date_municipality_and_insz_with_cursor_paging(client, auth):
     family = f"Zoek-{uuid.uuid4().hex[:6]}"
     ids = []
