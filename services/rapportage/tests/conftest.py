@@ -111,6 +111,12 @@ class Events:
                 .scalars()
                 .all()
             )
+        await self.relay()
+        return await self.apply_ids({str(i) for i in ids}, topic)
+
+    async def relay(self) -> None:
+        """Send rapportage's outbox to Kafka, as the worker's relay does."""
+        runtime = self.runtime
         relay = OutboxRelay(runtime.engine, runtime.tables, self.bootstrap, self.prefix)
         producer = idempotent_producer(self.bootstrap)
         await producer.start()
@@ -119,7 +125,6 @@ class Events:
                 pass
         finally:
             await producer.stop()
-        return await self.apply_ids({str(i) for i in ids}, topic)
 
     async def apply_ids(self, ids: set[str], topic: str) -> list[str]:
         mine = await self._read(self.prefix + topic, ids)
