@@ -4,6 +4,7 @@ import re
 import uuid
 from datetime import date
 
+import httpx
 import pytest
 
 from civic_common.testing.server import serving
@@ -85,8 +86,6 @@ async def test_register_refuse_keep_input_correct_and_search_with_the_keyboard(a
 
 
 async def test_a_stale_correction_keeps_the_input_and_says_what_happened(app, signed_in, auth):
-    import httpx
-
     family = f"Stale-{uuid.uuid4().hex[:6]}"
     async with serving(app) as base_url, signed_in(base_url, "counter") as page:
         async with httpx.AsyncClient(base_url=base_url) as http:
@@ -118,3 +117,25 @@ async def test_a_visitor_without_the_counter_role_gets_no_person_data(app, signe
     async with serving(app) as base_url, signed_in(base_url, "analyst") as page:
         response = await page.goto("/personen/nieuw")
         assert response.status == 403
+
+
+async def test_the_counter_confirms_a_flagged_near_duplicate_with_the_keyboard(
+    app, signed_in, auth
+):
+    person = {
+        "given_name": "Omar",
+        "family_name": f"Twin-{uuid.uuid4().hex[:6]}",
+        "birth_date": "1999-09-09",
+        "municipality_nis": "24062",
+    }
+    async with serving(app) as base_url, signed_in(base_url, "counter") as page:
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            await http.post("/api/v1/persons", json=person, headers=auth("counter"))
+            second = await http.post("/api/v1/persons", json=person, headers=auth("counter"))
+        await page.goto(f"/personen/{second.json()['id']}")
+        assert "Mogelijk al geregistreerd" in await page.inner_text("#mogelijke-dubbels")
+        await page.focus("#mogelijke-dubbels button")
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector("#mogelijke-dubbels", state="detached")
+        history = await page.inner_text("table[aria-describedby=geschiedenis]")
+        assert "bevestigd als andere persoon" in history
