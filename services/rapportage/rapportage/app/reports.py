@@ -70,7 +70,12 @@ async def shared_report(
     params: Params,
     settings: RapportageSettings,
 ) -> tuple[Params, list[Table]]:
-    """A report leaving the agency: scoped to the caller and with small cells suppressed."""
+    """A report leaving the agency: scoped to the caller, small cells suppressed, and logged
+    (who received which report with which parameters)."""
     scoped = partner_scope(principal, params, settings.agencies)
-    tables = await generate(uow, report, scoped, settings)
+    check(scoped)
+    async with uow:
+        tables = await report.query(uow.session, scoped, settings)
+        await uow.audit(principal, "share", "report", report.id, purpose=str(scoped.as_json()))
+        await uow.commit()
     return scoped, [suppress(t, settings.small_cell_threshold) for t in tables]

@@ -73,6 +73,8 @@ async def dashboard(
         [per_region] = await catalogue.trainings_per_region(session, params, settings)
         [cost] = await catalogue.cost_and_vte_per_year(session, params, settings)
         [intakes] = await catalogue.intakes_per_month(session, params, settings)
+        [stand] = await catalogue.trajectory_status(session, params, settings)
+        [requests] = await catalogue.interpreter_requests_report(session, params, settings)
     years = [str(r[0]) for r in per_year.rows]
     counts = [int(r[1] or 0) for r in per_year.rows]
     regions = {label: sum(int(v or 0) for v in row[1:]) for label, *row in per_region.rows[:-1]}
@@ -81,6 +83,11 @@ async def dashboard(
         monthly[str(month)] += int(n or 0)
     cost_total = sum((Decimal(r[3] or 0) for r in cost.rows), Decimal(0))
     vte_total = sum((Decimal(r[5] or 0) for r in cost.rows), Decimal(0))
+    started = sum(int(r[1]) for r in stand.rows)
+    completed = sum(int(r[5]) for r in stand.rows)
+    fulfilled = sum(int(r[3]) for r in requests.rows)
+    decided = fulfilled + sum(int(r[4]) for r in requests.rows)
+    share = f"{Decimal(fulfilled * 100) / decided:.0f} %" if decided else "–"
     drill = [
         (year, n, _query(params, from_year=year, to_year=year))
         for year, n in zip(years, counts, strict=True)
@@ -95,6 +102,9 @@ async def dashboard(
                 ("Kostprijs vormingen", f"€ {dutch_number(cost_total)}"),
                 ("VTE vormingen", dutch_number(vte_total)),
                 ("Inschrijvingen onthaal", f"{sum(monthly.values()):,}".replace(",", ".")),
+                ("Trajecten gestart", str(started)),
+                ("Trajecten afgerond (attest)", str(completed)),
+                ("Tolkaanvragen ingevuld", share),
             ],
             per_year_chart=charts.bar_chart("Vormingen per jaar", years, {"Vormingen": counts}),
             per_region_chart=charts.horizontal_bar_chart("Vormingen per regio", regions),

@@ -38,6 +38,7 @@ async def test_an_analyst_filters_the_dashboard_drills_down_and_exports(
         await page.press("#to_year", "Enter")
         await page.wait_for_url(f"**agency={agency}**")
         assert await page.inner_text("[data-figure='Vormingen']") == "3"
+        assert await page.locator("[data-figure='Tolkaanvragen ingevuld']").count() == 1
         assert await page.locator("#grafiek-jaar svg").count() == 1
         assert await page.locator("#grafiek-regio svg").count() == 1
 

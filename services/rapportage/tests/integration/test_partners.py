@@ -67,6 +67,21 @@ async def test_a_partner_gets_its_own_municipality_with_small_cells_suppressed(
     ][0]["rows"]
     assert big["intakes"] == 6, "counts at or above the threshold are shown"
 
+    async with events.runtime.engine.connect() as conn:
+        shared_with = (
+            (
+                await conn.execute(
+                    select(messaging.audit_log.c.actor).where(
+                        messaging.audit_log.c.action == "share",
+                        messaging.audit_log.c.subject_id == "intakes-per-month",
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert {"ocmw@genk", "vdab@vlaanderen"} <= set(shared_with), "every share is logged"
+
     csv = await client.get(
         "/partners/v1/reports/intakes-per-month", params={"format": "csv"}, headers=ocmw
     )
