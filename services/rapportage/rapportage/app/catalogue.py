@@ -154,8 +154,12 @@ async def cost_and_vte_per_year(
         for y, a, n, c, h in (await session.execute(query))
     )
     title = f"Kostprijs en VTE van de vormingen per jaar en agentschap{params.span()}"
-    note = f"1 VTE = {settings.annual_hours_per_fte} uren per jaar."
-    return [Table(title, columns, rows, (note,))]
+    notes = (
+        f"1 VTE = {settings.annual_hours_per_fte} uren per jaar.",
+        "Een gezamenlijke vorming telt met haar volledige kostprijs en inzet mee bij elk "
+        "organiserend agentschap.",
+    )
+    return [Table(title, columns, rows, notes)]
 
 
 async def training_details(
