@@ -101,7 +101,7 @@ async def test_a_candidacy_from_intake_is_assessed_and_selected(system, auth, in
         )
 
         async def assessed() -> dict | None:
-            listed = (await http.get(f"{base}/candidacies", headers=staff)).json()
+            listed = (await http.get(f"{base}/candidacies", headers=staff)).json()["items"]
             return next((c for c in listed if c["id"] == str(candidacy_id)), None)
 
         candidacy = await eventually(assessed, within=60)

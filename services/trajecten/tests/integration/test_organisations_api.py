@@ -224,7 +224,7 @@ async def test_candidacies_from_intake_are_assessed_selected_and_join_a_trajecto
             )
         await work.commit()
 
-    listed = (await client.get("/api/v1/candidacies", headers=counsellor)).json()
+    listed = (await client.get("/api/v1/candidacies", headers=counsellor)).json()["items"]
     mine = {c["organisation_id"]: c for c in listed if c["call_id"] == call_id}
     assert mine[str(org_ok)]["status"] == "eligible"
     assert mine[str(org_small)]["status"] == "ineligible"
@@ -282,3 +282,36 @@ async def test_an_organisation_trajectory_of_an_unknown_template_version_is_refu
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "template_version"
+
+
+async def test_trainings_are_listed_page_by_page(client, counsellor):
+    for n in range(3):
+        await client.post(
+            "/api/v1/trainings",
+            json={
+                "agencies": ["atlas"],
+                "offer": "open",
+                "theme": "Tolken",
+                "title": f"Lijst {n}",
+                "region": "Antwerpen",
+            },
+            headers=counsellor,
+        )
+    seen, ids, cursor = [], [], None
+    while True:
+        page = (
+            await client.get(
+                "/api/v1/trainings",
+                params={"limit": 2} | ({"cursor": cursor} if cursor else {}),
+                headers=counsellor,
+            )
+        ).json()
+        assert len(page["items"]) <= 2
+        seen += [t["title"] for t in page["items"]]
+        ids += [t["id"] for t in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert {"Lijst 0", "Lijst 1", "Lijst 2"} <= set(seen)
+    assert len(ids) == len(set(ids)), "no training twice across pages"
+    bad = await client.get("/api/v1/trainings", params={"cursor": "bm9wZQ"}, headers=counsellor)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"

@@ -31,9 +31,12 @@ class Documents(Generic[M]):
             self._table.update().where(self._table.c.id == row["id"]).values(**row)
         )
 
-    async def all(self, limit: int = 200) -> list[M]:
-        rows = await self._session.scalars(select(self._table.c.data).limit(limit))
-        return [self._model.model_validate(r) for r in rows]
+    async def page(self, after: UUID | None, limit: int) -> list[M]:
+        """In id order from after ``after``: stable under inserts while someone pages."""
+        query = select(self._table.c.data).order_by(self._table.c.id).limit(limit)
+        if after is not None:
+            query = query.where(self._table.c.id > after)
+        return [self._model.model_validate(r) for r in await self._session.scalars(query)]
 
     @staticmethod
     def _row(document: BaseModel) -> dict[str, Any]:

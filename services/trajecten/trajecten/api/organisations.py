@@ -7,12 +7,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from civic_common.api.app import uow
 from civic_common.api.idempotency import idempotent
+from civic_common.api.paging import Page, decode_cursor, encode_cursor
+from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
@@ -31,6 +33,7 @@ from trajecten.app.organisations import (
     create_recorded,
     decide_candidacy,
     list_candidacies,
+    list_recorded,
     read_recorded,
 )
 from trajecten.domain.organisations import (
@@ -91,9 +94,51 @@ async def post_call(body: CallIn, request: Request, by: Staff, work: Work) -> Re
     return await idempotent(request, by, work, run)
 
 
-@router.get("/candidacies")
-async def get_candidacies(by: Staff, work: Work) -> list[Candidacy]:
-    return await list_candidacies(work, by)
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
+
+
+def _after(cursor: str | None) -> UUID | None:
+    position = decode_cursor(cursor)
+    try:
+        return None if position is None else UUID(position["after"])
+    except (KeyError, ValueError, TypeError):
+        raise Problem(
+            422,
+            "Ongeldige invoer",
+            "Deze cursor is onbekend.",
+            errors=[{"field": "cursor", "message": "onbekende cursor"}],
+        ) from None
+
+
+def _page(items: list[Any], limit: int) -> dict[str, Any]:
+    last = items[-1].id if len(items) == limit else None
+    return {
+        "items": [i.model_dump(mode="json") for i in items],
+        "next_cursor": encode_cursor({"after": last}) if last else None,
+    }
+
+
+@router.get("/candidacies", response_model=Page[Candidacy])
+async def get_candidacies(
+    by: Staff, work: Work, cursor: Cursor = None, limit: Limit = 50
+) -> dict[str, Any]:
+    return _page(await list_candidacies(work, _after(cursor), limit, by), limit)
+
+
+@router.get("/trainings", response_model=Page[Training])
+async def get_trainings(
+    by: Staff, work: Work, cursor: Cursor = None, limit: Limit = 50
+) -> dict[str, Any]:
+    return _page(await list_recorded(work, Training, _after(cursor), limit), limit)
+
+
+@router.get("/organisation-trajectories", response_model=Page[OrganisationTrajectory])
+async def get_organisation_trajectories(
+    by: Staff, work: Work, cursor: Cursor = None, limit: Limit = 50
+) -> dict[str, Any]:
+    found = await list_recorded(work, OrganisationTrajectory, _after(cursor), limit)
+    return _page(found, limit)
 
 
 class DecisionIn(_In):

@@ -95,12 +95,14 @@ async def create_call(uow: UnitOfWork, call: Call, by: Principal) -> Call:
     return call
 
 
-async def list_candidacies(uow: UnitOfWork, by: Principal) -> list[Candidacy]:
+async def list_candidacies(
+    uow: UnitOfWork, after: UUID | None, limit: int, by: Principal
+) -> list[Candidacy]:
     async with uow:
-        found = await _candidacies(uow).all()
+        found = await _candidacies(uow).page(after, limit)
         await uow.audit(by, "read", "candidacies", "*")
         await uow.commit()
-    return sorted(found, key=lambda c: c.submitted_at)
+    return found
 
 
 async def decide_candidacy(
@@ -183,6 +185,11 @@ async def change_recorded(
         await uow.audit(by, "update", kind.__name__.lower(), aggregate_id)
         await uow.commit()
     return aggregate
+
+
+async def list_recorded(uow: UnitOfWork, kind: type[A], after: UUID | None, limit: int) -> list[A]:
+    async with uow:
+        return await _store(uow, kind).page(after, limit)
 
 
 async def read_recorded(uow: UnitOfWork, kind: type[A], aggregate_id: UUID) -> A:
