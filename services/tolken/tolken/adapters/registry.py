@@ -153,11 +153,18 @@ class InterpreterRepository:
         return [interpreter_of(r) for r in (await self._session.execute(query)).all()]
 
     async def situations(self, request: Request, policy_buffer: timedelta) -> list[Situation]:
-        """Every active interpreter of the request's language with what matching needs to know."""
+        """Every active interpreter of the request's language and modality, with what matching
+        needs to know of them."""
         rows = (
             await self._session.execute(
                 select(interpreters).where(
-                    interpreters.c.active, interpreters.c.languages.contains([request.language])
+                    interpreters.c.active,
+                    interpreters.c.languages.contains([request.language]),
+                    *(
+                        [interpreters.c.modalities.contains([request.modality.value])]
+                        if request.modality
+                        else []
+                    ),
                 )
             )
         ).all()

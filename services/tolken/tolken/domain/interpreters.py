@@ -3,7 +3,7 @@ interpreter works. Pure: no I/O."""
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from enum import StrEnum
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -88,29 +88,52 @@ class Interpreter:
             and self.certificate.valid_on(day)
         )
 
-    def available(self, starts_at: datetime, ends_at: datetime) -> bool:
+    def available(self, slot: "Slot") -> bool:
         """Within the weekly pattern or an extra window, not on leave, not in a gap."""
-        local_start, local_end = starts_at.astimezone(BRUSSELS), ends_at.astimezone(BRUSSELS)
-        days = {
-            local_start.date() + timedelta(d) for d in range((local_end - local_start).days + 1)
-        }
-        if any(lv.first_day <= d <= lv.last_day for lv in self.leave for d in days):
+        if any(
+            lv.first_day <= slot.last_day and slot.first_day <= lv.last_day for lv in self.leave
+        ):
             return False
         if any(
-            not e.available and e.starts_at < ends_at and starts_at < e.ends_at
+            not e.available and e.starts_at < slot.ends_at and slot.starts_at < e.ends_at
             for e in self.exceptions
         ):
             return False
         if any(
-            e.available and e.starts_at <= starts_at and ends_at <= e.ends_at
+            e.available and e.starts_at <= slot.starts_at and slot.ends_at <= e.ends_at
             for e in self.exceptions
         ):
             return True
-        return local_start.date() == local_end.date() and any(
-            w.weekday == local_start.weekday()
-            and w.start <= local_start.time()
-            and local_end.time() <= w.end
+        return slot.first_day == slot.last_day and any(
+            w.weekday == slot.weekday and w.start <= slot.start and slot.end <= w.end
             for w in self.weekly
+        )
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A time range with its Brussels wall-clock view: computed once per request, checked
+    against many interpreters."""
+
+    starts_at: datetime
+    ends_at: datetime
+    first_day: date
+    last_day: date
+    weekday: int
+    start: time
+    end: time
+
+    @classmethod
+    def of(cls, starts_at: datetime, ends_at: datetime) -> "Slot":
+        local_start, local_end = starts_at.astimezone(BRUSSELS), ends_at.astimezone(BRUSSELS)
+        return cls(
+            starts_at,
+            ends_at,
+            local_start.date(),
+            local_end.date(),
+            local_start.weekday(),
+            local_start.time(),
+            local_end.time(),
         )
 
 

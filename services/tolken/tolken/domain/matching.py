@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from tolken.domain.interpreters import Interpreter, Modality, Relation, distance_km
+from tolken.domain.interpreters import Interpreter, Modality, Relation, Slot, distance_km
 from tolken.domain.policy import Policy
 from tolken.domain.requests import Kind, Request
 
@@ -45,9 +45,28 @@ def busy_range(
     return starts_at - buffer, ends_at + buffer
 
 
-def _refusals(request: Request, s: Situation, policy: Policy) -> Iterator[str]:
+@dataclass(frozen=True)
+class Need:
+    """What every candidate is checked against, worked out once per request."""
+
+    request: Request
+    certified: bool
+    slot: Slot | None
+    busy: tuple[datetime, datetime] | None
+
+    @classmethod
+    def of(cls, request: Request, policy: Policy) -> "Need":
+        slot = busy = None
+        if request.kind is Kind.INTERPRETING:
+            assert request.starts_at is not None and request.ends_at is not None
+            slot = Slot.of(request.starts_at, request.ends_at)
+            busy = busy_range(request.starts_at, request.ends_at, request.modality, policy)
+        return cls(request, request.subject_category in policy.certified_subjects, slot, busy)
+
+
+def _refusals(need: Need, s: Situation) -> Iterator[str]:
     """The hard constraints ``s`` fails, lazily and cheapest first: ranking stops at the first."""
-    i = s.interpreter
+    i, request = s.interpreter, need.request
     if not i.active:
         yield "niet actief"
     if request.language not in i.languages:
@@ -58,26 +77,23 @@ def _refusals(request: Request, s: Situation, policy: Policy) -> Iterator[str]:
         yield "geblokkeerd door de aanvrager"
     if s.week_load >= i.max_assignments_per_week:
         yield "maximale belasting bereikt"
-    if request.subject_category in policy.certified_subjects and not i.certified_on(request.day):
+    if need.certified and not i.certified_on(request.day):
         yield f"geen geldig certificaat op {request.day:%d/%m/%Y} (vereist voor dit onderwerp)"
-    if request.kind is Kind.INTERPRETING:
-        assert request.starts_at is not None and request.ends_at is not None
-        start, end = busy_range(request.starts_at, request.ends_at, request.modality, policy)
+    if need.busy is not None:
+        start, end = need.busy
         if any(b.starts_at < end and start < b.ends_at for b in s.bookings):
             yield "al geboekt (reistijd inbegrepen)"
-        if request.modality is Modality.ON_SITE and request.place is not None:
-            km = distance_km(
-                i.latitude, i.longitude, request.place.latitude, request.place.longitude
-            )
-            if km > i.travel_range_km:
-                yield f"buiten reisafstand ({km:.0f} km)"
-        if not i.available(request.starts_at, request.ends_at):
-            yield "niet beschikbaar op dat moment"
+    if request.modality is Modality.ON_SITE and request.place is not None:
+        km = distance_km(i.latitude, i.longitude, request.place.latitude, request.place.longitude)
+        if km > i.travel_range_km:
+            yield f"buiten reisafstand ({km:.0f} km)"
+    if need.slot is not None and not i.available(need.slot):
+        yield "niet beschikbaar op dat moment"
 
 
 def refusals(request: Request, s: Situation, policy: Policy) -> list[str]:
     """Every hard constraint ``s`` fails for ``request`` (Dutch, for the desk); empty: eligible."""
-    return list(_refusals(request, s, policy))
+    return list(_refusals(Need.of(request, policy), s))
 
 
 def score(request: Request, s: Situation, policy: Policy) -> tuple[float, tuple[str, ...]]:
@@ -106,9 +122,10 @@ def rank(
     exclude: frozenset[UUID] = frozenset(),
 ) -> list[Proposal]:
     """Eligible interpreters, best first (equal scores by id, so the order is stable)."""
+    need = Need.of(request, policy)
     proposals = []
     for s in situations:
-        if s.interpreter.id in exclude or next(_refusals(request, s, policy), None):
+        if (exclude and s.interpreter.id in exclude) or next(_refusals(need, s), None):
             continue
         points, why = score(request, s, policy)
         proposals.append(Proposal(s.interpreter.id, s.interpreter.name, points, why))
