@@ -265,7 +265,7 @@ PROJECTORS: Mapping[str, Mapping[type[EventData], Projector]] = {
         RequestCancelled: request_cancelled,
         RequestUnfulfilled: request_unfulfilled,
     },
-    "rapportage.reports": {
+    "rapportage.historical": {
         HistoricalTrainingsImported: historical_trainings,
         HistoricalOrganisationTrajectoryImported: historical_organisation_trajectory,
     },

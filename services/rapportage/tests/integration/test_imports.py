@@ -45,7 +45,7 @@ async def test_valid_rows_import_rejected_rows_are_reported_and_reports_include_
         (5, "aantal"),
         (6, "dezelfde registratie als lijn 3"),
     ]
-    outcomes = await events.relay_and_apply("rapportage.reports", body["import_id"])
+    outcomes = await events.relay_and_apply("rapportage.historical", body["import_id"])
     assert outcomes == ["applied"] * 3
 
     per_year = await client.get(
@@ -68,7 +68,7 @@ async def test_valid_rows_import_rejected_rows_are_reported_and_reports_include_
         files={"file": ("vormingen.csv", fixed, "text/csv")},
         headers=auth("analyst"),
     )
-    await events.relay_and_apply("rapportage.reports", again.json()["import_id"])
+    await events.relay_and_apply("rapportage.historical", again.json()["import_id"])
     per_year = await client.get(
         "/api/v1/reports/trainings-per-year", params={"agency": agency}, headers=auth("analyst")
     )
@@ -118,7 +118,7 @@ async def test_an_xlsx_of_trajectories_imports_and_feeds_the_310_report(client, 
     body = response.json()
     assert body["imported"] == 1
     assert body["rejected"] == [{"line": 3, "reason": "doel: verplicht"}]
-    await events.relay_and_apply("rapportage.reports", body["import_id"])
+    await events.relay_and_apply("rapportage.historical", body["import_id"])
 
     answer = await client.get(
         "/api/v1/answers/310", params={"agency": agency}, headers=auth("analyst")

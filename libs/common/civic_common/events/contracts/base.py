@@ -14,6 +14,7 @@ TOPICS: dict[str, int] = {
     "trajecten.trainings": 3,
     "tolken.interpreters": 3,
     "tolken.requests": 3,
+    "rapportage.historical": 1,
     "rapportage.reports": 1,
 }
 SERVICES = ("intake", "trajecten", "tolken", "rapportage")

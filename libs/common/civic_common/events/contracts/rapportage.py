@@ -1,8 +1,8 @@
 """Events published by rapportage.
 
-Historical registrations (from before the system) enter as events of their own, on rapportage's
-topic, and rapportage's projections apply them exactly as they apply trajecten's live snapshots:
-a report cannot tell them apart, and a rebuild from the topics restores them like live data.
+Historical registrations (from before the system) enter as events of their own, on the topic
+rapportage.historical, and rapportage's projections apply them exactly as they apply trajecten's
+live snapshots: a report cannot tell them apart, and a rebuild from the topics restores them like live data.
 They stay rapportage's facts: trajecten's topics carry only what trajecten itself decided.
 """
 
@@ -19,7 +19,7 @@ from civic_common.events.contracts.reporting import Region
 
 class HistoricalTrainingsImported(EventData):
     event_type = "rapportage.historical-trainings.imported.v1"
-    topic = "rapportage.reports"
+    topic = "rapportage.historical"
     summary = (
         "One row of a historical import: one training, or a number of trainings of one year, "
         "agency, region and theme registered before the system. Re-importing the same file "
@@ -50,7 +50,7 @@ class HistoricalTrainingsImported(EventData):
 
 class HistoricalOrganisationTrajectoryImported(EventData):
     event_type = "rapportage.historical-organisation-trajectory.imported.v1"
-    topic = "rapportage.reports"
+    topic = "rapportage.historical"
     summary = (
         "One historical learning and coaching trajectory for organisations (e.g. the 2016-2017 "
         "edition with VIVO), for the reports of written question 310."
