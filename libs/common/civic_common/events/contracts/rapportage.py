@@ -2,8 +2,9 @@
 
 Historical registrations (from before the system) enter as events of their own, on the topic
 rapportage.historical, and rapportage's projections apply them exactly as they apply trajecten's
-live snapshots: a report cannot tell them apart, and a rebuild from the topics restores them like live data.
-They stay rapportage's facts: trajecten's topics carry only what trajecten itself decided.
+live snapshots: a report cannot tell them apart, and a rebuild from the topics restores them
+like live data. They stay rapportage's facts: trajecten's topics carry only what trajecten itself
+decided.
 """
 
 from datetime import datetime
