@@ -32,14 +32,22 @@ class System:
         )
 
 
+# Service settings beyond ServiceSettings that the e2e system runs with, e.g. faster timers.
+EXTRA_ENVIRONMENT = {"CIVIC_TRAJECTEN_DEADLINE_CHECK_SECONDS": "2"}
+
+
 def _environment(settings, port: int | None) -> dict[str, str]:
-    env = os.environ | {
-        f"CIVIC_{name.upper()}": str(
-            value.get_secret_value() if hasattr(value, "get_secret_value") else value
-        )
-        for name, value in settings.model_dump().items()
-        if value is not None
-    }
+    env = (
+        os.environ
+        | EXTRA_ENVIRONMENT
+        | {
+            f"CIVIC_{name.upper()}": str(
+                value.get_secret_value() if hasattr(value, "get_secret_value") else value
+            )
+            for name, value in settings.model_dump().items()
+            if value is not None
+        }
+    )
     if port is not None:
         env["CIVIC_HTTP_PORT"] = str(port)
     return env

@@ -36,11 +36,16 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 def signed_in(browser: Browser, jwt_keys: Path) -> Callable[..., "AsyncContextFactory"]:
-    """``async with signed_in(base_url, "counter") as page:`` — a page whose browser carries a
-    session cookie for ``role`` on ``base_url``."""
-    return lambda base_url, role, subject=None: AsyncContextFactory(
-        browser, base_url, mint(jwt_keys, [role], subject or f"{role}@test")
-    )
+    """``async with signed_in(base_url, "counter", organisation="agii") as page:`` — a page
+    whose browser carries a session cookie for ``role`` (and any claims) on ``base_url``."""
+
+    def context(
+        base_url: str, role: str, subject: str | None = None, **claims: str
+    ) -> AsyncContextFactory:
+        token = mint(jwt_keys, [role], subject or f"{role}@test", **claims)
+        return AsyncContextFactory(browser, base_url, token)
+
+    return context
 
 
 class AsyncContextFactory:
