@@ -1,13 +1,14 @@
 """The FastAPI app factory: problem details, tracing, metrics, health and auth for every service."""
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civic_common.api import audit
 from civic_common.api.app_state import runtime_of
@@ -23,9 +24,43 @@ REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "
 LATENCY = Histogram("http_request_duration_seconds", "HTTP latency", ["method", "route"])
 
 
-def uow(request: Request) -> UnitOfWork:
-    """Dependency: a fresh unit of work of this service."""
+async def uow(request: Request) -> UnitOfWork:
+    """Dependency: a fresh unit of work of this service. Async on purpose: FastAPI runs a plain
+    ``def`` dependency in a worker thread, a thread hop on every request."""
     return runtime_of(request).uow()
+
+
+class _Observe:
+    """Trace and measure every request. A plain ASGI middleware: Starlette's BaseHTTPMiddleware
+    costs a task and a stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        traceparent = set_traceparent(
+            headers.get(b"traceparent", b"").decode("latin-1") or None
+        ).encode()
+        started = time.perf_counter()
+        status = 500
+
+        async def send_traced(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"traceparent", traceparent)]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_traced)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)
+            REQUESTS.labels(scope["method"], path, str(status)).inc()
 
 
 def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> FastAPI:
@@ -43,19 +78,7 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> Fas
     )
     install_problem_handlers(app)
 
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        traceparent = set_traceparent(request.headers.get("traceparent"))
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        response.headers["traceparent"] = traceparent
-        return response
+    app.add_middleware(_Observe)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

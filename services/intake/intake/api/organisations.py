@@ -6,12 +6,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from civic_common.api.app import uow
 from civic_common.api.idempotency import idempotent
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
-from intake.api.deps import uow
 from intake.api.models import CandidacyIn, CandidacyOut, OrganisationIn, OrganisationOut
 from intake.api.staff import field_problem
 from intake.app.organisations import (

@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from civic_common.api.app import uow
 from civic_common.api.idempotency import idempotent
 from civic_common.api.paging import Page, decode_cursor, encode_cursor
 from civic_common.api.problems import Problem
@@ -14,7 +15,6 @@ from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
 from intake.adapters.repository import PersonFilter
-from intake.api.deps import uow
 from intake.api.models import (
     ErasureIn,
     HistoryEntry,

@@ -15,12 +15,12 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from civic_common.api.app import uow
 from civic_common.api.paging import decode_cursor, encode_cursor
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.web.pages import install_pages, page_principal, page_templates
 from intake.adapters.repository import PersonFilter
-from intake.api.deps import uow
 from intake.api.models import PersonIn, PersonPatch, _insz
 from intake.app.persons import (
     DuplicateInsz,

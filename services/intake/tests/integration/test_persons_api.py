@@ -129,8 +129,16 @@ async def test_health_readiness_and_metrics(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = (await client.get("/readyz")).json()
     assert ready == {"ready": True, "checks": {"database": True, "migrations": True, "kafka": True}}
-    await client.get("/healthz")
-    assert "http_requests_total" in (await client.get("/metrics")).text
+    metrics = (await client.get("/metrics")).text
+    assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in metrics
+
+
+async def test_a_request_joins_the_callers_trace_or_starts_one(client, auth):
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    joined = await client.get("/healthz", headers={"traceparent": traceparent})
+    assert joined.headers["traceparent"] == traceparent
+    started = (await client.get("/healthz")).headers["traceparent"]
+    assert started.startswith("00-") and started != traceparent
 
 
 async def test_a_retried_post_with_the_same_idempotency_key_registers_once(
