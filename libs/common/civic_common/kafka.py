@@ -14,7 +14,7 @@ def idempotent_producer(bootstrap: str) -> AIOKafkaProducer:
         bootstrap_servers=bootstrap,
         enable_idempotence=True,
         acks="all",
-        linger_ms=5,
+        linger_ms=0,  # the relay awaits each batch: waiting for more only adds latency
         request_timeout_ms=15000,
     )
 

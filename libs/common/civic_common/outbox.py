@@ -2,12 +2,11 @@
 
 import asyncio
 import logging
-from collections import defaultdict
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Row, delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from civic_common.db.engine import asyncpg_dsn
 from civic_common.db.messaging import MessagingTables, outbox_channel
@@ -21,7 +20,8 @@ class OutboxRelay:
 
     A relay only sends an aggregate's rows when it holds the oldest unsent ones of that
     aggregate, so a second relay never overtakes the first on the same aggregate. Rows are
-    deleted in the transaction that claimed them, after Kafka acknowledged every send.
+    deleted in the transaction that claimed them, which commits after Kafka acknowledged every
+    send.
     """
 
     def __init__(
@@ -89,20 +89,34 @@ class OutboxRelay:
             return None
 
     async def publish_batch(self, producer: AIOKafkaProducer) -> int:
-        """Send one claimed batch; returns how many rows it claimed."""
+        """Send one batch; returns how many rows it sent.
+
+        One statement claims the oldest rows (SKIP LOCKED), drops those of an aggregate whose
+        older row another relay holds, and deletes the rest, returning them. They are sent, and
+        the transaction commits only once Kafka acknowledged every send; a failed send rolls the
+        delete back.
+        """
         o = self._outbox
+        candidates = (
+            select(o.c.id, o.c.partition_key)
+            .order_by(o.c.id)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+            .cte("candidates")
+        )
+        earlier = o.alias("earlier")
+        held_elsewhere = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.partition_key == candidates.c.partition_key,
+                earlier.c.id < candidates.c.id,
+                earlier.c.id.not_in(select(candidates.c.id)),
+            )
+            .exists()
+        )
+        claim = delete(o).where(o.c.id == candidates.c.id, ~held_elsewhere).returning(*o.c)
         async with self._engine.begin() as conn:
-            claimed = (
-                await conn.execute(
-                    select(o)
-                    .order_by(o.c.id)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not claimed:
-                return 0
-            sendable = await self._in_aggregate_order(conn, claimed)
+            rows = sorted((await conn.execute(claim)).all(), key=lambda row: row.id)
             futures = [
                 await producer.send(
                     self._prefix + row.topic,
@@ -110,29 +124,7 @@ class OutboxRelay:
                     key=row.partition_key.encode(),
                     headers=[(k, v.encode()) for k, v in row.headers.items()],
                 )
-                for row in sendable
+                for row in rows
             ]
             await asyncio.gather(*futures)
-            if sendable:
-                await conn.execute(delete(o).where(o.c.id.in_([row.id for row in sendable])))
-            return len(claimed)
-
-    async def _in_aggregate_order(self, conn: AsyncConnection, claimed: list[Row]) -> list[Row]:
-        """Keep, per aggregate, only the claimed rows that are its oldest unsent ones."""
-        o = self._outbox
-        keys = {row.partition_key for row in claimed}
-        last_claimed = max(row.id for row in claimed)
-        pending = await conn.execute(
-            select(o.c.id, o.c.partition_key)
-            .where(o.c.partition_key.in_(keys), o.c.id <= last_claimed)
-            .order_by(o.c.id)
-        )
-        mine = {row.id for row in claimed}
-        blocked: set[str] = set()
-        allowed: dict[str, set[int]] = defaultdict(set)
-        for row_id, key in pending:
-            if row_id not in mine:
-                blocked.add(key)  # another relay holds an older row of this aggregate
-            elif key not in blocked:
-                allowed[key].add(row_id)
-        return [row for row in claimed if row.id in allowed[row.partition_key]]
+            return len(rows)
