@@ -182,3 +182,16 @@ async def test_only_the_desk_manages_the_registry(client, auth, lang, interprete
     )
     assert response.status_code == 403
     assert (await client.get("/api/v1/interpreters", headers=auth(role))).status_code == 403
+
+
+async def test_the_openapi_document_describes_staff_and_partner_routes(client):
+    document = (await client.get("/openapi.json")).json()
+    for path in (
+        "/api/v1/interpreters",
+        "/api/v1/requests/{request_id}/assignment",
+        "/api/v1/offers/{offer_id}/acceptance",
+        "/partners/v1/requests",
+        "/api/v1/language-profiles/{person_id}",
+    ):
+        assert path in document["paths"], path
+    assert "/tolkendesk" not in document["paths"], "pages stay out of the API document"

@@ -253,6 +253,14 @@ class RequestOut(BaseModel):
         )
 
 
+class LanguageProfileOut(BaseModel):
+    person_id: UUID
+    languages: list[str]
+    contact_language: str | None
+    interpreter_language: str | None
+    needs_interpreter: bool
+
+
 class ProposalOut(BaseModel):
     interpreter_id: UUID
     name: str

@@ -20,6 +20,7 @@ from tolken.api.models import (
     DeskRequestIn,
     InterpreterIn,
     InterpreterOut,
+    LanguageProfileOut,
     OfferOut,
     ProposalOut,
     QueueItemOut,
@@ -63,17 +64,11 @@ def _etag(version: int) -> dict[str, str]:
 
 
 @router.get("/language-profiles/{person_id}", tags=["language profiles"])
-async def get_profile(person_id: UUID, principal: Desk, work: Work) -> dict[str, object]:
+async def get_profile(person_id: UUID, principal: Desk, work: Work) -> LanguageProfileOut:
     profile = await profile_of(work, person_id, principal)
     if profile is None:
         raise Problem(404, "Niet gevonden", f"Geen taalprofiel voor persoon {person_id}.")
-    return {
-        "person_id": profile.person_id,
-        "languages": list(profile.languages),
-        "contact_language": profile.contact_language,
-        "interpreter_language": profile.interpreter_language,
-        "needs_interpreter": profile.needs_interpreter,
-    }
+    return LanguageProfileOut.model_validate(profile, from_attributes=True)
 
 
 # ---------------------------------------------------------------- registry
