@@ -359,3 +359,31 @@ async def test_request_routes_are_role_checked(client, auth, lang, org, request_
     ).status_code == 403
     assert (await client.get("/api/v1/requests", headers=auth("interpreter"))).status_code == 403
     assert (await client.get("/api/v1/offers", headers=auth("interpreter_desk"))).status_code == 403
+
+
+async def test_an_offer_that_can_no_longer_be_honoured_moves_on_at_once(
+    client, auth, lang, org, add_interpreter, request_body, slot, tolken
+):
+    busy = await add_interpreter(lang, account=f"busy-{lang}", organisations={org: "preferred"})
+    other = await add_interpreter(lang)
+    start, end = slot(days_ahead=33)
+    first = await submit(client, auth, request_body(lang, org, starts_at=start, ends_at=end))
+    second = await submit(client, auth, request_body(lang, org, starts_at=start, ends_at=end))
+    offer_first = await pending_offer(tolken, first["id"])
+    offer_second = await pending_offer(tolken, second["id"])
+    assert offer_first.interpreter_id == offer_second.interpreter_id == uuid.UUID(busy)
+
+    who = auth("interpreter", f"busy-{lang}")
+    assert (
+        await client.post(f"/api/v1/offers/{offer_first.id}/acceptance", headers=who)
+    ).status_code == 200
+    refused = await client.post(f"/api/v1/offers/{offer_second.id}/acceptance", headers=who)
+    assert refused.status_code == 409 and "al geboekt" in refused.json()["detail"]
+
+    moved = await pending_offer(tolken, second["id"])
+    assert moved.interpreter_id == uuid.UUID(other), "asked the next candidate right away"
+    async with tolken.engine.connect() as conn:
+        status = await conn.scalar(
+            text("SELECT status FROM tolken.offers WHERE id = :o"), {"o": offer_second.id}
+        )
+    assert status == "withdrawn"

@@ -204,10 +204,11 @@ async def desk_queue(
     return items
 
 
-async def _book(
+async def _reserve(
     uow: UnitOfWork, request: Request, interpreter_id: UUID, policy: Policy, by_desk: bool
-) -> Request:
-    """Insert the assignment; the database refuses a second one or an overlapping booking."""
+) -> UUID:
+    """Insert the assignment; the database refuses a second one or an overlapping booking.
+    Inside a savepoint, so the caller's transaction survives a refusal."""
     busy = (
         busy_range(request.starts_at, request.ends_at, request.modality, policy)
         if request.starts_at is not None and request.ends_at is not None
@@ -215,9 +216,10 @@ async def _book(
     )
     assignment_id = uuid4()
     try:
-        await AssignmentRepository(uow.session).add(
-            assignment_id, request, interpreter_id, busy, by_desk
-        )
+        async with uow.session.begin_nested():
+            await AssignmentRepository(uow.session).add(
+                assignment_id, request, interpreter_id, busy, by_desk
+            )
     except IntegrityError as exc:
         cause = getattr(exc.orig, "__cause__", None)
         if isinstance(cause, ExclusionViolationError):
@@ -225,6 +227,12 @@ async def _book(
         if isinstance(cause, UniqueViolationError):
             raise _conflict("Deze aanvraag is al toegewezen.") from exc
         raise
+    return assignment_id
+
+
+async def _assigned(
+    uow: UnitOfWork, request: Request, assignment_id: UUID, interpreter_id: UUID, by_desk: bool
+) -> Request:
     request = request.assigned(interpreter_id)
     await _save(uow, request)
     await uow.publish(
@@ -277,8 +285,17 @@ async def accept_offer(uow: UnitOfWork, offer_id: UUID, by: Principal, policy: P
         current = await OfferRepository(uow.session).get(offer_id)
         if current is None or current.status != "pending" or request.status not in OPEN:
             raise _conflict("Dit aanbod is niet meer open.")
+        try:
+            assignment_id = await _reserve(uow, request, offer.interpreter_id, policy, False)
+        except Problem:
+            # Booked elsewhere since the offer went out: withdraw it and ask the next candidate
+            # now rather than at the answer deadline; the interpreter still hears 409.
+            request = await _answer(uow, request, offer, "withdrawn")
+            await _offer_next(uow, request, policy)
+            await uow.commit()
+            raise
         request = await _answer(uow, request, offer, "accepted")
-        request = await _book(uow, request, offer.interpreter_id, policy, by_desk=False)
+        request = await _assigned(uow, request, assignment_id, offer.interpreter_id, False)
         await uow.commit()
     return request
 
@@ -335,7 +352,8 @@ async def assign_by_desk(
             )
         if (pending := await OfferRepository(uow.session).pending(request.id)) is not None:
             request = await _answer(uow, request, pending, "withdrawn")
-        request = await _book(uow, request, interpreter_id, policy, by_desk=True)
+        assignment_id = await _reserve(uow, request, interpreter_id, policy, True)
+        request = await _assigned(uow, request, assignment_id, interpreter_id, True)
         await uow.audit(by, "assign", "interpreting_request", request.id)
         await uow.commit()
     return request
