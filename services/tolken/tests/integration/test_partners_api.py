@@ -123,3 +123,9 @@ async def test_a_partner_pages_through_its_requests_and_reads_of_persons_are_aud
             {"ids": ids, "o": org},
         )
     assert reads == 3
+
+
+async def test_a_partner_can_look_up_the_subjects_and_which_need_certification(client, auth):
+    subjects = (await client.get("/partners/v1/subjects", headers=partner(auth, "x"))).json()
+    by_name = {s["subject_category"]: s["certified_interpreter_required"] for s in subjects}
+    assert by_name["verblijfsrecht"] is True and by_name["welzijn"] is False

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from civic_common.api.app import uow
 from civic_common.api.idempotency import idempotent
@@ -40,6 +41,23 @@ async def partner(principal: Annotated[Principal, Depends(_partner)]) -> Princip
 Partner = Annotated[Principal, Depends(partner)]
 Work = Annotated[UnitOfWork, Depends(uow)]
 Rules = Annotated[Policy, Depends(policy)]
+
+
+class SubjectOut(BaseModel):
+    subject_category: str
+    certified_interpreter_required: bool
+
+
+@router.get("/subjects")
+async def get_subjects(_: Partner, rules: Rules) -> list[SubjectOut]:
+    """The subject categories a request may name; some need a certified interpreter."""
+    return [
+        SubjectOut(
+            subject_category=subject,
+            certified_interpreter_required=subject in rules.certified_subjects,
+        )
+        for subject in sorted(rules.subjects)
+    ]
 
 
 @router.post("/requests", status_code=201, response_model=RequestOut)
