@@ -74,6 +74,7 @@ class Arrivals:
         self._topics = (opened_topic, raw_topic, registered_topic)
         self.registered: dict[str, float] = {}  # person id -> when intake's event arrived
         self._waiters: dict[str, asyncio.Future[float]] = {}
+        self._early: dict[str, float] = {}  # arrived before anyone waited for it
         self.created: dict[str, float] = {}  # person id -> wall-clock ce_time of opened
         self._task: asyncio.Task[None] | None = None
 
@@ -95,8 +96,14 @@ class Arrivals:
         self._task = asyncio.create_task(self._run())
 
     def expect(self, key: str) -> asyncio.Future[float]:
-        self._waiters[key] = asyncio.get_running_loop().create_future()
-        return self._waiters[key]
+        """A future of when ``key`` arrived; resolved at once if it already did (a fast pipeline
+        can deliver before the POST's caller gets to register its wait)."""
+        waiter = asyncio.get_running_loop().create_future()
+        if key in self._early:
+            waiter.set_result(self._early.pop(key))
+        else:
+            self._waiters[key] = waiter
+        return waiter
 
     async def _run(self) -> None:
         while True:
@@ -105,8 +112,12 @@ class Arrivals:
             for records in batch.values():
                 for record in records:
                     key = self._key(record)
-                    waiter = self._waiters.pop(key, None) if key else None
-                    if waiter is not None and not waiter.done():
+                    if key is None:
+                        continue
+                    waiter = self._waiters.pop(key, None)
+                    if waiter is None:
+                        self._early[key] = now
+                    elif not waiter.done():
                         waiter.set_result(now)
 
     def _key(self, record: Any) -> str | None:
@@ -208,8 +219,6 @@ async def run(args: argparse.Namespace) -> None:
                             raise RuntimeError(response.text)
                         person_id = response.json()["id"]
                         waiter = arrivals.expect(person_id)
-                        # The POST returned before the event can possibly be consumed, but the
-                        # waiter is registered after it: guard against an early arrival anyway.
                         arrived = await asyncio.wait_for(waiter, 120)
                         registered = arrivals.registered.pop(person_id)
                         created = arrivals.created.pop(person_id)
