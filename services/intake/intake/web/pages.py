@@ -26,6 +26,7 @@ from intake.app.persons import (
     DuplicateInsz,
     InvalidPerson,
     PersonGone,
+    PersonNotFound,
     StaleVersion,
     confirm_distinct,
     correct_person,
@@ -266,6 +267,8 @@ def install(app: FastAPI) -> None:
             await confirm_distinct(work, person_id, int(values.get("version") or 0), principal)
         except StaleVersion:
             pass  # the page shows the current state either way
+        except (PersonNotFound, PersonGone) as exc:
+            raise _NotShown(isinstance(exc, PersonGone)) from exc
         return RedirectResponse(f"/personen/{person_id}", status_code=303)
 
     @app.exception_handler(_NotShown)
@@ -274,9 +277,7 @@ def install(app: FastAPI) -> None:
         detail = (
             "Deze gegevens zijn gewist op verzoek." if exc.erased else "Deze persoon bestaat niet."
         )
-        return render(
-            request, "error.html", 410 if exc.erased else 404, title=title, detail=detail, status=0
-        )
+        return render(request, "error.html", 410 if exc.erased else 404, title=title, detail=detail)
 
     app.include_router(router)
 

@@ -139,3 +139,31 @@ async def test_the_counter_confirms_a_flagged_near_duplicate_with_the_keyboard(
         await page.wait_for_selector("#mogelijke-dubbels", state="detached")
         history = await page.inner_text("table[aria-describedby=geschiedenis]")
         assert "bevestigd als andere persoon" in history
+
+
+async def test_an_unknown_or_erased_person_gets_a_dutch_page_not_a_crash(app, signed_in, auth):
+    async with serving(app) as base_url, signed_in(base_url, "counter") as page:
+        unknown = await page.goto(f"/personen/{uuid.uuid4()}")
+        assert unknown.status == 404
+        assert await page.inner_text("h1") == "Niet gevonden"
+
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            person = await http.post(
+                "/api/v1/persons",
+                json={
+                    "given_name": "Nour",
+                    "family_name": "Saleh",
+                    "birth_date": "1991-02-03",
+                    "municipality_nis": "44021",
+                },
+                headers=auth("counter"),
+            )
+            erased = await http.post(
+                f"/api/v1/persons/{person.json()['id']}/erasure",
+                json={"reason": "verzoek van de persoon"},
+                headers=auth("counter"),
+            )
+        assert erased.status_code == 200, erased.text
+        gone = await page.goto(f"/personen/{person.json()['id']}")
+        assert gone.status == 410
+        assert await page.inner_text("h1") == "Gewist"
