@@ -4,16 +4,12 @@ a request, offers it, the interpreter accepts, and the assignment is published."
 
 import json
 import random
-import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from civic_common.events.contracts.trajecten import AppointmentScheduled
-from civic_common.events.envelope import Envelope
 from civic_common.testing.kafka import read_topic
 from civic_common.testing.waiting import eventually
 
@@ -29,28 +25,6 @@ def next_weekday_at_ten(days_ahead: int) -> datetime:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return datetime(day.year, day.month, day.day, 10, tzinfo=ZoneInfo("Europe/Brussels"))
-
-
-async def schedule(bootstrap: str, topic: str, event: AppointmentScheduled) -> None:
-    """Publish as trajecten will: its appointment API is being built alongside."""
-    envelope = Envelope(
-        type=event.event_type,
-        source="/civic/trajecten",
-        partitionkey=str(event.trajectory_id),
-        sequence=1,
-        data=event.model_dump(mode="json"),
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            topic,
-            envelope.value(),
-            key=str(event.trajectory_id).encode(),
-            headers=[(k, v.encode()) for k, v in envelope.headers().items()],
-        )
-    finally:
-        await producer.stop()
 
 
 async def test_an_appointment_of_a_person_needing_an_interpreter_ends_in_an_assignment(
@@ -111,21 +85,29 @@ async def test_an_appointment_of_a_person_needing_an_interpreter_ends_in_an_assi
 
         await eventually(profile, within=60)
 
+        async def trajectory() -> str | None:
+            response = await http.get(
+                f"{system.urls['trajecten']}/api/v1/trajectories",
+                params={"person_id": person_id},
+                headers=auth("counsellor"),
+            )
+            found = response.json() if response.status_code == 200 else []
+            return found[0]["id"] if found else None
+
+        trajectory_id = await eventually(trajectory, within=60)
         starts_at = next_weekday_at_ten(14)
-        appointment = AppointmentScheduled(
-            appointment_id=uuid.uuid4(),
-            trajectory_id=uuid.uuid4(),
-            person_id=uuid.UUID(person_id),
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=1),
-            municipality_nis=NIS,
-            location="Sint-Pietersnieuwstraat 41, Gent",
-            organisation="IN-Gent",
-            subject_category="trajectbegeleiding",
+        scheduled = await http.post(
+            f"{system.urls['trajecten']}/api/v1/trajectories/{trajectory_id}/appointments",
+            json={
+                "starts_at": starts_at.isoformat(),
+                "ends_at": (starts_at + timedelta(hours=1)).isoformat(),
+                "municipality_nis": NIS,
+                "location": "Sint-Pietersnieuwstraat 41, Gent",
+                "subject_category": "trajectbegeleiding",
+            },
+            headers=auth("counsellor", "els@in-gent", organisation="IN-Gent"),
         )
-        await schedule(
-            infra.kafka_bootstrap, f"{system.topic_prefix}trajecten.trajectories", appointment
-        )
+        assert scheduled.status_code == 201, scheduled.text
 
         async def offers() -> list[dict]:
             response = await http.get(
@@ -163,7 +145,7 @@ async def test_an_appointment_of_a_person_needing_an_interpreter_ends_in_an_assi
         "tolken.request.assigned.v1",
     ]
     received, assigned = events[0][1], events[-1][1]
-    assert received["appointment_id"] == str(appointment.appointment_id)
+    assert received["appointment_id"] == scheduled.json()["id"]
     assert assigned["interpreter_id"] == interpreter_id
     assert assigned["language"] == language and assigned["by_desk"] is False
     assert all(
