@@ -1,18 +1,12 @@
 """A historical CSV and a live training both reach the answer to question 321, with every
 process running: the import goes out through rapportage's outbox and comes back through its
-worker, the live snapshot arrives on trajecten's topic."""
+worker, the live training is recorded through trajecten's API and arrives as its snapshot event."""
 
 import uuid
-from datetime import date
-from decimal import Decimal
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from civic_common.events.contracts.reporting import ParticipatingOrganisation, Session
-from civic_common.events.contracts.trajecten import TrainingRecorded
-from civic_common.events.envelope import Envelope
 from civic_common.testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -27,45 +21,42 @@ def historical_csv(agency: str) -> bytes:
     ).encode()
 
 
-async def publish_live_training(bootstrap: str, prefix: str, agency: str) -> None:
-    training = TrainingRecorded(
-        training_id=uuid.uuid4(),
-        agencies=[agency],
-        offer="custom",
-        theme="Meertaligheid",
-        title="Meertaligheid in de kinderopvang",
-        region="Limburg",
-        status="held",
-        sessions=[Session(held_on=date(2020, 10, 6), half_days=2)],
-        participating_organisations=[
-            ParticipatingOrganisation(
-                name="Gemeente Bree", organisation_type="local_government", participants=9
-            )
-        ],
-        staff_hours=Decimal(8),
+async def record_live_training(http: httpx.AsyncClient, trajecten: str, staff: dict, agency: str):
+    """Through trajecten's staff API, as a training team would: its snapshot event carries it
+    to rapportage."""
+    created = await http.post(
+        f"{trajecten}/api/v1/trainings",
+        json={
+            "agencies": [agency],
+            "offer": "custom",
+            "theme": "Meertaligheid",
+            "title": "Meertaligheid in de kinderopvang",
+            "region": "Limburg",
+        },
+        headers=staff,
     )
-    envelope = Envelope(
-        type=training.event_type,
-        source="/civic/e2e",
-        partitionkey=str(training.training_id),
-        sequence=1,
-        data=training.model_dump(mode="json"),
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            f"{prefix}{training.topic}",
-            envelope.value(),
-            key=envelope.partitionkey.encode(),
-            headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+    assert created.status_code == 201, created.text
+    training, etag = created.json()["id"], created.headers["etag"]
+    for change, body in (
+        ("sessions", {"held_on": "2020-10-06", "half_days": 2}),
+        (
+            "participants",
+            {"name": "Gemeente Bree", "organisation_type": "local_government", "participants": 9},
+        ),
+        ("staff-hours", {"hours": "8"}),
+        ("status", {"status": "held"}),
+    ):
+        changed = await http.post(
+            f"{trajecten}/api/v1/trainings/{training}/{change}",
+            json=body,
+            headers=staff | {"If-Match": etag},
         )
-    finally:
-        await producer.stop()
+        assert changed.status_code == 200, f"{change}: {changed.text}"
+        etag = changed.headers["etag"]
 
 
 async def test_the_321_answer_includes_imported_history_and_live_registrations(system, auth, infra):
-    agency = f"E2E-{uuid.uuid4().hex[:6]}"
+    agency = f"e2e-{uuid.uuid4().hex[:6]}"
     url = system.urls["rapportage"]
     async with httpx.AsyncClient(timeout=10) as http:
         imported = await http.post(
@@ -77,7 +68,12 @@ async def test_the_321_answer_includes_imported_history_and_live_registrations(s
         assert imported.json()["imported"] == 2
         assert imported.json()["rejected"][0]["line"] == 4
 
-        await publish_live_training(infra.kafka_bootstrap, system.topic_prefix, agency)
+        await record_live_training(
+            http,
+            system.urls["trajecten"],
+            auth("counsellor", "an@agii", organisation="agii"),
+            agency,
+        )
 
         async def both_counted() -> dict | None:
             response = await http.get(
