@@ -46,6 +46,7 @@ def mint(
     subject: str,
     organisation: str | None = None,
     municipality: str | None = None,
+    scope: str | None = None,
     issuer: str = "civic-local",
     audience: str = "civic",
     ttl: int = 8 * 3600,
@@ -63,6 +64,8 @@ def mint(
         "org": organisation,
         "municipality": municipality,
     }
+    if scope:
+        claims["scope"] = scope
     key = (directory / PRIVATE_KEY).read_bytes()
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
@@ -73,10 +76,16 @@ def main() -> None:
     parser.add_argument("--sub", default=None, help="subject; defaults to <role>@local")
     parser.add_argument("--org", default="agii")
     parser.add_argument("--municipality", default=None)
+    parser.add_argument("--scope", default=None, help="space-separated OAuth2 scopes (partners)")
     parser.add_argument("--keys", default=os.environ.get("CIVIC_JWT_KEYS", ".state/jwt"))
     args = parser.parse_args()
     token = mint(
-        Path(args.keys), [args.role], args.sub or f"{args.role}@local", args.org, args.municipality
+        Path(args.keys),
+        [args.role],
+        args.sub or f"{args.role}@local",
+        args.org,
+        args.municipality,
+        args.scope,
     )
     print(f"# token for role {args.role}, valid 8 hours")
     print(token)

@@ -9,6 +9,7 @@ class Principal:
     roles: frozenset[str]
     organisation: str | None = None
     municipality: str | None = None
+    scopes: frozenset[str] = frozenset()  # OAuth2 scopes of a partner client's token
 
     def primary_role(self) -> str:
         return min(self.roles) if self.roles else ""

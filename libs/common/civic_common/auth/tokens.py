@@ -55,6 +55,7 @@ class TokenValidator:
             roles=frozenset(claims.get("roles", [])),
             organisation=claims.get("org"),
             municipality=claims.get("municipality"),
+            scopes=frozenset(str(claims.get("scope") or "").split()),
         )
 
 

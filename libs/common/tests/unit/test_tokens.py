@@ -62,3 +62,17 @@ def test_the_issuer_keeps_its_key_across_calls(keys):
     first = (keys / "jwks.json").read_text()
     ensure_keys(keys)
     assert (keys / "jwks.json").read_text() == first
+
+
+def test_a_partner_token_carries_its_scopes(keys):
+    token = mint(
+        keys,
+        ["partner"],
+        "client-ocmw-gent",
+        organisation="ocmw-gent",
+        municipality="44021",
+        scope="trajecten.events:read feed:read",
+    )
+    principal = validator(keys).validate(token)
+    assert principal.scopes == {"trajecten.events:read", "feed:read"}
+    assert principal.roles == {"partner"}
