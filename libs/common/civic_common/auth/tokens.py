@@ -11,7 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 
-ROLES = frozenset({"counter", "counsellor", "interpreter_desk", "interpreter", "analyst", "admin"})
+ROLES = frozenset(
+    {"counter", "counsellor", "interpreter_desk", "interpreter", "analyst", "admin", "partner"}
+)
 
 
 class InvalidToken(Exception):
