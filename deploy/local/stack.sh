@@ -2,7 +2,7 @@
 # The whole system on the embedded default: local Postgres and Kafka (infra.sh) plus the api
 # and worker process of every service under supervisord.
 #
-# Usage: deploy/local/stack.sh {up|down|status|logs [process]}
+# Usage: deploy/local/stack.sh {up|down|status|logs [process]|exec <service> <command…>}
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -178,6 +178,20 @@ cmd_status() {
   if supervisor_running; then ctl status; else echo "services  stopped"; fi
 }
 
+# Run a command with a service's environment, as its processes have it: e.g.
+#   deploy/local/stack.sh exec rapportage .venv/bin/python -m rapportage.rebuild
+cmd_exec() {
+  local svc=${1:-} password_var
+  [[ -n $svc && $# -ge 2 ]] || die "usage: $0 exec <service> <command…>"
+  shift
+  ensure_service_secrets
+  password_var="CIVIC_${svc^^}_DB_PASSWORD"
+  [[ -n ${!password_var:-} ]] || die "unknown service $svc"
+  CIVIC_DATABASE_URL="postgresql+asyncpg://$svc:${!password_var}@$CIVIC_PG_HOST:$CIVIC_PG_PORT/civic" \
+    CIVIC_JWT_JWKS="$CIVIC_STATE/jwt/jwks.json" \
+    exec "$@"
+}
+
 cmd_logs() {
   if [[ -n ${1:-} ]]; then
     tail -n 100 -f "$CIVIC_STATE/logs/$1.log"
@@ -191,7 +205,11 @@ main() {
   case ${1:-} in
     up | down | status) "cmd_$1" ;;
     logs) cmd_logs "${2:-}" ;;
-    *) die "usage: $0 {up|down|status|logs [process]}" ;;
+    exec)
+      shift
+      cmd_exec "$@"
+      ;;
+    *) die "usage: $0 {up|down|status|logs [process]|exec <service> <command…>}" ;;
   esac
 }
 

@@ -6,6 +6,7 @@ reports switch from the old to the rebuilt state at once. The worker carries on 
 its own committed offsets; the inbox (rebuilt here) makes it skip what the rebuild applied.
 """
 
+import argparse
 import asyncio
 import time
 from collections.abc import Callable
@@ -147,6 +148,10 @@ def _project(
 def main() -> None:
     from rapportage.main import SERVICE
 
+    argparse.ArgumentParser(
+        description="Alle projecties herbouwen vanaf het begin van de topics (vervangt ze in één "
+        "transactie; de rapporten tonen tot dan de oude cijfers)."
+    ).parse_args()
     runtime = SERVICE.runtime()
     with Progress(
         TextColumn("Projecties herbouwen"),
