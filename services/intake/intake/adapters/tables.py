@@ -38,6 +38,7 @@ persons = Table(
     Column("languages", ARRAY(Text), nullable=False),
     Column("contact_language", Text),
     Column("interpreter_language", Text),
+    Column("interpreter_modality", Text),
     Column("residence_category", Text),
     Column("household", JSONB, nullable=False),
     Column("education", Text),

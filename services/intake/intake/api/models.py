@@ -14,6 +14,7 @@ from intake.domain.person import (
     CefrLevel,
     Education,
     HouseholdRelation,
+    InterpreterModality,
     LegalBasis,
     Literacy,
     Person,
@@ -68,6 +69,7 @@ class PersonFields(BaseModel):
     literacy: Literacy | None = None
     dutch_level: CefrLevel | None = None
     interpreter_language: Language | None = None
+    interpreter_modality: InterpreterModality | None = None
     needs_childcare: StrictBool = False
     needs_mobility_support: StrictBool = False
     consent_data_sharing: StrictBool | None = None
@@ -123,6 +125,7 @@ class PersonOut(BaseModel):
     languages: list[str]
     contact_language: str | None
     interpreter_language: str | None
+    interpreter_modality: str | None
     residence_category: str | None
     household: list[dict[str, Any]]
     education: str | None

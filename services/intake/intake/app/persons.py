@@ -117,6 +117,7 @@ def _registered(person: Person) -> PersonRegistered:
         languages=person.languages,
         contact_language=person.contact_language,
         interpreter_language=person.interpreter_language,
+        interpreter_modality=person.interpreter_modality,
         nationality=person.nationality,
         residence_category=person.residence_category,
     )
@@ -176,6 +177,7 @@ async def correct_person(
                 interpreter_language=corrected.interpreter_language,
                 nationality=corrected.nationality,
                 residence_category=corrected.residence_category,
+                interpreter_modality=corrected.interpreter_modality,
             ),
             key=person_id,
             sequence=corrected.version,

@@ -11,6 +11,7 @@ import pycountry
 from intake.domain.insz import InvalidInsz, parse_insz
 
 Sex = Literal["female", "male", "x"]
+InterpreterModality = Literal["on_site", "phone", "video"]
 ResidenceCategory = Literal[
     "recognised_refugee",
     "subsidiary_protection",
@@ -64,6 +65,7 @@ class Person:
     literacy: Literacy | None = None
     dutch_level: CefrLevel | None = None
     interpreter_language: str | None = None
+    interpreter_modality: InterpreterModality | None = None
     needs_childcare: bool = False
     needs_mobility_support: bool = False
     consent_data_sharing: bool | None = None

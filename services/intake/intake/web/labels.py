@@ -16,6 +16,7 @@ FIELDS = {
     "languages": "Talen",
     "contact_language": "Contacttaal",
     "interpreter_language": "Tolk nodig in",
+    "interpreter_modality": "Tolk bij voorkeur",
     "residence_category": "Verblijfscategorie",
     "household": "Gezin",
     "education": "Scholing",
@@ -33,6 +34,7 @@ FIELDS = {
 }
 CHOICES: dict[str, dict[str, str]] = {
     "sex": {"female": "vrouw", "male": "man", "x": "X"},
+    "interpreter_modality": {"on_site": "ter plaatse", "phone": "telefonisch", "video": "video"},
     "residence_category": {
         "recognised_refugee": "erkend vluchteling",
         "subsidiary_protection": "subsidiair beschermd",

@@ -52,6 +52,7 @@ TEXT_FIELDS = (
     "municipality_nis",
     "contact_language",
     "interpreter_language",
+    "interpreter_modality",
     "dutch_level",
     "education",
     "literacy",

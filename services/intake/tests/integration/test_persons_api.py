@@ -162,3 +162,26 @@ async def test_a_retried_post_with_the_same_idempotency_key_registers_once(
             text("SELECT count(*) FROM intake.persons WHERE registered_by = 'desk-7@agii'")
         )
     assert registered == 1
+
+
+async def test_the_preferred_interpreter_modality_travels_to_tolken_in_the_event(
+    client, auth, runtime_for
+):
+    wrong = await client.post(
+        "/api/v1/persons", json=PERSON | {"interpreter_modality": "fax"}, headers=auth("counter")
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "interpreter_modality"
+
+    response = await client.post(
+        "/api/v1/persons", json=PERSON | {"interpreter_modality": "phone"}, headers=auth("counter")
+    )
+    assert response.json()["interpreter_modality"] == "phone"
+    async with runtime_for("intake").engine.connect() as conn:
+        payload = await conn.scalar(
+            text(
+                "SELECT convert_from(payload, 'UTF8') FROM intake.outbox WHERE partition_key = :k"
+            ),
+            {"k": response.json()["id"]},
+        )
+    assert '"interpreter_modality":"phone"' in payload

@@ -199,3 +199,25 @@ async def test_a_corrected_need_books_and_an_erased_person_is_unlinked(
     assert profile.status_code == 404
     request = await client.get(f"/api/v1/requests/{row.id}", headers=auth("interpreter_desk"))
     assert request.json()["person_id"] is None and request.json()["status"] == "offered"
+
+
+async def test_the_persons_preferred_modality_is_booked_when_the_appointment_allows(
+    deliver, tolken, lang, org, slot, add_interpreter
+):
+    await add_interpreter(lang)
+    person = uuid.uuid4()
+    await deliver(
+        PersonRegistered(
+            person_id=person,
+            registered_at=datetime.now(UTC),
+            municipality_nis="44021",
+            languages=[lang],
+            interpreter_language=lang,
+            interpreter_modality="phone",
+        ),
+        person,
+    )
+    event = appointment(person, slot, org)  # with a place, yet the person prefers the phone
+    assert await deliver(event, event.trajectory_id) == "applied"
+    [row] = await requests_for(tolken, person)
+    assert row.modality == "phone"

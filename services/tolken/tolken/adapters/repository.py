@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tolken.adapters.tables import language_profiles as lp
+from tolken.domain.interpreters import Modality
 from tolken.domain.language_profile import LanguageProfile
 
 
@@ -19,6 +20,7 @@ class LanguageProfileRepository:
             "languages": list(profile.languages),
             "contact_language": profile.contact_language,
             "interpreter_language": profile.interpreter_language,
+            "interpreter_modality": profile.interpreter_modality,
         }
         await self._session.execute(
             insert(lp)
@@ -32,14 +34,22 @@ class LanguageProfileRepository:
         row = (
             await self._session.execute(
                 select(
-                    lp.c.person_id, lp.c.languages, lp.c.contact_language, lp.c.interpreter_language
+                    lp.c.person_id,
+                    lp.c.languages,
+                    lp.c.contact_language,
+                    lp.c.interpreter_language,
+                    lp.c.interpreter_modality,
                 ).where(lp.c.person_id == person_id)
             )
         ).first()
         if row is None:
             return None
         return LanguageProfile(
-            row.person_id, tuple(row.languages), row.contact_language, row.interpreter_language
+            row.person_id,
+            tuple(row.languages),
+            row.contact_language,
+            row.interpreter_language,
+            Modality(row.interpreter_modality) if row.interpreter_modality else None,
         )
 
     async def delete(self, person_id: UUID) -> None:

@@ -26,6 +26,7 @@ language_profiles = Table(
     Column("languages", ARRAY(Text), nullable=False),
     Column("contact_language", Text),
     Column("interpreter_language", Text),
+    Column("interpreter_modality", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 

@@ -258,6 +258,7 @@ class LanguageProfileOut(BaseModel):
     languages: list[str]
     contact_language: str | None
     interpreter_language: str | None
+    interpreter_modality: str | None
     needs_interpreter: bool
 
 

@@ -10,7 +10,7 @@ from civic_common.events.contracts.trajecten import AppointmentScheduled
 from civic_common.events.envelope import Envelope
 from tolken.adapters.repository import LanguageProfileRepository
 from tolken.app.requests import now, receive
-from tolken.domain.interpreters import Modality, place_of_municipality
+from tolken.domain.interpreters import place_of_municipality
 from tolken.domain.policy import Policy
 from tolken.domain.requests import Kind, Place, Request
 
@@ -27,9 +27,7 @@ def appointment_handler(policy: Policy) -> Handler:
             log.info("appointment %s: no interpreter needed", event.appointment_id)
             return
         region, latitude, longitude = place_of_municipality(event.municipality_nis)
-        # The intake profile names the language, not a modality: an appointment with a place is
-        # on site, one without (online) by video.
-        modality = Modality.ON_SITE if event.location else Modality.VIDEO
+        modality = profile.modality_for(has_place=event.location is not None)
         subject = (
             event.subject_category if event.subject_category in policy.subjects else GENERAL_SUBJECT
         )

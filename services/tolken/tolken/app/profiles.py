@@ -9,6 +9,7 @@ from civic_common.events.contracts.intake import PersonCorrected, PersonErased
 from civic_common.events.envelope import Envelope
 from tolken.adapters.registry import forget_person
 from tolken.adapters.repository import LanguageProfileRepository
+from tolken.domain.interpreters import Modality
 from tolken.domain.language_profile import LanguageProfile
 
 
@@ -22,6 +23,9 @@ async def on_person_registered(
             languages=tuple(event.languages),
             contact_language=event.contact_language,
             interpreter_language=event.interpreter_language,
+            interpreter_modality=Modality(event.interpreter_modality)
+            if event.interpreter_modality
+            else None,
         )
     )
 

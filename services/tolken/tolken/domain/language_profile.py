@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from uuid import UUID
 
+from tolken.domain.interpreters import Modality
+
 
 @dataclass(frozen=True)
 class LanguageProfile:
@@ -10,7 +12,17 @@ class LanguageProfile:
     languages: tuple[str, ...]
     contact_language: str | None
     interpreter_language: str | None
+    interpreter_modality: Modality | None = None  # the person's preference, if intake asked
 
     @property
     def needs_interpreter(self) -> bool:
         return self.interpreter_language is not None
+
+    def modality_for(self, has_place: bool) -> Modality:
+        """How to interpret at an appointment: the person's preference where the appointment
+        allows it (on site needs a place); otherwise on site when there is a place, else video."""
+        if self.interpreter_modality is not None and (
+            has_place or self.interpreter_modality is not Modality.ON_SITE
+        ):
+            return self.interpreter_modality
+        return Modality.ON_SITE if has_place else Modality.VIDEO

@@ -9,6 +9,7 @@ from pydantic import Field
 from civic_common.events.contracts.base import EventData
 
 TargetGroup = Literal["obligated", "entitled", "not_in_target_group"]
+InterpreterModality = Literal["on_site", "phone", "video"]
 LanguageCode = str  # ISO 639 code
 
 
@@ -28,6 +29,9 @@ class PersonRegistered(EventData):
     contact_language: LanguageCode | None = None
     interpreter_language: LanguageCode | None = Field(
         None, description="Language an interpreter is needed for, if any"
+    )
+    interpreter_modality: InterpreterModality | None = Field(
+        None, description="How the person is best interpreted for, if intake asked"
     )
     nationality: str | None = Field(
         None, pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2, for the statistics"
@@ -55,6 +59,7 @@ class PersonCorrected(EventData):
     interpreter_language: LanguageCode | None = None
     nationality: str | None = Field(None, pattern=r"^[A-Z]{2}$")
     residence_category: str | None = None
+    interpreter_modality: InterpreterModality | None = None
 
 
 class PersonErased(EventData):

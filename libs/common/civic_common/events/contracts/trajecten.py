@@ -226,3 +226,18 @@ class TrajectoryCompleted(EventData):
     kind: str
     template_version: str
     municipality_nis: str = Field(pattern=r"^\d{5}$")
+
+
+class SubscriptionDisabled(EventData):
+    event_type = "trajecten.subscription.disabled.v1"
+    topic = "trajecten.trajectories"
+    summary = (
+        "Alert: a partner's webhook subscription was disabled after repeated failed deliveries; "
+        "its deliveries wait until the partner enables it again. Key = the subscription id."
+    )
+
+    subscription_id: UUID
+    organisation: str = Field(description="The partner organisation owning the subscription")
+    consecutive_failures: int = Field(ge=1)
+    last_status_code: int | None = Field(None, description="HTTP status of the last attempt")
+    disabled_at: datetime
