@@ -92,9 +92,15 @@ def install(app: FastAPI) -> None:
         name: str = "",
         insz: str = "",
         birth_date: str = "",
+        municipality_nis: str = "",
         cursor: str = "",
     ) -> Response:
-        query = {"name": name.strip(), "insz": insz.strip(), "birth_date": birth_date.strip()}
+        query = {
+            "name": name.strip(),
+            "insz": insz.strip(),
+            "birth_date": birth_date.strip(),
+            "municipality_nis": municipality_nis.strip(),
+        }
         if not any(query.values()):
             return render(request, "home.html", query=query, errors={}, results=None)
         errors: dict[str, str] = {}
@@ -106,11 +112,15 @@ def install(app: FastAPI) -> None:
             born = date.fromisoformat(query["birth_date"]) if query["birth_date"] else None
         except ValueError:
             errors["birth_date"] = "Geef een geldige datum."
+        if query["municipality_nis"] and query["municipality_nis"] not in municipalities():
+            errors["municipality_nis"] = "Kies een gemeente uit de lijst."
         if errors:
             return render(request, "home.html", 422, query=query, errors=errors, results=None)
         position = decode_cursor(cursor or None)
         after = (position["f"], position["g"], position["id"]) if position else None
-        where = PersonFilter(wanted_insz, query["name"] or None, born)
+        where = PersonFilter(
+            wanted_insz, query["name"] or None, born, query["municipality_nis"] or None
+        )
         found = await search_persons(work, where, after, PAGE_SIZE + 1, principal)
         next_query = None
         if len(found) > PAGE_SIZE:
