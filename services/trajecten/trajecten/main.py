@@ -8,14 +8,17 @@ import faust
 from fastapi import FastAPI
 
 from civic_common.api.app import create_app
-from civic_common.events.contracts import PersonRegistered
+from civic_common.events.contracts import CONTRACTS, PersonRegistered
 from civic_common.events.contracts.intake import CandidacySubmitted, OrganisationRegistered
+from civic_common.events.contracts.trajecten import SubscriptionDisabled
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from trajecten.adapters.tables import messaging, metadata
-from trajecten.api import organisations, partners, staff
+from trajecten.api import organisations, partners, staff, subscriptions
 from trajecten.api.errors import install_error_handlers
+from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.organisations import on_candidacy_submitted, on_organisation_registered
+from trajecten.app.subscriptions import on_trajectory_event
 from trajecten.app.trajectories import on_person_registered, refer_missed_deadlines
 from trajecten.settings import TrajectenSettings
 from trajecten.web import pages
@@ -25,7 +28,15 @@ log = logging.getLogger(__name__)
 
 def build_app(runtime: Runtime) -> FastAPI:
     app = create_app(
-        runtime, title="Trajecten", routers=[staff.router, partners.router, organisations.router]
+        runtime,
+        title="Trajecten",
+        routers=[
+            staff.router,
+            partners.router,
+            organisations.router,
+            subscriptions.router,
+            subscriptions.admin_router,
+        ],
     )
     install_error_handlers(app)
     pages.install(app)
@@ -39,6 +50,12 @@ def build_worker(runtime: Runtime) -> Worker:
             "intake.persons": {PersonRegistered: on_person_registered},
             "intake.organisations": {OrganisationRegistered: on_organisation_registered},
             "intake.candidacies": {CandidacySubmitted: on_candidacy_submitted},
+            # Our own trajectory events, turned into partner deliveries and the partner feed.
+            "trajecten.trajectories": {
+                model: on_trajectory_event
+                for model in CONTRACTS.values()
+                if model.topic == "trajecten.trajectories" and model is not SubscriptionDisabled
+            },
         },
     )
     if isinstance(worker, faust.App):
@@ -50,6 +67,12 @@ def build_worker(runtime: Runtime) -> Worker:
                     pass  # batch after batch until no unreferred miss is left
             except Exception:  # a failed check must not stop the worker; the next tick retries
                 log.exception("deadline check failed")
+
+        deliverer = DeliveryLoop(runtime)
+
+        @worker.task
+        async def deliver_webhooks() -> None:
+            await deliverer.run()
 
     return worker
 

@@ -14,3 +14,26 @@ class TrajectenSettings(BaseSettings):
         default_factory=lambda: ["vdab"],
         description="Organisation claims (org) allowed on the VDAB partner endpoints",
     )
+
+    # The partner edge: subscriptions, signed webhooks, the feed.
+    webhooks_allow_private: bool = Field(
+        False,
+        description="Allow http and loopback/private endpoint addresses (tests, local receivers)",
+    )
+    delivery_retry_seconds: list[float] = Field(
+        default_factory=lambda: [10, 60, 300, 900, 1800, 3600, 7200, 14400, 28800],
+        description="Waits before each retry of a failed webhook (≈ 16 h); dead after the last",
+    )
+    delivery_jitter: float = Field(0.2, ge=0, lt=1, description="± share of a wait, at random")
+    delivery_timeout_seconds: float = Field(10.0, gt=0)
+    delivery_poll_seconds: float = Field(0.2, gt=0, description="Pause when nothing is due")
+    delivery_batch: int = Field(50, gt=0)
+    disable_after_failures: int = Field(
+        50, gt=0, description="Consecutive failed attempts after which a subscription is disabled"
+    )
+    secret_grace_hours: float = Field(
+        24.0, ge=0, description="How long the previous secret still signs after a rotation"
+    )
+    max_filter_values: int = Field(50, gt=0, description="Values per subscription filter")
+    partner_rate_per_second: float = Field(20.0, gt=0, description="Token refill per partner")
+    partner_burst: int = Field(40, gt=0, description="Token bucket size per partner")

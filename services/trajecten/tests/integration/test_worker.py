@@ -8,9 +8,17 @@ from trajecten.main import build_worker
 pytestmark = pytest.mark.integration
 
 
-def test_the_worker_consumes_the_three_intake_topics(runtime_for):
+def test_the_worker_consumes_intake_and_its_own_trajectory_events(runtime_for):
     worker = build_worker(runtime_for("trajecten"))
     assert isinstance(worker, faust.App)
     prefix = runtime_for("trajecten").settings.topic_prefix
     topics = {name for agent in worker.agents.values() for name in agent.channel.topics}
-    assert topics == {f"{prefix}intake.{t}" for t in ("persons", "organisations", "candidacies")}
+    assert topics == {
+        f"{prefix}{t}"
+        for t in (
+            "intake.persons",
+            "intake.organisations",
+            "intake.candidacies",
+            "trajecten.trajectories",  # into partner deliveries and the feed
+        )
+    }

@@ -1,0 +1,491 @@
+"""The partner edge for subscribers against real Postgres: subscriptions, signed webhooks to a
+real HTTP receiver, retries, order per trajectory, rotation, the feed, the sandbox, data scope."""
+
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import text
+from standardwebhooks import Webhook
+
+from civic_common.consumer import InboxConsumer, Record
+from civic_common.events.contracts import CONTRACTS
+from civic_common.testing.server import serving
+from trajecten.app.delivery import DeliveryLoop
+from trajecten.app.subscriptions import on_trajectory_event
+
+pytestmark = pytest.mark.integration
+
+SCOPES = "trajecten.subscriptions:write trajecten.feed:read"
+OCMW_BASIS = "ocmw-maatschappelijke-integratie"
+STARTED = "trajecten.trajectory.component-started.v1"
+OPENED = "trajecten.trajectory.opened.v1"
+
+
+@pytest.fixture(autouse=True)
+def allow_private(monkeypatch):
+    monkeypatch.setenv("CIVIC_TRAJECTEN_WEBHOOKS_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("CIVIC_TRAJECTEN_DELIVERY_JITTER", "0")
+
+
+def municipality() -> str:
+    return f"{random.randint(10000, 99999)}"
+
+
+@pytest.fixture
+def partner(auth):
+    def make(org: str, nis: str | None, scope: str = SCOPES) -> dict[str, str]:
+        return auth("partner", f"client-{org}", organisation=org, municipality=nis, scope=scope)
+
+    return make
+
+
+@dataclass
+class Receiver:
+    url: str
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    failing: bool = False
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body in self.received]
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    app = FastAPI()
+    state = Receiver("")
+
+    @app.post("/hook")
+    async def hook(request: Request) -> Response:
+        if state.failing:
+            return Response(status_code=503)
+        state.received.append((dict(request.headers), await request.body()))
+        return Response(status_code=204)
+
+    async with serving(app) as base:
+        state.url = f"{base}/hook"
+        yield state
+
+
+@pytest.fixture
+def pump(runtime_for):
+    """Hand every trajectory event in the outbox to the worker's handler, as Kafka would (the
+    inbox makes handing one twice harmless)."""
+    runtime = runtime_for("trajecten")
+    consumer = InboxConsumer(
+        "trajecten",
+        runtime.uow,
+        {
+            m: on_trajectory_event
+            for m in CONTRACTS.values()
+            if m.event_type.startswith("trajecten.trajectory.")
+        },
+    )
+
+    async def run() -> None:
+        async with runtime.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT id, partition_key, headers, payload FROM trajecten.outbox"
+                        " WHERE topic = 'trajecten.trajectories' ORDER BY id"
+                    )
+                )
+            ).all()
+        for row in rows:
+            await consumer.handle(
+                Record(
+                    topic="trajecten.trajectories",
+                    partition=0,
+                    offset=row.id,
+                    key=row.partition_key.encode(),
+                    value=bytes(row.payload),
+                    headers={k: str(v).encode() for k, v in row.headers.items()},
+                )
+            )
+
+    return run
+
+
+@pytest.fixture
+def deliver(runtime_for):
+    async def run() -> None:
+        loop = DeliveryLoop(runtime_for("trajecten"))
+        try:
+            while await loop.run_once():
+                pass
+        finally:
+            await loop.close()
+
+    return run
+
+
+@pytest.fixture
+def open_in(client, counsellor):
+    async def open_(nis: str, job_seeker: bool = False) -> dict:
+        response = await client.post(
+            "/api/v1/trajectories",
+            json={
+                "person_id": str(uuid.uuid4()),
+                "template_version": "2024.1",
+                "municipality_nis": nis,
+                "target_group": "obligated",
+                "job_seeker": job_seeker,
+            },
+            headers=counsellor,
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return open_
+
+
+@pytest.fixture
+def start(client, counsellor):
+    async def start_(trajectory: dict, code: str) -> dict:
+        response = await client.post(
+            f"/api/v1/trajectories/{trajectory['id']}/components/{code}/transitions",
+            json={"action": "start"},
+            headers=counsellor | {"If-Match": f'"{trajectory["version"]}"'},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return start_
+
+
+async def subscribe(client, headers, url: str, nis: str, **extra: Any) -> dict:
+    body = {
+        "endpoint_url": url,
+        "event_types": [OPENED, STARTED],
+        "legal_basis": OCMW_BASIS,
+        "filters": {"municipalities": [nis]},
+    } | extra
+    response = await client.post("/partners/v1/subscriptions", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_subscriptions_are_created_listed_read_and_deleted(client, partner):
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    created = await client.post(
+        "/partners/v1/subscriptions",
+        json={
+            "endpoint_url": "http://127.0.0.1:9/hook",
+            "event_types": [OPENED],
+            "legal_basis": OCMW_BASIS,
+        },
+        headers=me | {"Idempotency-Key": "k1"},
+    )
+    assert created.status_code == 201, created.text
+    sub = created.json()
+    assert sub["secret"].startswith("whsec_") and sub["status"] == "active"
+    again = await client.post(
+        "/partners/v1/subscriptions",
+        json={
+            "endpoint_url": "http://127.0.0.1:9/hook",
+            "event_types": [OPENED],
+            "legal_basis": OCMW_BASIS,
+        },
+        headers=me | {"Idempotency-Key": "k1"},
+    )
+    assert again.json()["id"] == sub["id"]
+    second = await subscribe(client, me, "http://127.0.0.1:9/other", nis)
+    read = await client.get(f"/partners/v1/subscriptions/{sub['id']}", headers=me)
+    assert read.status_code == 200 and "secret" not in read.json()
+    first_page = await client.get("/partners/v1/subscriptions?limit=1", headers=me)
+    assert len(first_page.json()["items"]) == 1 and first_page.json()["next_cursor"]
+    rest = await client.get(
+        f"/partners/v1/subscriptions?limit=5&cursor={first_page.json()['next_cursor']}",
+        headers=me,
+    )
+    seen = {i["id"] for i in first_page.json()["items"] + rest.json()["items"]}
+    assert seen == {sub["id"], second["id"]}
+    assert (
+        await client.delete(f"/partners/v1/subscriptions/{sub['id']}", headers=me)
+    ).status_code == 204
+    assert (
+        await client.get(f"/partners/v1/subscriptions/{sub['id']}", headers=me)
+    ).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "field_name"),
+    [
+        ({"event_types": ["trajecten.trajectory.nonsense.v1"]}, "event_types"),
+        ({"event_types": ["trajecten.appointment.scheduled.v1"]}, "event_types"),
+        ({"legal_basis": "nieuwsgierigheid"}, "legal_basis"),
+        (
+            {"filters": {"municipalities": [str(10000 + i) for i in range(60)]}},
+            "filters.municipalities",
+        ),
+        ({"filters": {"municipalities": ["11002"]}}, "filters.municipalities"),
+        ({"endpoint_url": "ftp://127.0.0.1/hook"}, "endpoint_url"),
+        ({"endpoint_url": "https://does-not-exist.invalid/hook"}, "endpoint_url"),
+    ],
+)
+async def test_bad_subscriptions_are_422_naming_the_field(client, partner, change, field_name):
+    me = partner("ocmw-gent", "44021")
+    body = {
+        "endpoint_url": "http://127.0.0.1:9/hook",
+        "event_types": [OPENED],
+        "legal_basis": OCMW_BASIS,
+    } | change
+    response = await client.post("/partners/v1/subscriptions", json=body, headers=me)
+    assert response.status_code == 422, response.text
+    assert field_name in {e["field"] for e in response.json()["errors"]}
+
+
+async def test_private_and_plain_http_endpoints_are_refused_unless_allowed(
+    client, partner, monkeypatch
+):
+    monkeypatch.setenv("CIVIC_TRAJECTEN_WEBHOOKS_ALLOW_PRIVATE", "false")
+    me = partner("ocmw-gent", "44021")
+    for url in ("http://partner.example/hook", "https://127.0.0.1/hook", "https://localhost/x"):
+        response = await client.post(
+            "/partners/v1/subscriptions",
+            json={"endpoint_url": url, "event_types": [OPENED], "legal_basis": OCMW_BASIS},
+            headers=me,
+        )
+        assert response.status_code == 422, url
+        assert response.json()["errors"][0]["field"] == "endpoint_url"
+
+
+async def test_scopes_and_roles_are_required(client, partner, counsellor):
+    body = {"endpoint_url": "http://127.0.0.1:9/h", "event_types": [OPENED], "legal_basis": "x"}
+    no_write = partner("ocmw-gent", "44021", scope="trajecten.feed:read")
+    refused = await client.post("/partners/v1/subscriptions", json=body, headers=no_write)
+    assert refused.status_code == 403 and "trajecten.subscriptions:write" in refused.text
+    no_feed = partner("ocmw-gent", "44021", scope="trajecten.subscriptions:write")
+    feed = await client.get(
+        f"/partners/v1/feed?legal_basis={OCMW_BASIS}&event_types={OPENED}", headers=no_feed
+    )
+    assert feed.status_code == 403 and "trajecten.feed:read" in feed.text
+    staff = await client.get("/partners/v1/subscriptions", headers=counsellor)
+    assert staff.status_code == 403
+
+
+async def test_signed_deliveries_reach_a_real_receiver_in_order_with_only_allowed_fields(
+    client, partner, receiver, open_in, start, pump, deliver, auth
+):
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    sub = await subscribe(client, me, receiver.url, nis)
+    mine = await open_in(nis)
+    elsewhere = await open_in(municipality())
+    await start(await start(mine, "guidance"), "mo_course")
+    await start(elsewhere, "guidance")
+    await pump()
+    await deliver()
+    bodies = [Webhook(sub["secret"]).verify(body, headers) for headers, body in receiver.received]
+    assert [b["type"] for b in bodies] == [OPENED, STARTED, STARTED]
+    assert {b["trajectory_id"] for b in bodies} == {mine["id"]}
+    assert [b["sequence"] for b in bodies] == sorted(b["sequence"] for b in bodies)
+    assert "actor" not in bodies[1]["data"] and bodies[1]["data"]["component"] == "guidance"
+    assert "template_version" not in bodies[0]["data"]  # not under this legal basis
+    log = await client.get(f"/partners/v1/subscriptions/{sub['id']}/deliveries", headers=me)
+    assert [d["status"] for d in log.json()["items"]] == ["delivered"] * 3
+    assert log.json()["items"][0]["attempts"][0]["status_code"] == 204
+    recipients = await client.get(
+        f"/api/v1/persons/{mine['person_id']}/partner-recipients", headers=auth("admin", "a@x")
+    )
+    assert {r["organisation"] for r in recipients.json()["items"]} == {f"ocmw-{nis}"}
+    other = await client.get(
+        f"/api/v1/persons/{elsewhere['person_id']}/partner-recipients",
+        headers=auth("admin", "a@x"),
+    )
+    assert other.json()["items"] == []
+
+
+async def test_failures_retry_later_keep_order_and_disable_with_an_alert(
+    client, partner, receiver, open_in, start, pump, deliver, runtime_for, monkeypatch
+):
+    monkeypatch.setenv("CIVIC_TRAJECTEN_DISABLE_AFTER_FAILURES", "2")
+    monkeypatch.setenv("CIVIC_TRAJECTEN_DELIVERY_RETRY_SECONDS", "[0, 3600]")
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    sub = await subscribe(client, me, receiver.url, nis)
+    t = await open_in(nis)
+    await start(t, "guidance")
+    await pump()
+    receiver.failing = True
+    await deliver()  # the opening fails twice (0 s wait), the started event waits behind it
+    log = (
+        await client.get(f"/partners/v1/subscriptions/{sub['id']}/deliveries", headers=me)
+    ).json()["items"]
+    assert [len(d["attempts"]) for d in log] == [2, 0]
+    assert [d["attempts"][0]["status_code"] for d in log[:1]] == [503]
+    assert (await client.get(f"/partners/v1/subscriptions/{sub['id']}", headers=me)).json()[
+        "status"
+    ] == "disabled"
+    async with runtime_for("trajecten").engine.connect() as conn:
+        alerts = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM trajecten.outbox WHERE partition_key = :k"
+                    " AND event_type = 'trajecten.subscription.disabled.v1'"
+                ),
+                {"k": sub["id"]},
+            )
+        ).scalar_one()
+    assert alerts == 1
+    receiver.failing = False
+    enabled = await client.post(f"/partners/v1/subscriptions/{sub['id']}/enable", headers=me)
+    assert enabled.json()["status"] == "active"
+    monkeypatch.setenv("CIVIC_TRAJECTEN_DELIVERY_RETRY_SECONDS", "[0, 0]")
+    resent = await client.post(
+        f"/partners/v1/subscriptions/{sub['id']}/resend", json={"status": "all"}, headers=me
+    )
+    assert resent.status_code == 200
+    await deliver()
+    assert [b["type"] for b in receiver.bodies()] == [OPENED, STARTED]
+
+
+async def test_a_dead_delivery_is_resent_by_an_admin(
+    client, partner, receiver, open_in, pump, deliver, auth, monkeypatch
+):
+    monkeypatch.setenv("CIVIC_TRAJECTEN_DELIVERY_RETRY_SECONDS", "[]")
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    sub = await subscribe(client, me, receiver.url, nis)
+    await open_in(nis)
+    await pump()
+    receiver.failing = True
+    await deliver()
+    dead = await client.get(
+        f"/api/v1/partner-subscriptions/{sub['id']}/deliveries?status=dead",
+        headers=auth("admin", "a@x"),
+    )
+    assert len(dead.json()["items"]) == 1
+    receiver.failing = False
+    resent = await client.post(
+        "/api/v1/partner-deliveries/resend",
+        json={"subscription_ids": [sub["id"]], "status": "dead"},
+        headers=auth("admin", "a@x"),
+    )
+    assert resent.json() == {"queued": 1}
+    await deliver()
+    assert [b["type"] for b in receiver.bodies()] == [OPENED]
+
+
+async def test_a_rotated_secret_signs_beside_the_old_one_during_the_grace(
+    client, partner, receiver, open_in, pump, deliver
+):
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    sub = await subscribe(client, me, receiver.url, nis)
+    rotated = await client.post(f"/partners/v1/subscriptions/{sub['id']}/secret", headers=me)
+    new_secret = rotated.json()["secret"]
+    assert new_secret != sub["secret"]
+    await open_in(nis)
+    await pump()
+    await deliver()
+    headers, body = receiver.received[0]
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (sub["secret"], new_secret):
+        Webhook(secret).verify(body, headers)
+
+
+async def test_the_feed_pages_and_replays_and_the_sandbox_previews(
+    client, partner, open_in, start, pump
+):
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    first = await open_in(nis)
+    await start(first, "guidance")
+    await open_in(nis)
+    await pump()
+    query = f"/partners/v1/feed?legal_basis={OCMW_BASIS}&event_types={OPENED}&event_types={STARTED}"
+    page1 = (await client.get(f"{query}&limit=2", headers=me)).json()
+    page2 = (await client.get(f"{query}&limit=2&cursor={page1['next_cursor']}", headers=me)).json()
+    items = page1["items"] + page2["items"]
+    assert [i["type"] for i in items] == [OPENED, STARTED, OPENED]
+    assert all("actor" not in i["data"] for i in items)
+    replay = (await client.get(f"{query}&limit=2&cursor={page1['next_cursor']}", headers=me)).json()
+    assert replay["items"] == page2["items"]
+    preview = await client.post(
+        "/partners/v1/subscriptions/preview",
+        json={
+            "endpoint_url": "http://127.0.0.1:9/hook",
+            "event_types": [STARTED],
+            "legal_basis": OCMW_BASIS,
+        },
+        headers=me,
+    )
+    assert preview.status_code == 200, preview.text
+    assert [(i["type"], sorted(i["data"])) for i in preview.json()["items"]] == [
+        (STARTED, ["component", "occurred_at", "person_id", "trajectory_id"])
+    ]
+
+
+async def test_two_ocmws_never_see_each_others_people(
+    client, partner, open_in, start, pump, deliver, auth
+):
+    """Through the subscriptions API, the feed and webhooks alike."""
+    app = FastAPI()
+    got: dict[str, list[dict]] = {"a": [], "b": []}
+
+    @app.post("/{who}")
+    async def hook(who: str, request: Request) -> Response:
+        got[who].append(json.loads(await request.body()))
+        return Response(status_code=200)
+
+    nis_a, nis_b = municipality(), municipality()
+    a, b = partner(f"ocmw-{nis_a}", nis_a), partner(f"ocmw-{nis_b}", nis_b)
+    async with serving(app) as base:
+        # Each subscribes without a municipality filter: the token's scope still decides.
+        sub_a = await subscribe(client, a, f"{base}/a", nis_a, filters={})
+        sub_b = await subscribe(client, b, f"{base}/b", nis_b, filters={})
+        ta, tb = await open_in(nis_a), await open_in(nis_b)
+        await start(ta, "guidance")
+        await start(tb, "guidance")
+        await pump()
+        await deliver()
+    assert got["a"] and {e["trajectory_id"] for e in got["a"]} == {ta["id"]}
+    assert got["b"] and {e["trajectory_id"] for e in got["b"]} == {tb["id"]}
+    for me, other in ((a, sub_b), (b, sub_a)):
+        for path in ("", "/deliveries"):
+            response = await client.get(
+                f"/partners/v1/subscriptions/{other['id']}{path}", headers=me
+            )
+            assert response.status_code == 404
+        listed = (await client.get("/partners/v1/subscriptions?limit=100", headers=me)).json()
+        assert other["id"] not in {s["id"] for s in listed["items"]}
+        refused = await client.post(
+            f"/partners/v1/subscriptions/{other['id']}/resend", json={"status": "all"}, headers=me
+        )
+        assert refused.status_code == 404
+    for me, own, foreign in ((a, ta, tb), (b, tb, ta)):
+        feed = await client.get(
+            f"/partners/v1/feed?legal_basis={OCMW_BASIS}&event_types={OPENED}"
+            f"&event_types={STARTED}&limit=500",
+            headers=me,
+        )
+        seen = {i["trajectory_id"] for i in feed.json()["items"]}
+        assert own["id"] in seen and foreign["id"] not in seen
+        foreign_filter = await client.get(
+            f"/partners/v1/feed?legal_basis={OCMW_BASIS}&event_types={OPENED}"
+            f"&municipalities={foreign['municipality_nis']}",
+            headers=me,
+        )
+        assert foreign_filter.status_code == 422
+
+
+async def test_a_partner_over_its_rate_gets_429_with_retry_after(client, partner, monkeypatch):
+    monkeypatch.setenv("CIVIC_TRAJECTEN_PARTNER_BURST", "3")
+    monkeypatch.setenv("CIVIC_TRAJECTEN_PARTNER_RATE_PER_SECOND", "0.1")
+    me = partner("ocmw-rate", "44021")
+    codes = [
+        (await client.get("/partners/v1/subscriptions", headers=me)).status_code for _ in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
+    last = await client.get("/partners/v1/subscriptions", headers=me)
+    assert int(last.headers["Retry-After"]) >= 1
+    other = await client.get("/partners/v1/subscriptions", headers=partner("ocmw-x", "11002"))
+    assert other.status_code == 200

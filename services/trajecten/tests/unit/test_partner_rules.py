@@ -1,0 +1,114 @@
+"""Pure rules of the partner edge: legal bases, data scope, endpoint URLs, retries, order."""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from trajecten.domain.delivery import after_failure, is_next_in_order
+from trajecten.domain.ratelimit import TokenBuckets
+from trajecten.domain.subscriptions import (
+    DataScope,
+    Filters,
+    address_problem,
+    data_scope,
+    legal_bases,
+    matches,
+    parse_legal_bases,
+    url_problem,
+)
+
+pytestmark = pytest.mark.unit
+
+OPENED = "trajecten.trajectory.opened.v1"
+STARTED = "trajecten.trajectory.component-started.v1"
+
+
+def test_the_shipped_legal_bases_load_and_strip_everything_not_listed() -> None:
+    basis = legal_bases().get("vdab-arbeidsmarktactivering")
+    assert basis is not None
+    assert basis.strip({"component": "x", "actor": "els@agii", "reason": "ziek"}) == {
+        "component": "x"
+    }
+    assert OPENED not in basis.event_types  # VDAB is not told about every opening
+
+
+def test_a_basis_allows_only_its_own_event_types() -> None:
+    bases = parse_legal_bases(
+        {
+            "version": "t",
+            "legal_bases": [{"code": "b", "event_types": [STARTED], "fields": ["component"]}],
+        }
+    )
+    basis = bases.get("b")
+    assert basis is not None
+    scope = DataScope("44021", False)
+    assert matches(STARTED, [STARTED], basis, scope, Filters(), "44021", "k", False)
+    assert not matches(OPENED, [OPENED], basis, scope, Filters(), "44021", "k", False)
+    assert bases.get("unknown") is None
+
+
+def test_an_ocmw_sees_its_municipality_vdab_its_referrals_others_nobody() -> None:
+    ocmw = data_scope("44021", "ocmw-gent", ["vdab"])
+    assert ocmw.admits("44021", False) and not ocmw.admits("11002", True)
+    vdab = data_scope(None, "vdab", ["vdab"])
+    assert vdab.admits("11002", True) and not vdab.admits("44021", False)
+    assert not data_scope(None, "cvo-gent", ["vdab"]).admits("44021", True)
+
+
+def test_filters_narrow_by_municipality_and_kind() -> None:
+    f = Filters(("44021",), ("inburgeringstraject",))
+    assert f.admits("44021", "inburgeringstraject")
+    assert not f.admits("44021", "vorming") and not f.admits("11002", "inburgeringstraject")
+
+
+@pytest.mark.parametrize(
+    ("url", "allow", "refused"),
+    [
+        ("https://partner.example/hook", False, False),
+        ("http://partner.example/hook", False, True),
+        ("http://127.0.0.1:9000/hook", True, False),
+        ("ftp://partner.example/hook", True, True),
+        ("https://user:pw@partner.example/hook", False, True),
+        ("https:///nohost", False, True),
+    ],
+)
+def test_endpoint_urls(url: str, allow: bool, refused: bool) -> None:
+    assert (url_problem(url, allow) is not None) is refused
+
+
+def test_every_resolved_address_must_be_public() -> None:
+    assert address_problem(["93.184.216.34"], False) is None
+    for private in ("127.0.0.1", "10.1.2.3", "192.168.1.1", "169.254.169.254", "::1", "fc00::1"):
+        assert address_problem(["93.184.216.34", private], False) is not None
+    assert address_problem(["127.0.0.1"], True) is None
+    assert address_problem([], True) is not None
+
+
+def test_backoff_grows_with_jitter_and_ends_dead() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    schedule = [10, 60, 3600]
+    rand = random.Random(1)
+    waits = []
+    for attempt in (1, 2, 3):
+        outcome = after_failure(attempt, now, schedule, 0.2, rand)
+        assert outcome.status == "pending" and outcome.next_attempt_at is not None
+        waits.append((outcome.next_attempt_at - now).total_seconds())
+    assert 8 <= waits[0] <= 12 and 48 <= waits[1] <= 72 and 2880 <= waits[2] <= 4320
+    assert after_failure(4, now, schedule, 0.2, rand).status == "dead"
+    assert after_failure(1, now, schedule, 0, rand).next_attempt_at == now + timedelta(seconds=10)
+
+
+def test_a_delivery_waits_for_earlier_undelivered_ones() -> None:
+    assert is_next_in_order((3, 10), [(3, 10), (4, 11)])
+    assert not is_next_in_order((4, 11), [(3, 10), (4, 11)])
+    assert not is_next_in_order((3, 12), [(3, 10)])  # same sequence, arrived later
+    assert is_next_in_order((5, 20), [])
+
+
+def test_token_bucket_allows_bursts_then_says_how_long_to_wait() -> None:
+    buckets = TokenBuckets(rate=2.0, burst=3)
+    assert [buckets.take("a", 0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert buckets.take("a", 0.0) == pytest.approx(0.5)
+    assert buckets.take("b", 0.0) == 0.0  # per partner
+    assert buckets.take("a", 0.5) == 0.0

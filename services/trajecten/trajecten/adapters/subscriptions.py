@@ -1,0 +1,93 @@
+"""Tables of the partner edge: subscriptions, the events partners may receive, deliveries and
+their log."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from trajecten.adapters.tables import metadata
+
+subscriptions = Table(
+    "partner_subscriptions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("organisation", Text, nullable=False, index=True),
+    Column("created_by", Text, nullable=False),
+    Column("scope_municipality", Text),  # the data scope, from the creating token
+    Column("scope_vdab", Boolean, nullable=False, server_default="false"),
+    Column("endpoint_url", Text, nullable=False),
+    Column("event_types", JSONB, nullable=False),
+    Column("filters", JSONB, nullable=False),
+    Column("legal_basis", Text, nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("previous_secret", Text),
+    Column("previous_secret_until", DateTime(timezone=True)),
+    Column("status", Text, nullable=False),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Every trajectory event as consumed, in arrival order: the feed and the source of deliveries.
+partner_events = Table(
+    "partner_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+    Column("event_type", Text, nullable=False),
+    Column("trajectory_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("person_id", UUID(as_uuid=True), index=True),
+    Column("sequence", Integer, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("data", JSONB, nullable=False),
+)
+
+deliveries = Table(
+    "partner_deliveries",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column(
+        "subscription_id",
+        UUID(as_uuid=True),
+        ForeignKey("partner_subscriptions.id"),
+        nullable=False,
+    ),
+    Column("event_pk", BigInteger, ForeignKey("partner_events.id"), nullable=False),
+    Column("trajectory_id", UUID(as_uuid=True), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("status", Text, nullable=False),  # pending, delivered, dead
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("partner_deliveries_due", "status", "next_attempt_at"),
+    Index("partner_deliveries_order", "subscription_id", "trajectory_id", "status"),
+)
+
+delivery_attempts = Table(
+    "partner_delivery_attempts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        UUID(as_uuid=True),
+        ForeignKey("partner_deliveries.id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+)

@@ -1,0 +1,271 @@
+"""The partner edge for subscribers: subscriptions, the delivery log, resends, the pull feed and
+the sandbox (/partners/v1, role partner with scopes), and the admin's view (/api/v1)."""
+
+import math
+import time
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from civic_common.api.app import uow
+from civic_common.api.idempotency import idempotent
+from civic_common.api.paging import Page, decode_cursor, encode_cursor
+from civic_common.api.problems import Problem
+from civic_common.auth.principal import Principal
+from civic_common.auth.tokens import require_roles
+from civic_common.db.uow import UnitOfWork
+from trajecten.app import delivery
+from trajecten.app import subscriptions as use
+from trajecten.domain.ratelimit import TokenBuckets
+from trajecten.domain.subscriptions import Filters
+from trajecten.settings import TrajectenSettings
+
+router = APIRouter(prefix="/partners/v1", tags=["partner subscriptions"])
+admin_router = APIRouter(prefix="/api/v1", tags=["partner deliveries"])
+Work = Annotated[UnitOfWork, Depends(uow)]
+_partner = require_roles("partner")
+_admin = require_roles("admin")
+WRITE = "trajecten.subscriptions:write"
+FEED = "trajecten.feed:read"
+
+
+def _buckets(request: Request) -> TokenBuckets:
+    buckets = getattr(request.app.state, "partner_buckets", None)
+    if buckets is None:
+        settings = TrajectenSettings()
+        buckets = TokenBuckets(settings.partner_rate_per_second, settings.partner_burst)
+        request.app.state.partner_buckets = buckets
+    return buckets
+
+
+def _scoped(scope: str) -> Any:
+    async def dependency(
+        request: Request, principal: Annotated[Principal, Depends(_partner)]
+    ) -> Principal:
+        if scope not in principal.scopes:
+            raise Problem(403, "Geen toegang", f"Vereist de scope {scope}.")
+        wait = _buckets(request).take(principal.organisation or principal.subject, time.monotonic())
+        if wait > 0:
+            raise Problem(
+                429,
+                "Te veel verzoeken",
+                "Deze partner stuurt te veel verzoeken; probeer later opnieuw.",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+        return principal
+
+    return dependency
+
+
+Writer = Annotated[Principal, Depends(_scoped(WRITE))]
+Reader = Annotated[Principal, Depends(_scoped(FEED))]
+Admin = Annotated[Principal, Depends(_admin)]
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    municipalities: list[str] = Field(default_factory=list)
+    kinds: list[str] = Field(default_factory=list)
+
+
+class WishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_types: list[str] = Field(max_length=50)
+    legal_basis: str = Field(max_length=100)
+    filters: FiltersIn = Field(default_factory=FiltersIn)
+
+    def wish(self) -> use.Wish:
+        return use.Wish(
+            tuple(self.event_types),
+            self.legal_basis,
+            Filters(tuple(self.filters.municipalities), tuple(self.filters.kinds)),
+        )
+
+
+class SubscriptionIn(WishIn):
+    endpoint_url: str = Field(max_length=2000)
+
+
+@router.post("/subscriptions", status_code=201)
+async def create_subscription(
+    request: Request, body: SubscriptionIn, principal: Writer, work: Work
+) -> Response:
+    async def run() -> JSONResponse:
+        async with work:
+            created = await use.create(work, principal, body.endpoint_url, body.wish())
+        return JSONResponse(
+            created,
+            status_code=201,
+            headers={"Location": f"/partners/v1/subscriptions/{created['id']}"},
+        )
+
+    return await idempotent(request, principal, work, run)
+
+
+@router.get("/subscriptions")
+async def list_subscriptions(
+    principal: Writer,
+    work: Work,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[dict[str, Any]]:
+    position = decode_cursor(cursor)
+    async with work:
+        items, last = await use.list_page(
+            work, principal, position.get("after") if position else None, limit
+        )
+    return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
+
+
+@router.get("/subscriptions/{subscription_id}")
+async def get_subscription(subscription_id: UUID, principal: Writer, work: Work) -> dict[str, Any]:
+    async with work:
+        return await use.get(work, principal, subscription_id)
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=204)
+async def delete_subscription(subscription_id: UUID, principal: Writer, work: Work) -> Response:
+    async with work:
+        await use.delete(work, principal, subscription_id)
+    return Response(status_code=204)
+
+
+@router.post("/subscriptions/{subscription_id}/secret")
+async def rotate_secret(subscription_id: UUID, principal: Writer, work: Work) -> dict[str, Any]:
+    async with work:
+        return await use.rotate_secret(work, principal, subscription_id)
+
+
+@router.post("/subscriptions/{subscription_id}/enable")
+async def enable_subscription(
+    subscription_id: UUID, principal: Writer, work: Work
+) -> dict[str, Any]:
+    async with work:
+        return await use.enable(work, principal, subscription_id)
+
+
+@router.get("/subscriptions/{subscription_id}/deliveries")
+async def subscription_deliveries(
+    subscription_id: UUID,
+    principal: Writer,
+    work: Work,
+    status: Literal["pending", "delivered", "dead"] | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> Page[dict[str, Any]]:
+    async with work:
+        await use.own(work, principal, subscription_id)
+        return await _log(work, subscription_id, status, cursor, limit)
+
+
+async def _log(
+    work: UnitOfWork, subscription_id: UUID, status: str | None, cursor: str | None, limit: int
+) -> Page[dict[str, Any]]:
+    position = decode_cursor(cursor)
+    items, last = await delivery.delivery_log(
+        work, subscription_id, status, position.get("after") if position else None, limit
+    )
+    return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
+
+
+class ResendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["dead", "delivered", "pending", "all"] = "dead"
+    delivery_ids: list[UUID] | None = Field(None, max_length=1000)
+
+
+@router.post("/subscriptions/{subscription_id}/resend")
+async def resend_own(
+    subscription_id: UUID, body: ResendIn, principal: Writer, work: Work
+) -> dict[str, int]:
+    """Resend one, some (delivery_ids) or all deliveries of a status of an own subscription."""
+    async with work:
+        await use.own(work, principal, subscription_id)
+        count = await delivery.resend(
+            work, [subscription_id], body.delivery_ids, delivery.statuses_for(body.status)
+        )
+    return {"queued": count}
+
+
+@router.get("/feed")
+async def feed(
+    principal: Reader,
+    work: Work,
+    legal_basis: str,
+    event_types: Annotated[list[str], Query()],
+    municipalities: Annotated[list[str] | None, Query()] = None,
+    kinds: Annotated[list[str] | None, Query()] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[dict[str, Any]]:
+    """The same events, filters and fields as a webhook; replayable from any cursor."""
+    position = decode_cursor(cursor)
+    after = int(position.get("after", 0)) if position else 0
+    wish = use.Wish(
+        tuple(event_types), legal_basis, Filters(tuple(municipalities or ()), tuple(kinds or ()))
+    )
+    async with work:
+        items, last = await use.events_for(work, principal, wish, after, limit)
+        await work.commit()  # the audit of what was read
+    return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
+
+
+@router.post("/subscriptions/preview")
+async def preview(body: SubscriptionIn, principal: Writer, work: Work) -> dict[str, Any]:
+    """The sandbox: the most recent events, with exactly their fields, that this subscription
+    would receive; nothing is stored."""
+    await use.check_endpoint(body.endpoint_url)
+    async with work:
+        items, _ = await use.events_for(work, principal, body.wish(), 0, 20, newest_first=True)
+        await work.commit()
+    return {"items": list(reversed(items))}
+
+
+# --- admins ----------------------------------------------------------------------------------
+
+
+@admin_router.get("/partner-subscriptions/{subscription_id}/deliveries")
+async def admin_deliveries(
+    subscription_id: UUID,
+    principal: Admin,
+    work: Work,
+    status: Literal["pending", "delivered", "dead"] | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> Page[dict[str, Any]]:
+    async with work:
+        return await _log(work, subscription_id, status, cursor, limit)
+
+
+class AdminResendIn(ResendIn):
+    subscription_ids: list[UUID] | None = Field(None, max_length=1000)
+
+
+@admin_router.post("/partner-deliveries/resend")
+async def admin_resend(body: AdminResendIn, principal: Admin, work: Work) -> dict[str, int]:
+    if body.subscription_ids is None and body.delivery_ids is None:
+        raise Problem(
+            422,
+            "Ongeldige invoer",
+            "Geef subscription_ids of delivery_ids.",
+            errors=[{"field": "subscription_ids", "message": "of delivery_ids is vereist"}],
+        )
+    async with work:
+        count = await delivery.resend(
+            work, body.subscription_ids, body.delivery_ids, delivery.statuses_for(body.status)
+        )
+    return {"queued": count}
+
+
+@admin_router.get("/persons/{person_id}/partner-recipients")
+async def partner_recipients(
+    person_id: UUID, principal: Admin, work: Work
+) -> dict[str, list[dict[str, Any]]]:
+    async with work:
+        return {"items": await delivery.recipients(work, principal, person_id)}

@@ -1,0 +1,370 @@
+"""Durable webhook delivery: claim due deliveries, POST them signed per Standard Webhooks,
+record every attempt, retry with backoff, give up into dead, disable failing subscriptions."""
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import httpx
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
+from standardwebhooks import Webhook
+
+from civic_common.api.problems import Problem
+from civic_common.auth.principal import Principal
+from civic_common.db.uow import UnitOfWork
+from civic_common.events.contracts.trajecten import SubscriptionDisabled
+from civic_common.runtime import Runtime
+from trajecten.adapters.subscriptions import (
+    deliveries,
+    delivery_attempts,
+    partner_events,
+    subscriptions,
+)
+from trajecten.domain.delivery import after_failure, payload, succeeded
+from trajecten.domain.subscriptions import legal_bases
+from trajecten.settings import TrajectenSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+def signature(
+    secret: str,
+    previous: str | None,
+    previous_until: datetime | None,
+    msg_id: str,
+    at: datetime,
+    body: str,
+) -> str:
+    """``v1,<sig>`` with the current secret, and with the previous one during its grace."""
+    signatures = [Webhook(secret).sign(msg_id, at, body)]
+    if previous and previous_until is not None and previous_until > at:
+        signatures.append(Webhook(previous).sign(msg_id, at, body))
+    return " ".join(signatures)
+
+
+def _head_of_order() -> Any:
+    """No earlier delivery of the same trajectory to the same subscription is still pending."""
+    earlier = aliased(deliveries)
+    return ~exists().where(
+        earlier.c.subscription_id == deliveries.c.subscription_id,
+        earlier.c.trajectory_id == deliveries.c.trajectory_id,
+        earlier.c.status == "pending",
+        or_(
+            earlier.c.sequence < deliveries.c.sequence,
+            and_(
+                earlier.c.sequence == deliveries.c.sequence,
+                earlier.c.event_pk < deliveries.c.event_pk,
+            ),
+        ),
+    )
+
+
+class DeliveryLoop:
+    def __init__(self, runtime: Runtime, settings: TrajectenSettings | None = None) -> None:
+        self._runtime = runtime
+        self._settings = settings or TrajectenSettings()
+        self._client = httpx.AsyncClient(
+            timeout=self._settings.delivery_timeout_seconds, follow_redirects=False
+        )
+
+    async def run(self) -> None:
+        while True:
+            try:
+                busy = await self.run_once()
+            except Exception:  # a broken round must not end delivery; the next one retries
+                log.exception("delivery round failed")
+                busy = 0
+            if not busy:
+                await asyncio.sleep(self._settings.delivery_poll_seconds)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def run_once(self) -> int:
+        """One batch: claimed under SKIP LOCKED, so several workers share the queue."""
+        now = datetime.now(UTC)
+        async with self._runtime.uow() as work:
+            rows = (
+                await work.session.execute(
+                    select(
+                        deliveries.c.id,
+                        deliveries.c.attempts,
+                        deliveries.c.subscription_id,
+                        deliveries.c.sequence,
+                        subscriptions.c.endpoint_url,
+                        subscriptions.c.legal_basis,
+                        subscriptions.c.secret,
+                        subscriptions.c.previous_secret,
+                        subscriptions.c.previous_secret_until,
+                        partner_events.c.event_id,
+                        partner_events.c.event_type,
+                        partner_events.c.trajectory_id,
+                        partner_events.c.occurred_at,
+                        partner_events.c.data,
+                    )
+                    .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+                    .join(partner_events, partner_events.c.id == deliveries.c.event_pk)
+                    .where(
+                        deliveries.c.status == "pending",
+                        deliveries.c.next_attempt_at <= now,
+                        subscriptions.c.status == "active",
+                        _head_of_order(),
+                    )
+                    .order_by(deliveries.c.next_attempt_at)
+                    .limit(self._settings.delivery_batch)
+                    .with_for_update(of=deliveries, skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            attempts = await asyncio.gather(*(self._post(r) for r in rows))
+            for row, attempt in sorted(
+                zip(rows, attempts, strict=True), key=lambda p: str(p[0].subscription_id)
+            ):
+                await self._record(work, row, attempt)
+            await work.commit()
+        return len(rows)
+
+    async def _post(self, row: Any) -> Attempt:
+        basis = legal_bases().get(row.legal_basis)
+        data = basis.strip(row.data) if basis is not None else {}
+        body = json.dumps(
+            payload(
+                str(row.event_id),
+                row.event_type,
+                row.occurred_at,
+                str(row.trajectory_id),
+                row.sequence,
+                data,
+            ),
+            separators=(",", ":"),
+        )
+        at = datetime.now(UTC)
+        msg_id = f"msg_{row.id.hex}"  # the same on every retry: receivers dedupe on it
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(at.timestamp())),
+            "webhook-signature": signature(
+                row.secret, row.previous_secret, row.previous_secret_until, msg_id, at, body
+            ),
+        }
+        started = time.perf_counter()
+        try:
+            response = await self._client.post(row.endpoint_url, content=body, headers=headers)
+            code: int | None = response.status_code
+            error = None if succeeded(response.status_code) else response.text[:300]
+        except httpx.HTTPError as exc:
+            code, error = None, f"{type(exc).__name__}: {exc}"[:300]
+        return Attempt(code, error, int((time.perf_counter() - started) * 1000))
+
+    async def _record(self, work: UnitOfWork, row: Any, attempt: Attempt) -> None:
+        now = datetime.now(UTC)
+        await work.session.execute(
+            delivery_attempts.insert().values(
+                delivery_id=row.id,
+                attempted_at=now,
+                status_code=attempt.status_code,
+                error=attempt.error,
+                duration_ms=attempt.duration_ms,
+            )
+        )
+        tries = row.attempts + 1
+        if attempt.status_code is not None and succeeded(attempt.status_code):
+            await work.session.execute(
+                update(deliveries)
+                .where(deliveries.c.id == row.id)
+                .values(
+                    status="delivered",
+                    attempts=tries,
+                    delivered_at=now,
+                    last_status_code=attempt.status_code,
+                    last_error=None,
+                )
+            )
+            await work.session.execute(
+                update(subscriptions)
+                .where(subscriptions.c.id == row.subscription_id)
+                .values(consecutive_failures=0)
+            )
+            return
+        outcome = after_failure(
+            tries, now, self._settings.delivery_retry_seconds, self._settings.delivery_jitter
+        )
+        await work.session.execute(
+            update(deliveries)
+            .where(deliveries.c.id == row.id)
+            .values(
+                status=outcome.status,
+                attempts=tries,
+                next_attempt_at=outcome.next_attempt_at or now,
+                last_status_code=attempt.status_code,
+                last_error=attempt.error,
+            )
+        )
+        sub = (
+            await work.session.execute(
+                update(subscriptions)
+                .where(subscriptions.c.id == row.subscription_id)
+                .values(consecutive_failures=subscriptions.c.consecutive_failures + 1)
+                .returning(
+                    subscriptions.c.consecutive_failures,
+                    subscriptions.c.status,
+                    subscriptions.c.organisation,
+                )
+            )
+        ).one()
+        if sub.status == "active" and sub.consecutive_failures >= (
+            self._settings.disable_after_failures
+        ):
+            await work.session.execute(
+                update(subscriptions)
+                .where(subscriptions.c.id == row.subscription_id)
+                .values(status="disabled")
+            )
+            await work.publish(
+                SubscriptionDisabled(
+                    subscription_id=row.subscription_id,
+                    organisation=sub.organisation,
+                    consecutive_failures=sub.consecutive_failures,
+                    last_status_code=attempt.status_code,
+                    disabled_at=now,
+                ),
+                key=row.subscription_id,
+                sequence=sub.consecutive_failures,
+            )
+
+
+# --- the delivery log and resends --------------------------------------------------------------
+
+
+async def delivery_log(
+    work: UnitOfWork, subscription_id: UUID, status: str | None, after: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    query = (
+        select(deliveries, partner_events.c.event_id, partner_events.c.event_type)
+        .join(partner_events, partner_events.c.id == deliveries.c.event_pk)
+        .where(deliveries.c.subscription_id == subscription_id)
+        .order_by(deliveries.c.event_pk, deliveries.c.id)
+        .limit(limit + 1)
+    )
+    if status:
+        query = query.where(deliveries.c.status == status)
+    if after:
+        query = query.where(deliveries.c.event_pk > int(after))
+    rows = (await work.session.execute(query)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    tries = (
+        await work.session.execute(
+            select(delivery_attempts)
+            .where(delivery_attempts.c.delivery_id.in_([r.id for r in rows]))
+            .order_by(delivery_attempts.c.id)
+        )
+    ).all()
+    by_delivery: dict[UUID, list[dict[str, Any]]] = {}
+    for t in tries:
+        by_delivery.setdefault(t.delivery_id, []).append(
+            {
+                "at": t.attempted_at.isoformat(),
+                "status_code": t.status_code,
+                "error": t.error,
+                "duration_ms": t.duration_ms,
+            }
+        )
+    items = [
+        {
+            "id": str(r.id),
+            "event_id": str(r.event_id),
+            "event_type": r.event_type,
+            "trajectory_id": str(r.trajectory_id),
+            "sequence": r.sequence,
+            "status": r.status,
+            "attempts": by_delivery.get(r.id, []),
+            "next_attempt_at": r.next_attempt_at.isoformat() if r.status == "pending" else None,
+            "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
+        }
+        for r in rows
+    ]
+    return items, (str(rows[-1].event_pk) if more else None)
+
+
+async def resend(
+    work: UnitOfWork,
+    subscription_ids: list[UUID] | None,
+    delivery_ids: list[UUID] | None,
+    statuses: list[str],
+) -> int:
+    """Queue deliveries again as new (attempts from zero); the log keeps earlier attempts."""
+    conditions = [deliveries.c.status.in_(statuses)]
+    if subscription_ids is not None:
+        conditions.append(deliveries.c.subscription_id.in_(subscription_ids))
+    if delivery_ids is not None:
+        conditions.append(deliveries.c.id.in_(delivery_ids))
+    result = await work.session.execute(
+        update(deliveries)
+        .where(*conditions)
+        .values(status="pending", attempts=0, next_attempt_at=datetime.now(UTC))
+        .returning(deliveries.c.id)
+    )
+    count = len(result.all())
+    await work.commit()
+    return count
+
+
+async def recipients(work: UnitOfWork, by: Principal, person_id: UUID) -> list[dict[str, Any]]:
+    """Which partners received a person's data, from the delivery log (audited read)."""
+    rows = (
+        await work.session.execute(
+            select(
+                subscriptions.c.organisation,
+                subscriptions.c.id.label("subscription_id"),
+                subscriptions.c.legal_basis,
+                partner_events.c.event_type,
+                partner_events.c.trajectory_id,
+                deliveries.c.delivered_at,
+            )
+            .join(deliveries, deliveries.c.subscription_id == subscriptions.c.id)
+            .join(partner_events, partner_events.c.id == deliveries.c.event_pk)
+            .where(partner_events.c.person_id == person_id, deliveries.c.status == "delivered")
+            .order_by(deliveries.c.delivered_at)
+        )
+    ).all()
+    await work.audit(by, "partner.recipients.read", "person", person_id)
+    await work.commit()
+    return [
+        {
+            "organisation": r.organisation,
+            "subscription_id": str(r.subscription_id),
+            "legal_basis": r.legal_basis,
+            "event_type": r.event_type,
+            "trajectory_id": str(r.trajectory_id),
+            "delivered_at": r.delivered_at.isoformat(),
+        }
+        for r in rows
+    ]
+
+
+def statuses_for(status: str) -> list[str]:
+    """Which deliveries a resend of ``status`` takes: a pending one is tried at once."""
+    if status not in ("dead", "delivered", "pending", "all"):
+        raise Problem(
+            422,
+            "Ongeldige invoer",
+            "status is dead, delivered, pending of all.",
+            errors=[{"field": "status", "message": "dead, delivered, pending of all"}],
+        )
+    return ["dead", "delivered", "pending"] if status == "all" else [status]

@@ -1,0 +1,361 @@
+"""Use cases of the partner edge: subscriptions, the feed, the sandbox, resends, and turning
+consumed trajectory events into deliveries."""
+
+import asyncio
+import base64
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from sqlalchemy import and_, exists, false, select, true, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from civic_common.api.problems import Problem
+from civic_common.auth.principal import Principal
+from civic_common.db.uow import UnitOfWork
+from civic_common.events.contracts import EventData
+from civic_common.events.envelope import Envelope
+from trajecten.adapters.subscriptions import deliveries, partner_events, subscriptions
+from trajecten.adapters.tables import components, trajectories
+from trajecten.domain.delivery import payload
+from trajecten.domain.subscriptions import (
+    DataScope,
+    Filters,
+    LegalBasis,
+    address_problem,
+    data_scope,
+    legal_bases,
+    matches,
+    url_problem,
+)
+from trajecten.settings import TrajectenSettings
+
+VDAB_REFERRAL = "vdab_referral"  # the template component that makes a person VDAB's
+
+
+def _invalid(field: str, message: str) -> Problem:
+    return Problem(422, "Ongeldige invoer", message, errors=[{"field": field, "message": message}])
+
+
+def scope_of(principal: Principal) -> DataScope:
+    return data_scope(
+        principal.municipality, principal.organisation, TrajectenSettings().vdab_organisations
+    )
+
+
+@dataclass(frozen=True)
+class Wish:
+    """What a partner asks to receive (a subscription, a preview, a feed query)."""
+
+    event_types: tuple[str, ...]
+    legal_basis: str
+    filters: Filters
+
+
+def checked_basis(wish: Wish, scope: DataScope) -> LegalBasis:
+    """The legal basis of a wish after checking it against the configuration; 422 naming the
+    field on anything unknown, too large or outside the partner's data scope."""
+    settings = TrajectenSettings()
+    basis = legal_bases().get(wish.legal_basis)
+    if basis is None:
+        known = ", ".join(sorted(legal_bases().bases))
+        raise _invalid("legal_basis", f"onbekende rechtsgrond; gekend: {known}")
+    unknown = sorted(set(wish.event_types) - basis.event_types)
+    if not wish.event_types or unknown:
+        raise _invalid(
+            "event_types",
+            f"niet toegelaten onder {basis.code}: {', '.join(unknown) or 'geen enkel type'}",
+        )
+    for name, values in (
+        ("filters.municipalities", wish.filters.municipalities),
+        ("filters.kinds", wish.filters.kinds),
+    ):
+        if len(values) > settings.max_filter_values or any(len(v) > 100 for v in values):
+            raise _invalid(name, f"te groot (ten hoogste {settings.max_filter_values} waarden)")
+    if scope.municipality is not None and any(
+        m != scope.municipality for m in wish.filters.municipalities
+    ):
+        raise _invalid("filters.municipalities", "buiten de gemeente van deze partner")
+    return basis
+
+
+async def check_endpoint(url: str) -> None:
+    allow = TrajectenSettings().webhooks_allow_private
+    if (problem := url_problem(url, allow)) is not None:
+        raise _invalid("endpoint_url", problem)
+    host = urlsplit(url).hostname or ""
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        found = []
+    if (problem := address_problem({f[4][0] for f in found}, allow)) is not None:
+        raise _invalid("endpoint_url", problem)
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _out(row: Any, secret: str | None = None) -> dict[str, Any]:
+    out = {
+        "id": str(row.id),
+        "endpoint_url": row.endpoint_url,
+        "event_types": row.event_types,
+        "filters": row.filters,
+        "legal_basis": row.legal_basis,
+        "status": row.status,
+        "consecutive_failures": row.consecutive_failures,
+        "created_at": row.created_at.isoformat(),
+    }
+    if secret is not None:
+        out["secret"] = secret  # shown once, at creation or rotation
+    return out
+
+
+async def create(work: UnitOfWork, by: Principal, url: str, wish: Wish) -> dict[str, Any]:
+    scope = scope_of(by)
+    checked_basis(wish, scope)
+    await check_endpoint(url)
+    secret = new_secret()
+    row = (
+        await work.session.execute(
+            subscriptions.insert()
+            .values(
+                id=uuid.uuid4(),
+                organisation=by.organisation or by.subject,
+                created_by=by.subject,
+                scope_municipality=scope.municipality,
+                scope_vdab=scope.vdab,
+                endpoint_url=url,
+                event_types=list(wish.event_types),
+                filters={
+                    "municipalities": list(wish.filters.municipalities),
+                    "kinds": list(wish.filters.kinds),
+                },
+                legal_basis=wish.legal_basis,
+                secret=secret,
+                status="active",
+            )
+            .returning(*subscriptions.c)
+        )
+    ).one()
+    await work.commit()
+    return _out(row, secret)
+
+
+def _owner(by: Principal) -> str:
+    return by.organisation or by.subject
+
+
+async def list_page(
+    work: UnitOfWork, by: Principal, after: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    query = (
+        select(subscriptions)
+        .where(subscriptions.c.organisation == _owner(by), subscriptions.c.status != "deleted")
+        .order_by(subscriptions.c.id)
+        .limit(limit + 1)
+    )
+    if after:
+        query = query.where(subscriptions.c.id > UUID(after))
+    rows = (await work.session.execute(query)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [_out(r) for r in rows], (str(rows[-1].id) if more else None)
+
+
+async def own(work: UnitOfWork, by: Principal, subscription_id: UUID, lock: bool = False) -> Any:
+    """A subscription of the caller's organisation; 404 for anyone else's (no probing)."""
+    query = select(subscriptions).where(
+        subscriptions.c.id == subscription_id,
+        subscriptions.c.organisation == _owner(by),
+        subscriptions.c.status != "deleted",
+    )
+    row = (await work.session.execute(query.with_for_update() if lock else query)).first()
+    if row is None:
+        raise Problem(404, "Niet gevonden", "Dit abonnement bestaat niet.")
+    return row
+
+
+async def get(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict[str, Any]:
+    return _out(await own(work, by, subscription_id))
+
+
+async def delete(work: UnitOfWork, by: Principal, subscription_id: UUID) -> None:
+    await own(work, by, subscription_id, lock=True)
+    await work.session.execute(
+        update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(status="deleted", secret="", previous_secret=None)
+    )
+    await work.commit()
+
+
+async def rotate_secret(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict[str, Any]:
+    """A new secret; the old one keeps signing beside it during the grace period."""
+    row = await own(work, by, subscription_id, lock=True)
+    secret = new_secret()
+    grace = timedelta(hours=TrajectenSettings().secret_grace_hours)
+    updated = (
+        await work.session.execute(
+            update(subscriptions)
+            .where(subscriptions.c.id == subscription_id)
+            .values(
+                secret=secret,
+                previous_secret=row.secret,
+                previous_secret_until=datetime.now(UTC) + grace,
+            )
+            .returning(*subscriptions.c)
+        )
+    ).one()
+    await work.commit()
+    return _out(updated, secret)
+
+
+async def enable(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict[str, Any]:
+    await own(work, by, subscription_id, lock=True)
+    row = (
+        await work.session.execute(
+            update(subscriptions)
+            .where(subscriptions.c.id == subscription_id)
+            .values(status="active", consecutive_failures=0)
+            .returning(*subscriptions.c)
+        )
+    ).one()
+    await work.commit()
+    return _out(row)
+
+
+# --- events into deliveries (the worker, in the consumer's transaction) ---------------------
+
+
+def _vdab_referral(trajectory_id: Any) -> ColumnElement[bool]:
+    return exists().where(
+        components.c.trajectory_id == trajectory_id,
+        components.c.code == VDAB_REFERRAL,
+        components.c.required.is_(True),
+    )
+
+
+async def on_trajectory_event(work: UnitOfWork, event: EventData, envelope: Envelope) -> None:
+    """Keep the event for the feed and queue one delivery per subscription it matches."""
+    data = envelope.data
+    trajectory_id = UUID(data["trajectory_id"])
+    event_pk = (
+        await work.session.execute(
+            partner_events.insert()
+            .values(
+                event_id=envelope.id,
+                event_type=envelope.type,
+                trajectory_id=trajectory_id,
+                person_id=data.get("person_id"),
+                sequence=envelope.sequence,
+                occurred_at=envelope.time,
+                data=data,
+            )
+            .returning(partner_events.c.id)
+        )
+    ).scalar_one()
+    trajectory = (
+        await work.session.execute(
+            select(
+                trajectories.c.municipality_nis,
+                trajectories.c.kind,
+                _vdab_referral(trajectories.c.id).label("vdab"),
+            ).where(trajectories.c.id == trajectory_id)
+        )
+    ).first()
+    if trajectory is None:
+        return
+    active = (
+        await work.session.execute(select(subscriptions).where(subscriptions.c.status == "active"))
+    ).all()
+    now = datetime.now(UTC)
+    for sub in active:
+        basis = legal_bases().get(sub.legal_basis)
+        if basis is None or not matches(
+            envelope.type,
+            sub.event_types,
+            basis,
+            DataScope(sub.scope_municipality, sub.scope_vdab),
+            Filters(tuple(sub.filters["municipalities"]), tuple(sub.filters["kinds"])),
+            trajectory.municipality_nis,
+            trajectory.kind,
+            trajectory.vdab,
+        ):
+            continue
+        await work.session.execute(
+            deliveries.insert().values(
+                id=uuid.uuid4(),
+                subscription_id=sub.id,
+                event_pk=event_pk,
+                trajectory_id=trajectory_id,
+                sequence=envelope.sequence,
+                status="pending",
+                next_attempt_at=now,
+            )
+        )
+
+
+# --- the feed and the sandbox ----------------------------------------------------------------
+
+
+def _scope_clause(scope: DataScope) -> ColumnElement[bool]:
+    if scope.municipality is not None:
+        return trajectories.c.municipality_nis == scope.municipality
+    if scope.vdab:
+        return _vdab_referral(trajectories.c.id)
+    return false()
+
+
+async def events_for(
+    work: UnitOfWork,
+    by: Principal,
+    wish: Wish,
+    after: int,
+    limit: int,
+    newest_first: bool = False,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """The events a wish would receive, field-stripped, from position ``after`` on; with the
+    position of the last one for the next page. Every person whose data is shown is audited."""
+    scope = scope_of(by)
+    basis = checked_basis(wish, scope)
+    filters = [
+        partner_events.c.event_type.in_(sorted(set(wish.event_types) & basis.event_types)),
+        _scope_clause(scope),
+        trajectories.c.municipality_nis.in_(wish.filters.municipalities)
+        if wish.filters.municipalities
+        else true(),
+        trajectories.c.kind.in_(wish.filters.kinds) if wish.filters.kinds else true(),
+    ]
+    query = (
+        select(partner_events)
+        .join(trajectories, trajectories.c.id == partner_events.c.trajectory_id)
+        .where(and_(*filters))
+        .limit(limit + 1)
+    )
+    if newest_first:
+        query = query.order_by(partner_events.c.id.desc())
+    else:
+        query = query.where(partner_events.c.id > after).order_by(partner_events.c.id)
+    rows = (await work.session.execute(query)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    for person in {r.person_id for r in rows if r.person_id is not None}:
+        await work.audit(by, "partner.feed.read", "person", person, f"rechtsgrond {basis.code}")
+    items = [
+        payload(
+            str(r.event_id),
+            r.event_type,
+            r.occurred_at,
+            str(r.trajectory_id),
+            r.sequence,
+            basis.strip(r.data),
+        )
+        for r in rows
+    ]
+    return items, (rows[-1].id if more and rows else None)

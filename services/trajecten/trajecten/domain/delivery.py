@@ -1,0 +1,55 @@
+"""Webhook delivery rules: retry schedule, order per trajectory, the payload. Pure, no I/O."""
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # pending (retry later) or dead
+    next_attempt_at: datetime | None
+
+
+def after_failure(
+    attempts: int,
+    now: datetime,
+    schedule: Sequence[float],
+    jitter: float,
+    rand: random.Random | None = None,
+) -> Outcome:
+    """After ``attempts`` failed attempts: wait the schedule's next step (± jitter) or give up."""
+    if attempts > len(schedule):
+        return Outcome("dead", None)
+    spread = (rand or random).uniform(-jitter, jitter)
+    return Outcome("pending", now + timedelta(seconds=schedule[attempts - 1] * (1 + spread)))
+
+
+def is_next_in_order(position: tuple[int, int], undelivered: Sequence[tuple[int, int]]) -> bool:
+    """A delivery (sequence, arrival) goes only when no earlier one of the same trajectory and
+    subscription is still waiting to be delivered."""
+    return all(other >= position for other in undelivered)
+
+
+def succeeded(status_code: int) -> bool:
+    return 200 <= status_code < 300
+
+
+def payload(
+    event_id: str,
+    event_type: str,
+    occurred_at: datetime,
+    trajectory_id: str,
+    sequence: int,
+    data: dict,
+) -> dict:
+    """The body of a webhook and a feed item alike (Standard Webhooks: type, timestamp, data)."""
+    return {
+        "id": event_id,
+        "type": event_type,
+        "timestamp": occurred_at.isoformat(),
+        "trajectory_id": trajectory_id,
+        "sequence": sequence,
+        "data": data,
+    }

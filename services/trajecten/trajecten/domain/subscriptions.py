@@ -1,0 +1,139 @@
+"""Partner subscriptions: legal bases, data scope and endpoint rules. Pure, no I/O."""
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+
+@dataclass(frozen=True)
+class LegalBasis:
+    code: str
+    description: str
+    event_types: frozenset[str]
+    fields: frozenset[str]
+
+    def strip(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Only the fields this basis allows; everything else is left out (fail-closed)."""
+        return {k: v for k, v in data.items() if k in self.fields}
+
+
+@dataclass(frozen=True)
+class LegalBases:
+    version: str
+    bases: Mapping[str, LegalBasis]
+
+    def get(self, code: str) -> LegalBasis | None:
+        return self.bases.get(code)
+
+
+def parse_legal_bases(raw: Mapping[str, Any]) -> LegalBases:
+    bases = {
+        b["code"]: LegalBasis(
+            code=b["code"],
+            description=" ".join(str(b.get("description", "")).split()),
+            event_types=frozenset(b["event_types"]),
+            fields=frozenset(b["fields"]),
+        )
+        for b in raw["legal_bases"]
+    }
+    return LegalBases(version=str(raw["version"]), bases=bases)
+
+
+@cache
+def legal_bases() -> LegalBases:
+    text = (
+        resources.files("trajecten")
+        .joinpath("partner_config/legal_bases.yaml")
+        .read_text(encoding="utf-8")
+    )
+    return parse_legal_bases(yaml.safe_load(text))
+
+
+@dataclass(frozen=True)
+class DataScope:
+    """Whose trajectories a partner may see: an OCMW its municipality's residents, VDAB the
+    people referred to it; any other partner nobody (fail-closed)."""
+
+    municipality: str | None
+    vdab: bool
+
+    def admits(self, municipality_nis: str, vdab_referral: bool) -> bool:
+        if self.municipality is not None:
+            return municipality_nis == self.municipality
+        if self.vdab:
+            return vdab_referral
+        return False
+
+
+def data_scope(
+    municipality_claim: str | None, organisation: str | None, vdab_organisations: Iterable[str]
+) -> DataScope:
+    return DataScope(
+        municipality=municipality_claim or None,
+        vdab=organisation is not None and organisation in set(vdab_organisations),
+    )
+
+
+@dataclass(frozen=True)
+class Filters:
+    municipalities: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    def admits(self, municipality_nis: str, kind: str) -> bool:
+        return (not self.municipalities or municipality_nis in self.municipalities) and (
+            not self.kinds or kind in self.kinds
+        )
+
+
+def matches(
+    event_type: str,
+    event_types: Iterable[str],
+    basis: LegalBasis,
+    scope: DataScope,
+    filters: Filters,
+    municipality_nis: str,
+    kind: str,
+    vdab_referral: bool,
+) -> bool:
+    """Whether one event of one trajectory goes to a subscription: asked for, allowed by the
+    legal basis, inside the partner's data scope and its filters."""
+    return (
+        event_type in set(event_types)
+        and event_type in basis.event_types
+        and scope.admits(municipality_nis, vdab_referral)
+        and filters.admits(municipality_nis, kind)
+    )
+
+
+def url_problem(url: str, allow_private: bool) -> str | None:
+    """Why an endpoint URL is refused before resolving it, or None."""
+    if len(url) > 2000:
+        return "te lang"
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "geen geldige http(s)-URL"
+    if parts.scheme == "http" and not allow_private:
+        return "alleen https is toegelaten"
+    if parts.username or parts.password:
+        return "geen gebruikersnaam of wachtwoord in de URL"
+    return None
+
+
+def address_problem(addresses: Iterable[str], allow_private: bool) -> str | None:
+    """Every address a host resolves to must be public (no SSRF into our own network)."""
+    found = list(addresses)
+    if not found:
+        return "de host is onbekend"
+    if allow_private:
+        return None
+    for address in found:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            return f"adres {address} is niet publiek"
+    return None
