@@ -118,6 +118,7 @@ def _registered(person: Person) -> PersonRegistered:
         contact_language=person.contact_language,
         interpreter_language=person.interpreter_language,
         interpreter_modality=person.interpreter_modality,
+        dutch_level=person.dutch_level,
         nationality=person.nationality,
         residence_category=person.residence_category,
     )
@@ -178,6 +179,7 @@ async def correct_person(
                 nationality=corrected.nationality,
                 residence_category=corrected.residence_category,
                 interpreter_modality=corrected.interpreter_modality,
+                dutch_level=corrected.dutch_level,
             ),
             key=person_id,
             sequence=corrected.version,

@@ -95,12 +95,15 @@ intakes = Table(
     Column("nationality", Text),
     Column("residence_category", Text),
     Column("interpreter_language", Text),
+    Column("dutch_level", Text),
 )
 
 trajectories = Table(
     "trajectories",
     metadata,
     Column("trajectory_id", UUID(as_uuid=True), primary_key=True),
+    # Pseudonymous: on erasure it is replaced, in step with intakes.person_id.
+    Column("person_id", UUID(as_uuid=True), index=True),
     Column("kind", Text, nullable=False),
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("month", Date, nullable=False),
@@ -119,6 +122,7 @@ components = Table(
     Column("status", Text, nullable=False),
     Column("status_at", DateTime(timezone=True), nullable=False),
     Column("cefr_level", Text),
+    Column("result", Text),
     PrimaryKeyConstraint("trajectory_id", "component"),
 )
 

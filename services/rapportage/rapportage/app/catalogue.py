@@ -485,6 +485,67 @@ async def component_results(
     return [Table(f"Resultaten per trajectonderdeel{params.span()}", columns, tuple(rows))]
 
 
+VDAB_REFERRAL = "vdab_referral"  # the template component of a job seeker's referral to VDAB
+
+
+async def vdab_referrals(
+    session: AsyncSession, params: Params, _: RapportageSettings
+) -> list[Table]:
+    """Referrals to VDAB and their outcome (door- en uitstroom), by nationality and Dutch level
+    at intake; then the outcomes of the completed ones by result (e.g. employed)."""
+    c, t, i = components.c, trajectories.c, intakes.c
+    unknown = literal("onbekend")
+    nationality = func.coalesce(i.nationality, unknown).label("nationality")
+    dutch_level = func.coalesce(i.dutch_level, unknown).label("dutch_level")
+
+    def having(status: str) -> ColumnElement[Any]:
+        return func.count().filter(c.status == status)
+
+    referrals = components.join(trajectories, c.trajectory_id == t.trajectory_id).outerjoin(
+        intakes, i.person_id == t.person_id
+    )
+    query = (
+        select(nationality, dutch_level, func.count(), having("started"), having("completed"),
+               having("failed"))
+        .select_from(referrals)
+        .where(c.component == VDAB_REFERRAL)
+        .group_by(nationality, dutch_level)
+        .order_by(nationality, dutch_level)
+    )  # fmt: skip
+    outcomes = (
+        select(func.coalesce(c.result, unknown).label("result"), func.count())
+        .select_from(referrals)
+        .where(c.component == VDAB_REFERRAL, c.status == "completed")
+        .group_by("result")
+        .order_by("result")
+    )
+    query, outcomes = _months(query, t.month, params), _months(outcomes, t.month, params)
+    if params.municipality_nis:
+        query = query.where(t.municipality_nis == params.municipality_nis)
+        outcomes = outcomes.where(t.municipality_nis == params.municipality_nis)
+    flow = Table(
+        f"Doorverwijzingen naar VDAB: door- en uitstroom{params.span()}",
+        (
+            Column("nationality", "Nationaliteit", "label"),
+            Column("dutch_level", "Niveau Nederlands bij onthaal", "label"),
+            Column("referred", "Doorverwezen"),
+            Column("under_way", "Lopend"),
+            Column("completed", "Uitgestroomd"),
+            Column("failed", "Niet afgerond"),
+        ),
+        tuple(
+            (nat, level, int(n), int(started), int(done), int(failed))
+            for nat, level, n, started, done, failed in await session.execute(query)
+        ),
+    )
+    by_result = Table(
+        f"Uitstroom na doorverwijzing naar VDAB, naar resultaat{params.span()}",
+        (Column("result", "Resultaat", "label"), Column("completed", "Uitgestroomd")),
+        tuple((result, int(n)) for result, n in await session.execute(outcomes)),
+    )
+    return [flow, by_result]
+
+
 async def interpreter_requests_report(
     session: AsyncSession, params: Params, _: RapportageSettings
 ) -> list[Table]:
@@ -567,6 +628,8 @@ CATALOGUE: dict[str, Report] = {
                ("from_year", "to_year"), interpreter_requests_report),
         Report("component-results", "Resultaten per trajectonderdeel", None, True,
                NEWCOMER_PARAMS, component_results),
+        Report("vdab-referrals", "Doorverwijzingen naar VDAB en uitstroom", None, True,
+               NEWCOMER_PARAMS, vdab_referrals),
     )
 }  # fmt: skip
 

@@ -71,6 +71,7 @@ def person_registered(event: PersonRegistered, _: Envelope) -> list[Write]:
         "nationality": event.nationality,
         "residence_category": event.residence_category,
         "interpreter_language": event.interpreter_language,
+        "dutch_level": event.dutch_level,
     }
     return [
         _count(month, event.municipality_nis, Metric.INTAKES),
@@ -85,19 +86,24 @@ def person_corrected(event: PersonCorrected, _: Envelope) -> list[Write]:
         "nationality": event.nationality,
         "residence_category": event.residence_category,
         "interpreter_language": event.interpreter_language,
+        "dutch_level": event.dutch_level,
     }
     return [Update(tables.intakes, {"person_id": event.person_id}, values)]
 
 
 def person_erased(event: PersonErased, _: Envelope) -> list[Write]:
-    """The count stays (it was made lawfully); the link to the person id goes."""
-    return [Update(tables.intakes, {"person_id": event.person_id}, {"person_id": uuid.uuid4()})]
+    """The counts stay (they were made lawfully); the person id goes, replaced by one pseudonym
+    in every read model, so indicators joining a trajectory to its intake stay right."""
+    pseudonym = {"person_id": uuid.uuid4()}
+    key = {"person_id": event.person_id}
+    return [Update(tables.intakes, key, pseudonym), Update(tables.trajectories, key, pseudonym)]
 
 
 def trajectory_opened(event: TrajectoryOpened, _: Envelope) -> list[Write]:
     month = month_of(event.opened_at)
     row = {
         "trajectory_id": event.trajectory_id,
+        "person_id": event.person_id,
         "kind": event.kind,
         "opened_at": event.opened_at,
         "month": month,
@@ -130,6 +136,7 @@ def _component(status: str) -> Projector:
             "status": status,
             "status_at": event.occurred_at,
             "cefr_level": getattr(event, "cefr_level", None),
+            "result": getattr(event, "result", None),
         }
         return [Upsert(tables.components, row, "latest")]
 

@@ -102,3 +102,58 @@ async def test_intakes_trajectory_stand_and_component_results(events, client, au
         held = await conn.scalar(select(func.count()).where(intakes.c.person_id == first))
         counted = await conn.scalar(select(func.count()).where(intakes.c.municipality_nis == nis))
     assert (held, counted) == (0, 2)
+
+
+async def test_vdab_referrals_and_outflow_by_nationality_and_dutch_level_survive_erasure(
+    events, client, auth
+):
+    nis = f"8{random.randrange(10_000):04d}"
+    now = datetime.now(UTC)
+    people = [uuid.uuid4() for _ in range(3)]
+    trajectories = [uuid.uuid4() for _ in people]
+    stream: list = []
+    for person, trajectory, (nationality, level) in zip(
+        people, trajectories, [("SY", "A1"), ("SY", "A1"), ("AF", "A2")], strict=True
+    ):
+        stream += [
+            (PersonRegistered(person_id=person, registered_at=now, municipality_nis=nis,
+                              nationality=nationality, dutch_level=level), str(person), 1),
+            (TrajectoryOpened(trajectory_id=trajectory, person_id=person,
+                              kind="inburgeringstraject", template_version="2025.1",
+                              opened_at=now, municipality_nis=nis), str(trajectory), 1),
+        ]  # fmt: skip
+    referral = {"component": "vdab_referral", "actor": "vdab", "occurred_at": now}
+    stream += [
+        (ComponentStarted(trajectory_id=trajectories[0], person_id=people[0], **referral),
+         str(trajectories[0]), 2),
+        (ComponentStarted(trajectory_id=trajectories[1], person_id=people[1], **referral),
+         str(trajectories[1]), 2),
+        (ComponentCompleted(trajectory_id=trajectories[1], person_id=people[1], **referral
+                            | {"occurred_at": now + timedelta(days=30)}, result="employed"),
+         str(trajectories[1]), 3),
+        (ComponentFailed(trajectory_id=trajectories[2], person_id=people[2], **referral),
+         str(trajectories[2]), 2),
+    ]  # fmt: skip
+    await events.deliver(*stream)
+
+    async def report() -> list[list[dict]]:
+        response = await client.get(
+            "/api/v1/reports/vdab-referrals",
+            params={"municipality_nis": nis},
+            headers=auth("analyst"),
+        )
+        assert response.status_code == 200, response.text
+        return [table["rows"] for table in response.json()["tables"]]
+
+    flow, by_result = await report()
+    assert flow == [
+        {"nationality": "AF", "dutch_level": "A2", "referred": 1, "under_way": 0,
+         "completed": 0, "failed": 1},
+        {"nationality": "SY", "dutch_level": "A1", "referred": 2, "under_way": 1,
+         "completed": 1, "failed": 0},
+    ]  # fmt: skip
+    assert by_result == [{"result": "employed", "completed": 1}]
+
+    # Erasure takes the person id away, not the person from the statistics.
+    await events.deliver((PersonErased(person_id=people[1], erased_at=now), str(people[1]), 2))
+    assert await report() == [flow, by_result]

@@ -10,6 +10,7 @@ from civic_common.events.contracts.base import EventData
 
 TargetGroup = Literal["obligated", "entitled", "not_in_target_group"]
 InterpreterModality = Literal["on_site", "phone", "video"]
+DutchLevel = Literal["none", "A1", "A2", "B1", "B2", "C1", "C2"]  # CEFR
 LanguageCode = str  # ISO 639 code
 
 
@@ -32,6 +33,9 @@ class PersonRegistered(EventData):
     )
     interpreter_modality: InterpreterModality | None = Field(
         None, description="How the person is best interpreted for, if intake asked"
+    )
+    dutch_level: DutchLevel | None = Field(
+        None, description="Dutch level (CEFR) at intake, for the indicators by Dutch level"
     )
     nationality: str | None = Field(
         None, pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2, for the statistics"
@@ -60,6 +64,7 @@ class PersonCorrected(EventData):
     nationality: str | None = Field(None, pattern=r"^[A-Z]{2}$")
     residence_category: str | None = None
     interpreter_modality: InterpreterModality | None = None
+    dutch_level: DutchLevel | None = None
 
 
 class PersonErased(EventData):
