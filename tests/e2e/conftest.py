@@ -33,7 +33,10 @@ class System:
 
 
 # Service settings beyond ServiceSettings that the e2e system runs with, e.g. faster timers.
-EXTRA_ENVIRONMENT = {"CIVIC_TRAJECTEN_DEADLINE_CHECK_SECONDS": "2"}
+EXTRA_ENVIRONMENT = {
+    "CIVIC_TRAJECTEN_DEADLINE_CHECK_SECONDS": "2",
+    "CIVIC_TRAJECTEN_WEBHOOKS_ALLOW_PRIVATE": "true",  # partner receivers on loopback in e2e
+}
 
 
 def _environment(settings, port: int | None) -> dict[str, str]:

@@ -1,0 +1,160 @@
+"""An OCMW subscribes to trajectory events; its receiver verifies every webhook with the
+Standard Webhooks reference library, is down for a while and comes back, and ends with every
+event exactly once, in order per trajectory."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from standardwebhooks import Webhook
+
+from civic_common.testing.plugin import free_port
+from civic_common.testing.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+SCOPES = "trajecten.subscriptions:write trajecten.feed:read"
+BASIS = "ocmw-maatschappelijke-integratie"
+NIS = "44021"
+TYPES = [
+    "trajecten.trajectory.opened.v1",
+    "trajecten.trajectory.component-started.v1",
+    "trajecten.trajectory.component-completed.v1",
+    "trajecten.trajectory.suspended.v1",
+    "trajecten.trajectory.resumed.v1",
+]
+
+
+class Receiver:
+    """A partner's endpoint: verifies, then keeps each message by its webhook-id."""
+
+    def __init__(self) -> None:
+        self.secret = ""
+        self.messages: dict[str, dict] = {}  # webhook-id -> body, in first-arrival order
+        self.app = FastAPI()
+
+        @self.app.post("/hook")
+        async def hook(request: Request) -> Response:
+            body = await request.body()
+            verified = Webhook(self.secret).verify(body, dict(request.headers))
+            self.messages.setdefault(request.headers["webhook-id"], verified)
+            return Response(status_code=204)
+
+
+@contextlib.asynccontextmanager
+async def up(app: FastAPI, port: int) -> AsyncIterator[None]:
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_webhooks_survive_a_receiver_outage_exactly_once_in_order(system, auth):
+    counter = auth("counter")
+    counsellor = auth("counsellor", "els@agii", organisation="agii")
+    ocmw = auth(
+        "partner", "client-ocmw-gent", organisation="ocmw-gent", municipality=NIS, scope=SCOPES
+    )
+    trajecten = system.urls["trajecten"]
+    receiver, port = Receiver(), free_port()
+    async with httpx.AsyncClient(timeout=15) as http:
+        created = await http.post(
+            f"{trajecten}/partners/v1/subscriptions",
+            json={
+                "endpoint_url": f"http://127.0.0.1:{port}/hook",
+                "event_types": TYPES,
+                "legal_basis": BASIS,
+                "filters": {"municipalities": [NIS]},
+            },
+            headers=ocmw,
+        )
+        assert created.status_code == 201, created.text
+        receiver.secret = created.json()["secret"]
+
+        async def register(given: str) -> dict:
+            person = await http.post(
+                f"{system.urls['intake']}/api/v1/persons",
+                json={
+                    "given_name": given,
+                    "family_name": "Partnertest",
+                    "birth_date": "1990-05-01",
+                    "municipality_nis": NIS,
+                    "languages": ["ar"],
+                },
+                headers=counter,
+            )
+            assert person.status_code == 201, person.text
+
+            async def opened() -> list[dict]:
+                found = await http.get(
+                    f"{trajecten}/api/v1/trajectories",
+                    params={"person_id": person.json()["id"]},
+                    headers=counsellor,
+                )
+                return found.json()
+
+            [trajectory] = await eventually(opened, within=60)
+            return trajectory
+
+        async def act(trajectory: dict, path: str, body: dict) -> None:
+            response = await http.post(
+                f"{trajecten}/api/v1/trajectories/{trajectory['id']}{path}",
+                json=body,
+                headers=counsellor | {"If-Match": f'"{trajectory["version"]}"'},
+            )
+            assert response.status_code == 200, (path, response.text)
+            trajectory["version"] = int(response.headers["etag"].strip('"'))
+
+        async with up(receiver.app, port):
+            trajectories = [await register(name) for name in ("Amal", "Bilal", "Chen")]
+            for t in trajectories:
+                await act(t, "/components/guidance/transitions", {"action": "start"})
+            mine = {t["id"] for t in trajectories}
+
+            async def some_arrived() -> bool:
+                return len({m["trajectory_id"] for m in receiver.messages.values()} & mine) == 3
+
+            await eventually(some_arrived, within=60)
+        # The receiver is down: these changes queue up and their first attempts fail.
+        for t in trajectories:
+            await act(t, "/components/guidance/transitions", {"action": "complete"})
+            await act(t, "/transitions", {"action": "suspend", "reason": "ziekte"})
+        await asyncio.sleep(4)
+        for t in trajectories:
+            await act(t, "/transitions", {"action": "resume", "reason": "hersteld"})
+        async with up(receiver.app, port):
+
+            async def all_arrived() -> bool:
+                got = [m for m in receiver.messages.values() if m["trajectory_id"] in mine]
+                return len(got) == 5 * len(trajectories)
+
+            await eventually(all_arrived, within=120)
+        log = await http.get(
+            f"{trajecten}/partners/v1/subscriptions/{created.json()['id']}/deliveries",
+            params={"limit": 100},
+            headers=ocmw,
+        )
+        failed = [
+            d for d in log.json()["items"] if any(a["status_code"] != 204 for a in d["attempts"])
+        ]
+        assert failed, "the outage should show as failed attempts in the delivery log"
+
+    for t in trajectories:
+        got = [m for m in receiver.messages.values() if m["trajectory_id"] == t["id"]]
+        assert [m["type"] for m in got] == TYPES  # in order, each once
+        assert [m["sequence"] for m in got] == sorted(m["sequence"] for m in got)
+        assert len({m["id"] for m in got}) == len(got)
+        assert all("actor" not in m["data"] and "reason" not in m["data"] for m in got)
