@@ -7,7 +7,7 @@ deliveries over trajectories of ``--per-trajectory`` events each (so order per t
 play); the delivery loop claims, signs, posts and records them in batches. The receiver verifies
 nothing (both sides pay the same for it) and runs in a process of its own.
 
-    .venv/bin/python bench/partner_delivery.py [--deliveries 2000] [--per-trajectory 4]
+    .venv/bin/python bench/partner_delivery.py [--deliveries 2000] [--per-trajectory 4] [--rounds 3]
 """
 
 import argparse
@@ -90,7 +90,7 @@ async def baseline(url: str, secret: str, count: int, batch: int) -> float:
 
 
 async def run(args: argparse.Namespace) -> None:
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import func, insert, select, update
 
     from civic_common.auth.issuer import ensure_keys
     from civic_common.db.migrate import upgrade
@@ -160,27 +160,37 @@ async def run(args: argparse.Namespace) -> None:
                 await conn.execute(insert(partner_events), events)
                 await conn.execute(insert(deliveries), rows)
 
-            bare = await baseline(url, secret, args.deliveries, settings.delivery_batch)
-            loop = DeliveryLoop(runtime, settings)
-            started = time.perf_counter()
-            try:
-                while await loop.run_once():
-                    pass
-            finally:
-                await loop.close()
-            real = time.perf_counter() - started
-            async with runtime.engine.connect() as conn:
-                delivered = await conn.scalar(
-                    select(func.count()).where(deliveries.c.status == "delivered")
-                )
+            # Warm up the receiver and the connection pool first, so neither side pays for it.
+            await baseline(url, secret, 4 * settings.delivery_batch, settings.delivery_batch)
+            # Rounds alternate the two sides; the best of each counts (the machine is shared).
+            bares, reals, delivered = [], [], 0
+            for _ in range(args.rounds):
+                bares.append(await baseline(url, secret, args.deliveries, settings.delivery_batch))
+                async with runtime.engine.begin() as conn:
+                    await conn.execute(update(deliveries).values(status="pending", attempts=0))
+                loop = DeliveryLoop(runtime, settings)
+                started = time.perf_counter()
+                try:
+                    while await loop.run_once():
+                        pass
+                finally:
+                    await loop.close()
+                reals.append(time.perf_counter() - started)
+                async with runtime.engine.connect() as conn:
+                    delivered = await conn.scalar(
+                        select(func.count()).where(deliveries.c.status == "delivered")
+                    )
+                if delivered != args.deliveries:
+                    break
             await runtime.engine.dispose()
 
     if delivered != args.deliveries:
         print(f"only {delivered} of {args.deliveries} delivered", file=sys.stderr)
         sys.exit(1)
+    bare, real = min(bares), min(reals)
     bare_rate, real_rate = args.deliveries / bare, args.deliveries / real
-    print(f"deliveries: {args.deliveries:,} ({args.per_trajectory} per trajectory, "
-          f"batches of {settings.delivery_batch})")  # fmt: skip
+    print(f"deliveries: {args.deliveries:,} ({args.per_trajectory} per trajectory, batches of "
+          f"{settings.delivery_batch}; best of {args.rounds} alternating rounds)")  # fmt: skip
     print(f"baseline bare signed POST loop: {bare:.2f} s, {bare_rate:,.0f} deliveries/s")
     print(f"trajecten delivery loop (claim, sign, POST, log): {real:.2f} s, {real_rate:,.0f}/s")
     print(f"ratio delivery loop/baseline: {real_rate / bare_rate:.2f}")
@@ -190,6 +200,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--per-trajectory", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     asyncio.run(run(parser.parse_args()))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import aliased
 from standardwebhooks import Webhook
 
@@ -131,10 +131,7 @@ class DeliveryLoop:
             if not rows:
                 return 0
             attempts = await asyncio.gather(*(self._post(r) for r in rows))
-            for row, attempt in sorted(
-                zip(rows, attempts, strict=True), key=lambda p: str(p[0].subscription_id)
-            ):
-                await self._record(work, row, attempt)
+            await self._record(work, list(zip(rows, attempts, strict=True)))
             await work.commit()
         return len(rows)
 
@@ -171,36 +168,54 @@ class DeliveryLoop:
             code, error = None, f"{type(exc).__name__}: {exc}"[:300]
         return Attempt(code, error, int((time.perf_counter() - started) * 1000))
 
-    async def _record(self, work: UnitOfWork, row: Any, attempt: Attempt) -> None:
+    async def _record(self, work: UnitOfWork, results: list[tuple[Any, Attempt]]) -> None:
+        """Log every attempt; successes in bulk, failures one by one (the rare path)."""
         now = datetime.now(UTC)
         await work.session.execute(
-            delivery_attempts.insert().values(
-                delivery_id=row.id,
-                attempted_at=now,
-                status_code=attempt.status_code,
-                error=attempt.error,
-                duration_ms=attempt.duration_ms,
-            )
+            delivery_attempts.insert(),
+            [
+                {
+                    "delivery_id": row.id,
+                    "attempted_at": now,
+                    "status_code": attempt.status_code,
+                    "error": attempt.error,
+                    "duration_ms": attempt.duration_ms,
+                }
+                for row, attempt in results
+            ],
         )
-        tries = row.attempts + 1
-        if attempt.status_code is not None and succeeded(attempt.status_code):
+        ok: list[tuple[Any, Attempt]] = []
+        failed: list[tuple[Any, Attempt]] = []
+        for row, attempt in results:
+            good = attempt.status_code is not None and succeeded(attempt.status_code)
+            (ok if good else failed).append((row, attempt))
+        if ok:
             await work.session.execute(
                 update(deliveries)
-                .where(deliveries.c.id == row.id)
+                .where(deliveries.c.id == bindparam("delivery"))
                 .values(
                     status="delivered",
-                    attempts=tries,
+                    attempts=deliveries.c.attempts + 1,
                     delivered_at=now,
-                    last_status_code=attempt.status_code,
+                    last_status_code=bindparam("code"),
                     last_error=None,
-                )
+                ),
+                [{"delivery": r.id, "code": a.status_code} for r, a in ok],
             )
             await work.session.execute(
                 update(subscriptions)
-                .where(subscriptions.c.id == row.subscription_id)
+                .where(
+                    subscriptions.c.id.in_({r.subscription_id for r, _ in ok}),
+                    subscriptions.c.consecutive_failures != 0,
+                )
                 .values(consecutive_failures=0)
             )
-            return
+        failed.sort(key=lambda p: str(p[0].subscription_id))
+        for row, attempt in failed:  # in subscription order: no lock cycles between workers
+            await self._failed(work, row, attempt, now)
+
+    async def _failed(self, work: UnitOfWork, row: Any, attempt: Attempt, now: datetime) -> None:
+        tries = row.attempts + 1
         outcome = after_failure(
             tries, now, self._settings.delivery_retry_seconds, self._settings.delivery_jitter
         )
