@@ -489,3 +489,19 @@ async def test_a_partner_over_its_rate_gets_429_with_retry_after(client, partner
     assert int(last.headers["Retry-After"]) >= 1
     other = await client.get("/partners/v1/subscriptions", headers=partner("ocmw-x", "11002"))
     assert other.status_code == 200
+
+
+async def test_an_endpoint_resolving_to_a_private_address_at_delivery_time_gets_nothing(
+    client, partner, receiver, open_in, pump, deliver, monkeypatch
+):
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    sub = await subscribe(client, me, receiver.url, nis)
+    await open_in(nis)
+    await pump()
+    monkeypatch.setenv("CIVIC_TRAJECTEN_WEBHOOKS_ALLOW_PRIVATE", "false")
+    await deliver()
+    assert receiver.received == []
+    log = await client.get(f"/partners/v1/subscriptions/{sub['id']}/deliveries", headers=me)
+    [attempt] = log.json()["items"][0]["attempts"]
+    assert attempt["status_code"] is None and "niet publiek" in attempt["error"]

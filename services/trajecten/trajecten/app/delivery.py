@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
@@ -27,7 +28,7 @@ from trajecten.adapters.subscriptions import (
     subscriptions,
 )
 from trajecten.domain.delivery import after_failure, payload, succeeded
-from trajecten.domain.subscriptions import legal_bases
+from trajecten.domain.subscriptions import address_problem, legal_bases
 from trajecten.settings import TrajectenSettings
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,8 @@ class DeliveryLoop:
             ),
         }
         started = time.perf_counter()
+        if (refused := await self._refused(row.endpoint_url)) is not None:
+            return Attempt(None, refused, 0)
         try:
             response = await self._client.post(row.endpoint_url, content=body, headers=headers)
             code: int | None = response.status_code
@@ -167,6 +170,18 @@ class DeliveryLoop:
         except httpx.HTTPError as exc:
             code, error = None, f"{type(exc).__name__}: {exc}"[:300]
         return Attempt(code, error, int((time.perf_counter() - started) * 1000))
+
+    async def _refused(self, url: str) -> str | None:
+        """Resolve again at delivery time: a host that now points inside our network (DNS
+        rebinding) gets nothing."""
+        if self._settings.webhooks_allow_private:
+            return None
+        try:
+            found = await asyncio.get_running_loop().getaddrinfo(urlsplit(url).hostname, None)
+        except OSError as exc:
+            return f"host onbekend: {exc}"[:300]
+        problem = address_problem({f[4][0] for f in found}, allow_private=False)
+        return f"geweigerd: {problem}" if problem else None
 
     async def _record(self, work: UnitOfWork, results: list[tuple[Any, Attempt]]) -> None:
         """Log every attempt; successes in bulk, failures one by one (the rare path)."""
