@@ -475,6 +475,17 @@ async def test_two_ocmws_never_see_each_others_people(
             headers=me,
         )
         assert foreign_filter.status_code == 422
+        preview = await client.post(
+            "/partners/v1/subscriptions/preview",
+            json={
+                "endpoint_url": "http://127.0.0.1:9/hook",
+                "event_types": [OPENED, STARTED],
+                "legal_basis": OCMW_BASIS,
+            },
+            headers=me,
+        )
+        shown = {i["trajectory_id"] for i in preview.json()["items"]}
+        assert own["id"] in shown and foreign["id"] not in shown
 
 
 async def test_a_partner_over_its_rate_gets_429_with_retry_after(client, partner, monkeypatch):
@@ -505,3 +516,30 @@ async def test_an_endpoint_resolving_to_a_private_address_at_delivery_time_gets_
     log = await client.get(f"/partners/v1/subscriptions/{sub['id']}/deliveries", headers=me)
     [attempt] = log.json()["items"][0]["attempts"]
     assert attempt["status_code"] is None and "niet publiek" in attempt["error"]
+
+
+async def test_vdab_receives_only_people_referred_to_it(
+    client, partner, receiver, open_in, start, pump, deliver
+):
+    vdab = partner("vdab", None)
+    sub = await subscribe(
+        client,
+        vdab,
+        receiver.url,
+        "",
+        legal_basis="vdab-arbeidsmarktactivering",
+        event_types=[STARTED],
+        filters={},
+    )
+    nis = municipality()
+    referred = await open_in(nis, job_seeker=True)
+    not_referred = await open_in(nis)
+    await start(referred, "guidance")
+    await start(not_referred, "guidance")
+    await pump()
+    await deliver()
+    bodies = [Webhook(sub["secret"]).verify(b, h) for h, b in receiver.received]
+    seen = {b["trajectory_id"] for b in bodies}
+    assert referred["id"] in seen and not_referred["id"] not in seen
+    assert all(set(b["data"]) <= {"trajectory_id", "person_id", "component", "occurred_at",
+                                  "result", "cefr_level"} for b in bodies)  # fmt: skip
