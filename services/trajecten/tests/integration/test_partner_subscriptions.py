@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from civic_common.consumer import InboxConsumer, Record
 from civic_common.events.contracts import CONTRACTS
@@ -543,3 +544,43 @@ async def test_vdab_receives_only_people_referred_to_it(
     assert referred["id"] in seen and not_referred["id"] not in seen
     assert all(set(b["data"]) <= {"trajectory_id", "person_id", "component", "occurred_at",
                                   "result", "cefr_level"} for b in bodies)  # fmt: skip
+
+
+async def test_after_the_grace_only_the_new_secret_signs(
+    client, partner, receiver, open_in, pump, deliver, monkeypatch, runtime_for
+):
+    monkeypatch.setenv("CIVIC_TRAJECTEN_SECRET_GRACE_HOURS", "0")
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    sub = await subscribe(client, me, receiver.url, nis)
+    new_secret = (
+        await client.post(f"/partners/v1/subscriptions/{sub['id']}/secret", headers=me)
+    ).json()["secret"]
+    await open_in(nis)
+    await pump()
+    await deliver()
+    headers, body = receiver.received[0]
+    Webhook(new_secret).verify(body, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(sub["secret"]).verify(body, headers)
+    # A deleted subscription's waiting deliveries are cancelled, not sent.
+    await open_in(nis)
+    await pump()
+    assert (
+        await client.delete(f"/partners/v1/subscriptions/{sub['id']}", headers=me)
+    ).status_code == 204
+    async with runtime_for("trajecten").engine.connect() as conn:
+        statuses = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT status FROM trajecten.partner_deliveries WHERE subscription_id = :s"
+                        " ORDER BY event_pk"
+                    ),
+                    {"s": sub["id"]},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert statuses == ["delivered", "cancelled"]

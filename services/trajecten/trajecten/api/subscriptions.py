@@ -154,7 +154,7 @@ async def subscription_deliveries(
     subscription_id: UUID,
     principal: Writer,
     work: Work,
-    status: Literal["pending", "delivered", "dead"] | None = None,
+    status: Literal["pending", "delivered", "dead", "cancelled"] | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[dict[str, Any]]:
@@ -235,7 +235,7 @@ async def admin_deliveries(
     subscription_id: UUID,
     principal: Admin,
     work: Work,
-    status: Literal["pending", "delivered", "dead"] | None = None,
+    status: Literal["pending", "delivered", "dead", "cancelled"] | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[dict[str, Any]]:

@@ -192,6 +192,12 @@ async def delete(work: UnitOfWork, by: Principal, subscription_id: UUID) -> None
         .where(subscriptions.c.id == subscription_id)
         .values(status="deleted", secret="", previous_secret=None)
     )
+    # What was still waiting is not sent any more; the log keeps what was.
+    await work.session.execute(
+        update(deliveries)
+        .where(deliveries.c.subscription_id == subscription_id, deliveries.c.status == "pending")
+        .values(status="cancelled")
+    )
     await work.commit()
 
 
