@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 SCOPES = "trajecten.subscriptions:write trajecten.feed:read"
 BASIS = "ocmw-maatschappelijke-integratie"
-NIS = "44021"
+NIS = "44019"  # Evergem: no other e2e registers people there (they count theirs)
 TYPES = [
     "trajecten.trajectory.opened.v1",
     "trajecten.trajectory.component-started.v1",
@@ -66,7 +66,11 @@ async def test_webhooks_survive_a_receiver_outage_exactly_once_in_order(system, 
     counter = auth("counter")
     counsellor = auth("counsellor", "els@agii", organisation="agii")
     ocmw = auth(
-        "partner", "client-ocmw-gent", organisation="ocmw-gent", municipality=NIS, scope=SCOPES
+        "partner",
+        "client-ocmw-evergem",
+        organisation="ocmw-evergem",
+        municipality=NIS,
+        scope=SCOPES,
     )
     trajecten = system.urls["trajecten"]
     receiver, port = Receiver(), free_port()
