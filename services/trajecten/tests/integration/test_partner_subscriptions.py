@@ -14,6 +14,7 @@ from sqlalchemy import text
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from civic_common.api.paging import encode_cursor
 from civic_common.consumer import InboxConsumer, Record
 from civic_common.events.contracts import CONTRACTS
 from civic_common.testing.server import serving
@@ -584,3 +585,18 @@ async def test_after_the_grace_only_the_new_secret_signs(
             .all()
         )
     assert statuses == ["delivered", "cancelled"]
+
+
+@pytest.mark.parametrize("path", ["/partners/v1/subscriptions", "/partners/v1/feed"])
+async def test_a_cursor_not_of_ours_is_422(client, partner, path):
+    response = await client.get(
+        path,
+        params={
+            "cursor": encode_cursor({"after": "nonsense"}),
+            "legal_basis": OCMW_BASIS,
+            "event_types": OPENED,
+        },
+        headers=partner("ocmw-gent", "44021"),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "cursor"

@@ -60,6 +60,22 @@ def _scoped(scope: str) -> Any:
     return dependency
 
 
+def _after(cursor: str | None, kind: type[int] | type[UUID]) -> Any:
+    """The position in a cursor of ours; 422 naming ``cursor`` for anything else."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        return kind(position["after"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Problem(
+            422,
+            "Ongeldige invoer",
+            "Deze cursor is onbekend.",
+            errors=[{"field": "cursor", "message": "onbekende cursor"}],
+        ) from exc
+
+
 Writer = Annotated[Principal, Depends(_scoped(WRITE))]
 Reader = Annotated[Principal, Depends(_scoped(FEED))]
 Admin = Annotated[Principal, Depends(_admin)]
@@ -114,11 +130,9 @@ async def list_subscriptions(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[dict[str, Any]]:
-    position = decode_cursor(cursor)
+    after = _after(cursor, UUID)
     async with work:
-        items, last = await use.list_page(
-            work, principal, position.get("after") if position else None, limit
-        )
+        items, last = await use.list_page(work, principal, after, limit)
     return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
 
 
@@ -166,9 +180,8 @@ async def subscription_deliveries(
 async def _log(
     work: UnitOfWork, subscription_id: UUID, status: str | None, cursor: str | None, limit: int
 ) -> Page[dict[str, Any]]:
-    position = decode_cursor(cursor)
     items, last = await delivery.delivery_log(
-        work, subscription_id, status, position.get("after") if position else None, limit
+        work, subscription_id, status, _after(cursor, int), limit
     )
     return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
 
@@ -205,8 +218,7 @@ async def feed(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[dict[str, Any]]:
     """The same events, filters and fields as a webhook; replayable from any cursor."""
-    position = decode_cursor(cursor)
-    after = int(position.get("after", 0)) if position else 0
+    after = _after(cursor, int) or 0
     wish = use.Wish(
         tuple(event_types), legal_basis, Filters(tuple(municipalities or ()), tuple(kinds or ()))
     )

@@ -282,7 +282,7 @@ class DeliveryLoop:
 
 
 async def delivery_log(
-    work: UnitOfWork, subscription_id: UUID, status: str | None, after: str | None, limit: int
+    work: UnitOfWork, subscription_id: UUID, status: str | None, after: int | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     query = (
         select(deliveries, partner_events.c.event_id, partner_events.c.event_type)
@@ -294,7 +294,7 @@ async def delivery_log(
     if status:
         query = query.where(deliveries.c.status == status)
     if after:
-        query = query.where(deliveries.c.event_pk > int(after))
+        query = query.where(deliveries.c.event_pk > after)
     rows = (await work.session.execute(query)).all()
     more = len(rows) > limit
     rows = rows[:limit]

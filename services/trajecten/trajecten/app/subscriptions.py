@@ -152,7 +152,7 @@ def _owner(by: Principal) -> str:
 
 
 async def list_page(
-    work: UnitOfWork, by: Principal, after: str | None, limit: int
+    work: UnitOfWork, by: Principal, after: UUID | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     query = (
         select(subscriptions)
@@ -161,7 +161,7 @@ async def list_page(
         .limit(limit + 1)
     )
     if after:
-        query = query.where(subscriptions.c.id > UUID(after))
+        query = query.where(subscriptions.c.id > after)
     rows = (await work.session.execute(query)).all()
     more = len(rows) > limit
     rows = rows[:limit]

@@ -4,6 +4,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ def payload(
     occurred_at: datetime,
     trajectory_id: str,
     sequence: int,
-    data: dict,
-) -> dict:
+    data: dict[str, Any],
+) -> dict[str, Any]:
     """The body of a webhook and a feed item alike (Standard Webhooks: type, timestamp, data)."""
     return {
         "id": event_id,
