@@ -1,6 +1,7 @@
 """The partner edge for subscribers against real Postgres: subscriptions, signed webhooks to a
 real HTTP receiver, retries, order per trajectory, rotation, the feed, the sandbox, data scope."""
 
+import asyncio
 import json
 import random
 import uuid
@@ -600,3 +601,33 @@ async def test_a_cursor_not_of_ours_is_422(client, partner, path):
     )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_two_delivery_loops_share_the_queue_without_duplicates_or_disorder(
+    client, partner, receiver, open_in, start, pump, runtime_for
+):
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    await subscribe(client, me, receiver.url, nis)
+    trajectories = [await open_in(nis) for _ in range(6)]
+    for t in trajectories:
+        await start(await start(t, "guidance"), "mo_course")
+    await pump()
+    loops = [DeliveryLoop(runtime_for("trajecten")) for _ in range(2)]
+
+    async def drain(loop: DeliveryLoop) -> None:
+        while await loop.run_once():
+            pass
+
+    try:
+        await asyncio.gather(*(drain(loop) for loop in loops))
+        await drain(loops[0])  # one may have stopped while the other still held the heads
+    finally:
+        for loop in loops:
+            await loop.close()
+    ids = [headers["webhook-id"] for headers, _ in receiver.received]
+    assert len(ids) == len(set(ids)) == 3 * len(trajectories)
+    for t in trajectories:
+        got = [b for b in receiver.bodies() if b["trajectory_id"] == t["id"]]
+        assert [b["type"] for b in got] == [OPENED, STARTED, STARTED]
+        assert [b["sequence"] for b in got] == sorted(b["sequence"] for b in got)
