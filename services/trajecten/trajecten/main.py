@@ -1,8 +1,9 @@
 """Composition root of trajecten."""
 
 import logging
-from datetime import date
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import faust
 from fastapi import FastAPI
@@ -10,7 +11,6 @@ from fastapi import FastAPI
 from civic_common.api.app import create_app
 from civic_common.events.contracts import CONTRACTS, PersonRegistered
 from civic_common.events.contracts.intake import CandidacySubmitted, OrganisationRegistered
-from civic_common.events.contracts.trajecten import SubscriptionDisabled
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from trajecten.adapters.tables import messaging, metadata
@@ -24,6 +24,7 @@ from trajecten.settings import TrajectenSettings
 from trajecten.web import pages
 
 log = logging.getLogger(__name__)
+BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 def build_app(runtime: Runtime) -> FastAPI:
@@ -54,7 +55,7 @@ def build_worker(runtime: Runtime) -> Worker:
             "trajecten.trajectories": {
                 model: on_trajectory_event
                 for model in CONTRACTS.values()
-                if model.topic == "trajecten.trajectories" and model is not SubscriptionDisabled
+                if model.topic == "trajecten.trajectories"
             },
         },
     )
@@ -63,7 +64,8 @@ def build_worker(runtime: Runtime) -> Worker:
         @worker.timer(TrajectenSettings().deadline_check_seconds, on_leader=True)
         async def missed_deadlines() -> None:
             try:
-                while await refer_missed_deadlines(runtime.uow(), date.today()):
+                today = datetime.now(BRUSSELS).date()  # deadlines are Belgian working days
+                while await refer_missed_deadlines(runtime.uow(), today):
                     pass  # batch after batch until no unreferred miss is left
             except Exception:  # a failed check must not stop the worker; the next tick retries
                 log.exception("deadline check failed")

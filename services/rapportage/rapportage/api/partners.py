@@ -24,7 +24,8 @@ from rapportage.app.reports import report_for, shared_report
 from rapportage.settings import RapportageSettings
 
 router = APIRouter(prefix="/partners/v1", tags=["report exchange"])
-Partner = Annotated[Principal, Depends(require_roles("analyst", "admin"))]
+# Partner client tokens (role partner) and the agency's own analysts, scoped by their claims.
+Partner = Annotated[Principal, Depends(require_roles("partner", "analyst", "admin"))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 Settings = Annotated[RapportageSettings, Depends(settings_of)]
 

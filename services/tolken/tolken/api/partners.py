@@ -29,7 +29,8 @@ from tolken.app.requests import (
 from tolken.domain.policy import Policy
 
 router = APIRouter(prefix="/partners/v1", tags=["partners"])
-_partner = require_roles("interpreter_desk", "admin")
+# Partner client tokens (role partner); desk tokens with an org claim act for a partner too.
+_partner = require_roles("partner", "interpreter_desk", "admin")
 
 
 async def partner(principal: Annotated[Principal, Depends(_partner)]) -> Principal:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from trajecten.domain.delivery import after_failure, is_next_in_order
+from trajecten.domain.delivery import after_failure
 from trajecten.domain.ratelimit import TokenBuckets
 from trajecten.domain.subscriptions import (
     DataScope,
@@ -97,13 +97,6 @@ def test_backoff_grows_with_jitter_and_ends_dead() -> None:
     assert 8 <= waits[0] <= 12 and 48 <= waits[1] <= 72 and 2880 <= waits[2] <= 4320
     assert after_failure(4, now, schedule, 0.2, rand).status == "dead"
     assert after_failure(1, now, schedule, 0, rand).next_attempt_at == now + timedelta(seconds=10)
-
-
-def test_a_delivery_waits_for_earlier_undelivered_ones() -> None:
-    assert is_next_in_order((3, 10), [(3, 10), (4, 11)])
-    assert not is_next_in_order((4, 11), [(3, 10), (4, 11)])
-    assert not is_next_in_order((3, 12), [(3, 10)])  # same sequence, arrived later
-    assert is_next_in_order((5, 20), [])
 
 
 def test_token_bucket_allows_bursts_then_says_how_long_to_wait() -> None:

@@ -28,7 +28,8 @@ from trajecten.settings import TrajectenSettings
 
 router = APIRouter(prefix="/partners/v1", tags=["partners"])
 Work = Annotated[UnitOfWork, Depends(uow)]
-_roles = require_roles("counsellor", "admin")
+# Partner client tokens (role partner); staff tokens with an org claim act for a partner too.
+_roles = require_roles("partner", "counsellor", "admin")
 
 
 async def partner(principal: Annotated[Principal, Depends(_roles)]) -> Principal:

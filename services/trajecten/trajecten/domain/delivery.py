@@ -1,4 +1,4 @@
-"""Webhook delivery rules: retry schedule, order per trajectory, the payload. Pure, no I/O."""
+"""Webhook delivery rules: retry schedule and the payload. Pure, no I/O."""
 
 import random
 from collections.abc import Sequence
@@ -25,12 +25,6 @@ def after_failure(
         return Outcome("dead", None)
     spread = (rand or random).uniform(-jitter, jitter)
     return Outcome("pending", now + timedelta(seconds=schedule[attempts - 1] * (1 + spread)))
-
-
-def is_next_in_order(position: tuple[int, int], undelivered: Sequence[tuple[int, int]]) -> bool:
-    """A delivery (sequence, arrival) goes only when no earlier one of the same trajectory and
-    subscription is still waiting to be delivered."""
-    return all(other >= position for other in undelivered)
 
 
 def succeeded(status_code: int) -> bool:

@@ -12,6 +12,7 @@ TOPICS: dict[str, int] = {
     "trajecten.trajectories": 3,
     "trajecten.organisation-trajectories": 3,
     "trajecten.trainings": 3,
+    "trajecten.partner-alerts": 1,
     "tolken.interpreters": 3,
     "tolken.requests": 3,
     "rapportage.historical": 1,

@@ -230,7 +230,7 @@ class TrajectoryCompleted(EventData):
 
 class SubscriptionDisabled(EventData):
     event_type = "trajecten.subscription.disabled.v1"
-    topic = "trajecten.trajectories"
+    topic = "trajecten.partner-alerts"
     summary = (
         "Alert: a partner's webhook subscription was disabled after repeated failed deliveries; "
         "its deliveries wait until the partner enables it again. Key = the subscription id."
