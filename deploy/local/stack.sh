@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole system on the embedded default: local Postgres and Kafka (infra.sh) plus the api
-# and worker process of every service under supervisord.
+# and worker process of every service, and the partner token issuer, under supervisord.
 #
 # Usage: deploy/local/stack.sh {up|down|status|logs [process]|exec <service> <command…>}
 set -euo pipefail
@@ -12,6 +12,8 @@ export CIVIC_STATE
 VENV="$REPO_ROOT/.venv"
 SERVICES=(intake trajecten tolken rapportage)
 declare -A PORTS=([intake]=8001 [trajecten]=8002 [tolken]=8003 [rapportage]=8004)
+# The embedded OAuth2 issuer for partner clients (civic-issuer): infrastructure, not a service.
+ISSUER_PORT=8000
 READY_SECONDS=${CIVIC_READY_SECONDS:-180}
 
 log() { printf 'stack: %s\n' "$*" >&2; }
@@ -39,10 +41,10 @@ wait_for_supervisor_exit() {
   done
 }
 
-# One database password per service, generated once and kept with the superuser's.
+# One database password per service (and the issuer), generated once, kept with the superuser's.
 ensure_service_secrets() {
   local secrets="$CIVIC_STATE/secrets.env" var
-  for svc in "${SERVICES[@]}"; do
+  for svc in "${SERVICES[@]}" issuer; do
     var="CIVIC_${svc^^}_DB_PASSWORD"
     grep -q "^$var=" "$secrets" || (umask 077 && echo "$var=$(openssl rand -hex 24)" >>"$secrets")
   done
@@ -95,6 +97,26 @@ killasgroup=true
 CONF
 }
 
+# Signs with the key pair civic-token uses ($CIVIC_STATE/jwt), so the services' JWKS file holds.
+supervisor_issuer() {
+  local db_url="postgresql+asyncpg://issuer:$CIVIC_ISSUER_DB_PASSWORD@$CIVIC_PG_HOST:$CIVIC_PG_PORT/civic"
+  cat <<CONF
+
+[program:issuer]
+command=$VENV/bin/civic-issuer
+directory=$REPO_ROOT
+environment=CIVIC_ISSUER_DATABASE_URL="$db_url",CIVIC_ISSUER_KEYS_DIR="$CIVIC_STATE/jwt",CIVIC_ISSUER_HTTP_PORT="$ISSUER_PORT"
+stdout_logfile=$CIVIC_STATE/logs/issuer.log
+stdout_logfile_maxbytes=20MB
+redirect_stderr=true
+autorestart=true
+startsecs=3
+stopwaitsecs=20
+stopasgroup=true
+killasgroup=true
+CONF
+}
+
 write_supervisor_conf() {
   local jwks=$1
   mkdir -p "$SUP_DIR" "$CIVIC_STATE/logs"
@@ -106,6 +128,7 @@ write_supervisor_conf() {
         supervisor_program "$svc" api "$jwks"
         supervisor_program "$svc" worker "$jwks"
       done
+      supervisor_issuer
     } >"$SUP_CONF.tmp"
   )
   mv "$SUP_CONF.tmp" "$SUP_CONF"
@@ -118,11 +141,16 @@ wait_until_ready() {
     for svc in "${SERVICES[@]}"; do
       curl -fsS -o /dev/null "http://127.0.0.1:${PORTS[$svc]}/readyz" 2>/dev/null || pending+=("$svc")
     done
+    curl -fsS -o /dev/null "http://127.0.0.1:$ISSUER_PORT/healthz" 2>/dev/null || pending+=(issuer)
     ((${#pending[@]} == 0)) && return
     if ((SECONDS >= deadline)); then
       for svc in "${pending[@]}"; do
         log "$svc not ready; last lines of its logs:"
-        tail -n 15 "$CIVIC_STATE/logs/$svc-api.log" "$CIVIC_STATE/logs/$svc-worker.log" >&2 || true
+        if [[ $svc == issuer ]]; then
+          tail -n 15 "$CIVIC_STATE/logs/issuer.log" >&2 || true
+        else
+          tail -n 15 "$CIVIC_STATE/logs/$svc-api.log" "$CIVIC_STATE/logs/$svc-worker.log" >&2 || true
+        fi
       done
       die "not ready within ${READY_SECONDS}s: ${pending[*]}"
     fi
@@ -138,6 +166,7 @@ The system is up (logs: make logs, state: $CIVIC_STATE):
   trajecten   http://127.0.0.1:8002
   tolken      http://127.0.0.1:8003
   rapportage  http://127.0.0.1:8004
+  issuer      http://127.0.0.1:$ISSUER_PORT   (partner clients: POST /oauth2/token, docs/runbook.md)
 Kafka $CIVIC_KAFKA_BOOTSTRAP, Postgres $CIVIC_PG_HOST:$CIVIC_PG_PORT (database civic).
 A token for the APIs: make token ROLE=counter
 TEXT

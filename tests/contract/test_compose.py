@@ -25,6 +25,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from civic_common.events.contracts.base import SERVICES
+from civic_common.provision import INFRASTRUCTURE
 from civic_common.runtime import ServiceSpec
 from civic_common.settings import ServiceSettings
 
@@ -331,7 +332,7 @@ def check_databases(compose: Compose) -> None:
             f"{service}: installed, but civic_common SERVICES (the roles civic-provision "
             "creates) does not list it"
         )
-    for service in sorted(set(specs()) | set(SERVICES)):
+    for service in sorted(set(specs()) | set(SERVICES) | set(INFRASTRUCTURE)):
         var = f"CIVIC_{service.upper()}_DB_PASSWORD"
         if not ONLY_INTERPOLATION.match(provision_env.get(var, "")) or (
             ONLY_INTERPOLATION.match(provision_env[var])["name"] != var
@@ -527,8 +528,9 @@ def test_every_service_process_has_a_container(compose: Compose) -> None:
 
 
 def test_no_unknown_process_containers(compose: Compose) -> None:
-    """Project-image containers are the processes of installed services or one-shot jobs."""
-    expected = set(process_containers(compose)) | one_shot_jobs(compose)
+    """Project-image containers are the processes of installed services, one-shot jobs or the
+    infrastructure processes civic-provision makes a role for (the token issuer)."""
+    expected = set(process_containers(compose)) | one_shot_jobs(compose) | set(INFRASTRUCTURE)
     stray = sorted(
         name for name, c in containers(compose).items() if "build" in c and name not in expected
     )
@@ -577,6 +579,21 @@ def test_dockerfile_matches_compose(compose: Compose) -> None:
 
 def test_processes_read_the_jwks_from_a_read_only_volume(compose: Compose) -> None:
     check_jwks(compose)
+
+
+def test_issuer_signs_with_the_issuer_keys_on_its_own_role(compose: Compose) -> None:
+    """The partner token issuer: its own role and password, the key pair volume read-write (it
+    signs), started after provision and issuer-keys, health-checked on /healthz."""
+    issuer = containers(compose)["issuer"]
+    env = environment(issuer)
+    assert issuer["entrypoint"] == ["civic-issuer"]
+    url = make_url(interpolate(env["CIVIC_ISSUER_DATABASE_URL"], example_variables()))
+    assert url.username == "issuer" and url.database == "civic"
+    assert "${CIVIC_ISSUER_DB_PASSWORD:?" in env["CIVIC_ISSUER_DATABASE_URL"]
+    assert f"issuer-keys:{env['CIVIC_ISSUER_KEYS_DIR']}" in issuer["volumes"], "keys not mounted rw"
+    for job in ("provision", "issuer-keys"):
+        assert depends_on(issuer)[job]["condition"] == "service_completed_successfully"
+    assert "/healthz" in " ".join(issuer["healthcheck"]["test"])
 
 
 def test_kafka_is_single_node_kraft_with_explicit_topics(compose: Compose) -> None:

@@ -17,6 +17,11 @@ from civic_common.events.contracts import TOPICS
 from civic_common.events.contracts.base import SERVICES, deadletter_topic
 from civic_common.kafka import ensure_topics
 
+# Schemas of infrastructure processes, not services: a role and schema each, but no Kafka
+# consumer, so no dead-letter topic (that is what SERVICES means). The token issuer of the
+# embedded default keeps its partner clients in "issuer".
+INFRASTRUCTURE = ("issuer",)
+
 # Extensions a service needs in its schema; only a superuser may create them.
 EXTENSIONS: dict[str, tuple[str, ...]] = {"tolken": ("btree_gist",)}
 
@@ -102,9 +107,10 @@ def main() -> None:
     parser.add_argument("--skip-topics", action="store_true")
     args = parser.parse_args()
     admin_url = os.environ["CIVIC_ADMIN_DATABASE_URL"]
-    roles = {s: (s, os.environ[f"CIVIC_{s.upper()}_DB_PASSWORD"]) for s in SERVICES}
+    schemas = (*SERVICES, *INFRASTRUCTURE)
+    roles = {s: (s, os.environ[f"CIVIC_{s.upper()}_DB_PASSWORD"]) for s in schemas}
     asyncio.run(provision_database(admin_url, args.database, roles))
-    print(f"database {args.database}: schemas and roles {', '.join(SERVICES)}")
+    print(f"database {args.database}: schemas and roles {', '.join(schemas)}")
     if not args.skip_topics:
         created = asyncio.run(
             ensure_topics(os.environ["CIVIC_KAFKA_BOOTSTRAP"], all_topics(args.topic_prefix))

@@ -1,0 +1,384 @@
+"""The embedded OAuth2 token issuer for partner clients (client credentials, RFC 6749 §4.4).
+
+Infrastructure of the embedded default, not a domain service: no Kafka, no outbox. It signs
+with the same key pair as ``civic-token`` (``issuer.ensure_keys``), so the JWKS the services
+validate against stays the same. Production replaces it with a real OpenID provider.
+Admins manage clients at /api/v1/partner-clients; secrets are shown once and stored as scrypt
+hashes; every change is written to the append-only ``issuer.audit_trail``.
+"""
+
+import asyncio
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    MetaData,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from civic_common.api.problems import Problem, install_problem_handlers
+from civic_common.auth.issuer import ensure_keys, mint
+from civic_common.auth.partner_clients import (
+    DUMMY_HASH,
+    ScopeNotAllowed,
+    granted_scopes,
+    hash_secret,
+    new_client_id,
+    new_secret,
+    verify_secret,
+)
+from civic_common.auth.principal import Principal
+from civic_common.auth.tokens import TokenValidator, require_roles
+from civic_common.db.engine import create_engine
+from civic_common.db.migrate import upgrade
+
+SCHEMA = "issuer"
+MIGRATIONS = str(Path(__file__).parent / "issuer_migrations")
+
+
+class IssuerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVIC_ISSUER_", extra="ignore")
+
+    database_url: SecretStr = Field(description="SQLAlchemy URL of the issuer role")
+    keys_dir: Path = Field(Path(".state/jwt"), description="Key pair folder (issuer-key.pem)")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    token_ttl: int = Field(900, description="Lifetime of an access token, seconds")
+    rotation_grace: float = Field(
+        24 * 3600.0, description="Seconds the previous secret keeps working after a rotation"
+    )
+    jwt_issuer: str = "civic-local"
+    jwt_audience: str = "civic"
+    log_level: str = "INFO"
+
+
+metadata = MetaData(schema=SCHEMA)
+clients = Table(
+    "partner_clients",
+    metadata,
+    Column("client_id", Text, primary_key=True),
+    Column("display_name", Text, nullable=False),
+    Column("organisation", Text, nullable=False),
+    Column("municipality", Text),
+    Column("allowed_scopes", ARRAY(Text), nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    Column("previous_secret_hash", Text),
+    Column("previous_valid_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("rotated_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+audit_trail = Table(
+    "audit_trail",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("client_id", Text, nullable=False),
+)
+
+
+# ---------------------------------------------------------------- token endpoint
+
+
+def oauth_error(error: str, status: int = 400, description: str | None = None) -> JSONResponse:
+    """RFC 6749 §5.2; invalid_client challenges for Basic, as §5.2 asks for a 401."""
+    body = {"error": error} | ({"error_description": description} if description else {})
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="civic-issuer"'
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, sep, secret = base64.b64decode(value, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return ("", "")  # malformed: treated as a failed authentication
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+    return (unquote(client_id), unquote(secret)) if sep else ("", "")
+
+
+async def _authenticate(engine: AsyncEngine, client_id: str, secret: str) -> dict[str, Any] | None:
+    """The client row if the secret matches its current or (in grace) previous secret."""
+    async with engine.connect() as conn:
+        row = (
+            (await conn.execute(select(clients).where(clients.c.client_id == client_id)))
+            .mappings()
+            .first()
+        )
+    if row is None:
+        await asyncio.to_thread(verify_secret, secret, DUMMY_HASH)  # same cost: no enumeration
+        return None
+    hashes = [row["secret_hash"]]
+    if row["previous_secret_hash"] and row["previous_valid_until"] > datetime.now(UTC):
+        hashes.append(row["previous_secret_hash"])
+    matches = [await asyncio.to_thread(verify_secret, secret, h) for h in hashes]
+    if not any(matches) or row["revoked_at"] is not None:
+        return None
+    return dict(row)
+
+
+token_router = APIRouter(tags=["oauth2"])
+
+
+@token_router.post("/oauth2/token")
+async def token(request: Request) -> JSONResponse:
+    settings: IssuerSettings = request.app.state.settings
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    basic = _basic_credentials(request)
+    if basic is not None and "client_secret" in fields:
+        return oauth_error("invalid_request", description="one client authentication method")
+    client_id, secret = basic or (fields.get("client_id", ""), fields.get("client_secret", ""))
+    grant_type = fields.get("grant_type")
+    if not grant_type:
+        return oauth_error("invalid_request", description="grant_type is required")
+    if grant_type != "client_credentials":
+        return oauth_error("unsupported_grant_type")
+    if not client_id or not secret:
+        return oauth_error("invalid_client", 401)
+    client = await _authenticate(request.app.state.engine, client_id, secret)
+    if client is None:
+        return oauth_error("invalid_client", 401)
+    try:
+        scopes = granted_scopes(fields.get("scope"), frozenset(client["allowed_scopes"]))
+    except ScopeNotAllowed as exc:
+        return oauth_error("invalid_scope", description=f"not allowed: {exc}")
+    scope = " ".join(sorted(scopes))
+    access_token = mint(
+        settings.keys_dir,
+        ["partner"],
+        client["client_id"],
+        client["organisation"],
+        client["municipality"],
+        scope,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=settings.token_ttl,
+    )
+    body = {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": settings.token_ttl,
+        "scope": scope,
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+# ---------------------------------------------------------------- admin API
+
+
+class ClientIn(BaseModel):
+    display_name: str = Field(min_length=1, max_length=200)
+    organisation: str = Field(min_length=1, max_length=200)
+    municipality: str | None = Field(None, min_length=1, max_length=200)
+    allowed_scopes: list[Annotated[str, Field(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")]] = Field(
+        min_length=1
+    )
+
+
+class ClientOut(BaseModel):
+    client_id: str
+    display_name: str
+    organisation: str
+    municipality: str | None
+    allowed_scopes: list[str]
+    created_at: datetime
+    rotated_at: datetime | None
+    revoked_at: datetime | None
+    previous_secret_valid_until: datetime | None
+
+    @classmethod
+    def of(cls, row: Any) -> "ClientOut":
+        return cls(
+            **{k: row[k] for k in cls.model_fields if k in row},
+            previous_secret_valid_until=row["previous_valid_until"],
+        )
+
+
+class ClientWithSecret(ClientOut):
+    client_secret: str = Field(description="Shown once; only its hash is stored")
+
+
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+admin_router = APIRouter(prefix="/api/v1/partner-clients", tags=["partner clients"])
+
+
+def _engine(request: Request) -> AsyncEngine:
+    return request.app.state.engine
+
+
+Engine = Annotated[AsyncEngine, Depends(_engine)]
+
+
+async def _audit(conn: AsyncConnection, principal: Principal, action: str, client_id: str) -> None:
+    await conn.execute(
+        insert(audit_trail).values(
+            at=datetime.now(UTC), actor=principal.subject, action=action, client_id=client_id
+        )
+    )
+
+
+async def _row(conn: AsyncConnection, client_id: str, lock: bool = False) -> Any:
+    query = select(clients).where(clients.c.client_id == client_id)
+    row = (await conn.execute(query.with_for_update() if lock else query)).mappings().first()
+    if row is None:
+        raise Problem(404, "Niet gevonden", "Geen partnerclient met dit id.")
+    return row
+
+
+@admin_router.post("", status_code=201, response_model=ClientWithSecret)
+async def create_client(body: ClientIn, principal: Admin, engine: Engine) -> JSONResponse:
+    client_id, secret = new_client_id(), new_secret()
+    secret_hash = await asyncio.to_thread(hash_secret, secret)
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(clients).values(
+                client_id=client_id,
+                display_name=body.display_name,
+                organisation=body.organisation,
+                municipality=body.municipality,
+                allowed_scopes=sorted(set(body.allowed_scopes)),
+                secret_hash=secret_hash,
+                created_at=datetime.now(UTC),
+            )
+        )
+        await _audit(conn, principal, "create", client_id)
+        row = await _row(conn, client_id)
+    out = ClientWithSecret(**ClientOut.of(row).model_dump(), client_secret=secret)
+    return JSONResponse(
+        out.model_dump(mode="json"),
+        status_code=201,
+        headers={"Location": f"/api/v1/partner-clients/{client_id}", "Cache-Control": "no-store"},
+    )
+
+
+@admin_router.get("")
+async def list_clients(_: Admin, engine: Engine) -> list[ClientOut]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(clients).order_by(clients.c.created_at))).mappings()
+        return [ClientOut.of(row) for row in rows]
+
+
+@admin_router.get("/{client_id}")
+async def get_client(client_id: str, _: Admin, engine: Engine) -> ClientOut:
+    async with engine.connect() as conn:
+        return ClientOut.of(await _row(conn, client_id))
+
+
+@admin_router.post("/{client_id}/rotation", response_model=ClientWithSecret)
+async def rotate_secret(
+    client_id: str, request: Request, principal: Admin, engine: Engine
+) -> JSONResponse:
+    settings: IssuerSettings = request.app.state.settings
+    secret = new_secret()
+    secret_hash = await asyncio.to_thread(hash_secret, secret)
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        row = await _row(conn, client_id, lock=True)
+        if row["revoked_at"] is not None:
+            raise Problem(409, "Ingetrokken", "Een ingetrokken client krijgt geen nieuw geheim.")
+        await conn.execute(
+            update(clients)
+            .where(clients.c.client_id == client_id)
+            .values(
+                secret_hash=secret_hash,
+                previous_secret_hash=row["secret_hash"],
+                previous_valid_until=now + timedelta(seconds=settings.rotation_grace),
+                rotated_at=now,
+            )
+        )
+        await _audit(conn, principal, "rotate", client_id)
+        row = await _row(conn, client_id)
+    out = ClientWithSecret(**ClientOut.of(row).model_dump(), client_secret=secret)
+    return JSONResponse(out.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+
+@admin_router.post("/{client_id}/revocation")
+async def revoke_client(client_id: str, principal: Admin, engine: Engine) -> ClientOut:
+    async with engine.begin() as conn:
+        row = await _row(conn, client_id, lock=True)
+        if row["revoked_at"] is None:
+            await conn.execute(
+                update(clients)
+                .where(clients.c.client_id == client_id)
+                .values(revoked_at=datetime.now(UTC))
+            )
+            await _audit(conn, principal, "revoke", client_id)
+        return ClientOut.of(await _row(conn, client_id))
+
+
+# ---------------------------------------------------------------- app
+
+
+def build_issuer_app(settings: IssuerSettings) -> FastAPI:
+    jwks_path = ensure_keys(settings.keys_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url.get_secret_value(), pool_size=5)
+        await upgrade(engine, MIGRATIONS, SCHEMA)
+        app.state.engine = engine
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title="civic issuer", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.token_validator = TokenValidator(
+        str(jwks_path), settings.jwt_issuer, settings.jwt_audience
+    )
+    install_problem_handlers(app)
+
+    @app.get("/.well-known/jwks.json", tags=["oauth2"])
+    async def jwks() -> JSONResponse:
+        return JSONResponse(json.loads(jwks_path.read_text()))
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(token_router)
+    app.include_router(admin_router)
+    return app
+
+
+def main() -> None:
+    settings = IssuerSettings()
+    uvicorn.run(
+        build_issuer_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from civic_common.db.migrate import run_migrations
+
+run_migrations()

@@ -1,0 +1,242 @@
+"""The embedded partner token issuer on real Postgres: admin API, client credentials, rotation,
+revocation, and its tokens accepted at tolken's partner edge."""
+
+import asyncio
+import base64
+import secrets
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from civic_common.auth.issuer_app import IssuerSettings, build_issuer_app
+from civic_common.auth.tokens import TokenValidator
+from civic_common.provision import drop_database, provision_database, service_url
+from civic_common.testing.infra import Infra
+
+pytestmark = pytest.mark.integration
+
+GRACE = 1.5  # seconds the previous secret keeps working after a rotation
+
+
+@pytest.fixture(scope="module")
+async def issuer_db(infra: Infra) -> AsyncIterator[str]:
+    """A database of its own with the issuer role provisioned as civic-provision does it."""
+    run = secrets.token_hex(4)
+    name, role, password = f"civic_t{run}_iss", f"t{run}_issuer", secrets.token_hex(16)
+    await provision_database(infra.admin_url, name, {"issuer": (role, password)})
+    try:
+        yield service_url(infra.admin_url, name, role, password)
+    finally:
+        await drop_database(infra.admin_url, name, [role])
+
+
+@pytest.fixture
+async def issuer(issuer_db: str, jwt_keys: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = IssuerSettings(database_url=issuer_db, keys_dir=jwt_keys, rotation_grace=GRACE)
+    app = build_issuer_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://issuer") as http:
+            yield http
+
+
+@pytest.fixture
+def create_client(
+    issuer: httpx.AsyncClient, auth: Callable[..., dict[str, str]]
+) -> Callable[..., object]:
+    async def create(**changes: object) -> dict[str, object]:
+        body = {
+            "display_name": "OCMW Evergem",
+            "organisation": "ocmw-evergem",
+            "municipality": "44019",
+            "allowed_scopes": ["requests:read", "requests:write"],
+        } | changes
+        response = await issuer.post(
+            "/api/v1/partner-clients", json=body, headers=auth("admin", "ops@test")
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return create
+
+
+def basic(client_id: str, secret: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+async def token(
+    issuer: httpx.AsyncClient, client_id: str, secret: str, **form: str
+) -> httpx.Response:
+    return await issuer.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials"} | form,
+        headers=basic(client_id, secret),
+    )
+
+
+async def test_client_credentials_token_is_accepted_at_the_tolken_partner_edge(
+    issuer: httpx.AsyncClient, create_client, runtime_for, jwt_keys: Path
+) -> None:
+    from tolken.main import build_app
+
+    client = await create_client()
+    response = await token(issuer, client["client_id"], client["client_secret"])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 900
+    assert body["scope"] == "requests:read requests:write"
+    assert response.headers["cache-control"] == "no-store"
+
+    principal = TokenValidator(str(jwt_keys / "jwks.json"), "civic-local", "civic").validate(
+        body["access_token"]
+    )
+    assert principal.subject == client["client_id"]
+    assert principal.roles == {"partner"}
+    assert (principal.organisation, principal.municipality) == ("ocmw-evergem", "44019")
+    assert principal.scopes == {"requests:read", "requests:write"}
+
+    transport = httpx.ASGITransport(app=build_app(runtime_for("tolken")))
+    async with httpx.AsyncClient(transport=transport, base_url="http://tolken") as tolken:
+        accepted = await tolken.get(
+            "/partners/v1/requests",
+            headers={"Authorization": f"Bearer {body['access_token']}"},
+        )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["items"] == []
+
+
+async def test_form_authentication_and_a_narrower_scope(
+    issuer: httpx.AsyncClient, create_client
+) -> None:
+    client = await create_client(municipality=None)
+    response = await issuer.post(
+        "/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+            "scope": "requests:read",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["scope"] == "requests:read"
+
+
+async def test_wrong_unknown_and_revoked_clients_get_the_same_invalid_client(
+    issuer: httpx.AsyncClient, create_client, auth
+) -> None:
+    client = await create_client()
+    revoked = await create_client()
+    revocation = await issuer.post(
+        f"/api/v1/partner-clients/{revoked['client_id']}/revocation", headers=auth("admin")
+    )
+    assert revocation.status_code == 200 and revocation.json()["revoked_at"]
+    attempts = [
+        (client["client_id"], "not-the-secret"),
+        ("pc_unknown", client["client_secret"]),
+        (revoked["client_id"], revoked["client_secret"]),
+    ]
+    for client_id, secret in attempts:
+        response = await token(issuer, client_id, secret)
+        assert response.status_code == 401, (client_id, response.text)
+        assert response.json() == {"error": "invalid_client"}
+        assert response.headers["www-authenticate"].startswith("Basic")
+
+
+async def test_scope_outside_the_allowed_set_and_bad_grants(
+    issuer: httpx.AsyncClient, create_client
+) -> None:
+    client = await create_client()
+    refused = await token(issuer, client["client_id"], client["client_secret"], scope="admin")
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
+    wrong_grant = await issuer.post(
+        "/oauth2/token",
+        data={"grant_type": "password"},
+        headers=basic(client["client_id"], client["client_secret"]),
+    )
+    assert wrong_grant.json()["error"] == "unsupported_grant_type"
+    no_grant = await issuer.post(
+        "/oauth2/token", headers=basic(client["client_id"], client["client_secret"])
+    )
+    assert no_grant.json()["error"] == "invalid_request"
+
+
+async def test_rotation_keeps_the_old_secret_for_the_grace_period_only(
+    issuer: httpx.AsyncClient, create_client, auth
+) -> None:
+    client = await create_client()
+    old = client["client_secret"]
+    rotated = await issuer.post(
+        f"/api/v1/partner-clients/{client['client_id']}/rotation", headers=auth("admin")
+    )
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["client_secret"]
+    assert new != old and rotated.json()["previous_secret_valid_until"]
+    assert (await token(issuer, client["client_id"], new)).status_code == 200
+    assert (await token(issuer, client["client_id"], old)).status_code == 200
+    await asyncio.sleep(GRACE + 0.3)
+    assert (await token(issuer, client["client_id"], new)).status_code == 200
+    expired = await token(issuer, client["client_id"], old)
+    assert expired.status_code == 401 and expired.json()["error"] == "invalid_client"
+
+
+async def test_secrets_are_stored_only_as_hashes_and_changes_are_audited(
+    issuer: httpx.AsyncClient, create_client, auth, issuer_db: str
+) -> None:
+    client = await create_client()
+    rotated = await issuer.post(
+        f"/api/v1/partner-clients/{client['client_id']}/rotation", headers=auth("admin", "ops@x")
+    )
+    await issuer.post(
+        f"/api/v1/partner-clients/{client['client_id']}/revocation", headers=auth("admin", "ops@x")
+    )
+    conn = await asyncpg.connect(issuer_db.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        dump = await conn.fetchval(
+            "SELECT string_agg(c::text, ' ') FROM issuer.partner_clients c WHERE client_id = $1",
+            client["client_id"],
+        )
+        trail = await conn.fetch(
+            "SELECT actor, action FROM issuer.audit_trail WHERE client_id = $1 ORDER BY id",
+            client["client_id"],
+        )
+        with pytest.raises(asyncpg.RaiseError, match="append-only"):
+            await conn.execute("DELETE FROM issuer.audit_trail")
+    finally:
+        await conn.close()
+    assert "scrypt$" in dump
+    assert client["client_secret"] not in dump
+    assert rotated.json()["client_secret"] not in dump
+    assert [tuple(r) for r in trail] == [
+        ("ops@test", "create"),
+        ("ops@x", "rotate"),
+        ("ops@x", "revoke"),
+    ]
+
+
+async def test_only_admins_manage_clients(issuer: httpx.AsyncClient, create_client, auth) -> None:
+    client = await create_client()
+    partner = auth("partner", organisation="ocmw-evergem")
+    paths = [
+        ("GET", "/api/v1/partner-clients"),
+        ("GET", f"/api/v1/partner-clients/{client['client_id']}"),
+        ("POST", f"/api/v1/partner-clients/{client['client_id']}/rotation"),
+        ("POST", f"/api/v1/partner-clients/{client['client_id']}/revocation"),
+    ]
+    for method, path in paths:
+        assert (await issuer.request(method, path)).status_code == 401, path
+        assert (await issuer.request(method, path, headers=partner)).status_code == 403, path
+    listed = await issuer.get("/api/v1/partner-clients", headers=auth("admin"))
+    assert client["client_id"] in {c["client_id"] for c in listed.json()}
+    assert all("client_secret" not in c for c in listed.json())
+    # still usable: the failed attempts changed nothing
+    assert (await token(issuer, client["client_id"], client["client_secret"])).status_code == 200
+
+
+async def test_jwks_and_health(issuer: httpx.AsyncClient, jwt_keys: Path) -> None:
+    assert (await issuer.get("/healthz")).json() == {"status": "ok"}
+    jwks = (await issuer.get("/.well-known/jwks.json")).json()
+    assert jwks["keys"][0]["kty"] == "RSA" and "d" not in jwks["keys"][0]
