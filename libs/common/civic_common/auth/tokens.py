@@ -3,9 +3,10 @@
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Annotated
 
 import jwt
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from civic_common.api.problems import Problem
@@ -89,4 +90,20 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     dependency.civic_roles = frozenset(roles)  # type: ignore[attr-defined] # for the access matrix
+    return dependency
+
+
+def require_partner_scope(scope: str, *staff_roles: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency for a partner edge: a partner client's token must carry ``scope`` (403
+    naming it otherwise); ``staff_roles`` may still act for a partner without scopes, until every
+    partner has client credentials."""
+    door = require_roles("partner", *staff_roles)
+    staff = frozenset(staff_roles)
+
+    async def dependency(principal: Annotated[Principal, Depends(door)]) -> Principal:
+        if not principal.roles & staff and scope not in principal.scopes:
+            raise Problem(403, "Geen toegang", f"Het token mist de scope {scope}.")
+        return principal
+
+    dependency.civic_roles = frozenset({"partner", *staff})  # type: ignore[attr-defined]
     return dependency

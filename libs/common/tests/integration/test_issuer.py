@@ -52,7 +52,7 @@ def create_client(
             "display_name": "OCMW Evergem",
             "organisation": "ocmw-evergem",
             "municipality": "44019",
-            "allowed_scopes": ["requests:read", "requests:write"],
+            "allowed_scopes": ["tolken.requests", "trajecten.updates"],
         } | changes
         response = await issuer.post(
             "/api/v1/partner-clients", json=body, headers=auth("admin", "ops@test")
@@ -87,7 +87,7 @@ async def test_client_credentials_token_is_accepted_at_the_tolken_partner_edge(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 900
-    assert body["scope"] == "requests:read requests:write"
+    assert body["scope"] == "tolken.requests trajecten.updates"
     assert response.headers["cache-control"] == "no-store"
 
     principal = TokenValidator(str(jwt_keys / "jwks.json"), "civic-local", "civic").validate(
@@ -96,7 +96,7 @@ async def test_client_credentials_token_is_accepted_at_the_tolken_partner_edge(
     assert principal.subject == client["client_id"]
     assert principal.roles == {"partner"}
     assert (principal.organisation, principal.municipality) == ("ocmw-evergem", "44019")
-    assert principal.scopes == {"requests:read", "requests:write"}
+    assert principal.scopes == {"tolken.requests", "trajecten.updates"}
 
     transport = httpx.ASGITransport(app=build_app(runtime_for("tolken")))
     async with httpx.AsyncClient(transport=transport, base_url="http://tolken") as tolken:
@@ -118,11 +118,11 @@ async def test_form_authentication_and_a_narrower_scope(
             "grant_type": "client_credentials",
             "client_id": client["client_id"],
             "client_secret": client["client_secret"],
-            "scope": "requests:read",
+            "scope": "tolken.requests",
         },
     )
     assert response.status_code == 200, response.text
-    assert response.json()["scope"] == "requests:read"
+    assert response.json()["scope"] == "tolken.requests"
 
 
 async def test_wrong_unknown_and_revoked_clients_get_the_same_invalid_client(

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from civic_common.api.app import uow
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
-from civic_common.auth.tokens import require_roles
+from civic_common.auth.tokens import require_partner_scope
 from civic_common.db.uow import UnitOfWork
 from rapportage.api.rendering import Format, render, report_params, settings_of
 from rapportage.app.catalogue import CATALOGUE, Params
@@ -24,8 +24,11 @@ from rapportage.app.reports import report_for, shared_report
 from rapportage.settings import RapportageSettings
 
 router = APIRouter(prefix="/partners/v1", tags=["report exchange"])
-# Partner client tokens (role partner) and the agency's own analysts, scoped by their claims.
-Partner = Annotated[Principal, Depends(require_roles("partner", "analyst", "admin"))]
+# Partner client tokens need the scope; the agency's own analysts read as well. Both are scoped
+# by their claims.
+Partner = Annotated[
+    Principal, Depends(require_partner_scope("rapportage.reports", "analyst", "admin"))
+]
 Work = Annotated[UnitOfWork, Depends(uow)]
 Settings = Annotated[RapportageSettings, Depends(settings_of)]
 

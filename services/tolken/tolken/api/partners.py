@@ -17,7 +17,7 @@ from civic_common.api.idempotency import idempotent
 from civic_common.api.paging import Page, decode_cursor, encode_cursor
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
-from civic_common.auth.tokens import require_roles
+from civic_common.auth.tokens import require_partner_scope
 from civic_common.db.uow import UnitOfWork
 from tolken.api.models import RequestIn, RequestOut, policy
 from tolken.app.requests import (
@@ -29,8 +29,8 @@ from tolken.app.requests import (
 from tolken.domain.policy import Policy
 
 router = APIRouter(prefix="/partners/v1", tags=["partners"])
-# Partner client tokens (role partner); desk tokens with an org claim act for a partner too.
-_partner = require_roles("partner", "interpreter_desk", "admin")
+# Partner client tokens need the scope; desk tokens with an org claim act for a partner too.
+_partner = require_partner_scope("tolken.requests", "interpreter_desk", "admin")
 
 
 async def partner(principal: Annotated[Principal, Depends(_partner)]) -> Principal:

@@ -19,7 +19,7 @@ from civic_common.api.app import uow
 from civic_common.api.idempotency import idempotent
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
-from civic_common.auth.tokens import require_roles
+from civic_common.auth.tokens import require_partner_scope
 from civic_common.db.uow import UnitOfWork
 from trajecten.app.partners import apply_partner_update, partner_actor
 from trajecten.domain.templates import Cefr, Template
@@ -28,8 +28,8 @@ from trajecten.settings import TrajectenSettings
 
 router = APIRouter(prefix="/partners/v1", tags=["partners"])
 Work = Annotated[UnitOfWork, Depends(uow)]
-# Partner client tokens (role partner); staff tokens with an org claim act for a partner too.
-_roles = require_roles("partner", "counsellor", "admin")
+# Partner client tokens need the scope; staff tokens with an org claim act for a partner too.
+_roles = require_partner_scope("trajecten.updates", "counsellor", "admin")
 
 
 async def partner(principal: Annotated[Principal, Depends(_roles)]) -> Principal:

@@ -1,0 +1,52 @@
+"""A partner edge admits partner tokens only with the API's scope; staff acting for a partner
+need none."""
+
+from typing import Annotated
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI
+
+from civic_common.api.problems import install_problem_handlers
+from civic_common.auth.issuer import ensure_keys, mint
+from civic_common.auth.principal import Principal
+from civic_common.auth.tokens import TokenValidator, require_partner_scope
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+async def call(tmp_path):
+    jwks = ensure_keys(tmp_path)
+    app = FastAPI()
+    app.state.token_validator = TokenValidator(str(jwks), "civic-local", "civic")
+    install_problem_handlers(app)
+    edge = require_partner_scope("tolken.requests", "interpreter_desk")
+
+    @app.get("/partners/v1/requests")
+    async def requests(who: Annotated[Principal, Depends(edge)]) -> dict[str, str]:
+        return {"org": who.organisation or ""}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
+
+        async def as_(role: str, scope: str | None = None) -> httpx.Response:
+            token = mint(tmp_path, [role], f"{role}-client", organisation="ocmw-gent", scope=scope)
+            return await http.get(
+                "/partners/v1/requests", headers={"Authorization": f"Bearer {token}"}
+            )
+
+        yield as_
+
+
+async def test_a_partner_needs_the_scope_of_the_api(call):
+    assert (await call("partner", "tolken.requests trajecten.updates")).status_code == 200
+    refused = await call("partner", "trajecten.updates")
+    assert refused.status_code == 403
+    assert "tolken.requests" in refused.json()["detail"]
+    assert (await call("partner")).status_code == 403
+
+
+async def test_staff_acting_for_a_partner_needs_no_scope_and_others_are_refused(call):
+    assert (await call("interpreter_desk")).json() == {"org": "ocmw-gent"}
+    assert (await call("counter")).status_code == 403
