@@ -134,6 +134,21 @@ async def read_person(uow: UnitOfWork, person_id: UUID, by: Principal) -> Person
     return person
 
 
+async def _to_change(
+    repository: PersonRepository, person_id: UUID, expected_version: int | None = None
+) -> Person:
+    """The person, locked for this transaction's change; refused when missing, erased, or at
+    another version than the caller saw (optimistic concurrency)."""
+    current = await repository.get(person_id, for_update=True)
+    if current is None:
+        raise PersonNotFound
+    if current.erased_at is not None:
+        raise PersonGone
+    if expected_version is not None and current.version != expected_version:
+        raise StaleVersion(current.version)
+    return current
+
+
 async def correct_person(
     uow: UnitOfWork,
     person_id: UUID,
@@ -144,13 +159,7 @@ async def correct_person(
     now = datetime.now(UTC)
     async with uow:
         repository = PersonRepository(uow.session)
-        current = await repository.get(person_id, for_update=True)
-        if current is None:
-            raise PersonNotFound
-        if current.erased_at is not None:
-            raise PersonGone
-        if current.version != expected_version:
-            raise StaleVersion(current.version)
+        current = await _to_change(repository, person_id, expected_version)
         corrected = _validated(replace(current, **changes, version=current.version + 1), now.date())
         diff = [
             {"field": name, "old": _json(getattr(current, name)), "new": _json(value)}
@@ -195,13 +204,7 @@ async def confirm_distinct(
     now = datetime.now(UTC)
     async with uow:
         repository = PersonRepository(uow.session)
-        current = await repository.get(person_id, for_update=True)
-        if current is None:
-            raise PersonNotFound
-        if current.erased_at is not None:
-            raise PersonGone
-        if current.version != expected_version:
-            raise StaleVersion(current.version)
+        current = await _to_change(repository, person_id, expected_version)
         confirmed = replace(current, possible_duplicates=[], version=current.version + 1)
         await repository.update(confirmed, expected_version)
         change = {"field": "possible_duplicates", "old": _json(current.possible_duplicates)}
@@ -231,11 +234,7 @@ async def erase_person(uow: UnitOfWork, person_id: UUID, reason: str, by: Princi
     now = datetime.now(UTC)
     async with uow:
         repository = PersonRepository(uow.session)
-        current = await repository.get(person_id, for_update=True)
-        if current is None:
-            raise PersonNotFound
-        if current.erased_at is not None:
-            raise PersonGone
+        current = await _to_change(repository, person_id)
         erased = replace(
             current,
             **{name: None for name in PERSONAL_FIELDS if name != "household"},

@@ -48,3 +48,16 @@ class Evaluation(_Part):
     invited: int = Field(ge=0)
     responded: int = Field(ge=0)
     satisfied: int = Field(ge=0, description="Respondents satisfied or very satisfied")
+
+
+class ReportableFacts(_Part):
+    """What a training and an organisation trajectory both report: who organised it, where,
+    its sessions, the organisations taking part, what it cost and how it was evaluated."""
+
+    agencies: list[str] = Field(min_length=1, description="Organising agencies; >1 when joint")
+    region: Region
+    sessions: list[Session] = Field(default_factory=list)
+    participating_organisations: list[ParticipatingOrganisation] = Field(default_factory=list)
+    cost_lines: list[CostLine] = Field(default_factory=list)
+    staff_hours: Decimal = Field(Decimal(0), ge=0, description="Agency staff effort, for VTE")
+    evaluation: Evaluation | None = None

@@ -8,13 +8,7 @@ from uuid import UUID
 from pydantic import Field
 
 from civic_common.events.contracts.base import EventData
-from civic_common.events.contracts.reporting import (
-    CostLine,
-    Evaluation,
-    ParticipatingOrganisation,
-    Region,
-    Session,
-)
+from civic_common.events.contracts.reporting import ReportableFacts
 
 
 class TrajectoryOpened(EventData):
@@ -49,7 +43,7 @@ class AppointmentScheduled(EventData):
     subject_category: str = Field(description="e.g. trajectbegeleiding, verblijfsrecht")
 
 
-class TrainingRecorded(EventData):
+class TrainingRecorded(EventData, ReportableFacts):
     event_type = "trajecten.training.recorded.v1"
     topic = "trajecten.trainings"
     summary = (
@@ -58,24 +52,17 @@ class TrainingRecorded(EventData):
     )
 
     training_id: UUID
-    agencies: list[str] = Field(min_length=1, description="Organising agencies; >1 when joint")
     offer: Literal["open", "custom"]
     theme: str
     title: str
     description: str = ""
-    region: Region
     status: Literal["planned", "held", "cancelled"]
-    sessions: list[Session] = Field(default_factory=list)
     organisers: list[str] = Field(default_factory=list, description="Staff teams or trainers")
     external_partners: list[str] = Field(default_factory=list)
-    participating_organisations: list[ParticipatingOrganisation] = Field(default_factory=list)
-    cost_lines: list[CostLine] = Field(default_factory=list)
-    staff_hours: Decimal = Field(Decimal(0), ge=0, description="Agency staff effort, for VTE")
-    evaluation: Evaluation | None = None
     outcome: Literal["continued", "stopped", "adjusted"] | None = None
 
 
-class OrganisationTrajectoryRecorded(EventData):
+class OrganisationTrajectoryRecorded(EventData, ReportableFacts):
     event_type = "trajecten.organisation-trajectory.recorded.v1"
     topic = "trajecten.organisation-trajectories"
     summary = (
@@ -86,20 +73,13 @@ class OrganisationTrajectoryRecorded(EventData):
     organisation_trajectory_id: UUID
     call_id: UUID | None = None
     edition: str = Field(description="e.g. 2019-2020")
-    agencies: list[str] = Field(min_length=1)
     partners: list[str] = Field(default_factory=list, description="e.g. VIVO")
-    region: Region
     goal: str
     content: str
     status: Literal["planned", "running", "completed", "stopped"]
     groups: int = Field(0, ge=0)
-    sessions: list[Session] = Field(default_factory=list)
-    participating_organisations: list[ParticipatingOrganisation] = Field(default_factory=list)
-    cost_lines: list[CostLine] = Field(default_factory=list)
-    staff_hours: Decimal = Field(Decimal(0), ge=0)
     results: str | None = None
     evaluation_criteria: list[str] = Field(default_factory=list)
-    evaluation: Evaluation | None = None
 
 
 # The lifecycle of a person's trajectory: thin facts on trajecten.trajectories, keyed by the
