@@ -28,9 +28,17 @@ def make_slot(days_ahead: int = 14, hour: int = 10, minutes: int = 60) -> tuple[
     return start.isoformat(), (start + timedelta(minutes=minutes)).isoformat()
 
 
+_USED_LANGUAGES: set[str] = {"nld"}  # Dutch is never the language interpreted into
+
+
 @pytest.fixture
 def lang() -> str:
-    return "".join(random.choices(string.ascii_lowercase, k=3))
+    """A language code no other test of this run uses: every test's interpreters live in the
+    same database, and one test's interpreter must never be a candidate in another's matching."""
+    while (code := "".join(random.choices(string.ascii_lowercase, k=3))) in _USED_LANGUAGES:
+        pass
+    _USED_LANGUAGES.add(code)
+    return code
 
 
 @pytest.fixture
