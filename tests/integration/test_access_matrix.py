@@ -83,14 +83,24 @@ async def apps(runtime_for) -> dict[str, FastAPI]:
 
 def role_denied(response: httpx.Response) -> bool:
     """The door's own refusal, as opposed to a business rule's 403 further in (say, "only VDAB
-    reports job seekers"): both the API and the page refusal name the roles required."""
-    return response.status_code == 403 and "rollen" in response.text
+    reports job seekers"): the role refusal names the roles required, the scope refusal the
+    scope missing."""
+    return response.status_code == 403 and ("rollen" in response.text or "scope" in response.text)
+
+
+# Every scope a partner edge asks for (docs/architecture.md): a partner token holding them all
+# must get past every partner door, so a missing-scope refusal shows up as a failure here.
+PARTNER_SCOPES = (
+    "trajecten.updates trajecten.subscriptions:write trajecten.feed:read tolken.requests "
+    "rapportage.reports"
+)
 
 
 def credentials(auth, role: str, page: bool) -> dict[str, str]:
     """Pages read the session cookie, APIs the Authorization header. Tokens carry an
-    organisation and a municipality, as partner routes scope by them."""
-    header = auth(role, organisation="agii", municipality="44021")
+    organisation, a municipality and (partners) their scopes, as partner routes check them."""
+    scope = PARTNER_SCOPES if role == "partner" else None
+    header = auth(role, organisation="agii", municipality="44021", scope=scope)
     if not page:
         return header
     return {"Cookie": f"civic_session={header['Authorization'].removeprefix('Bearer ')}"}
