@@ -17,7 +17,7 @@ from civic_common.testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
-SCOPES = "trajecten.subscriptions:write trajecten.feed:read"
+API_SCOPES = "trajecten.subscriptions:write trajecten.feed:read"
 BASIS = "ocmw-maatschappelijke-integratie"
 NIS = "44019"  # Evergem: no other e2e registers people there (they count theirs)
 TYPES = [
@@ -27,6 +27,7 @@ TYPES = [
     "trajecten.trajectory.suspended.v1",
     "trajecten.trajectory.resumed.v1",
 ]
+SCOPES = " ".join([API_SCOPES, *(f"events:{t}" for t in TYPES)])  # one scope per event type
 
 
 class Receiver:

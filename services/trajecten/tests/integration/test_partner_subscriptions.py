@@ -24,10 +24,18 @@ from trajecten.app.subscriptions import on_trajectory_event
 
 pytestmark = pytest.mark.integration
 
-SCOPES = "trajecten.subscriptions:write trajecten.feed:read"
+API_SCOPES = "trajecten.subscriptions:write trajecten.feed:read"
 OCMW_BASIS = "ocmw-maatschappelijke-integratie"
 STARTED = "trajecten.trajectory.component-started.v1"
 OPENED = "trajecten.trajectory.opened.v1"
+
+
+def scopes(*event_types: str) -> str:
+    """The API scopes and one ``events:<type>`` scope per event type."""
+    return " ".join([API_SCOPES, *(f"events:{t}" for t in event_types)])
+
+
+SCOPES = scopes(OPENED, STARTED)
 
 
 @pytest.fixture(autouse=True)
@@ -234,12 +242,13 @@ async def test_subscriptions_are_created_listed_read_and_deleted(client, partner
     ],
 )
 async def test_bad_subscriptions_are_422_naming_the_field(client, partner, change, field_name):
-    me = partner("ocmw-gent", "44021")
     body = {
         "endpoint_url": "http://127.0.0.1:9/hook",
         "event_types": [OPENED],
         "legal_basis": OCMW_BASIS,
     } | change
+    # The token holds a scope for every type asked: the legal basis must still refuse.
+    me = partner("ocmw-gent", "44021", scope=scopes(*body["event_types"]))
     response = await client.post("/partners/v1/subscriptions", json=body, headers=me)
     assert response.status_code == 422, response.text
     assert field_name in {e["field"] for e in response.json()["errors"]}
@@ -272,6 +281,62 @@ async def test_scopes_and_roles_are_required(client, partner, counsellor):
     assert feed.status_code == 403 and "trajecten.feed:read" in feed.text
     staff = await client.get("/partners/v1/subscriptions", headers=counsellor)
     assert staff.status_code == 403
+
+
+async def test_each_event_type_asked_needs_its_own_scope_on_create_preview_and_feed(
+    client, partner, open_in, pump
+):
+    """Fail-closed: one type without its ``events:`` scope refuses the whole request, naming
+    every missing scope; what the token does hold still works."""
+    nis = municipality()
+    await open_in(nis)
+    await pump()
+    wish = {"event_types": [OPENED, STARTED], "legal_basis": OCMW_BASIS}
+    some = partner(f"ocmw-{nis}", nis, scope=scopes(OPENED))
+    none = partner(f"ocmw-{nis}", nis, scope=API_SCOPES)
+    both = sorted([f"events:{OPENED}", f"events:{STARTED}"])
+    for token, missing in ((some, [f"events:{STARTED}"]), (none, both)):
+        answers = [
+            await client.post(
+                "/partners/v1/subscriptions",
+                json=wish | {"endpoint_url": "http://127.0.0.1:9/hook"},
+                headers=token,
+            ),
+            await client.post(
+                "/partners/v1/subscriptions/preview",
+                json=wish | {"endpoint_url": "http://127.0.0.1:9/hook"},
+                headers=token,
+            ),
+            await client.get(
+                "/partners/v1/feed",
+                params={"legal_basis": OCMW_BASIS, "event_types": [OPENED, STARTED]},
+                headers=token,
+            ),
+        ]
+        for answer in answers:
+            assert answer.status_code == 403, answer.text
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert answer.json()["missing_scopes"] == missing
+            assert all(m in answer.json()["detail"] for m in missing)
+    listed = await client.get("/partners/v1/subscriptions", headers=some)
+    assert listed.json()["items"] == []  # nothing half-applied
+    # The type the token does hold is served, on all three.
+    assert (await subscribe(client, some, "http://127.0.0.1:9/hook", nis, event_types=[OPENED]))[
+        "event_types"
+    ] == [OPENED]
+    preview = await client.post(
+        "/partners/v1/subscriptions/preview",
+        json={"endpoint_url": "http://127.0.0.1:9/hook", "event_types": [OPENED],
+              "legal_basis": OCMW_BASIS},
+        headers=some,
+    )  # fmt: skip
+    assert preview.status_code == 200 and [i["type"] for i in preview.json()["items"]] == [OPENED]
+    feed = await client.get(
+        "/partners/v1/feed",
+        params={"legal_basis": OCMW_BASIS, "event_types": [OPENED]},
+        headers=some,
+    )
+    assert feed.status_code == 200 and [i["type"] for i in feed.json()["items"]] == [OPENED]
 
 
 async def test_signed_deliveries_reach_a_real_receiver_in_order_with_only_allowed_fields(

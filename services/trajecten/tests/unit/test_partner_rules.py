@@ -14,6 +14,7 @@ from trajecten.domain.subscriptions import (
     data_scope,
     legal_bases,
     matches,
+    missing_event_scopes,
     parse_legal_bases,
     url_problem,
 )
@@ -31,6 +32,21 @@ def test_the_shipped_legal_bases_load_and_strip_everything_not_listed() -> None:
         "component": "x"
     }
     assert OPENED not in basis.event_types  # VDAB is not told about every opening
+
+
+@pytest.mark.parametrize(
+    ("asked", "granted", "missing"),
+    [
+        ([OPENED, STARTED], {f"events:{OPENED}", f"events:{STARTED}"}, []),
+        ([OPENED, STARTED], {f"events:{OPENED}"}, [f"events:{STARTED}"]),
+        ([OPENED, STARTED], set(), [f"events:{STARTED}", f"events:{OPENED}"]),  # sorted
+        ([OPENED, OPENED], {"trajecten.feed:read"}, [f"events:{OPENED}"]),  # named once
+        ([OPENED], {OPENED, "events:*", "events:trajecten.trajectory"}, [f"events:{OPENED}"]),
+        ([], {"trajecten.feed:read"}, []),  # nothing asked: the legal basis refuses that
+    ],
+)
+def test_each_event_type_asked_needs_exactly_its_own_scope(asked, granted, missing) -> None:
+    assert missing_event_scopes(asked, granted) == missing
 
 
 def test_a_basis_allows_only_its_own_event_types() -> None:

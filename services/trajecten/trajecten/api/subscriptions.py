@@ -232,11 +232,8 @@ async def feed(
 async def preview(body: SubscriptionIn, principal: Writer, work: Work) -> dict[str, Any]:
     """The sandbox: the most recent events, with exactly their fields, that this subscription
     would receive; nothing is stored."""
-    await use.check_endpoint(body.endpoint_url)
     async with work:
-        items, _ = await use.events_for(work, principal, body.wish(), 0, 20, newest_first=True)
-        await work.commit()
-    return {"items": list(reversed(items))}
+        return {"items": await use.preview(work, principal, body.endpoint_url, body.wish())}
 
 
 # --- admins ----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from trajecten.domain.subscriptions import (
     data_scope,
     legal_bases,
     matches,
+    missing_event_scopes,
     url_problem,
 )
 from trajecten.settings import TrajectenSettings
@@ -83,6 +84,22 @@ def checked_basis(wish: Wish, scope: DataScope) -> LegalBasis:
     return basis
 
 
+def checked(wish: Wish, by: Principal) -> tuple[LegalBasis, DataScope]:
+    """A wish both the token and the legal basis allow: 403 naming every ``events:<type>``
+    scope the token lacks (fail-closed, before anything else is looked at), then
+    ``checked_basis``; with the legal basis and the token's data scope."""
+    missing = missing_event_scopes(wish.event_types, by.scopes)
+    if missing:
+        raise Problem(
+            403,
+            "Geen toegang",
+            f"Het token mist de scopes voor deze gebeurtenistypes: {', '.join(missing)}.",
+            missing_scopes=missing,
+        )
+    scope = scope_of(by)
+    return checked_basis(wish, scope), scope
+
+
 async def check_endpoint(url: str) -> None:
     allow = TrajectenSettings().webhooks_allow_private
     if (problem := url_problem(url, allow)) is not None:
@@ -117,8 +134,7 @@ def _out(row: Any, secret: str | None = None) -> dict[str, Any]:
 
 
 async def create(work: UnitOfWork, by: Principal, url: str, wish: Wish) -> dict[str, Any]:
-    scope = scope_of(by)
-    checked_basis(wish, scope)
+    _, scope = checked(wish, by)
     await check_endpoint(url)
     secret = new_secret()
     row = (
@@ -318,18 +334,39 @@ def _scope_clause(scope: DataScope) -> ColumnElement[bool]:
     return false()
 
 
+PREVIEW_SIZE = 20  # the sandbox shows this many of the most recent events
+
+
 async def events_for(
+    work: UnitOfWork, by: Principal, wish: Wish, after: int, limit: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """The feed: the events a wish receives, field-stripped, from position ``after`` on; with
+    the position of the last one for the next page."""
+    basis, scope = checked(wish, by)
+    return await _events(work, by, wish, basis, scope, after, limit)
+
+
+async def preview(work: UnitOfWork, by: Principal, url: str, wish: Wish) -> list[dict[str, Any]]:
+    """The sandbox: the most recent events, oldest first, with exactly the fields this
+    subscription would receive; nothing is stored but the audit of what was shown."""
+    basis, scope = checked(wish, by)
+    await check_endpoint(url)
+    items, _ = await _events(work, by, wish, basis, scope, 0, PREVIEW_SIZE, newest_first=True)
+    await work.commit()
+    return list(reversed(items))
+
+
+async def _events(
     work: UnitOfWork,
     by: Principal,
     wish: Wish,
+    basis: LegalBasis,
+    scope: DataScope,
     after: int,
     limit: int,
     newest_first: bool = False,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """The events a wish would receive, field-stripped, from position ``after`` on; with the
-    position of the last one for the next page. Every person whose data is shown is audited."""
-    scope = scope_of(by)
-    basis = checked_basis(wish, scope)
+    """Every person whose data is shown is audited."""
     filters = [
         partner_events.c.event_type.in_(sorted(set(wish.event_types) & basis.event_types)),
         _scope_clause(scope),

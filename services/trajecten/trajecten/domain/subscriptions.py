@@ -111,6 +111,17 @@ def matches(
     )
 
 
+def event_scope(event_type: str) -> str:
+    """The token scope a partner needs to ask for one event type."""
+    return f"events:{event_type}"
+
+
+def missing_event_scopes(event_types: Iterable[str], granted: Iterable[str]) -> list[str]:
+    """The ``events:<type>`` scopes a token lacks for the event types asked, sorted; empty only
+    when it carries one for every type asked. Fail-closed: no wildcard, no implied scope."""
+    return sorted({event_scope(t) for t in event_types} - set(granted))
+
+
 def url_problem(url: str, allow_private: bool) -> str | None:
     """Why an endpoint URL is refused before resolving it, or None."""
     if len(url) > 2000:
