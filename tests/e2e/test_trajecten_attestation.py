@@ -16,7 +16,7 @@ TODAY = date.today().isoformat()
 
 async def test_registered_person_to_attestation_across_services(system, auth, infra):
     counsellor = auth("counsellor", "els@agii", organisation="agii")
-    provider = auth("counsellor", "api@cvo-gent", organisation="cvo-gent")
+    provider = auth("partner", "pc-cvo-gent", organisation="cvo-gent", scope="trajecten.updates")
     trajecten = system.urls["trajecten"]
     async with httpx.AsyncClient(timeout=10) as http:
         registered = await http.post(

@@ -15,6 +15,7 @@ from civic_common.api.app_state import runtime_of
 from civic_common.api.problems import install_problem_handlers
 from civic_common.auth.tokens import TokenValidator
 from civic_common.db.migrate import at_head
+from civic_common.db.proofs import ProofRegistry
 from civic_common.db.uow import UnitOfWork
 from civic_common.kafka import kafka_reachable
 from civic_common.logging import set_traceparent
@@ -76,6 +77,7 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> Fas
     app.state.token_validator = TokenValidator(
         settings.jwt_jwks, settings.jwt_issuer, settings.jwt_audience
     )
+    app.state.proof_registry = ProofRegistry(runtime.engine, runtime.tables.dpop_proofs)
     install_problem_handlers(app)
 
     app.add_middleware(_Observe)

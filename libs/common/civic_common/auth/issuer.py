@@ -50,6 +50,7 @@ def mint(
     issuer: str = "civic-local",
     audience: str = "civic",
     ttl: int = 8 * 3600,
+    key_thumbprint: str | None = None,
 ) -> str:
     jwks_path = ensure_keys(directory)
     kid = json.loads(jwks_path.read_text())["keys"][0]["kid"]
@@ -66,6 +67,8 @@ def mint(
     }
     if scope:
         claims["scope"] = scope
+    if key_thumbprint:
+        claims["cnf"] = {"jkt": key_thumbprint}  # bound to the client's DPoP key
     key = (directory / PRIVATE_KEY).read_bytes()
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 

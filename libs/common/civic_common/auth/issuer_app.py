@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     MetaData,
@@ -38,6 +39,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from civic_common.api.problems import Problem, install_problem_handlers
+from civic_common.auth.dpop import InvalidProof, Proof, verify_proof
 from civic_common.auth.issuer import ensure_keys, mint
 from civic_common.auth.partner_clients import (
     DUMMY_HASH,
@@ -51,7 +53,9 @@ from civic_common.auth.partner_clients import (
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import TokenValidator, require_roles
 from civic_common.db.engine import create_engine
+from civic_common.db.messaging import proof_registry_table
 from civic_common.db.migrate import upgrade
+from civic_common.db.proofs import ProofRegistry
 
 SCHEMA = "issuer"
 MIGRATIONS = str(Path(__file__).parent / "issuer_migrations")
@@ -88,7 +92,9 @@ clients = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("rotated_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("sender_constrained", Boolean, nullable=False),
 )
+dpop_proofs = proof_registry_table(metadata)
 audit_trail = Table(
     "audit_trail",
     metadata,
@@ -144,6 +150,28 @@ async def _authenticate(engine: AsyncEngine, client_id: str, secret: str) -> dic
     return dict(row)
 
 
+async def _proof_of_possession(
+    request: Request, required: bool
+) -> tuple[Proof | None, JSONResponse | None]:
+    """The checked DPoP proof of a token request, if any (RFC 9449 §5); a sender-constrained
+    client must send one. A proof is accepted once."""
+    proofs = request.headers.getlist("dpop")
+    if not proofs:
+        if required:
+            return None, oauth_error("invalid_dpop_proof", description="this client needs DPoP")
+        return None, None
+    try:
+        if len(proofs) > 1:
+            raise InvalidProof("one DPoP header")
+        proof = verify_proof(proofs[0], request.method, str(request.url))
+    except InvalidProof as exc:
+        return None, oauth_error("invalid_dpop_proof", description=str(exc))
+    registry: ProofRegistry = request.app.state.proof_registry
+    if not await registry.first_use(proof):
+        return None, oauth_error("invalid_dpop_proof", description="proof already used")
+    return proof, None
+
+
 token_router = APIRouter(tags=["oauth2"])
 
 
@@ -166,6 +194,9 @@ async def token(request: Request) -> JSONResponse:
     client = await _authenticate(request.app.state.engine, client_id, secret)
     if client is None:
         return oauth_error("invalid_client", 401)
+    proof, problem = await _proof_of_possession(request, client["sender_constrained"])
+    if problem is not None:
+        return problem
     try:
         scopes = granted_scopes(fields.get("scope"), frozenset(client["allowed_scopes"]))
     except ScopeNotAllowed as exc:
@@ -181,10 +212,11 @@ async def token(request: Request) -> JSONResponse:
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         ttl=settings.token_ttl,
+        key_thumbprint=proof.thumbprint if proof else None,
     )
     body = {
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": "DPoP" if proof else "Bearer",
         "expires_in": settings.token_ttl,
         "scope": scope,
     }
@@ -201,6 +233,9 @@ class ClientIn(BaseModel):
     allowed_scopes: list[Annotated[str, Field(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")]] = Field(
         min_length=1
     )
+    sender_constrained: bool = Field(
+        True, description="Tokens bound to the client's DPoP key (RFC 9449); false: bearer tokens"
+    )
 
 
 class ClientOut(BaseModel):
@@ -209,6 +244,7 @@ class ClientOut(BaseModel):
     organisation: str
     municipality: str | None
     allowed_scopes: list[str]
+    sender_constrained: bool
     created_at: datetime
     rotated_at: datetime | None
     revoked_at: datetime | None
@@ -265,6 +301,7 @@ async def create_client(body: ClientIn, principal: Admin, engine: Engine) -> JSO
                 organisation=body.organisation,
                 municipality=body.municipality,
                 allowed_scopes=sorted(set(body.allowed_scopes)),
+                sender_constrained=body.sender_constrained,
                 secret_hash=secret_hash,
                 created_at=datetime.now(UTC),
             )
@@ -345,6 +382,7 @@ def build_issuer_app(settings: IssuerSettings) -> FastAPI:
         engine = create_engine(settings.database_url.get_secret_value(), pool_size=5)
         await upgrade(engine, MIGRATIONS, SCHEMA)
         app.state.engine = engine
+        app.state.proof_registry = ProofRegistry(engine, dpop_proofs)
         try:
             yield
         finally:

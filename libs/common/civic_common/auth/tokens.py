@@ -1,4 +1,5 @@
-"""Bearer JWT validation against the issuer's JWKS, and the role check every route makes."""
+"""Access token validation against the issuer's JWKS (bearer, or DPoP-bound with a proof), and
+the role check every route makes."""
 
 import json
 from collections.abc import Awaitable, Callable
@@ -7,10 +8,11 @@ from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from civic_common.api.problems import Problem
+from civic_common.auth.dpop import ALGORITHMS, InvalidProof, Proof, verify_proof
 from civic_common.auth.principal import Principal
+from civic_common.db.proofs import ProofRegistry
 
 ROLES = frozenset(
     {"counter", "counsellor", "interpreter_desk", "interpreter", "analyst", "admin", "partner"}
@@ -41,7 +43,10 @@ class TokenValidator:
                 return key
         raise InvalidToken("unknown signing key")
 
-    def validate(self, token: str) -> Principal:
+    def validate(self, token: str, key_thumbprint: str | None = None) -> Principal:
+        """The caller a token names. ``key_thumbprint``: the key of the DPoP proof it came with;
+        a token bound to a key (``cnf.jkt``) is valid only with a proof of that key, and an
+        unbound one only without."""
         try:
             claims = jwt.decode(
                 token,
@@ -53,6 +58,10 @@ class TokenValidator:
             )
         except (jwt.PyJWTError, ValueError) as exc:
             raise InvalidToken(str(exc)) from exc
+        confirmation = claims.get("cnf")
+        bound = confirmation.get("jkt") if isinstance(confirmation, dict) else None
+        if bound != key_thumbprint:
+            raise InvalidToken("token and proof key do not match (DPoP)")
         return Principal(
             subject=claims["sub"],
             roles=frozenset(claims.get("roles", [])),
@@ -62,7 +71,41 @@ class TokenValidator:
         )
 
 
-_bearer = HTTPBearer(auto_error=False)
+def _unauthorised(detail: str, dpop_error: str | None = None) -> Problem:
+    """401 offering both schemes (RFC 9449 §7.1); a DPoP error names itself in its challenge."""
+    error = f'error="{dpop_error}", ' if dpop_error else ""
+    challenge = f'Bearer, DPoP {error}algs="{" ".join(ALGORITHMS)}"'
+    return Problem(401, "Niet aangemeld", detail, headers={"WWW-Authenticate": challenge})
+
+
+async def authenticate(request: Request) -> Principal:
+    """The caller of a request from ``Authorization: Bearer <token>`` or, for a DPoP-bound
+    token, ``Authorization: DPoP <token>`` with a ``DPoP`` proof header (used once)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    scheme, token = scheme.lower(), token.strip()
+    if scheme not in ("bearer", "dpop") or not token:
+        raise _unauthorised("Een bearer- of DPoP-token is vereist.")
+    proof: Proof | None = None
+    if scheme == "dpop":
+        proofs = request.headers.getlist("dpop")
+        if len(proofs) != 1:
+            raise _unauthorised("Precies een DPoP-bewijs is vereist.", "invalid_dpop_proof")
+        try:
+            proof = verify_proof(proofs[0], request.method, str(request.url), access_token=token)
+        except InvalidProof as exc:
+            raise _unauthorised(
+                f"Het DPoP-bewijs klopt niet: {exc}.", "invalid_dpop_proof"
+            ) from exc
+    validator: TokenValidator = request.app.state.token_validator
+    try:
+        principal = validator.validate(token, proof.thumbprint if proof else None)
+    except InvalidToken as exc:
+        raise _unauthorised("Het token is ongeldig.", "invalid_token" if proof else None) from exc
+    if proof is not None:
+        registry: ProofRegistry | None = getattr(request.app.state, "proof_registry", None)
+        if registry is None or not await registry.first_use(proof):
+            raise _unauthorised("Dit DPoP-bewijs werd al gebruikt.", "invalid_dpop_proof")
+    return principal
 
 
 def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
@@ -73,17 +116,7 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
         raise ValueError(f"unknown roles {unknown}")
 
     async def dependency(request: Request) -> Principal:
-        credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
-        challenge = {"WWW-Authenticate": "Bearer"}
-        if credentials is None:
-            raise Problem(401, "Niet aangemeld", "Een bearer-token is vereist.", headers=challenge)
-        validator: TokenValidator = request.app.state.token_validator
-        try:
-            principal = validator.validate(credentials.credentials)
-        except InvalidToken as exc:
-            raise Problem(
-                401, "Niet aangemeld", "Het token is ongeldig.", headers=challenge
-            ) from exc
+        principal = await authenticate(request)
         if not principal.roles & set(roles):
             raise Problem(403, "Geen toegang", f"Vereist een van de rollen: {', '.join(roles)}.")
         request.state.principal = principal
@@ -93,17 +126,15 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
     return dependency
 
 
-def require_partner_scope(scope: str, *staff_roles: str) -> Callable[..., Awaitable[Principal]]:
-    """A dependency for a partner edge: a partner client's token must carry ``scope`` (403
-    naming it otherwise); ``staff_roles`` may still act for a partner without scopes, until every
-    partner has client credentials."""
-    door = require_roles("partner", *staff_roles)
-    staff = frozenset(staff_roles)
+def require_partner_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency for a partner edge: a partner client's token carrying ``scope`` (403 naming
+    it otherwise). Staff act through their own routes, never through a partner's."""
+    door = require_roles("partner")
 
     async def dependency(principal: Annotated[Principal, Depends(door)]) -> Principal:
-        if not principal.roles & staff and scope not in principal.scopes:
+        if scope not in principal.scopes:
             raise Problem(403, "Geen toegang", f"Het token mist de scope {scope}.")
         return principal
 
-    dependency.civic_roles = frozenset({"partner", *staff})  # type: ignore[attr-defined]
+    dependency.civic_roles = frozenset({"partner"})  # type: ignore[attr-defined]
     return dependency

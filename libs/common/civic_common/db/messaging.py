@@ -1,5 +1,5 @@
-"""Tables every service keeps in its own schema: outbox, inbox, the append-only audit log and
-the Idempotency-Key records of its POST endpoints."""
+"""Tables every service keeps in its own schema: outbox, inbox, the append-only audit log, the
+Idempotency-Key records of its POST endpoints and the DPoP proofs it has seen."""
 
 from dataclasses import dataclass
 
@@ -26,6 +26,7 @@ class MessagingTables:
     inbox: Table
     audit_log: Table
     idempotency_keys: Table
+    dpop_proofs: Table
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
@@ -75,7 +76,21 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("body", LargeBinary),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
-    return MessagingTables(outbox, inbox, audit_log, idempotency_keys)
+    return MessagingTables(
+        outbox, inbox, audit_log, idempotency_keys, proof_registry_table(metadata)
+    )
+
+
+def proof_registry_table(metadata: MetaData) -> Table:
+    """DPoP proof ids (per key) seen by this service, kept until the proof expires."""
+    return Table(
+        "dpop_proofs",
+        metadata,
+        Column("thumbprint", Text, primary_key=True),
+        Column("jti", Text, primary_key=True),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+        Index("dpop_proofs_expires_at", "expires_at"),
+    )
 
 
 def outbox_channel(schema: str) -> str:
@@ -101,3 +116,8 @@ def create_messaging_tables(bind: Connection, schema: str) -> None:
             EXECUTE FUNCTION {schema}.audit_log_append_only()""",
     ):
         bind.execute(text(statement))
+
+
+def create_proof_registry(bind: Connection, schema: str) -> None:
+    """For a migration: the DPoP replay registry (``db.proofs``)."""
+    proof_registry_table(MetaData(schema=schema)).create(bind)

@@ -1,5 +1,5 @@
 """The embedded partner token issuer on real Postgres: admin API, client credentials, rotation,
-revocation, and its tokens accepted at tolken's partner edge."""
+revocation, DPoP-bound tokens (RFC 9449), and its tokens at tolken's partner edge."""
 
 import asyncio
 import base64
@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
+from civic_common.auth.dpop import ProofKey
 from civic_common.auth.issuer_app import IssuerSettings, build_issuer_app
 from civic_common.auth.tokens import TokenValidator
 from civic_common.provision import drop_database, provision_database, service_url
@@ -19,6 +20,8 @@ from civic_common.testing.infra import Infra
 pytestmark = pytest.mark.integration
 
 GRACE = 1.5  # seconds the previous secret keeps working after a rotation
+TOKEN_URL = "http://issuer/oauth2/token"
+KEY = ProofKey()  # the partner's DPoP key pair
 
 
 @pytest.fixture(scope="module")
@@ -68,44 +71,117 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
 
 
 async def token(
-    issuer: httpx.AsyncClient, client_id: str, secret: str, **form: str
+    issuer: httpx.AsyncClient,
+    client_id: str,
+    secret: str,
+    key: ProofKey | None = KEY,
+    **form: str,
 ) -> httpx.Response:
+    """A token request, with a fresh DPoP proof of ``key`` unless it is None."""
+    proof = {"DPoP": key.proof("POST", TOKEN_URL)} if key else {}
     return await issuer.post(
         "/oauth2/token",
         data={"grant_type": "client_credentials"} | form,
-        headers=basic(client_id, secret),
+        headers=basic(client_id, secret) | proof,
     )
 
 
-async def test_client_credentials_token_is_accepted_at_the_tolken_partner_edge(
-    issuer: httpx.AsyncClient, create_client, runtime_for, jwt_keys: Path
-) -> None:
+@pytest.fixture
+async def tolken(runtime_for) -> AsyncIterator[httpx.AsyncClient]:
     from tolken.main import build_app
 
+    transport = httpx.ASGITransport(app=build_app(runtime_for("tolken")))
+    async with httpx.AsyncClient(transport=transport, base_url="http://tolken") as http:
+        yield http
+
+
+async def test_a_dpop_bound_token_is_accepted_at_the_tolken_partner_edge(
+    issuer: httpx.AsyncClient, create_client, tolken: httpx.AsyncClient, jwt_keys: Path
+) -> None:
     client = await create_client()
+    assert client["sender_constrained"] is True, "new clients get sender-constrained tokens"
     response = await token(issuer, client["client_id"], client["client_secret"])
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["token_type"] == "Bearer" and body["expires_in"] == 900
+    assert body["token_type"] == "DPoP" and body["expires_in"] == 900
     assert body["scope"] == "tolken.requests trajecten.updates"
     assert response.headers["cache-control"] == "no-store"
+    access_token = body["access_token"]
 
     principal = TokenValidator(str(jwt_keys / "jwks.json"), "civic-local", "civic").validate(
-        body["access_token"]
+        access_token, KEY.thumbprint
     )
     assert principal.subject == client["client_id"]
     assert principal.roles == {"partner"}
     assert (principal.organisation, principal.municipality) == ("ocmw-evergem", "44019")
     assert principal.scopes == {"tolken.requests", "trajecten.updates"}
 
-    transport = httpx.ASGITransport(app=build_app(runtime_for("tolken")))
-    async with httpx.AsyncClient(transport=transport, base_url="http://tolken") as tolken:
-        accepted = await tolken.get(
-            "/partners/v1/requests",
-            headers={"Authorization": f"Bearer {body['access_token']}"},
-        )
+    url = "http://tolken/partners/v1/requests"
+    accepted = await tolken.get(url, headers=KEY.headers("GET", url, access_token))
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["items"] == []
+
+
+async def test_a_captured_dpop_token_or_proof_is_useless(
+    issuer: httpx.AsyncClient, create_client, tolken: httpx.AsyncClient
+) -> None:
+    """Replay protection: the token alone, the token with another key's proof, a proof used
+    twice, or one made for another request are all refused."""
+    client = await create_client()
+    access_token = (await token(issuer, client["client_id"], client["client_secret"])).json()[
+        "access_token"
+    ]
+    url = "http://tolken/partners/v1/requests"
+    thief = ProofKey()
+    captured = KEY.headers("GET", url, access_token)
+    assert (await tolken.get(url, headers=captured)).status_code == 200
+    attempts = {
+        "as a bearer token": {"Authorization": f"Bearer {access_token}"},
+        "without a proof": {"Authorization": f"DPoP {access_token}"},
+        "with the thief's own proof": thief.headers("GET", url, access_token),
+        "replaying the captured proof": captured,
+        "with a proof for another URL": KEY.headers("GET", url + "/x", access_token),
+        "with a proof for another method": KEY.headers("POST", url, access_token),
+        "with a proof for another token": {
+            "Authorization": f"DPoP {access_token}",
+            "DPoP": KEY.proof("GET", url, "another-token"),
+        },
+    }
+    for attempt, headers in attempts.items():
+        refused = await tolken.get(url, headers=headers)
+        assert refused.status_code == 401, attempt
+        assert "DPoP" in refused.headers["www-authenticate"], attempt
+
+
+async def test_the_token_endpoint_wants_a_fresh_proof_from_a_sender_constrained_client(
+    issuer: httpx.AsyncClient, create_client
+) -> None:
+    client = await create_client()
+    credentials = basic(client["client_id"], client["client_secret"])
+    form = {"grant_type": "client_credentials"}
+    missing = await token(issuer, client["client_id"], client["client_secret"], key=None)
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_dpop_proof"
+    proof = KEY.proof("POST", TOKEN_URL)
+    first = await issuer.post("/oauth2/token", data=form, headers=credentials | {"DPoP": proof})
+    assert first.status_code == 200, first.text
+    replayed = await issuer.post("/oauth2/token", data=form, headers=credentials | {"DPoP": proof})
+    assert replayed.status_code == 400 and replayed.json()["error"] == "invalid_dpop_proof"
+    elsewhere = KEY.proof("POST", "http://elsewhere/oauth2/token")
+    wrong_url = await issuer.post(
+        "/oauth2/token", data=form, headers=credentials | {"DPoP": elsewhere}
+    )
+    assert wrong_url.status_code == 400 and wrong_url.json()["error"] == "invalid_dpop_proof"
+
+
+async def test_a_client_registered_for_bearer_tokens_gets_unbound_ones(
+    issuer: httpx.AsyncClient, create_client, tolken: httpx.AsyncClient
+) -> None:
+    client = await create_client(sender_constrained=False)
+    response = await token(issuer, client["client_id"], client["client_secret"], key=None)
+    assert response.status_code == 200, response.text
+    assert response.json()["token_type"] == "Bearer"
+    bearer = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    assert (await tolken.get("/partners/v1/requests", headers=bearer)).status_code == 200
 
 
 async def test_form_authentication_and_a_narrower_scope(
@@ -120,6 +196,7 @@ async def test_form_authentication_and_a_narrower_scope(
             "client_secret": client["client_secret"],
             "scope": "tolken.requests",
         },
+        headers={"DPoP": KEY.proof("POST", TOKEN_URL)},
     )
     assert response.status_code == 200, response.text
     assert response.json()["scope"] == "tolken.requests"

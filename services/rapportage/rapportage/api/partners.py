@@ -24,11 +24,8 @@ from rapportage.app.reports import report_for, shared_report
 from rapportage.settings import RapportageSettings
 
 router = APIRouter(prefix="/partners/v1", tags=["report exchange"])
-# Partner client tokens need the scope; the agency's own analysts read as well. Both are scoped
-# by their claims.
-Partner = Annotated[
-    Principal, Depends(require_partner_scope("rapportage.reports", "analyst", "admin"))
-]
+# Partner client tokens, scoped by their claims; the agency's analysts use /api/v1/reports.
+Partner = Annotated[Principal, Depends(require_partner_scope("rapportage.reports"))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 Settings = Annotated[RapportageSettings, Depends(settings_of)]
 

@@ -15,6 +15,11 @@ from rapportage.app.publishing import publish_scheduled
 pytestmark = pytest.mark.integration
 
 
+def partner(auth, subject: str = "pc-partner", **claims: str) -> dict[str, str]:
+    """A partner client's token with the scope of the report exchange."""
+    return auth("partner", subject, scope="rapportage.reports", **claims)
+
+
 def municipality() -> str:
     return f"9{random.randrange(10_000):04d}"
 
@@ -45,7 +50,7 @@ async def test_a_partner_gets_its_own_municipality_with_small_cells_suppressed(
     )
     assert [r["intakes"] for r in internal.json()["tables"][0]["rows"]] == [3]
 
-    ocmw = auth("analyst", "ocmw@genk", municipality=own, organisation="OCMW Genk")
+    ocmw = partner(auth, "pc-ocmw-genk", municipality=own, organisation="OCMW Genk")
     # Asking for another municipality still yields the partner's own.
     shared = await client.get(
         "/partners/v1/reports/intakes-per-month",
@@ -61,7 +66,7 @@ async def test_a_partner_gets_its_own_municipality_with_small_cells_suppressed(
     assert "afgeschermd" in shared.text or body["tables"][0]["notes"]
     assert not any(str(p) in shared.text for p in people), "no person ids leave the agency"
 
-    vdab = auth("analyst", "vdab@vlaanderen", municipality=other, organisation="VDAB")
+    vdab = partner(auth, "pc-vdab", municipality=other, organisation="VDAB")
     [big] = (await client.get("/partners/v1/reports/intakes-per-month", headers=vdab)).json()[
         "tables"
     ][0]["rows"]
@@ -80,7 +85,7 @@ async def test_a_partner_gets_its_own_municipality_with_small_cells_suppressed(
             .scalars()
             .all()
         )
-    assert {"ocmw@genk", "vdab@vlaanderen"} <= set(shared_with), "every share is logged"
+    assert {"pc-ocmw-genk", "pc-vdab"} <= set(shared_with), "every share is logged"
 
     csv = await client.get(
         "/partners/v1/reports/intakes-per-month", params={"format": "csv"}, headers=ocmw
@@ -89,12 +94,14 @@ async def test_a_partner_gets_its_own_municipality_with_small_cells_suppressed(
 
 
 async def test_detail_reports_never_leave_the_agency(client, auth):
-    listed = await client.get("/partners/v1/reports", headers=auth("analyst"))
+    listed = await client.get("/partners/v1/reports", headers=partner(auth))
     ids = {r["id"] for r in listed.json()}
     assert "trainings-per-region" in ids and "training-details" not in ids
-    response = await client.get("/partners/v1/reports/training-details", headers=auth("analyst"))
+    response = await client.get("/partners/v1/reports/training-details", headers=partner(auth))
     assert response.status_code == 404
-    assert (await client.get("/partners/v1/reports", headers=auth("counter"))).status_code == 403
+    for staff in ("counter", "analyst", "admin"):
+        refused = await client.get("/partners/v1/reports", headers=auth(staff))
+        assert refused.status_code == 403, f"{staff} passed the partner edge"
 
 
 async def test_the_schedule_publishes_once_a_day_with_an_event_in_the_outbox(
@@ -120,6 +127,6 @@ async def test_the_schedule_publishes_once_a_day_with_an_event_in_the_outbox(
         )
     assert types.count("rapportage.report.published.v1") == len(first)
 
-    fetched = await client.get(f"/partners/v1/publications/{first[0]}", headers=auth("analyst"))
+    fetched = await client.get(f"/partners/v1/publications/{first[0]}", headers=partner(auth))
     assert fetched.status_code == 200
     assert fetched.json()["report_id"] == report_settings.published_reports[0]

@@ -29,8 +29,7 @@ from tolken.app.requests import (
 from tolken.domain.policy import Policy
 
 router = APIRouter(prefix="/partners/v1", tags=["partners"])
-# Partner client tokens need the scope; desk tokens with an org claim act for a partner too.
-_partner = require_partner_scope("tolken.requests", "interpreter_desk", "admin")
+_partner = require_partner_scope("tolken.requests")
 
 
 async def partner(principal: Annotated[Principal, Depends(_partner)]) -> Principal:

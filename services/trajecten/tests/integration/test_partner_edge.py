@@ -11,14 +11,21 @@ pytestmark = pytest.mark.integration
 TODAY = date.today().isoformat()
 
 
+def partner(auth, organisation: str | None) -> dict[str, str]:
+    """A partner client's token with the scope of this edge."""
+    return auth(
+        "partner", f"pc-{organisation}", organisation=organisation, scope="trajecten.updates"
+    )
+
+
 @pytest.fixture
 def cvo(auth):
-    return auth("counsellor", "api@cvo-gent", organisation="cvo-gent")
+    return partner(auth, "cvo-gent")
 
 
 @pytest.fixture
 def vdab(auth):
-    return auth("counsellor", "api@vdab", organisation="vdab")
+    return partner(auth, "vdab")
 
 
 async def partner_rows(runtime_for, trajectory_id: str) -> list[tuple[str, str]]:
@@ -68,7 +75,9 @@ async def test_an_nt2_provider_enrols_posts_hours_and_a_passed_test(
     ]
 
 
-async def test_a_retried_update_with_the_same_idempotency_key_counts_once(client, cvo, open_one):
+async def test_a_retried_update_with_the_same_idempotency_key_counts_once(
+    client, cvo, counsellor, open_one
+):
     t = await open_one()
     body = {"trajectory_id": t["id"], "hours": 100, "period_from": TODAY, "period_to": TODAY}
     headers = cvo | {"Idempotency-Key": f"att-{uuid.uuid4()}"}
@@ -78,7 +87,7 @@ async def test_a_retried_update_with_the_same_idempotency_key_counts_once(client
     assert again.headers.get("idempotent-replayed") == "true"
     got = await client.get(
         f"/api/v1/trajectories/{t['id']}",
-        headers={"Authorization": headers["Authorization"]},
+        headers=counsellor,
     )
     nt2 = next(c for c in got.json()["components"] if c["code"] == "nt2_course")
     assert float(nt2["hours"]) == 100
@@ -93,7 +102,7 @@ async def test_another_partner_cannot_update_a_case_it_does_not_hold(
         json={"trajectory_id": t["id"], "course_level": "A2", "starts_on": TODAY},
         headers=cvo,
     )
-    other = auth("counsellor", "api@cvo-antwerpen", organisation="cvo-antwerpen")
+    other = partner(auth, "cvo-antwerpen")
     refused = await client.post(
         "/partners/v1/nt2/attendance",
         json={"trajectory_id": t["id"], "hours": 10, "period_from": TODAY, "period_to": TODAY},
@@ -164,17 +173,18 @@ async def test_a_partner_token_needs_an_organisation_and_vdab_endpoints_need_vda
     t = await open_one()
     body = {"trajectory_id": t["id"], "registered_on": TODAY}
     no_org = await client.post(
-        "/partners/v1/vdab/job-seekers", json=body, headers=auth("counsellor")
+        "/partners/v1/vdab/job-seekers", json=body, headers=partner(auth, None)
     )
     assert no_org.status_code == 403
     not_vdab = await client.post("/partners/v1/vdab/job-seekers", json=body, headers=cvo)
     assert not_vdab.status_code == 403
-    wrong_role = await client.post(
-        "/partners/v1/vdab/job-seekers",
-        json=body,
-        headers=auth("analyst", organisation="vdab"),
-    )
-    assert wrong_role.status_code == 403
+    for staff in ("analyst", "counsellor", "admin"):
+        wrong_role = await client.post(
+            "/partners/v1/vdab/job-seekers",
+            json=body,
+            headers=auth(staff, organisation="vdab", scope="trajecten.updates"),
+        )
+        assert wrong_role.status_code == 403, f"{staff} acted for a partner"
 
 
 async def test_vdab_registers_a_job_seeker_and_posts_the_outcome(client, vdab, open_one, outbox):

@@ -28,8 +28,7 @@ from trajecten.settings import TrajectenSettings
 
 router = APIRouter(prefix="/partners/v1", tags=["partners"])
 Work = Annotated[UnitOfWork, Depends(uow)]
-# Partner client tokens need the scope; staff tokens with an org claim act for a partner too.
-_roles = require_partner_scope("trajecten.updates", "counsellor", "admin")
+_roles = require_partner_scope("trajecten.updates")
 
 
 async def partner(principal: Annotated[Principal, Depends(_roles)]) -> Principal:
