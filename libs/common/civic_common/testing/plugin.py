@@ -121,6 +121,19 @@ def topic_prefix(environment: tuple[IsolatedDatabase, str]) -> str:
     return environment[1]
 
 
+@pytest_asyncio.fixture(scope="session")
+async def issuer_db(infra: Infra) -> AsyncIterator[str]:
+    """A database of its own for the partner token issuer, its role provisioned as
+    civic-provision does it; the issuer app migrates it on start."""
+    run = secrets.token_hex(4)
+    name, role, password = f"civic_t{run}_iss", f"t{run}_issuer", secrets.token_hex(16)
+    await provision_database(infra.admin_url, name, {"issuer": (role, password)})
+    try:
+        yield service_url(infra.admin_url, name, role, password)
+    finally:
+        await drop_database(infra.admin_url, name, [role])
+
+
 @pytest.fixture(scope="session")
 def jwt_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("jwt")

@@ -3,7 +3,6 @@ revocation, DPoP-bound tokens (RFC 9449), and its tokens at tolken's partner edg
 
 import asyncio
 import base64
-import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -14,26 +13,12 @@ import pytest
 from civic_common.auth.dpop import ProofKey
 from civic_common.auth.issuer_app import IssuerSettings, build_issuer_app
 from civic_common.auth.tokens import TokenValidator
-from civic_common.provision import drop_database, provision_database, service_url
-from civic_common.testing.infra import Infra
 
 pytestmark = pytest.mark.integration
 
 GRACE = 1.5  # seconds the previous secret keeps working after a rotation
 TOKEN_URL = "http://issuer/oauth2/token"
 KEY = ProofKey()  # the partner's DPoP key pair
-
-
-@pytest.fixture(scope="module")
-async def issuer_db(infra: Infra) -> AsyncIterator[str]:
-    """A database of its own with the issuer role provisioned as civic-provision does it."""
-    run = secrets.token_hex(4)
-    name, role, password = f"civic_t{run}_iss", f"t{run}_issuer", secrets.token_hex(16)
-    await provision_database(infra.admin_url, name, {"issuer": (role, password)})
-    try:
-        yield service_url(infra.admin_url, name, role, password)
-    finally:
-        await drop_database(infra.admin_url, name, [role])
 
 
 @pytest.fixture
