@@ -4,17 +4,21 @@ database) in the same run.
 
 An isolated database (removed afterwards) gets one subscription and ``--deliveries`` pending
 deliveries over trajectories of ``--per-trajectory`` events each (so order per trajectory is in
-play); the delivery loop claims, signs, posts and records them in batches. The receiver verifies
-nothing (both sides pay the same for it) and runs in a process of its own.
+play); the delivery loop claims, opens the sealed secret, signs, posts and records them in
+batches. The receiver verifies nothing (both sides pay the same for it) and runs in a process of
+its own.
 
     .venv/bin/python bench/partner_delivery.py [--deliveries 2000] [--per-trajectory 4] [--rounds 3]
 """
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import multiprocessing
+import os
+import secrets
 import sys
 import tempfile
 import time
@@ -96,6 +100,7 @@ async def run(args: argparse.Namespace) -> None:
     from civic_common.db.migrate import upgrade
     from civic_common.testing.infra import local_infra
     from civic_common.testing.plugin import free_port, isolated_environment, isolated_settings
+    from trajecten.adapters.sealing import keyring
     from trajecten.adapters.subscriptions import deliveries, partner_events, subscriptions
     from trajecten.app.delivery import DeliveryLoop
     from trajecten.app.subscriptions import new_secret
@@ -126,7 +131,7 @@ async def run(args: argparse.Namespace) -> None:
                         event_types=["trajecten.trajectory.component-started.v1"],
                         filters={"municipalities": [], "kinds": []},
                         legal_basis="ocmw-maatschappelijke-integratie",
-                        secret=secret,
+                        sealed_secret=keyring(settings).seal(secret, sub_id),
                         status="active",
                     )
                 )
@@ -197,6 +202,11 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    # Secrets are sealed at rest; a keyring of this run's own unless one is configured.
+    os.environ.setdefault(
+        "CIVIC_TRAJECTEN_WEBHOOK_SECRET_KEYS",
+        "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+    )
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--per-trajectory", type=int, default=4)

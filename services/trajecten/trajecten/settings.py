@@ -1,6 +1,6 @@
 """Settings of trajecten beyond the shared ones, from ``CIVIC_TRAJECTEN_*`` variables."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,11 @@ class TrajectenSettings(BaseSettings):
     )
     secret_grace_hours: float = Field(
         24.0, ge=0, description="How long the previous secret still signs after a rotation"
+    )
+    webhook_secret_keys: SecretStr = Field(
+        SecretStr(""),
+        description="Keyring sealing webhook secrets at rest: kid:base64-of-32-bytes, comma-"
+        "separated; the first seals, all open. No default: required once a secret is touched",
     )
     max_filter_values: int = Field(50, gt=0, description="Values per subscription filter")
     partner_rate_per_second: float = Field(20.0, gt=0, description="Token refill per partner")

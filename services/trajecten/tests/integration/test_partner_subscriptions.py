@@ -2,8 +2,11 @@
 real HTTP receiver, retries, order per trajectory, rotation, the feed, the sandbox, data scope."""
 
 import asyncio
+import base64
 import json
+import os
 import random
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -19,8 +22,9 @@ from civic_common.api.paging import encode_cursor
 from civic_common.consumer import InboxConsumer, Record
 from civic_common.events.contracts import CONTRACTS
 from civic_common.testing.server import serving
+from trajecten.adapters.sealing import VARIABLE, keyring
 from trajecten.app.delivery import DeliveryLoop
-from trajecten.app.subscriptions import on_trajectory_event
+from trajecten.app.subscriptions import Resealed, on_trajectory_event, reseal_secrets
 
 pytestmark = pytest.mark.integration
 
@@ -696,3 +700,128 @@ async def test_two_delivery_loops_share_the_queue_without_duplicates_or_disorder
         got = [b for b in receiver.bodies() if b["trajectory_id"] == t["id"]]
         assert [b["type"] for b in got] == [OPENED, STARTED, STARTED]
         assert [b["sequence"] for b in got] == sorted(b["sequence"] for b in got)
+
+
+async def sealed_columns(runtime_for, subscription_id: str) -> tuple[str, str | None, str]:
+    """The stored secret columns, and the whole row as text (to look for a clear secret)."""
+    async with runtime_for("trajecten").engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT sealed_secret, sealed_previous_secret, s::text AS whole"
+                    " FROM trajecten.partner_subscriptions s WHERE id = :id"
+                ),
+                {"id": subscription_id},
+            )
+        ).one()
+    return row.sealed_secret, row.sealed_previous_secret, row.whole
+
+
+def clear_parts(secret: str) -> list[str]:
+    return [secret, secret.removeprefix("whsec_")]
+
+
+async def test_secrets_are_sealed_at_rest_and_both_still_sign_during_the_grace(
+    client, partner, receiver, open_in, pump, deliver, runtime_for
+):
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    sub = await subscribe(client, me, receiver.url, nis)
+    rotated = await client.post(f"/partners/v1/subscriptions/{sub['id']}/secret", headers=me)
+    new_secret = rotated.json()["secret"]
+    sealed, sealed_previous, whole = await sealed_columns(runtime_for, sub["id"])
+    assert sealed.startswith("v1.test.") and sealed_previous.startswith("v1.test.")
+    for clear in clear_parts(sub["secret"]) + clear_parts(new_secret):
+        assert clear not in whole
+    await open_in(nis)
+    await pump()
+    await deliver()
+    [(headers, body)] = receiver.received
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (new_secret, sub["secret"]):
+        assert Webhook(secret).verify(body, headers)["type"] == OPENED
+    deleted = await client.delete(f"/partners/v1/subscriptions/{sub['id']}", headers=me)
+    assert deleted.status_code == 204
+    assert (await sealed_columns(runtime_for, sub["id"]))[:2] == (None, None)
+
+
+async def test_a_sealed_secret_copied_to_another_subscription_does_not_sign(
+    client, partner, receiver, open_in, pump, deliver, runtime_for
+):
+    """The subscription id is the associated data: the copy fails visibly in the log, and the
+    subscription it came from still delivers."""
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    source = await subscribe(client, me, receiver.url, nis)
+    target = await subscribe(client, me, receiver.url, nis)
+    async with runtime_for("trajecten").engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE trajecten.partner_subscriptions SET sealed_secret ="
+                " (SELECT sealed_secret FROM trajecten.partner_subscriptions WHERE id = :source)"
+                " WHERE id = :target"
+            ),
+            {"source": source["id"], "target": target["id"]},
+        )
+    await open_in(nis)
+    await pump()
+    await deliver()
+    assert [Webhook(source["secret"]).verify(b, h)["type"] for h, b in receiver.received] == [
+        OPENED
+    ]
+    log = await client.get(f"/partners/v1/subscriptions/{target['id']}/deliveries", headers=me)
+    [attempt] = log.json()["items"][0]["attempts"]
+    assert attempt["status_code"] is None and "geheim" in attempt["error"]
+
+
+async def test_a_new_key_is_prepended_secrets_are_resealed_and_the_old_key_dropped(
+    client, partner, receiver, open_in, pump, deliver, runtime_for, monkeypatch
+):
+    old_ring = os.environ[VARIABLE]
+    new_key = "k2:" + base64.b64encode(secrets.token_bytes(32)).decode()
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    sub = await subscribe(client, me, receiver.url, nis)
+    new_secret = (
+        await client.post(f"/partners/v1/subscriptions/{sub['id']}/secret", headers=me)
+    ).json()["secret"]
+    runtime = runtime_for("trajecten")
+
+    async def reseal() -> Resealed:
+        async with runtime.uow() as work:
+            return await reseal_secrets(work, keyring())
+
+    monkeypatch.setenv(VARIABLE, f"{new_key},{old_ring}")
+    try:
+        first = await reseal()
+        assert first.count >= 1 and uuid.UUID(sub["id"]) not in first.unopenable
+        assert (await reseal()).count == 0  # nothing left under the old key
+        sealed, sealed_previous, _ = await sealed_columns(runtime_for, sub["id"])
+        assert sealed.startswith("v1.k2.") and sealed_previous.startswith("v1.k2.")
+        monkeypatch.setenv(VARIABLE, new_key)  # the old key is gone
+        await open_in(nis)
+        await pump()
+        await deliver()
+        [(headers, body)] = receiver.received
+        for secret in (new_secret, sub["secret"]):
+            Webhook(secret).verify(body, headers)
+    finally:  # the other tests of this run share the table: back under their key
+        monkeypatch.setenv(VARIABLE, f"{old_ring},{new_key}")
+        await reseal()
+
+
+async def test_without_a_keyring_the_edge_still_answers_but_stores_no_subscription(
+    client, partner, monkeypatch
+):
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    monkeypatch.setenv(VARIABLE, "")
+    assert (await client.get("/partners/v1/subscriptions", headers=me)).status_code == 200
+    refused = await client.post(
+        "/partners/v1/subscriptions",
+        json={"endpoint_url": "http://127.0.0.1:9/hook", "event_types": [OPENED],
+              "legal_basis": OCMW_BASIS},
+        headers=me,
+    )  # fmt: skip
+    assert refused.status_code == 500
+    assert (await client.get("/partners/v1/subscriptions", headers=me)).json()["items"] == []

@@ -29,8 +29,9 @@ subscriptions = Table(
     Column("event_types", JSONB, nullable=False),
     Column("filters", JSONB, nullable=False),
     Column("legal_basis", Text, nullable=False),
-    Column("secret", Text, nullable=False),
-    Column("previous_secret", Text),
+    # Sealed (adapters/sealing.py), never in clear; NULL once the subscription is deleted.
+    Column("sealed_secret", Text),
+    Column("sealed_previous_secret", Text),
     Column("previous_secret_until", DateTime(timezone=True)),
     Column("status", Text, nullable=False),
     Column("consecutive_failures", Integer, nullable=False, server_default="0"),

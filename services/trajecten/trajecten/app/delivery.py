@@ -21,6 +21,7 @@ from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts.trajecten import SubscriptionDisabled
 from civic_common.runtime import Runtime
+from trajecten.adapters.sealing import UnsealError, keyring
 from trajecten.adapters.subscriptions import (
     deliveries,
     delivery_attempts,
@@ -41,19 +42,20 @@ class Attempt:
     duration_ms: int
 
 
-def signature(
-    secret: str,
-    previous: str | None,
-    previous_until: datetime | None,
-    msg_id: str,
-    at: datetime,
-    body: str,
-) -> str:
-    """``v1,<sig>`` with the current secret, and with the previous one during its grace."""
-    signatures = [Webhook(secret).sign(msg_id, at, body)]
-    if previous and previous_until is not None and previous_until > at:
-        signatures.append(Webhook(previous).sign(msg_id, at, body))
-    return " ".join(signatures)
+@dataclass(frozen=True)
+class Signer:
+    """A subscription's opened secrets, for one batch."""
+
+    secret: str
+    previous: str | None
+    previous_until: datetime | None
+
+    def sign(self, msg_id: str, at: datetime, body: str) -> str:
+        """``v1,<sig>`` with the current secret, and with the previous one during its grace."""
+        signatures = [Webhook(self.secret).sign(msg_id, at, body)]
+        if self.previous and self.previous_until is not None and self.previous_until > at:
+            signatures.append(Webhook(self.previous).sign(msg_id, at, body))
+        return " ".join(signatures)
 
 
 def _head_of_order() -> Any:
@@ -107,8 +109,8 @@ class DeliveryLoop:
                         deliveries.c.sequence,
                         subscriptions.c.endpoint_url,
                         subscriptions.c.legal_basis,
-                        subscriptions.c.secret,
-                        subscriptions.c.previous_secret,
+                        subscriptions.c.sealed_secret,
+                        subscriptions.c.sealed_previous_secret,
                         subscriptions.c.previous_secret_until,
                         partner_events.c.event_id,
                         partner_events.c.event_type,
@@ -131,12 +133,38 @@ class DeliveryLoop:
             ).all()
             if not rows:
                 return 0
-            attempts = await asyncio.gather(*(self._post(r) for r in rows))
+            signers = self._signers(rows)
+            attempts = await asyncio.gather(
+                *(self._post(r, signers[r.subscription_id]) for r in rows)
+            )
             await self._record(work, list(zip(rows, attempts, strict=True)))
             await work.commit()
         return len(rows)
 
-    async def _post(self, row: Any) -> Attempt:
+    def _signers(self, rows: list[Any]) -> dict[UUID, Signer | None]:
+        """Each subscription's secrets, opened once per batch; None for one that does not open
+        (its deliveries fail visibly in the log instead of stopping everyone's)."""
+        keys = keyring(self._settings)  # a missing keyring stops the round: nothing can sign
+        signers: dict[UUID, Signer | None] = {}
+        for row in rows:
+            if row.subscription_id in signers:
+                continue
+            try:
+                signers[row.subscription_id] = Signer(
+                    keys.open(row.sealed_secret, row.subscription_id),
+                    keys.open(row.sealed_previous_secret, row.subscription_id)
+                    if row.sealed_previous_secret
+                    else None,
+                    row.previous_secret_until,
+                )
+            except UnsealError as exc:
+                log.error("subscription %s: secret does not open: %s", row.subscription_id, exc)
+                signers[row.subscription_id] = None
+        return signers
+
+    async def _post(self, row: Any, signer: Signer | None) -> Attempt:
+        if signer is None:
+            return Attempt(None, "het geheim van dit abonnement kan niet geopend worden", 0)
         basis = legal_bases().get(row.legal_basis)
         data = basis.strip(row.data) if basis is not None else {}
         body = json.dumps(
@@ -156,9 +184,7 @@ class DeliveryLoop:
             "content-type": "application/json",
             "webhook-id": msg_id,
             "webhook-timestamp": str(int(at.timestamp())),
-            "webhook-signature": signature(
-                row.secret, row.previous_secret, row.previous_secret_until, msg_id, at, body
-            ),
+            "webhook-signature": signer.sign(msg_id, at, body),
         }
         started = time.perf_counter()
         if (refused := await self._refused(row.endpoint_url)) is not None:

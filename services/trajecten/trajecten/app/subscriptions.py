@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from sqlalchemy import and_, exists, false, select, true, update
+from sqlalchemy import and_, exists, false, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from civic_common.api.problems import Problem
@@ -19,6 +19,7 @@ from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import EventData
 from civic_common.events.envelope import Envelope
+from trajecten.adapters.sealing import Keyring, UnsealError, keyring
 from trajecten.adapters.subscriptions import deliveries, partner_events, subscriptions
 from trajecten.adapters.tables import components, trajectories
 from trajecten.domain.delivery import payload
@@ -136,12 +137,12 @@ def _out(row: Any, secret: str | None = None) -> dict[str, Any]:
 async def create(work: UnitOfWork, by: Principal, url: str, wish: Wish) -> dict[str, Any]:
     _, scope = checked(wish, by)
     await check_endpoint(url)
-    secret = new_secret()
+    subscription_id, secret = uuid.uuid4(), new_secret()
     row = (
         await work.session.execute(
             subscriptions.insert()
             .values(
-                id=uuid.uuid4(),
+                id=subscription_id,
                 organisation=by.organisation or by.subject,
                 created_by=by.subject,
                 scope_municipality=scope.municipality,
@@ -153,7 +154,7 @@ async def create(work: UnitOfWork, by: Principal, url: str, wish: Wish) -> dict[
                     "kinds": list(wish.filters.kinds),
                 },
                 legal_basis=wish.legal_basis,
-                secret=secret,
+                sealed_secret=keyring().seal(secret, subscription_id),
                 status="active",
             )
             .returning(*subscriptions.c)
@@ -206,7 +207,7 @@ async def delete(work: UnitOfWork, by: Principal, subscription_id: UUID) -> None
     await work.session.execute(
         update(subscriptions)
         .where(subscriptions.c.id == subscription_id)
-        .values(status="deleted", secret="", previous_secret=None)
+        .values(status="deleted", sealed_secret=None, sealed_previous_secret=None)
     )
     # What was still waiting is not sent any more; the log keeps what was.
     await work.session.execute(
@@ -218,7 +219,8 @@ async def delete(work: UnitOfWork, by: Principal, subscription_id: UUID) -> None
 
 
 async def rotate_secret(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict[str, Any]:
-    """A new secret; the old one keeps signing beside it during the grace period."""
+    """A new secret; the old one keeps signing beside it during the grace period (still sealed
+    as it was: the associated data is the subscription, not the column)."""
     row = await own(work, by, subscription_id, lock=True)
     secret = new_secret()
     grace = timedelta(hours=TrajectenSettings().secret_grace_hours)
@@ -227,8 +229,8 @@ async def rotate_secret(work: UnitOfWork, by: Principal, subscription_id: UUID) 
             update(subscriptions)
             .where(subscriptions.c.id == subscription_id)
             .values(
-                secret=secret,
-                previous_secret=row.secret,
+                sealed_secret=keyring().seal(secret, subscription_id),
+                sealed_previous_secret=row.sealed_secret,
                 previous_secret_until=datetime.now(UTC) + grace,
             )
             .returning(*subscriptions.c)
@@ -250,6 +252,56 @@ async def enable(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict
     ).one()
     await work.commit()
     return _out(row)
+
+
+@dataclass(frozen=True)
+class Resealed:
+    count: int  # subscriptions now sealed under the first key only
+    unopenable: list[UUID]  # sealed under no listed key, or altered: they cannot sign either
+
+
+async def reseal_secrets(work: UnitOfWork, keys: Keyring) -> Resealed:
+    """Seal again, under the keyring's first key, every secret sealed under another: the step
+    after an operator prepends a new key, before the old one can be dropped."""
+    current = keys.current_prefix
+    rows = (
+        await work.session.execute(
+            select(
+                subscriptions.c.id,
+                subscriptions.c.sealed_secret,
+                subscriptions.c.sealed_previous_secret,
+            )
+            .where(
+                or_(
+                    ~subscriptions.c.sealed_secret.startswith(current, autoescape=True),
+                    ~subscriptions.c.sealed_previous_secret.startswith(current, autoescape=True),
+                )
+            )
+            .order_by(subscriptions.c.id)
+            .with_for_update()
+        )
+    ).all()
+
+    def again(sealed: str | None, subscription_id: UUID) -> str | None:
+        if sealed is None or keys.is_current(sealed):
+            return sealed
+        return keys.seal(keys.open(sealed, subscription_id), subscription_id)
+
+    unopenable: list[UUID] = []
+    for row in rows:
+        try:
+            values = {
+                "sealed_secret": again(row.sealed_secret, row.id),
+                "sealed_previous_secret": again(row.sealed_previous_secret, row.id),
+            }
+        except UnsealError:
+            unopenable.append(row.id)
+            continue
+        await work.session.execute(
+            update(subscriptions).where(subscriptions.c.id == row.id).values(**values)
+        )
+    await work.commit()
+    return Resealed(len(rows) - len(unopenable), unopenable)
 
 
 # --- events into deliveries (the worker, in the consumer's transaction) ---------------------
