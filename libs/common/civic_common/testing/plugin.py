@@ -143,9 +143,13 @@ def jwt_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def auth(jwt_keys: Path) -> Callable[..., dict[str, str]]:
-    """``auth("counter")`` -> an Authorization header from the test issuer."""
+    """``auth("counter")`` -> an Authorization header from the test issuer. Staff belong to
+    an agency, AgII unless ``organisation=`` says otherwise (as with ``civic-token``); partner
+    tokens carry only the claims given."""
 
-    def header(role: str, subject: str | None = None, **claims: str) -> dict[str, str]:
+    def header(role: str, subject: str | None = None, **claims: str | None) -> dict[str, str]:
+        if role != "partner":
+            claims.setdefault("organisation", "agii")
         token = mint(jwt_keys, [role], subject or f"{role}@test", **claims)
         return {"Authorization": f"Bearer {token}"}
 

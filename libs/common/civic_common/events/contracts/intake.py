@@ -1,7 +1,7 @@
 """Events published by intake."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -12,6 +12,8 @@ TargetGroup = Literal["obligated", "entitled", "not_in_target_group"]
 InterpreterModality = Literal["on_site", "phone", "video"]
 DutchLevel = Literal["none", "A1", "A2", "B1", "B2", "C1", "C2"]  # CEFR
 LanguageCode = str  # ISO 639 code
+# The organisation code of an agency as in staff tokens' org claim, lower case: agii, atlas, …
+AgencyCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
 class PersonRegistered(EventData):
@@ -43,6 +45,11 @@ class PersonRegistered(EventData):
     residence_category: str | None = Field(
         None, description="e.g. recognised_refugee, family_reunification; for the statistics"
     )
+    agency: AgencyCode | None = Field(
+        None,
+        description="The agency whose case this is (the registering agency); staff of other "
+        "agencies do not see it",
+    )
 
 
 class PersonCorrected(EventData):
@@ -65,6 +72,20 @@ class PersonCorrected(EventData):
     residence_category: str | None = None
     interpreter_modality: InterpreterModality | None = None
     dutch_level: DutchLevel | None = None
+
+
+class PersonTransferred(EventData):
+    event_type = "intake.person.transferred.v1"
+    topic = "intake.persons"
+    summary = (
+        "A person's case moved to another agency (e.g. after a move to its city): from now on "
+        "only that agency's staff see the person and their trajectories."
+    )
+
+    person_id: UUID
+    transferred_at: datetime
+    from_agency: AgencyCode | None = None
+    to_agency: AgencyCode
 
 
 class PersonErased(EventData):
