@@ -48,6 +48,9 @@ ensure_service_secrets() {
     var="CIVIC_${svc^^}_DB_PASSWORD"
     grep -q "^$var=" "$secrets" || (umask 077 && echo "$var=$(openssl rand -hex 24)" >>"$secrets")
   done
+  # The keyring that seals partner webhook secrets at rest (docs/runbook.md: rotation).
+  grep -q "^CIVIC_TRAJECTEN_WEBHOOK_SECRET_KEYS=" "$secrets" ||
+    (umask 077 && echo "CIVIC_TRAJECTEN_WEBHOOK_SECRET_KEYS=k1:$(openssl rand -base64 32)" >>"$secrets")
   set -a
   # shellcheck source=/dev/null
   . "$secrets"
@@ -75,6 +78,14 @@ serverurl=unix://$SUP_SOCK
 CONF
 }
 
+# Secrets beyond the database password, as more environment= entries (explicit, so a running
+# supervisord picks them up on `update`, not only at its own start).
+service_secrets() {
+  if [[ $1 == trajecten ]]; then
+    printf ',CIVIC_TRAJECTEN_WEBHOOK_SECRET_KEYS="%s"' "$CIVIC_TRAJECTEN_WEBHOOK_SECRET_KEYS"
+  fi
+}
+
 supervisor_program() {
   local svc=$1 process=$2 jwks=$3 password_var db_url program
   password_var="CIVIC_${svc^^}_DB_PASSWORD"
@@ -85,7 +96,7 @@ supervisor_program() {
 [program:$program]
 command=$VENV/bin/civic-service $svc $process
 directory=$REPO_ROOT
-environment=CIVIC_DATABASE_URL="$db_url",CIVIC_KAFKA_BOOTSTRAP="$CIVIC_KAFKA_BOOTSTRAP",CIVIC_JWT_JWKS="$jwks",CIVIC_WORKER_HEARTBEAT_FILE="$SUP_DIR/$program.heartbeat"
+environment=CIVIC_DATABASE_URL="$db_url",CIVIC_KAFKA_BOOTSTRAP="$CIVIC_KAFKA_BOOTSTRAP",CIVIC_JWT_JWKS="$jwks",CIVIC_WORKER_HEARTBEAT_FILE="$SUP_DIR/$program.heartbeat"$(service_secrets "$svc")
 stdout_logfile=$CIVIC_STATE/logs/$program.log
 stdout_logfile_maxbytes=20MB
 redirect_stderr=true

@@ -9,6 +9,7 @@ tests feed mutated copies to the checks to prove they can fail.
 """
 
 import copy
+import importlib
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic_settings import BaseSettings
 from sqlalchemy.engine import make_url
 
 from civic_common.events.contracts.base import SERVICES
@@ -290,6 +292,26 @@ def check_depends_on(compose: Compose) -> None:
     fail_if(problems)
 
 
+def service_setting_names(service: str) -> set[str]:
+    """The variables of a service's own settings (``<service>.settings``, prefix
+    ``CIVIC_<SERVICE>_``), if it has any."""
+    try:
+        module = importlib.import_module(f"{service}.settings")
+    except ModuleNotFoundError:
+        return set()
+    names = set()
+    for value in vars(module).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, BaseSettings)
+            and value is not BaseSettings
+        ):
+            prefix = str(value.model_config.get("env_prefix", ""))
+            if prefix == f"CIVIC_{service.upper()}_":
+                names |= {f"{prefix}{field.upper()}" for field in value.model_fields}
+    return names
+
+
 def check_settings_env(compose: Compose) -> None:
     """Processes set every required ServiceSettings field and no CIVIC_* name that is none."""
     fields = ServiceSettings.model_fields
@@ -300,10 +322,11 @@ def check_settings_env(compose: Compose) -> None:
         env = environment(containers(compose)[name])
         for var in sorted(required - set(env)):
             problems.append(f"{name}: {var} is required by ServiceSettings and not set")
-        for var in sorted(v for v in env if v.startswith("CIVIC_") and v not in known):
+        own = service_setting_names(process_containers(compose)[name][0])
+        for var in sorted(v for v in env if v.startswith("CIVIC_") and v not in set(known) | own):
             problems.append(
-                f"{name}: {var} is not a ServiceSettings field (typo?); known: "
-                + ", ".join(sorted(known))
+                f"{name}: {var} is not a setting of ServiceSettings or its service (typo?); "
+                "known: " + ", ".join(sorted(set(known) | own))
             )
         # The values, once .env is filled in, must also validate.
         try:
@@ -704,7 +727,11 @@ def _literal_url_password(c: Compose) -> None:
         (_drop_worker, check_processes, "tolken-worker: missing"),
         (_wrong_port, check_api_ports, "trajecten-api: must publish 8002:8002"),
         (_unconditional_dependency, check_depends_on, "rapportage-worker: depends_on must be"),
-        (_typo_in_setting, check_settings_env, "CIVIC_KAFKA_BOOTSRAP is not a ServiceSettings"),
+        (
+            _typo_in_setting,
+            check_settings_env,
+            "CIVIC_KAFKA_BOOTSRAP is not a setting of ServiceSettings",
+        ),
         (_missing_required_setting, check_settings_env, "CIVIC_JWT_JWKS is required"),
         (_borrowed_role, check_databases, "tolken-api: CIVIC_DATABASE_URL uses role 'intake'"),
         (_literal_password, check_no_literal_secrets, "POSTGRES_PASSWORD: literal secret"),

@@ -1,8 +1,10 @@
 """All services running as real processes (api and worker each), on an environment of their own."""
 
 import asyncio
+import base64
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -36,6 +38,9 @@ class System:
 EXTRA_ENVIRONMENT = {
     "CIVIC_TRAJECTEN_DEADLINE_CHECK_SECONDS": "2",
     "CIVIC_TRAJECTEN_WEBHOOKS_ALLOW_PRIVATE": "true",  # partner receivers on loopback in e2e
+    # A keyring of this run's own: webhook secrets are sealed at rest.
+    "CIVIC_TRAJECTEN_WEBHOOK_SECRET_KEYS": "e2e:"
+    + base64.b64encode(secrets.token_bytes(32)).decode(),
 }
 
 
