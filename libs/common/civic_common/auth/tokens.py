@@ -23,6 +23,10 @@ class InvalidToken(Exception):
     pass
 
 
+class ProofRequired(InvalidToken):
+    """A DPoP-bound token presented without a proof (as a bearer token)."""
+
+
 class TokenValidator:
     def __init__(self, jwks: str, issuer: str, audience: str) -> None:
         self._issuer, self._audience = issuer, audience
@@ -60,6 +64,8 @@ class TokenValidator:
             raise InvalidToken(str(exc)) from exc
         confirmation = claims.get("cnf")
         bound = confirmation.get("jkt") if isinstance(confirmation, dict) else None
+        if bound is not None and key_thumbprint is None:
+            raise ProofRequired("a DPoP-bound token needs its proof")
         if bound != key_thumbprint:
             raise InvalidToken("token and proof key do not match (DPoP)")
         return Principal(
@@ -99,6 +105,11 @@ async def authenticate(request: Request) -> Principal:
     validator: TokenValidator = request.app.state.token_validator
     try:
         principal = validator.validate(token, proof.thumbprint if proof else None)
+    except ProofRequired as exc:
+        raise _unauthorised(
+            "Dit token is aan een sleutel gebonden: stuur het als DPoP met een DPoP-bewijs.",
+            "invalid_token",
+        ) from exc
     except InvalidToken as exc:
         raise _unauthorised("Het token is ongeldig.", "invalid_token" if proof else None) from exc
     if proof is not None:

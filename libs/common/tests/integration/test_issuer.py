@@ -136,6 +136,8 @@ async def test_a_captured_dpop_token_or_proof_is_useless(
         refused = await tolken.get(url, headers=headers)
         assert refused.status_code == 401, attempt
         assert "DPoP" in refused.headers["www-authenticate"], attempt
+        if attempt == "as a bearer token":  # the partner is told what to do instead
+            assert "DPoP-bewijs" in refused.json()["detail"]
 
 
 async def test_the_token_endpoint_wants_a_fresh_proof_from_a_sender_constrained_client(
