@@ -36,12 +36,14 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 def signed_in(browser: Browser, jwt_keys: Path) -> Callable[..., "AsyncContextFactory"]:
-    """``async with signed_in(base_url, "counter", organisation="agii") as page:`` — a page
-    whose browser carries a session cookie for ``role`` (and any claims) on ``base_url``."""
+    """``async with signed_in(base_url, "counter", organisation="atlas") as page:`` — a page
+    whose browser carries a session cookie for ``role`` (and any claims) on ``base_url``. Like
+    ``auth``, staff belong to AgII unless ``organisation=`` says otherwise."""
 
     def context(
-        base_url: str, role: str, subject: str | None = None, **claims: str
+        base_url: str, role: str, subject: str | None = None, **claims: str | None
     ) -> AsyncContextFactory:
+        claims.setdefault("organisation", "agii")
         token = mint(jwt_keys, [role], subject or f"{role}@test", **claims)
         return AsyncContextFactory(browser, base_url, token)
 
