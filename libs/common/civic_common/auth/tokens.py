@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import HTTPBase
+from fastapi.security.base import SecurityBase
 
 from civic_common.api.problems import Problem
 from civic_common.auth.dpop import ALGORITHMS, InvalidProof, Proof, verify_proof
@@ -119,6 +121,22 @@ async def authenticate(request: Request) -> Principal:
     return principal
 
 
+class _Scheme(SecurityBase):
+    """Names a token scheme in the OpenAPI document (the "Authorize" button of /docs);
+    ``authenticate`` does the checking."""
+
+    def __init__(self, scheme: str, description: str) -> None:
+        self.model = HTTPBase(scheme=scheme, description=description)
+        self.scheme_name = scheme
+
+    async def __call__(self) -> None:
+        return None
+
+
+BEARER = _Scheme("bearer", "Staff and bearer-token partner clients: Authorization: Bearer <JWT>")
+DPOP = _Scheme("DPoP", "Sender-constrained partner clients: Authorization: DPoP <JWT> + DPoP proof")
+
+
 def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting callers holding any of ``roles``: 401 without a valid token, 403
     with the wrong role."""
@@ -126,7 +144,11 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
     if unknown:
         raise ValueError(f"unknown roles {unknown}")
 
-    async def dependency(request: Request) -> Principal:
+    async def dependency(
+        request: Request,
+        _bearer: Annotated[None, Security(BEARER)],
+        _dpop: Annotated[None, Security(DPOP)],
+    ) -> Principal:
         principal = await authenticate(request)
         if not principal.roles & set(roles):
             raise Problem(403, "Geen toegang", f"Vereist een van de rollen: {', '.join(roles)}.")

@@ -51,3 +51,19 @@ async def test_staff_do_not_pass_a_partner_edge_whatever_their_scopes(call):
         refused = await call(role, "tolken.requests")
         assert refused.status_code == 403, role
         assert "partner" in refused.json()["detail"]
+
+
+def test_the_openapi_document_offers_both_token_schemes(tmp_path):
+    app = FastAPI()
+    app.state.token_validator = TokenValidator(str(ensure_keys(tmp_path)), "civic-local", "civic")
+
+    @app.get("/partners/v1/requests")
+    async def requests(who: Annotated[Principal, Depends(require_partner_scope("x"))]) -> None:
+        return None
+
+    document = app.openapi()
+    assert set(document["components"]["securitySchemes"]) == {"bearer", "DPoP"}
+    assert document["paths"]["/partners/v1/requests"]["get"]["security"] == [
+        {"bearer": []},
+        {"DPoP": []},
+    ]
