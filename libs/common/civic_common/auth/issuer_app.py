@@ -68,7 +68,9 @@ class IssuerSettings(BaseSettings):
     keys_dir: Path = Field(Path(".state/jwt"), description="Key pair folder (issuer-key.pem)")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    token_ttl: int = Field(900, description="Lifetime of an access token, seconds")
+    token_ttl: int = Field(
+        300, description="Lifetime of an access token, seconds: how long a revoked client lasts"
+    )
     rotation_grace: float = Field(
         24 * 3600.0, description="Seconds the previous secret keeps working after a rotation"
     )

@@ -88,7 +88,7 @@ async def test_a_dpop_bound_token_is_accepted_at_the_tolken_partner_edge(
     response = await token(issuer, client["client_id"], client["client_secret"])
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["token_type"] == "DPoP" and body["expires_in"] == 900
+    assert body["token_type"] == "DPoP" and body["expires_in"] == 300
     assert body["scope"] == "tolken.requests trajecten.updates"
     assert response.headers["cache-control"] == "no-store"
     access_token = body["access_token"]
