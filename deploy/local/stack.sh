@@ -96,7 +96,7 @@ supervisor_program() {
 [program:$program]
 command=$VENV/bin/civic-service $svc $process
 directory=$REPO_ROOT
-environment=CIVIC_DATABASE_URL="$db_url",CIVIC_KAFKA_BOOTSTRAP="$CIVIC_KAFKA_BOOTSTRAP",CIVIC_JWT_JWKS="$jwks",CIVIC_WORKER_HEARTBEAT_FILE="$SUP_DIR/$program.heartbeat"$(service_secrets "$svc")
+environment=CIVIC_DATABASE_URL="$db_url",CIVIC_KAFKA_BOOTSTRAP="$CIVIC_KAFKA_BOOTSTRAP",CIVIC_JWT_JWKS="$jwks",CIVIC_JWT_INTROSPECTION_URL="http://127.0.0.1:$ISSUER_PORT/oauth2/introspect",CIVIC_WORKER_HEARTBEAT_FILE="$SUP_DIR/$program.heartbeat"$(service_secrets "$svc")
 stdout_logfile=$CIVIC_STATE/logs/$program.log
 stdout_logfile_maxbytes=20MB
 redirect_stderr=true

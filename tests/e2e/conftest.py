@@ -1,4 +1,5 @@
-"""All services running as real processes (api and worker each), on an environment of their own."""
+"""All services running as real processes (api and worker each) and the partner token issuer, on
+an environment of their own."""
 
 import asyncio
 import base64
@@ -8,7 +9,7 @@ import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,9 @@ class System:
     urls: dict[str, str]
     topic_prefix: str
     logs: Path
+    # How long services reuse an issuer's answer on a partner token (short, so a test sees a
+    # revocation take effect).
+    introspection_cache_seconds: float = 1.0
 
     def log_tails(self, lines: int = 30) -> str:
         return "\n".join(
@@ -85,6 +89,7 @@ async def _wait_ready(
 @pytest_asyncio.fixture(scope="session")
 async def system(
     infra: Infra,
+    issuer_db: str,
     jwt_keys: Path,
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
@@ -93,8 +98,31 @@ async def system(
     async with isolated_environment(infra) as (db, prefix):
         urls: dict[str, str] = {}
         processes: list[subprocess.Popen] = []
+        # The partner token issuer, signing with the test keys; services introspect its tokens.
+        issuer_port = free_port()
+        urls["issuer"] = f"http://127.0.0.1:{issuer_port}"
+        with (logs / "issuer.log").open("w") as out:
+            processes.append(
+                subprocess.Popen(  # noqa: ASYNC220 - starts it, never waits
+                    [sys.executable, "-m", "civic_common.auth.issuer_app"],
+                    env=os.environ
+                    | {
+                        "CIVIC_ISSUER_DATABASE_URL": issuer_db,
+                        "CIVIC_ISSUER_KEYS_DIR": str(jwt_keys),
+                        "CIVIC_ISSUER_HTTP_PORT": str(issuer_port),
+                    },
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         for service in SERVICES:
-            settings = isolated_settings(infra, db, prefix, jwt_keys, service)
+            settings = isolated_settings(infra, db, prefix, jwt_keys, service).model_copy(
+                update={
+                    "jwt_introspection_url": f"{urls['issuer']}/oauth2/introspect",
+                    "jwt_introspection_cache_seconds": System.introspection_cache_seconds,
+                }
+            )
             port = free_port()
             urls[service] = f"http://127.0.0.1:{port}"
             for kind, kind_port in (("api", port), ("worker", None)):
@@ -128,3 +156,35 @@ async def system(
                         os.killpg(process.pid, signal.SIGKILL)
             if request.session.testsfailed:
                 print(found.log_tails(), file=sys.stderr)
+
+
+@pytest.fixture
+def partner_token(system: System, auth) -> Callable[..., Awaitable[dict[str, str]]]:
+    """``await partner_token("ocmw-evergem", "trajecten.feed:read ...", municipality=...)`` ->
+    Authorization headers of a partner client registered at the system's issuer. Bearer tokens:
+    the DPoP exchange has an e2e of its own (test_partner_onboarding)."""
+
+    async def issue(organisation: str, scope: str, municipality: str | None = None) -> dict:
+        async with httpx.AsyncClient(base_url=system.urls["issuer"], timeout=15) as http:
+            created = await http.post(
+                "/api/v1/partner-clients",
+                json={
+                    "display_name": organisation,
+                    "organisation": organisation,
+                    "municipality": municipality,
+                    "allowed_scopes": scope.split(),
+                    "sender_constrained": False,
+                },
+                headers=auth("admin", "ops@e2e"),
+            )
+            assert created.status_code == 201, created.text
+            client = created.json()
+            granted = await http.post(
+                "/oauth2/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client["client_id"], client["client_secret"]),
+            )
+            assert granted.status_code == 200, granted.text
+        return {"Authorization": f"Bearer {granted.json()['access_token']}"}
+
+    return issue

@@ -1,15 +1,15 @@
 """A partner organisation end to end over real HTTP: an admin registers its client at the token
 issuer, the partner gets a DPoP-bound token and reads its feed from the running trajecten
-service; a captured token or proof gets nothing, and a revoked client gets no new token."""
+service; a captured token or proof gets nothing, and once the client is revoked its token is
+refused at once (introspection) and it gets no new one."""
 
+import asyncio
 import uuid
 
 import httpx
 import pytest
 
 from civic_common.auth.dpop import ProofKey
-from civic_common.auth.issuer_app import IssuerSettings, build_issuer_app
-from civic_common.testing.server import serving
 from civic_common.testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -20,11 +20,10 @@ OPENED = "trajecten.trajectory.opened.v1"
 
 
 async def test_a_partner_onboards_and_reads_its_feed_with_a_sender_constrained_token(
-    system, auth, issuer_db, jwt_keys
+    system, auth
 ) -> None:
-    issuer_app = build_issuer_app(IssuerSettings(database_url=issuer_db, keys_dir=jwt_keys))
-    trajecten = system.urls["trajecten"]
-    async with serving(issuer_app) as issuer, httpx.AsyncClient(timeout=15) as http:
+    issuer, trajecten = system.urls["issuer"], system.urls["trajecten"]
+    async with httpx.AsyncClient(timeout=15) as http:
         registered = await http.post(
             f"{issuer}/api/v1/partner-clients",
             json={
@@ -101,6 +100,11 @@ async def test_a_partner_onboards_and_reads_its_feed_with_a_sender_constrained_t
             headers=auth("admin", "ops@agii"),
         )
         assert revoked.status_code == 200
+        await asyncio.sleep(system.introspection_cache_seconds + 0.5)
+        cut_off = await http.get(
+            feed_url, params=query, headers=key.headers("GET", feed_url, token)
+        )
+        assert cut_off.status_code == 401, "a revoked client's live token is refused at once"
         refused = await http.post(
             token_url,
             data={"grant_type": "client_credentials"},

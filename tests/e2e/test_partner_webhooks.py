@@ -63,16 +63,12 @@ async def up(app: FastAPI, port: int) -> AsyncIterator[None]:
         await task
 
 
-async def test_webhooks_survive_a_receiver_outage_exactly_once_in_order(system, auth):
+async def test_webhooks_survive_a_receiver_outage_exactly_once_in_order(
+    system, auth, partner_token
+):
     counter = auth("counter")
     counsellor = auth("counsellor", "els@agii", organisation="agii")
-    ocmw = auth(
-        "partner",
-        "client-ocmw-evergem",
-        organisation="ocmw-evergem",
-        municipality=NIS,
-        scope=SCOPES,
-    )
+    ocmw = await partner_token("ocmw-evergem", SCOPES, municipality=NIS)
     trajecten = system.urls["trajecten"]
     receiver, port = Receiver(), free_port()
     async with httpx.AsyncClient(timeout=15) as http:

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.e2e
 TODAY = date.today().isoformat()
 
 
-async def test_registered_person_to_attestation_across_services(system, auth, infra):
+async def test_registered_person_to_attestation_across_services(system, auth, infra, partner_token):
     counsellor = auth("counsellor", "els@agii", organisation="agii")
-    provider = auth("partner", "pc-cvo-gent", organisation="cvo-gent", scope="trajecten.updates")
+    provider = await partner_token("cvo-gent", "trajecten.updates")
     trajecten = system.urls["trajecten"]
     async with httpx.AsyncClient(timeout=10) as http:
         registered = await http.post(

@@ -23,6 +23,14 @@ class ServiceSettings(BaseSettings):
     jwt_jwks: str = Field(description="JWKS of the token issuer: an https URL or a file path")
     jwt_issuer: str = "civic-local"
     jwt_audience: str = "civic"
+    jwt_introspection_url: str | None = Field(
+        None,
+        description="RFC 7662 introspection endpoint of the issuer; partner tokens are checked "
+        "there, so a revoked client is refused at once",
+    )
+    jwt_introspection_cache_seconds: float = Field(
+        30.0, ge=0, description="How long an introspection answer is reused"
+    )
     log_level: str = "INFO"
     worker_heartbeat_file: str | None = Field(
         None, description="File the worker touches while healthy (container health checks)"

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civic_common.api import audit
 from civic_common.api.app_state import runtime_of
 from civic_common.api.problems import install_problem_handlers
+from civic_common.auth.introspection import Introspector
 from civic_common.auth.tokens import TokenValidator
 from civic_common.db.migrate import at_head
 from civic_common.db.proofs import ProofRegistry
@@ -67,10 +68,18 @@ class _Observe:
 def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> FastAPI:
     settings = runtime.settings
 
+    introspector = (
+        Introspector(settings.jwt_introspection_url, settings.jwt_introspection_cache_seconds)
+        if settings.jwt_introspection_url
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await runtime.engine.dispose()
+        if introspector is not None:
+            await introspector.close()
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.runtime = runtime
@@ -78,6 +87,7 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> Fas
         settings.jwt_jwks, settings.jwt_issuer, settings.jwt_audience
     )
     app.state.proof_registry = ProofRegistry(runtime.engine, runtime.tables.dpop_proofs)
+    app.state.introspector = introspector
     install_problem_handlers(app)
 
     app.add_middleware(_Observe)

@@ -51,7 +51,7 @@ from civic_common.auth.partner_clients import (
     verify_secret,
 )
 from civic_common.auth.principal import Principal
-from civic_common.auth.tokens import TokenValidator, require_roles
+from civic_common.auth.tokens import InvalidToken, TokenValidator, require_roles
 from civic_common.db.engine import create_engine
 from civic_common.db.messaging import proof_registry_table
 from civic_common.db.migrate import upgrade
@@ -223,6 +223,42 @@ async def token(request: Request) -> JSONResponse:
         "scope": scope,
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+@token_router.post("/oauth2/introspect")
+async def introspect(request: Request) -> JSONResponse:
+    """RFC 7662: whether a token is active — validly signed, unexpired, of a partner client that
+    still exists and is not revoked. Services ask this for every partner token (cached briefly).
+    No caller authentication: the answer tells nothing the token's holder cannot read in it, and
+    signed tokens cannot be guessed."""
+    form = await request.form()
+    token = form.get("token")
+    if not isinstance(token, str) or not token:
+        return oauth_error("invalid_request", description="token is required")
+    inactive = JSONResponse({"active": False}, headers={"Cache-Control": "no-store"})
+    validator: TokenValidator = request.app.state.token_validator
+    try:
+        claims = validator.claims(token)
+    except InvalidToken:
+        return inactive
+    if "partner" not in claims.get("roles", []):
+        return inactive
+    async with request.app.state.engine.connect() as conn:
+        revoked_at = (
+            await conn.execute(
+                select(clients.c.revoked_at).where(clients.c.client_id == claims["sub"])
+            )
+        ).first()
+    if revoked_at is None or revoked_at[0] is not None:
+        return inactive
+    body = {
+        "active": True,
+        "client_id": claims["sub"],
+        "scope": claims.get("scope", ""),
+        "exp": claims["exp"],
+        "token_type": "DPoP" if "cnf" in claims else "Bearer",
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 # ---------------------------------------------------------------- admin API
@@ -404,6 +440,16 @@ def build_issuer_app(settings: IssuerSettings) -> FastAPI:
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        """Ready once its database answers (migrations ran before serving began)."""
+        try:
+            async with app.state.engine.connect() as conn:
+                await conn.execute(select(1))
+        except Exception:  # not ready, whatever the cause
+            return JSONResponse({"status": "not ready"}, status_code=503)
+        return JSONResponse({"status": "ready"})
 
     app.include_router(token_router)
     app.include_router(admin_router)

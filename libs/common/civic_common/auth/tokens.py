@@ -4,7 +4,7 @@ the role check every route makes."""
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request, Security
@@ -13,6 +13,7 @@ from fastapi.security.base import SecurityBase
 
 from civic_common.api.problems import Problem
 from civic_common.auth.dpop import ALGORITHMS, InvalidProof, Proof, verify_proof
+from civic_common.auth.introspection import IntrospectionUnavailable, Introspector
 from civic_common.auth.principal import Principal
 from civic_common.db.proofs import ProofRegistry
 
@@ -49,12 +50,10 @@ class TokenValidator:
                 return key
         raise InvalidToken("unknown signing key")
 
-    def validate(self, token: str, key_thumbprint: str | None = None) -> Principal:
-        """The caller a token names. ``key_thumbprint``: the key of the DPoP proof it came with;
-        a token bound to a key (``cnf.jkt``) is valid only with a proof of that key, and an
-        unbound one only without."""
+    def claims(self, token: str) -> dict[str, Any]:
+        """The claims of a token whose signature, issuer, audience and expiry hold."""
         try:
-            claims = jwt.decode(
+            return jwt.decode(
                 token,
                 self._key(token),
                 algorithms=["RS256"],
@@ -64,6 +63,12 @@ class TokenValidator:
             )
         except (jwt.PyJWTError, ValueError) as exc:
             raise InvalidToken(str(exc)) from exc
+
+    def validate(self, token: str, key_thumbprint: str | None = None) -> Principal:
+        """The caller a token names. ``key_thumbprint``: the key of the DPoP proof it came with;
+        a token bound to a key (``cnf.jkt``) is valid only with a proof of that key, and an
+        unbound one only without."""
+        claims = self.claims(token)
         confirmation = claims.get("cnf")
         bound = confirmation.get("jkt") if isinstance(confirmation, dict) else None
         if bound is not None and key_thumbprint is None:
@@ -118,6 +123,21 @@ async def authenticate(request: Request) -> Principal:
         registry: ProofRegistry | None = getattr(request.app.state, "proof_registry", None)
         if registry is None or not await registry.first_use(proof):
             raise _unauthorised("Dit DPoP-bewijs werd al gebruikt.", "invalid_dpop_proof")
+    introspector: Introspector | None = getattr(request.app.state, "introspector", None)
+    if introspector is not None and "partner" in principal.roles:
+        try:
+            active = await introspector.active(token)
+        except IntrospectionUnavailable as exc:
+            raise Problem(
+                503,
+                "Tijdelijk niet beschikbaar",
+                "De tokenuitgever antwoordt niet; probeer later opnieuw.",
+                headers={"Retry-After": "5"},
+            ) from exc
+        if not active:
+            raise _unauthorised(
+                "Dit token of zijn partnerclient werd ingetrokken.", "invalid_token"
+            )
     return principal
 
 

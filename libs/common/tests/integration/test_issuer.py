@@ -13,6 +13,7 @@ import pytest
 from civic_common.auth.dpop import ProofKey
 from civic_common.auth.issuer_app import IssuerSettings, build_issuer_app
 from civic_common.auth.tokens import TokenValidator
+from civic_common.testing.server import serving
 
 pytestmark = pytest.mark.integration
 
@@ -304,3 +305,87 @@ async def test_jwks_and_health(issuer: httpx.AsyncClient, jwt_keys: Path) -> Non
     assert (await issuer.get("/healthz")).json() == {"status": "ok"}
     jwks = (await issuer.get("/.well-known/jwks.json")).json()
     assert jwks["keys"][0]["kty"] == "RSA" and "d" not in jwks["keys"][0]
+
+
+async def test_introspection_tells_active_tokens_from_revoked_and_foreign_ones(
+    issuer: httpx.AsyncClient, create_client, auth
+) -> None:
+    client = await create_client()
+    access_token = (await token(issuer, client["client_id"], client["client_secret"])).json()[
+        "access_token"
+    ]
+
+    async def introspect(value: str) -> dict:
+        response = await issuer.post("/oauth2/introspect", data={"token": value})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    active = await introspect(access_token)
+    assert active["active"] is True and active["client_id"] == client["client_id"]
+    assert active["token_type"] == "DPoP"
+    staff = auth("admin")["Authorization"].removeprefix("Bearer ")
+    assert await introspect(staff) == {"active": False}, "staff tokens are no client's"
+    assert await introspect("not-a-token") == {"active": False}
+    assert (await issuer.post("/oauth2/introspect", data={})).status_code == 400
+    await issuer.post(
+        f"/api/v1/partner-clients/{client['client_id']}/revocation", headers=auth("admin")
+    )
+    assert await introspect(access_token) == {"active": False}
+
+
+async def test_a_service_refuses_a_revoked_clients_token_at_once(
+    issuer_db: str, jwt_keys: Path, settings_for, migrate, auth
+) -> None:
+    """With introspection configured, revocation needs no token expiry; and when the issuer
+    cannot answer, partner calls are refused (503), not let through."""
+    from tolken.main import SERVICE, build_app
+
+    migrate("tolken")
+    issuer_app = build_issuer_app(IssuerSettings(database_url=issuer_db, keys_dir=jwt_keys))
+    async with serving(issuer_app) as issuer_url, httpx.AsyncClient(base_url=issuer_url) as admin:
+        created = await admin.post(
+            "/api/v1/partner-clients",
+            json={
+                "display_name": "OCMW Evergem",
+                "organisation": "ocmw-evergem",
+                "allowed_scopes": ["tolken.requests"],
+                "sender_constrained": False,
+            },
+            headers=auth("admin"),
+        )
+        client = created.json()
+        granted = await admin.post(
+            "/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client["client_id"], client["client_secret"]),
+        )
+        bearer = {"Authorization": f"Bearer {granted.json()['access_token']}"}
+        settings = settings_for("tolken").model_copy(
+            update={
+                "jwt_introspection_url": f"{issuer_url}/oauth2/introspect",
+                "jwt_introspection_cache_seconds": 0,
+            }
+        )
+        app = build_app(SERVICE.runtime(settings))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://tolken") as tolken:
+                assert (
+                    await tolken.get("/partners/v1/requests", headers=bearer)
+                ).status_code == 200
+                await admin.post(
+                    f"/api/v1/partner-clients/{client['client_id']}/revocation",
+                    headers=auth("admin"),
+                )
+                revoked = await tolken.get("/partners/v1/requests", headers=bearer)
+                assert revoked.status_code == 401 and "ingetrokken" in revoked.json()["detail"]
+                staff = await tolken.get("/api/v1/interpreters", headers=auth("interpreter_desk"))
+                assert staff.status_code == 200, "staff tokens are not introspected"
+
+    unreachable = settings.model_copy(update={"jwt_introspection_url": f"{issuer_url}/gone"})
+    app = build_app(SERVICE.runtime(unreachable))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tolken") as tolken:
+            refused = await tolken.get("/partners/v1/requests", headers=bearer)
+    assert refused.status_code == 503 and refused.headers["retry-after"]
