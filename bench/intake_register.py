@@ -169,7 +169,7 @@ async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as keys_dir:
         keys = Path(keys_dir)
         ensure_keys(keys)
-        token = mint(keys, ["counter"], "bench@agii")
+        token = mint(keys, ["counter"], "bench@agii", organisation="agii")
         async with isolated_environment(infra) as (db, prefix):
             settings = isolated_settings(infra, db, prefix, keys, "intake")
             runtime = SERVICE.runtime(settings)

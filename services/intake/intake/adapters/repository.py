@@ -5,21 +5,35 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Text, TextClause, bindparam, func, or_, select, text, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    TextClause,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.adapters.tables import candidacies, organisations, person_history, persons
+from intake.domain.agency import Visibility
 from intake.domain.person import Person
 
 PERSON_COLUMNS = tuple(f.name for f in fields(Person))
 
 
 def _registration() -> TextClause:
-    """Registration in one round trip: look up who already holds the INSZ and the
-    near-duplicates (same name and birth date where one of the two has no INSZ yet), insert the
-    person with those flags unless the INSZ is taken, and write the first history entry.
+    """Registration in one round trip: look up who already holds the INSZ (in any agency: an
+    INSZ is unique on the platform) and the near-duplicates (same name and birth date where one
+    of the two has no INSZ yet; only among the registering agency's persons, the ones its staff
+    may see), insert the person with those flags unless the INSZ is taken, and write the first
+    history entry.
 
     Plain SQL on purpose: it is the counter's hot path, and every round trip and every
     statement SQLAlchemy must rebuild costs more than the work itself (bench/intake_register.py).
@@ -31,10 +45,11 @@ def _registration() -> TextClause:
     values = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)})" for c in columns)
     sql = f"""
         WITH found AS (
-            SELECT id, insz FROM intake.persons
+            SELECT id, insz, agency FROM intake.persons
             WHERE insz = :insz
                OR (lower(family_name) = :family_key AND lower(given_name) = :given_key
                    AND birth_date = :birth_date AND id <> :id AND erased_at IS NULL
+                   AND agency = CAST(:agency AS text)
                    AND (insz IS NULL OR CAST(:insz AS text) IS NULL))
         ), added AS (
             INSERT INTO intake.persons ({names}, possible_duplicates)
@@ -48,7 +63,7 @@ def _registration() -> TextClause:
                    CAST(:changes AS jsonb)
             FROM added
         )
-        SELECT id, insz FROM found ORDER BY id
+        SELECT id, insz, agency FROM found ORDER BY id
     """
     return text(sql).bindparams(
         *(bindparam(c.name, type_=c.type) for c in columns),
@@ -59,6 +74,14 @@ def _registration() -> TextClause:
 
 
 REGISTRATION = _registration()
+
+
+@dataclass(frozen=True)
+class InszHolder:
+    """Who already holds an INSZ: their id and the agency whose case they are."""
+
+    id: UUID
+    agency: str
 
 
 @dataclass(frozen=True)
@@ -80,25 +103,41 @@ class PersonRepository:
         row = (await self._session.execute(query)).mappings().first()
         return None if row is None else _person(row)
 
-    async def unknown_among(self, person_ids: list[str]) -> list[str]:
-        """Which of these ids are no (longer a) registered person."""
+    async def unknown_among(self, person_ids: list[str], seen: Visibility) -> list[str]:
+        """Which of these ids are no (longer a) registered person the caller may see."""
         found = await self._session.scalars(
             select(persons.c.id).where(
-                persons.c.id.in_([UUID(i) for i in person_ids]), persons.c.erased_at.is_(None)
+                persons.c.id.in_([UUID(i) for i in person_ids]),
+                persons.c.erased_at.is_(None),
+                *_visible_to(seen),
             )
         )
         known = {str(i) for i in found}
         return [i for i in person_ids if i not in known]
 
-    async def id_with_insz(self, insz: str, other_than: UUID | None = None) -> UUID | None:
-        query = select(persons.c.id).where(persons.c.insz == insz)
+    async def visible_among(self, person_ids: list[UUID], seen: Visibility) -> list[UUID]:
+        """These ids, less the persons the caller may not see (in the order given)."""
+        if seen.agency is None or not person_ids:
+            return person_ids
+        found = set(
+            await self._session.scalars(
+                select(persons.c.id).where(persons.c.id.in_(person_ids), *_visible_to(seen))
+            )
+        )
+        return [i for i in person_ids if i in found]
+
+    async def insz_holder(self, insz: str, other_than: UUID | None = None) -> InszHolder | None:
+        query = select(persons.c.id, persons.c.agency).where(persons.c.insz == insz)
         if other_than is not None:
             query = query.where(persons.c.id != other_than)
-        return await self._session.scalar(query)
+        row = (await self._session.execute(query)).first()
+        return None if row is None else InszHolder(row.id, row.agency)
 
-    async def register(self, person: Person, by: str, changes: list[dict[str, Any]]) -> UUID | None:
+    async def register(
+        self, person: Person, by: str, changes: list[dict[str, Any]]
+    ) -> InszHolder | None:
         """Insert a new person with its near-duplicates flagged and its first history entry.
-        Returns the id of the person already holding this INSZ (and inserts nothing) if any."""
+        Returns who already holds this INSZ (and inserts nothing) if anyone does."""
         rows = (
             await self._session.execute(
                 REGISTRATION,
@@ -111,7 +150,14 @@ class PersonRepository:
                 },
             )
         ).all()
-        owner = next((row.id for row in rows if person.insz and row.insz == person.insz), None)
+        owner = next(
+            (
+                InszHolder(row.id, row.agency)
+                for row in rows
+                if person.insz and row.insz == person.insz
+            ),
+            None,
+        )
         person.possible_duplicates = [] if owner else [row.id for row in rows]
         return owner
 
@@ -179,11 +225,15 @@ class PersonRepository:
         )
 
     async def search(
-        self, where: PersonFilter, after: tuple[str, str, str] | None, limit: int
+        self,
+        where: PersonFilter,
+        after: tuple[str, str, str] | None,
+        limit: int,
+        seen: Visibility,
     ) -> list[Person]:
         family = func.coalesce(func.lower(persons.c.family_name), "")
         given = func.coalesce(func.lower(persons.c.given_name), "")
-        query = select(persons).where(persons.c.erased_at.is_(None))
+        query = select(persons).where(persons.c.erased_at.is_(None), *_visible_to(seen))
         if where.insz is not None:
             query = query.where(persons.c.insz == where.insz)
         if where.birth_date is not None:
@@ -200,6 +250,11 @@ class PersonRepository:
             )
         rows = await self._session.execute(query.order_by(family, given, persons.c.id).limit(limit))
         return [_person(row) for row in rows.mappings()]
+
+
+def _visible_to(seen: Visibility) -> list[ColumnElement[bool]]:
+    """The visibility rule (domain/agency.py) as a condition on sets of persons."""
+    return [] if seen.agency is None else [persons.c.agency == seen.agency]
 
 
 def _escape_like(word: str) -> str:

@@ -55,6 +55,7 @@ persons = Table(
     Column("erased_at", DateTime(timezone=True)),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("registered_by", Text, nullable=False),
+    Column("agency", Text, nullable=False),
 )
 
 # Every change to a person: who, when, and per field the old and the new value.

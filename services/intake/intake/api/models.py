@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from civic_common.events.contracts.intake import OrganisationType
+from civic_common.events.contracts.intake import AgencyCode, OrganisationType
 from intake.domain.candidacy import CandidacyKind, ParticipantRole
 from intake.domain.insz import InvalidInsz, parse_insz
 from intake.domain.kbo import InvalidEnterpriseNumber, normalise_enterprise_number
@@ -141,6 +141,7 @@ class PersonOut(BaseModel):
     possible_duplicates: list[str] = Field(description="Links to near-duplicates to confirm")
     registered_at: datetime
     erased_at: datetime | None
+    agency: str = Field(description="The agency whose case this is; only its staff see it")
 
     @classmethod
     def of(cls, person: Person) -> "PersonOut":
@@ -157,6 +158,7 @@ class PersonSummary(BaseModel):
     family_name: str | None
     birth_date: date | None
     municipality_nis: str
+    agency: str
     link: str
 
 
@@ -178,6 +180,19 @@ class ErasureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agency: AgencyCode = Field(description="Code of the agency taking over the case, e.g. atlas")
+
+
+class TransferOut(BaseModel):
+    id: UUID
+    version: int
+    from_agency: str
+    agency: str
 
 
 class OrganisationIn(BaseModel):

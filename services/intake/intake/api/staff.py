@@ -1,5 +1,9 @@
-"""Staff API for counter staff: /api/v1/persons."""
+"""Staff API for counter staff: /api/v1/persons.
 
+Every person route admits staff of an agency only (their token's ``org``), and the use cases
+show them only their agency's persons (``domain/agency.py``); admins see every agency."""
+
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated
 from uuid import UUID
@@ -22,6 +26,8 @@ from intake.api.models import (
     PersonOut,
     PersonPatch,
     PersonSummary,
+    TransferIn,
+    TransferOut,
     _insz,
 )
 from intake.app.persons import (
@@ -37,13 +43,34 @@ from intake.app.persons import (
     read_person,
     register_person,
     search_persons,
+    transfer_person,
 )
+from intake.domain.agency import NoAgency, visibility
 from intake.domain.person import Person
 
 router = APIRouter(prefix="/api/v1", tags=["persons"])
 
-Counter = Annotated[Principal, Depends(require_roles("counter"))]
-Reader = Annotated[Principal, Depends(require_roles("counter", "counsellor"))]
+
+def agency_staff(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    """``require_roles`` for person routes: the caller must also work for an agency (403
+    otherwise), as the persons they see are their agency's."""
+    door = require_roles(*roles)
+
+    async def dependency(principal: Annotated[Principal, Depends(door)]) -> Principal:
+        try:
+            visibility(principal.roles, principal.organisation)
+        except NoAgency as exc:
+            raise Problem(403, "Geen agentschap", str(exc)) from exc
+        return principal
+
+    dependency.civic_roles = frozenset(roles)  # type: ignore[attr-defined] # for the access matrix
+    return dependency
+
+
+Counter = Annotated[Principal, Depends(agency_staff("counter"))]
+# Admins are platform operators: they read persons of every agency (audited like anyone).
+Reader = Annotated[Principal, Depends(agency_staff("counter", "counsellor", "admin"))]
+Eraser = Annotated[Principal, Depends(agency_staff("counter", "admin"))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 
 
@@ -60,7 +87,15 @@ def field_problem(errors: dict[str, str]) -> Problem:
     )
 
 
-def duplicate_problem(existing: UUID) -> Problem:
+def duplicate_problem(existing: UUID | None) -> Problem:
+    if existing is None:  # another agency's case: say so, but nothing about the person
+        return Problem(
+            409,
+            "Al geregistreerd bij een ander agentschap",
+            "Een persoon met dit INSZ is al geregistreerd bij een ander agentschap. Vraag dat "
+            "agentschap de persoon aan jullie over te dragen.",
+            errors=[{"field": "insz", "message": "al geregistreerd bij een ander agentschap"}],
+        )
     link = person_link(existing)
     return Problem(
         409,
@@ -96,6 +131,19 @@ def _expected_version(if_match: str | None) -> int:
 
 def _gone(person_id: UUID) -> Problem:
     return Problem(410, "Gewist", f"De gegevens van persoon {person_id} zijn gewist op verzoek.")
+
+
+def _not_found(person_id: UUID) -> Problem:
+    return Problem(404, "Niet gevonden", f"Geen persoon met id {person_id}.")
+
+
+def _stale(current: int) -> Problem:
+    return Problem(
+        412,
+        "Verouderde versie",
+        "Iemand anders wijzigde deze persoon intussen; laad opnieuw en verbeter dan.",
+        headers={"ETag": f'"{current}"'},
+    )
 
 
 @router.post("/persons", status_code=201, response_model=PersonOut)
@@ -160,9 +208,10 @@ async def get_persons(
 
 @router.get("/persons/{person_id}", response_model=PersonOut)
 async def get_person(person_id: UUID, principal: Reader, work: Work) -> Response:
-    person = await read_person(work, person_id, principal)
-    if person is None:
-        raise Problem(404, "Niet gevonden", f"Geen persoon met id {person_id}.")
+    try:
+        person = await read_person(work, person_id, principal)
+    except PersonNotFound as exc:
+        raise _not_found(person_id) from exc
     if person.erased_at is not None:
         raise _gone(person_id)
     return _person_response(person)
@@ -183,16 +232,11 @@ async def patch_person(
             work, person_id, expected, body.domain_fields(exclude_unset=True), principal
         )
     except PersonNotFound as exc:
-        raise Problem(404, "Niet gevonden", f"Geen persoon met id {person_id}.") from exc
+        raise _not_found(person_id) from exc
     except PersonGone as exc:
         raise _gone(person_id) from exc
     except StaleVersion as exc:
-        raise Problem(
-            412,
-            "Verouderde versie",
-            "Iemand anders wijzigde deze persoon intussen; laad opnieuw en verbeter dan.",
-            headers={"ETag": f'"{exc.current}"'},
-        ) from exc
+        raise _stale(exc.current) from exc
     except InvalidPerson as exc:
         raise field_problem(exc.errors) from exc
     except DuplicateInsz as exc:
@@ -212,7 +256,7 @@ async def post_confirm_distinct(
     try:
         person = await confirm_distinct(work, person_id, expected, principal)
     except PersonNotFound as exc:
-        raise Problem(404, "Niet gevonden", f"Geen persoon met id {person_id}.") from exc
+        raise _not_found(person_id) from exc
     except PersonGone as exc:
         raise _gone(person_id) from exc
     except StaleVersion as exc:
@@ -222,9 +266,10 @@ async def post_confirm_distinct(
 
 @router.get("/persons/{person_id}/history", response_model=list[HistoryEntry])
 async def get_history(person_id: UUID, principal: Reader, work: Work) -> list[HistoryEntry]:
-    history = await person_history(work, person_id, principal)
-    if history is None:
-        raise Problem(404, "Niet gevonden", f"Geen persoon met id {person_id}.")
+    try:
+        history = await person_history(work, person_id, principal)
+    except PersonNotFound as exc:
+        raise _not_found(person_id) from exc
     return [HistoryEntry.model_validate(entry) for entry in history]
 
 
@@ -232,15 +277,45 @@ async def get_history(person_id: UUID, principal: Reader, work: Work) -> list[Hi
 async def post_erasure(
     person_id: UUID,
     body: Annotated[ErasureIn, Body()],
-    principal: Annotated[Principal, Depends(require_roles("counter", "admin"))],
+    principal: Eraser,
     work: Work,
 ) -> dict[str, str]:
     """Erase on request: identifying data are removed for good; counts stay right."""
     try:
         person = await erase_person(work, person_id, body.reason, principal)
     except PersonNotFound as exc:
-        raise Problem(404, "Niet gevonden", f"Geen persoon met id {person_id}.") from exc
+        raise _not_found(person_id) from exc
     except PersonGone as exc:
         raise _gone(person_id) from exc
     assert person.erased_at is not None
     return {"id": str(person_id), "erased_at": person.erased_at.isoformat()}
+
+
+@router.post("/persons/{person_id}/transfer", response_model=TransferOut)
+async def post_transfer(
+    person_id: UUID,
+    body: TransferIn,
+    principal: Reader,
+    work: Work,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Hand a person's case over to another agency (by an admin, or by staff of the agency it
+    belongs to). If-Match is required like for corrections. Afterwards only the new agency's
+    staff see the person."""
+    expected = _expected_version(if_match)
+    try:
+        person, from_agency = await transfer_person(
+            work, person_id, expected, body.agency, principal
+        )
+    except PersonNotFound as exc:
+        raise _not_found(person_id) from exc
+    except PersonGone as exc:
+        raise _gone(person_id) from exc
+    except StaleVersion as exc:
+        raise _stale(exc.current) from exc
+    except InvalidPerson as exc:
+        raise field_problem(exc.errors) from exc
+    moved = TransferOut(
+        id=person.id, version=person.version, from_agency=from_agency, agency=person.agency
+    )
+    return JSONResponse(moved.model_dump(mode="json"), headers={"ETag": f'"{person.version}"'})

@@ -10,8 +10,14 @@ from sqlalchemy.exc import IntegrityError
 
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
-from civic_common.events.contracts.intake import PersonCorrected, PersonErased, PersonRegistered
-from intake.adapters.repository import PersonFilter, PersonRepository
+from civic_common.events.contracts.intake import (
+    PersonCorrected,
+    PersonErased,
+    PersonRegistered,
+    PersonTransferred,
+)
+from intake.adapters.repository import InszHolder, PersonFilter, PersonRepository
+from intake.domain.agency import Visibility, own_agency, transfer_refusal, visibility
 from intake.domain.person import PERSONAL_FIELDS, Person, check_person
 from intake.domain.target_group import Facts, decide
 from intake.reference import municipalities, target_group_rules
@@ -23,7 +29,7 @@ TARGET_GROUP_INPUTS = frozenset(
 
 
 class PersonNotFound(Exception):
-    pass
+    """No such person, or one of an agency the caller may not see: the two look the same."""
 
 
 class PersonGone(Exception):
@@ -43,9 +49,16 @@ class InvalidPerson(Exception):
 
 
 class DuplicateInsz(Exception):
-    def __init__(self, existing: UUID) -> None:
+    """The INSZ belongs to a registered person: ``existing`` is their id when the caller may see
+    them, None when they are another agency's case (which must not leak)."""
+
+    def __init__(self, existing: UUID | None) -> None:
         super().__init__(str(existing))
         self.existing = existing
+
+
+def _duplicate(holder: InszHolder, seen: Visibility) -> DuplicateInsz:
+    return DuplicateInsz(holder.id if seen.admits(holder.agency) else None)
 
 
 def _validated(person: Person, today: date) -> Person:
@@ -66,9 +79,12 @@ def _validated(person: Person, today: date) -> Person:
     return person
 
 
-async def _check_household(repository: PersonRepository, person: Person) -> None:
+async def _check_household(repository: PersonRepository, person: Person, by: Principal) -> None:
+    """Household members must be persons the caller may see (else the check would let them
+    probe other agencies' ids)."""
+    seen = visibility(by.roles, by.organisation)
     if person.household and await repository.unknown_among(
-        [link["person_id"] for link in person.household]
+        [link["person_id"] for link in person.household], seen
     ):
         raise InvalidPerson({"household": "Een gezinslid is geen geregistreerde persoon."})
 
@@ -83,25 +99,27 @@ def _json(value: Any) -> Any:
 
 async def register_person(uow: UnitOfWork, fields: Mapping[str, Any], by: Principal) -> Person:
     now = datetime.now(UTC)
-    person = _validated(Person(**fields, registered_at=now), now.date())
+    agency = own_agency(by.organisation)
+    person = _validated(Person(**fields, registered_at=now, agency=agency), now.date())
+    seen = visibility(by.roles, by.organisation)
     async with uow:
         repository = PersonRepository(uow.session)
-        await _check_household(repository, person)
+        await _check_household(repository, person, by)
         changes = [
             {"field": name, "old": None, "new": _json(value)}
             for name, value in vars(person).items()
             if name not in ("id", "version", "registered_at") and value not in (None, [], False)
         ]
         try:
-            existing = await repository.register(person, by.subject, changes)
+            holder = await repository.register(person, by.subject, changes)
         except IntegrityError as exc:  # the same INSZ registered at another desk just now
             await uow.session.rollback()
-            existing = await repository.id_with_insz(person.insz or "")
-            if existing is None:
+            holder = await repository.insz_holder(person.insz or "")
+            if holder is None:
                 raise
-            raise DuplicateInsz(existing) from exc
-        if existing is not None:
-            raise DuplicateInsz(existing)
+            raise _duplicate(holder, seen) from exc
+        if holder is not None:
+            raise _duplicate(holder, seen)
         await uow.audit(by, "create", "person", person.id)
         await uow.publish(_registered(person), key=person.id, sequence=person.version)
         await uow.commit()
@@ -121,27 +139,53 @@ def _registered(person: Person) -> PersonRegistered:
         dutch_level=person.dutch_level,
         nationality=person.nationality,
         residence_category=person.residence_category,
+        agency=person.agency,
     )
 
 
-async def read_person(uow: UnitOfWork, person_id: UUID, by: Principal) -> Person | None:
+async def _visible(
+    repository: PersonRepository, person_id: UUID, by: Principal, *, for_update: bool = False
+) -> Person:
+    """The one way a use case loads a person: a person of an agency the caller may not see is
+    refused exactly like an unknown id (PersonNotFound), so other agencies cannot be probed."""
+    person = await repository.get(person_id, for_update=for_update)
+    if person is None or not visibility(by.roles, by.organisation).admits(person.agency):
+        raise PersonNotFound
+    return person
+
+
+async def _as_seen(repository: PersonRepository, person: Person, by: Principal) -> Person:
+    """The person as shown to the caller: near-duplicate flags pointing at persons they may not
+    see (flags set before a transfer) are left out of the answer, not out of the record."""
+    seen = visibility(by.roles, by.organisation)
+    flags = await repository.visible_among(person.possible_duplicates, seen)
+    return (
+        person
+        if flags == person.possible_duplicates
+        else replace(person, possible_duplicates=flags)
+    )
+
+
+async def read_person(uow: UnitOfWork, person_id: UUID, by: Principal) -> Person:
     """Reading personal data leaves a trace in the audit log."""
     async with uow:
-        person = await PersonRepository(uow.session).get(person_id)
-        if person is not None:
-            await uow.audit(by, "read", "person", person_id)
-            await uow.commit()
+        repository = PersonRepository(uow.session)
+        person = await _as_seen(repository, await _visible(repository, person_id, by), by)
+        await uow.audit(by, "read", "person", person_id)
+        await uow.commit()
     return person
 
 
 async def _to_change(
-    repository: PersonRepository, person_id: UUID, expected_version: int | None = None
+    repository: PersonRepository,
+    person_id: UUID,
+    by: Principal,
+    expected_version: int | None = None,
 ) -> Person:
-    """The person, locked for this transaction's change; refused when missing, erased, or at
-    another version than the caller saw (optimistic concurrency)."""
-    current = await repository.get(person_id, for_update=True)
-    if current is None:
-        raise PersonNotFound
+    """The person, locked for this transaction's change; refused when missing or not the
+    caller's to see, erased, or at another version than the caller saw (optimistic
+    concurrency)."""
+    current = await _visible(repository, person_id, by, for_update=True)
     if current.erased_at is not None:
         raise PersonGone
     if expected_version is not None and current.version != expected_version:
@@ -159,7 +203,7 @@ async def correct_person(
     now = datetime.now(UTC)
     async with uow:
         repository = PersonRepository(uow.session)
-        current = await _to_change(repository, person_id, expected_version)
+        current = await _to_change(repository, person_id, by, expected_version)
         corrected = _validated(replace(current, **changes, version=current.version + 1), now.date())
         diff = [
             {"field": name, "old": _json(getattr(current, name)), "new": _json(value)}
@@ -167,10 +211,12 @@ async def correct_person(
             if name != "version" and getattr(current, name) != value
         ]
         if not diff:
-            return current
-        await _check_household(repository, corrected)
-        if corrected.insz and await repository.id_with_insz(corrected.insz, other_than=person_id):
-            raise DuplicateInsz(await repository.id_with_insz(corrected.insz) or person_id)
+            return await _as_seen(repository, current, by)
+        await _check_household(repository, corrected, by)
+        if corrected.insz and (
+            holder := await repository.insz_holder(corrected.insz, other_than=person_id)
+        ):
+            raise _duplicate(holder, visibility(by.roles, by.organisation))
         if not await repository.update(corrected, expected_version):
             raise StaleVersion(expected_version + 1)
         await repository.record(corrected, "corrected", by.subject, now, diff)
@@ -193,8 +239,9 @@ async def correct_person(
             key=person_id,
             sequence=corrected.version,
         )
+        shown = await _as_seen(repository, corrected, by)
         await uow.commit()
-    return corrected
+    return shown
 
 
 async def confirm_distinct(
@@ -204,7 +251,7 @@ async def confirm_distinct(
     now = datetime.now(UTC)
     async with uow:
         repository = PersonRepository(uow.session)
-        current = await _to_change(repository, person_id, expected_version)
+        current = await _to_change(repository, person_id, by, expected_version)
         confirmed = replace(current, possible_duplicates=[], version=current.version + 1)
         await repository.update(confirmed, expected_version)
         change = {"field": "possible_duplicates", "old": _json(current.possible_duplicates)}
@@ -216,13 +263,10 @@ async def confirm_distinct(
     return confirmed
 
 
-async def person_history(
-    uow: UnitOfWork, person_id: UUID, by: Principal
-) -> list[dict[str, Any]] | None:
+async def person_history(uow: UnitOfWork, person_id: UUID, by: Principal) -> list[dict[str, Any]]:
     async with uow:
         repository = PersonRepository(uow.session)
-        if await repository.get(person_id) is None:
-            return None
+        await _visible(repository, person_id, by)
         history = await repository.history(person_id)
         await uow.audit(by, "read", "person", person_id, "history")
         await uow.commit()
@@ -234,7 +278,7 @@ async def erase_person(uow: UnitOfWork, person_id: UUID, reason: str, by: Princi
     now = datetime.now(UTC)
     async with uow:
         repository = PersonRepository(uow.session)
-        current = await _to_change(repository, person_id)
+        current = await _to_change(repository, person_id, by)
         erased = replace(
             current,
             **{name: None for name in PERSONAL_FIELDS if name != "household"},
@@ -269,8 +313,40 @@ async def search_persons(
     by: Principal,
 ) -> list[Person]:
     async with uow:
-        found = await PersonRepository(uow.session).search(where, after, limit)
+        seen = visibility(by.roles, by.organisation)
+        found = await PersonRepository(uow.session).search(where, after, limit, seen)
         for person in found:
             await uow.audit(by, "read", "person", person.id, "search")
         await uow.commit()
     return found
+
+
+async def transfer_person(
+    uow: UnitOfWork, person_id: UUID, expected_version: int, to_agency: str, by: Principal
+) -> tuple[Person, str]:
+    """Move a person's case to another agency (e.g. after a move to its city); returns the
+    person moved and the agency they came from. Whoever may see the person may hand it over:
+    an admin, or staff of the agency it belongs to now."""
+    now = datetime.now(UTC)
+    async with uow:
+        repository = PersonRepository(uow.session)
+        current = await _to_change(repository, person_id, by, expected_version)
+        if refusal := transfer_refusal(current.agency, to_agency):
+            raise InvalidPerson({"agency": refusal})
+        moved = replace(current, agency=to_agency, version=current.version + 1)
+        await repository.update(moved, expected_version)
+        change = {"field": "agency", "old": current.agency, "new": to_agency}
+        await repository.record(moved, "transferred", by.subject, now, [change])
+        await uow.audit(by, "transfer", "person", person_id, f"{current.agency} -> {to_agency}")
+        await uow.publish(
+            PersonTransferred(
+                person_id=person_id,
+                transferred_at=now,
+                from_agency=current.agency,
+                to_agency=to_agency,
+            ),
+            key=person_id,
+            sequence=moved.version,
+        )
+        await uow.commit()
+    return moved, current.agency

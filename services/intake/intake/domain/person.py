@@ -77,6 +77,8 @@ class Person:
     erased_at: datetime | None = None
     id: UUID = field(default_factory=uuid4)
     version: int = 1
+    # The agency whose case this is (domain/agency.py); always given, never defaulted.
+    agency: str = field(kw_only=True)
 
     def __post_init__(self) -> None:
         if self.birth_date is not None and self.birth_date > self.registered_at.date():

@@ -1,10 +1,11 @@
 """Counter pages: search, register a newcomer, a person's page with corrections and history.
 
-The pages call the same use cases as the API; refusals re-render the form with what was typed
-and a plain-Dutch message next to each field.
+The pages call the same use cases as the API, so they show only the persons of the counter's
+own agency; refusals re-render the form with what was typed and a plain-Dutch message next to
+each field.
 """
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +36,7 @@ from intake.app.persons import (
     register_person,
     search_persons,
 )
+from intake.domain.agency import NoAgency, visibility
 from intake.domain.person import Person
 from intake.reference import municipalities
 from intake.web import labels
@@ -62,7 +64,23 @@ TEXT_FIELDS = (
 CHECKBOXES = ("needs_childcare", "needs_mobility_support", "consent_data_sharing")
 PAGE_SIZE = 20
 
-Counter = Annotated[Principal, Depends(page_principal("counter"))]
+
+def agency_page_principal(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
+    """``page_principal`` for person pages: the signed-in staff member must work for an agency."""
+    door = page_principal(*roles)
+
+    async def dependency(principal: Annotated[Principal, Depends(door)]) -> Principal:
+        try:
+            visibility(principal.roles, principal.organisation)
+        except NoAgency as exc:
+            raise _NoAgencyPage(str(exc)) from exc
+        return principal
+
+    dependency.civic_roles = frozenset(roles)  # type: ignore[attr-defined] # for the access matrix
+    return dependency
+
+
+Counter = Annotated[Principal, Depends(agency_page_principal("counter"))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 
 
@@ -161,8 +179,8 @@ def install(app: FastAPI) -> None:
                 "register.html",
                 409,
                 values=values,
-                errors={"insz": "Dit INSZ is al geregistreerd."},
-                duplicate=f"/personen/{exc.existing}",
+                errors={"insz": _duplicate_message(exc, "Dit INSZ is al geregistreerd.")},
+                duplicate=f"/personen/{exc.existing}" if exc.existing else None,
             )
         return RedirectResponse(f"/personen/{person.id}?bewaard=1", status_code=303)
 
@@ -174,7 +192,7 @@ def install(app: FastAPI) -> None:
         status: int = 200,
         **context: Any,
     ) -> Response:
-        history = await person_history(work, person.id, principal) or []
+        history = await person_history(work, person.id, principal)
         context = {
             "values": _values_of(person),
             "errors": {},
@@ -193,9 +211,12 @@ def install(app: FastAPI) -> None:
         )
 
     async def found(work: UnitOfWork, person_id: UUID, principal: Principal) -> Person:
-        person = await read_person(work, person_id, principal)
-        if person is None or person.erased_at is not None:
-            raise _NotShown(person is not None)
+        try:
+            person = await read_person(work, person_id, principal)
+        except PersonNotFound as exc:
+            raise _NotShown(False) from exc
+        if person.erased_at is not None:
+            raise _NotShown(True)
         return person
 
     @router.get("/personen/{person_id}", response_class=HTMLResponse)
@@ -249,7 +270,11 @@ def install(app: FastAPI) -> None:
                 409,
                 values=values,
                 version=version,
-                errors={"insz": f"Dit INSZ hoort al bij een andere persoon ({exc.existing})."},
+                errors={
+                    "insz": _duplicate_message(
+                        exc, f"Dit INSZ hoort al bij een andere persoon ({exc.existing})."
+                    )
+                },
             )
         except StaleVersion:
             return await person_page(
@@ -265,6 +290,8 @@ def install(app: FastAPI) -> None:
             )
         except PersonGone:
             raise _NotShown(True) from None
+        except PersonNotFound:  # transferred to another agency meanwhile
+            raise _NotShown(False) from None
         return await person_page(
             request, person, principal, work, saved="De verbetering is opgeslagen."
         )
@@ -290,12 +317,31 @@ def install(app: FastAPI) -> None:
         )
         return render(request, "error.html", 410 if exc.erased else 404, title=title, detail=detail)
 
+    @app.exception_handler(_NoAgencyPage)
+    async def _no_agency(request: Request, exc: _NoAgencyPage) -> Response:
+        return render(request, "error.html", 403, title="Geen agentschap", detail=exc.detail)
+
     app.include_router(router)
 
 
 class _NotShown(Exception):
     def __init__(self, erased: bool) -> None:
         self.erased = erased
+
+
+class _NoAgencyPage(Exception):
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+
+
+def _duplicate_message(exc: DuplicateInsz, known: str) -> str:
+    """``known`` when the caller may see the holder; else nothing about that person."""
+    if exc.existing is None:
+        return (
+            "Dit INSZ is al geregistreerd bij een ander agentschap. Vraag dat agentschap de "
+            "persoon aan jullie over te dragen."
+        )
+    return known
 
 
 async def _form_values(request: Request) -> dict[str, Any]:

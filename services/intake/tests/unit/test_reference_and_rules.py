@@ -103,6 +103,7 @@ def person(**overrides) -> Person:
         birth_date=date(1990, 4, 2),
         municipality_nis="44021",
         registered_at=NOW,
+        agency="agii",
     )
     return Person(**(values | overrides))
 
