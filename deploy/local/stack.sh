@@ -192,8 +192,9 @@ cmd_up() {
   jwks=$("$VENV/bin/python" -c 'import sys; from pathlib import Path; from civic_common.auth.issuer import ensure_keys; print(ensure_keys(Path(sys.argv[1])))' "$CIVIC_STATE/jwt")
   write_supervisor_conf "$jwks"
   if supervisor_running && ctl pid >/dev/null 2>&1; then
+    # Running already: restart everything so the processes run the code as it is now.
     ctl update >/dev/null
-    ctl start all >/dev/null || true
+    ctl restart all >/dev/null || true
   else
     wait_for_supervisor_exit # a previous one may still be shutting down
     "$VENV/bin/supervisord" -c "$SUP_CONF"

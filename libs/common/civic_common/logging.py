@@ -61,6 +61,9 @@ def logging_config(service: str, level: str = "INFO") -> dict[str, Any]:
             }
         },
         "root": {"handlers": ["stdout"], "level": level},
+        # One line per outgoing HTTP call (webhooks, introspection) is noise; failures are
+        # logged by the callers with their context.
+        "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
     }
 
 
