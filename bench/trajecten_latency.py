@@ -166,7 +166,9 @@ async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as keys_dir, tempfile.TemporaryDirectory() as logs_dir:
         keys = Path(keys_dir)
         ensure_keys(keys)
-        headers = {"Authorization": f"Bearer {mint(keys, ['counter'], 'bench@agii')}"}
+        headers = {
+            "Authorization": f"Bearer {mint(keys, ['counter'], 'bench@agii', organisation='agii')}"
+        }
         async with isolated_environment(infra) as (db, prefix):
             raw_topic = f"{prefix}bench.roundtrip"
             await ensure_topics(infra.kafka_bootstrap, {raw_topic: 3})

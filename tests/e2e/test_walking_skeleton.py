@@ -99,7 +99,10 @@ async def test_poison_is_dead_lettered_and_redeliveries_change_nothing(system, a
         # On the same partition as the original: garbage, the original again, then a marker.
         marker = uuid.uuid4()
         marker_event = PersonRegistered(
-            person_id=marker, registered_at=datetime.now(UTC), municipality_nis="21004"
+            person_id=marker,
+            registered_at=datetime.now(UTC),
+            municipality_nis="21004",
+            agency="agii",  # the agency of the test's staff, so its counsellor sees the case
         )
         marker_envelope = Envelope(
             type=marker_event.event_type,
