@@ -61,6 +61,9 @@ async def test_an_appointment_of_a_person_needing_an_interpreter_ends_in_an_assi
         assert interpreter.status_code == 201, interpreter.text
         interpreter_id = interpreter.json()["id"]
 
+        # IN-Gent's counter registers the person, so the case is IN-Gent's and its counsellor
+        # sees it.
+        counsellor = auth("counsellor", "els@in-gent", organisation="in-gent")
         person = await http.post(
             f"{intake}/api/v1/persons",
             json={
@@ -72,7 +75,7 @@ async def test_an_appointment_of_a_person_needing_an_interpreter_ends_in_an_assi
                 "contact_language": language,
                 "interpreter_language": language,
             },
-            headers=auth("counter"),
+            headers=auth("counter", "lien@in-gent", organisation="in-gent"),
         )
         assert person.status_code == 201, person.text
         person_id = person.json()["id"]
@@ -89,7 +92,7 @@ async def test_an_appointment_of_a_person_needing_an_interpreter_ends_in_an_assi
             response = await http.get(
                 f"{system.urls['trajecten']}/api/v1/trajectories",
                 params={"person_id": person_id},
-                headers=auth("counsellor"),
+                headers=counsellor,
             )
             found = response.json() if response.status_code == 200 else []
             return found[0]["id"] if found else None
@@ -105,7 +108,7 @@ async def test_an_appointment_of_a_person_needing_an_interpreter_ends_in_an_assi
                 "location": "Sint-Pietersnieuwstraat 41, Gent",
                 "subject_category": "trajectbegeleiding",
             },
-            headers=auth("counsellor", "els@in-gent", organisation="IN-Gent"),
+            headers=counsellor,
         )
         assert scheduled.status_code == 201, scheduled.text
 
