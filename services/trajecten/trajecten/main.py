@@ -10,16 +10,24 @@ from fastapi import FastAPI
 
 from civic_common.api.app import create_app
 from civic_common.events.contracts import CONTRACTS, PersonRegistered
-from civic_common.events.contracts.intake import CandidacySubmitted, OrganisationRegistered
+from civic_common.events.contracts.intake import (
+    CandidacySubmitted,
+    OrganisationRegistered,
+    PersonTransferred,
+)
 from civic_common.runtime import Runtime, ServiceSpec, Worker
-from civic_common.worker import create_worker
+from civic_common.worker import Subscriptions, create_worker
 from trajecten.adapters.tables import messaging, metadata
 from trajecten.api import organisations, partners, staff, subscriptions
 from trajecten.api.errors import install_error_handlers
 from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.organisations import on_candidacy_submitted, on_organisation_registered
 from trajecten.app.subscriptions import on_trajectory_event
-from trajecten.app.trajectories import on_person_registered, refer_missed_deadlines
+from trajecten.app.trajectories import (
+    on_person_registered,
+    on_person_transferred,
+    refer_missed_deadlines,
+)
 from trajecten.settings import TrajectenSettings
 from trajecten.web import pages
 
@@ -44,21 +52,26 @@ def build_app(runtime: Runtime) -> FastAPI:
     return app
 
 
-def build_worker(runtime: Runtime) -> Worker:
-    worker = create_worker(
-        runtime,
-        subscriptions={
-            "intake.persons": {PersonRegistered: on_person_registered},
-            "intake.organisations": {OrganisationRegistered: on_organisation_registered},
-            "intake.candidacies": {CandidacySubmitted: on_candidacy_submitted},
-            # Our own trajectory events, turned into partner deliveries and the partner feed.
-            "trajecten.trajectories": {
-                model: on_trajectory_event
-                for model in CONTRACTS.values()
-                if model.topic == "trajecten.trajectories"
-            },
+def consumed() -> Subscriptions:
+    """What the worker consumes, by topic (tests feed their events through the same map)."""
+    return {
+        "intake.persons": {
+            PersonRegistered: on_person_registered,
+            PersonTransferred: on_person_transferred,
         },
-    )
+        "intake.organisations": {OrganisationRegistered: on_organisation_registered},
+        "intake.candidacies": {CandidacySubmitted: on_candidacy_submitted},
+        # Our own trajectory events, turned into partner deliveries and the partner feed.
+        "trajecten.trajectories": {
+            model: on_trajectory_event
+            for model in CONTRACTS.values()
+            if model.topic == "trajecten.trajectories"
+        },
+    }
+
+
+def build_worker(runtime: Runtime) -> Worker:
+    worker = create_worker(runtime, subscriptions=consumed())
     if isinstance(worker, faust.App):
         # One worker (the leader) checks; row locks keep two checks from referring twice anyway.
         @worker.timer(TrajectenSettings().deadline_check_seconds, on_leader=True)

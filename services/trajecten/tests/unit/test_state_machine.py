@@ -29,6 +29,7 @@ def opened(target_group="obligated", job_seeker=False) -> Trajectory:
         opened_at=AT,
         target_group=target_group,
         actor="intake",
+        agency="agii",
         job_seeker=job_seeker,
     )
 

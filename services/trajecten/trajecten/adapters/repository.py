@@ -1,14 +1,20 @@
-"""Trajectories in the trajecten schema: the aggregate (trajectory + components) and its log."""
+"""Trajectories in the trajecten schema: the aggregate (trajectory + components) and its log.
+
+Every read goes through the caller's visibility (domain/visibility.py): a repository is made for
+one principal, and a trajectory of an agency they may not see is simply not found, exactly like
+an unknown id, so other agencies' trajectories cannot be probed.
+"""
 
 from dataclasses import asdict, fields
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from civic_common.auth.principal import Principal
 from trajecten.adapters.tables import (
     appointments,
     attest_numbers,
@@ -24,6 +30,7 @@ from trajecten.domain.trajectory import (
     Trajectory,
     TrajectoryStatus,
 )
+from trajecten.domain.visibility import visibility
 
 _TRAJECTORY_COLUMNS = [
     f.name for f in fields(Trajectory) if f.name not in ("components", "changes")
@@ -32,8 +39,17 @@ _OPEN_COMPONENT = components.c.status.not_in([str(s) for s in DONE])
 
 
 class TrajectoryRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, by: Principal) -> None:
+        """Raises NoAgency for a staff principal without an agency, before anything is read."""
         self._session = session
+        self._visibility = visibility(by.roles, by.organisation)
+
+    def _visible(self) -> ColumnElement[bool]:
+        agencies = self._visibility.agencies
+        return true() if agencies is None else trajectories.c.agency.in_(sorted(agencies))
+
+    def _visible_ids(self) -> Select[tuple[UUID]]:
+        return select(trajectories.c.id).where(self._visible())
 
     async def add(self, trajectory: Trajectory) -> None:
         await self._session.execute(trajectories.insert(), [self._row(trajectory)])
@@ -42,7 +58,7 @@ class TrajectoryRepository:
 
     async def get(self, trajectory_id: UUID, *, lock: bool = False) -> Trajectory | None:
         """``lock`` holds the row until commit: changes to one trajectory happen one at a time."""
-        query = select(trajectories).where(trajectories.c.id == trajectory_id)
+        query = select(trajectories).where(trajectories.c.id == trajectory_id, self._visible())
         row = (await self._session.execute(query.with_for_update() if lock else query)).first()
         if row is None:
             return None
@@ -57,13 +73,14 @@ class TrajectoryRepository:
         await self._save_components(trajectory)
         await self._save_changes(trajectory)
 
-    async def for_person(self, person_id: UUID) -> list[Trajectory]:
-        rows = await self._session.execute(
+    async def for_person(self, person_id: UUID, *, lock: bool = False) -> list[Trajectory]:
+        query = (
             select(trajectories)
-            .where(trajectories.c.person_id == person_id)
-            .order_by(trajectories.c.opened_at)
+            .where(trajectories.c.person_id == person_id, self._visible())
+            .order_by(trajectories.c.opened_at, trajectories.c.id)
         )
-        return [await self._load(row) for row in rows.mappings()]
+        rows = await self._session.execute(query.with_for_update() if lock else query)
+        return [await self._load(row) for row in rows.mappings().all()]
 
     async def next_attest_number(self, prefix: str, year: int) -> str:
         number = await self._session.scalar(select(attest_numbers.next_value()))
@@ -82,6 +99,7 @@ class TrajectoryRepository:
                 _OPEN_COMPONENT,
                 components.c.deadline < today,
                 components.c.referred_deadline.is_distinct_from(components.c.deadline),
+                self._visible(),
             )
             .distinct()
             .limit(limit)
@@ -106,6 +124,7 @@ class TrajectoryRepository:
                 components.c.required,
                 _OPEN_COMPONENT,
                 components.c.deadline <= until,
+                self._visible(),
             )
             .order_by(components.c.deadline, trajectories.c.id, components.c.position)
             .limit(limit)
@@ -115,7 +134,10 @@ class TrajectoryRepository:
     async def timeline(self, trajectory_id: UUID) -> list[dict[str, Any]]:
         rows = await self._session.execute(
             select(transitions)
-            .where(transitions.c.trajectory_id == trajectory_id)
+            .where(
+                transitions.c.trajectory_id == trajectory_id,
+                transitions.c.trajectory_id.in_(self._visible_ids()),
+            )
             .order_by(transitions.c.sequence, transitions.c.id)
         )
         return [dict(row) for row in rows.mappings()]
@@ -123,7 +145,10 @@ class TrajectoryRepository:
     async def partner_updates(self, trajectory_id: UUID) -> list[dict[str, Any]]:
         rows = await self._session.execute(
             select(partner_updates)
-            .where(partner_updates.c.trajectory_id == trajectory_id)
+            .where(
+                partner_updates.c.trajectory_id == trajectory_id,
+                partner_updates.c.trajectory_id.in_(self._visible_ids()),
+            )
             .order_by(partner_updates.c.received_at)
         )
         return [dict(row) for row in rows.mappings()]

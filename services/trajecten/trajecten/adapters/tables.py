@@ -39,6 +39,7 @@ trajectories = Table(
     Column("suspended_on", Date),
     Column("attest_number", Text, unique=True),
     Column("closed_at", DateTime(timezone=True)),
+    Column("agency", Text, index=True),
 )
 
 components = Table(

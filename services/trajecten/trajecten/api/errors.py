@@ -1,14 +1,16 @@
 """Domain refusals as problem details: the same mapping for staff, partner and page routes."""
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from civic_common.api.problems import problem_response
+from civic_common.web.pages import error_page, wants_html
 from trajecten.app.organisations import NotFound
 from trajecten.app.trajectories import StaleVersion, TrajectoryNotFound
 from trajecten.domain.organisations import InvalidChange
 from trajecten.domain.templates import UnknownTemplate
 from trajecten.domain.trajectory import IllegalTransition, NotYours, Refused
+from trajecten.domain.visibility import NoAgency
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -31,6 +33,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotYours)
     async def _not_yours(request: Request, exc: NotYours) -> JSONResponse:
         return problem_response(request, 403, "Niet uw dossier", str(exc))
+
+    @app.exception_handler(NoAgency)
+    async def _no_agency(request: Request, exc: NoAgency) -> Response:
+        if wants_html(request):
+            return error_page(request, 403, "Geen toegang", str(exc))
+        return problem_response(request, 403, "Geen agentschap", str(exc))
 
     @app.exception_handler(TrajectoryNotFound)
     async def _missing(request: Request, exc: TrajectoryNotFound) -> JSONResponse:

@@ -61,6 +61,7 @@ class TrajectoryOut(BaseModel):
     target_group: str | None = None
     job_seeker: bool = False
     attest_number: str | None = None
+    agency: str | None = Field(None, description="The agency whose case this is (org code)")
     allowed: list[str] = Field(default_factory=list, description="Allowed trajectory actions")
     components: list[ComponentOut] = Field(default_factory=list)
 

@@ -9,6 +9,7 @@ from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts.trajecten import AppointmentScheduled
 from trajecten.adapters.repository import TrajectoryRepository
 from trajecten.app.trajectories import TrajectoryNotFound
+from trajecten.domain.visibility import agency_code
 
 
 async def schedule(
@@ -23,10 +24,9 @@ async def schedule(
     subject_category: str,
     by: Principal,
 ) -> None:
-    if by.organisation is None:
-        raise Problem(403, "Geen organisatie", "Uw token vermeldt geen organisatie (claim org).")
     async with uow:
-        repository = TrajectoryRepository(uow.session)
+        repository = TrajectoryRepository(uow.session, by)  # refuses a token naming no agency
+        organisation = agency_code(by.organisation)
         trajectory = await repository.get(trajectory_id, lock=True)
         if trajectory is None:
             raise TrajectoryNotFound(trajectory_id)
@@ -39,7 +39,7 @@ async def schedule(
             ends_at=ends_at,
             location=location,
             subject_category=subject_category,
-            organisation=by.organisation,
+            organisation=organisation,
             scheduled_by=by.subject,
         )
         await uow.publish(
@@ -51,7 +51,7 @@ async def schedule(
                 ends_at=ends_at,
                 municipality_nis=municipality_nis,
                 location=location,
-                organisation=by.organisation,
+                organisation=organisation,
                 subject_category=subject_category,
             ),
             key=trajectory_id,

@@ -37,7 +37,7 @@ async def apply_partner_update(
 
     async with uow:
         trajectory = await apply_in(uow, trajectory_id, guarded, by)
-        await TrajectoryRepository(uow.session).record_partner_update(
+        await TrajectoryRepository(uow.session, by).record_partner_update(
             trajectory_id, organisation, kind, payload, datetime.now(UTC)
         )
         await uow.commit()

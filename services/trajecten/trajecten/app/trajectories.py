@@ -1,14 +1,18 @@
 """Use cases on person trajectories: each loads the aggregate under a row lock, applies one
 command through the state machine, stores the timeline and publishes one event per change, all
-in one transaction (nothing half-applied)."""
+in one transaction (nothing half-applied).
+
+Every use case makes its repository for the principal acting, so staff only ever load their own
+agency's trajectories (domain/visibility.py); event handlers and timers act as SYSTEM."""
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from civic_common.auth.principal import Principal
+from civic_common.auth.principal import SYSTEM, Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import EventData, PersonRegistered, TrajectoryOpened
+from civic_common.events.contracts.intake import PersonTransferred
 from civic_common.events.contracts.trajecten import (
     ComponentCompleted,
     ComponentExempted,
@@ -24,6 +28,7 @@ from civic_common.events.envelope import Envelope
 from trajecten.adapters.repository import TrajectoryRepository
 from trajecten.domain.templates import Template, shipped
 from trajecten.domain.trajectory import INBURGERING, Change, Trajectory, opens_trajectory
+from trajecten.domain.visibility import agency_code
 
 Command = Callable[[Trajectory, Template], None]
 
@@ -54,8 +59,18 @@ async def on_person_registered(uow: UnitOfWork, event: PersonRegistered, _: Enve
         opened_at=event.registered_at,
         target_group=event.target_group,
         actor="intake",
+        agency=event.agency,  # None: no agency known, admins only until a transfer names one
     )
-    await _store_new(uow, trajectory)
+    await _store_new(uow, trajectory, SYSTEM)
+
+
+async def on_person_transferred(uow: UnitOfWork, event: PersonTransferred, _: Envelope) -> None:
+    """Every trajectory of the person moves to the new agency, each with a timeline entry (in the
+    consumer's transaction; the inbox makes a redelivery a no-op, and so does the domain)."""
+    repository = TrajectoryRepository(uow.session, SYSTEM)
+    for trajectory in await repository.for_person(event.person_id, lock=True):
+        trajectory.transfer(event.to_agency, "intake", event.transferred_at)
+        await repository.save(trajectory)
 
 
 async def open_trajectory(
@@ -69,7 +84,9 @@ async def open_trajectory(
     job_seeker: bool,
     by: Principal,
 ) -> Trajectory:
-    """A counsellor opens a trajectory by hand (UnknownTemplate for an unknown version)."""
+    """A counsellor opens a trajectory by hand (UnknownTemplate for an unknown version), for
+    the agency their token names."""
+    agency = agency_code(by.organisation)
     template = shipped().get(kind, template_version)
     trajectory = Trajectory.open(
         template,
@@ -78,17 +95,18 @@ async def open_trajectory(
         opened_at=now(),
         target_group=target_group,
         actor=by.subject,
+        agency=agency,
         job_seeker=job_seeker,
     )
     async with uow:
-        await _store_new(uow, trajectory)
+        await _store_new(uow, trajectory, by)
         await uow.audit(by, "create", "trajectory", trajectory.id)
         await uow.commit()
     return trajectory
 
 
-async def _store_new(uow: UnitOfWork, trajectory: Trajectory) -> None:
-    await TrajectoryRepository(uow.session).add(trajectory)
+async def _store_new(uow: UnitOfWork, trajectory: Trajectory, by: Principal) -> None:
+    await TrajectoryRepository(uow.session, by).add(trajectory)
     await uow.publish(
         TrajectoryOpened(
             trajectory_id=trajectory.id,
@@ -126,7 +144,7 @@ async def apply_in(
     expected_version: int | None = None,
 ) -> Trajectory:
     """The body of a change inside an open unit of work (partners add their own record)."""
-    repository = TrajectoryRepository(uow.session)
+    repository = TrajectoryRepository(uow.session, by)
     trajectory = await repository.get(trajectory_id, lock=True)
     if trajectory is None:
         raise TrajectoryNotFound(trajectory_id)
@@ -199,7 +217,7 @@ async def refer_missed_deadlines(uow: UnitOfWork, today: date, batch: int = 100)
     Handles up to ``batch`` trajectories; returns how many referrals it made."""
     referred = 0
     async with uow:
-        repository = TrajectoryRepository(uow.session)
+        repository = TrajectoryRepository(uow.session, SYSTEM)
         for trajectory_id in await repository.with_missed_deadlines(today, batch):
             trajectory = await repository.get(trajectory_id, lock=True)
             if trajectory is None:
@@ -216,7 +234,7 @@ async def refer_missed_deadlines(uow: UnitOfWork, today: date, batch: int = 100)
 
 async def trajectories_of(uow: UnitOfWork, person_id: UUID, by: Principal) -> list[Trajectory]:
     async with uow:
-        found = await TrajectoryRepository(uow.session).for_person(person_id)
+        found = await TrajectoryRepository(uow.session, by).for_person(person_id)
         await uow.audit(by, "read", "person.trajectories", person_id)
         await uow.commit()
     return found
@@ -227,7 +245,7 @@ async def trajectory_view(
 ) -> tuple[Trajectory, list[dict], list[dict]]:
     """A trajectory with its timeline and partner updates (an audited read)."""
     async with uow:
-        repository = TrajectoryRepository(uow.session)
+        repository = TrajectoryRepository(uow.session, by)
         trajectory = await repository.get(trajectory_id)
         if trajectory is None:
             raise TrajectoryNotFound(trajectory_id)
@@ -240,7 +258,7 @@ async def trajectory_view(
 
 async def worklist(uow: UnitOfWork, today: date, until: date, by: Principal) -> list[dict]:
     async with uow:
-        rows = await TrajectoryRepository(uow.session).worklist(until, limit=500)
+        rows = await TrajectoryRepository(uow.session, by).worklist(until, limit=500)
         await uow.audit(by, "read", "trajectory.worklist", today.isoformat())
         await uow.commit()
     for row in rows:

@@ -116,6 +116,7 @@ class Trajectory:
     suspended_on: date | None = None
     attest_number: str | None = None
     closed_at: datetime | None = None
+    agency: str | None = None  # the agency whose case this is; None: admins only (visibility.py)
     components: list[Component] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list, repr=False)
 
@@ -129,6 +130,7 @@ class Trajectory:
         opened_at: datetime,
         target_group: str | None,
         actor: str,
+        agency: str | None,
         job_seeker: bool = False,
     ) -> "Trajectory":
         start = opened_at.date()
@@ -140,6 +142,7 @@ class Trajectory:
             opened_at=opened_at,
             target_group=target_group,
             job_seeker=job_seeker,
+            agency=agency,
             components=[
                 Component(
                     code=spec.code,
@@ -333,6 +336,15 @@ class Trajectory:
             return
         self.job_seeker = True
         self._record("job_seeker", self.status, self.status, actor, at, None, None, {})
+
+    def transfer(self, to_agency: str, actor: str, at: datetime) -> None:
+        """The person's case moved to another agency; closed trajectories move too (their
+        history is the new agency's case file). Moving to the current agency changes nothing."""
+        if self.agency == to_agency:
+            return
+        details = {"from_agency": self.agency, "to_agency": to_agency}
+        self.agency = to_agency
+        self._record("transfer", self.status, self.status, actor, at, None, None, details)
 
     def apply_job_seeker_rule(self, template: Template) -> None:
         for spec in template.components:

@@ -24,6 +24,7 @@ ACTION = {
     "stop": "Stopgezet",
     "job_seeker": "Ingeschreven als werkzoekende",
     "deadline_missed": "Termijn overschreden (doorverwezen)",
+    "transfer": "Overgedragen aan een ander agentschap",
 }
 BUTTON = {
     "start": "Starten",
