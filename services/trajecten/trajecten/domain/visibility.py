@@ -11,7 +11,7 @@ checked where they come in (the partner edge's legal bases and claims), not here
 
 from dataclasses import dataclass
 
-AGENCY_STAFF = frozenset({"counter", "counsellor", "admin"})
+AGENCY_STAFF = frozenset({"counter", "counsellor"})
 EVERY_AGENCY_ROLES = frozenset({"admin"})
 UNSCOPED_ROLES = frozenset({"partner", "system"})
 
@@ -47,11 +47,13 @@ def agency_code(organisation: str | None) -> str:
 
 
 def visibility(roles: frozenset[str], organisation: str | None) -> Visibility:
-    """Staff must name their agency (NoAgency otherwise), admins included; admins then see every
-    agency, counter and counsellor staff their own. Any other caller sees nothing."""
+    """Admins see every agency (as in intake, whatever their org claim); counter and counsellor
+    staff only their own, which their token must name (NoAgency otherwise). Any other caller
+    sees nothing."""
+    if roles & EVERY_AGENCY_ROLES:
+        return EVERY_AGENCY
     if roles & AGENCY_STAFF:
-        agency = agency_code(organisation)
-        return EVERY_AGENCY if roles & EVERY_AGENCY_ROLES else Visibility(frozenset({agency}))
+        return Visibility(frozenset({agency_code(organisation)}))
     if roles & UNSCOPED_ROLES:
         return EVERY_AGENCY
     return NOTHING
