@@ -32,6 +32,10 @@ class ServiceSettings(BaseSettings):
         30.0, ge=0, description="How long an introspection answer is reused"
     )
     log_level: str = "INFO"
+    partner_rate_per_second: float = Field(
+        20.0, gt=0, description="Requests per second a partner may make at a partner edge"
+    )
+    partner_burst: int = Field(40, gt=0, description="Requests a partner may make in a burst")
     worker_heartbeat_file: str | None = Field(
         None, description="File the worker touches while healthy (container health checks)"
     )

@@ -40,5 +40,3 @@ class TrajectenSettings(BaseSettings):
         "separated; the first seals, all open. No default: required once a secret is touched",
     )
     max_filter_values: int = Field(50, gt=0, description="Values per subscription filter")
-    partner_rate_per_second: float = Field(20.0, gt=0, description="Token refill per partner")
-    partner_burst: int = Field(40, gt=0, description="Token bucket size per partner")

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civic_common.api import audit
 from civic_common.api.app_state import runtime_of
 from civic_common.api.problems import install_problem_handlers
+from civic_common.api.ratelimit import TokenBuckets
 from civic_common.auth.introspection import Introspector
 from civic_common.auth.tokens import TokenValidator
 from civic_common.db.migrate import at_head
@@ -88,6 +89,9 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> Fas
     )
     app.state.proof_registry = ProofRegistry(runtime.engine, runtime.tables.dpop_proofs)
     app.state.introspector = introspector
+    app.state.partner_buckets = TokenBuckets(
+        settings.partner_rate_per_second, settings.partner_burst
+    )
     install_problem_handlers(app)
 
     app.add_middleware(_Observe)

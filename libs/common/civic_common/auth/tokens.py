@@ -2,6 +2,8 @@
 the role check every route makes."""
 
 import json
+import math
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +14,7 @@ from fastapi.openapi.models import HTTPBase
 from fastapi.security.base import SecurityBase
 
 from civic_common.api.problems import Problem
+from civic_common.api.ratelimit import TokenBuckets
 from civic_common.auth.dpop import ALGORITHMS, InvalidProof, Proof, verify_proof
 from civic_common.auth.introspection import IntrospectionUnavailable, Introspector
 from civic_common.auth.principal import Principal
@@ -181,12 +184,25 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
 
 def require_partner_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency for a partner edge: a partner client's token carrying ``scope`` (403 naming
-    it otherwise). Staff act through their own routes, never through a partner's."""
+    it otherwise), within its organisation's request rate (429 with Retry-After otherwise).
+    Staff act through their own routes, never through a partner's."""
     door = require_roles("partner")
 
-    async def dependency(principal: Annotated[Principal, Depends(door)]) -> Principal:
+    async def dependency(
+        request: Request, principal: Annotated[Principal, Depends(door)]
+    ) -> Principal:
         if scope not in principal.scopes:
             raise Problem(403, "Geen toegang", f"Het token mist de scope {scope}.")
+        buckets: TokenBuckets | None = getattr(request.app.state, "partner_buckets", None)
+        if buckets is not None:
+            wait = buckets.take(principal.organisation or principal.subject, time.monotonic())
+            if wait > 0:
+                raise Problem(
+                    429,
+                    "Te veel verzoeken",
+                    "Deze partner stuurt te veel verzoeken; probeer later opnieuw.",
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
         return principal
 
     dependency.civic_roles = frozenset({"partner"})  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
@@ -25,6 +26,7 @@ from civic_common.testing.server import serving
 from trajecten.adapters.sealing import VARIABLE, keyring
 from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.subscriptions import Resealed, on_trajectory_event, reseal_secrets
+from trajecten.main import SERVICE, build_app
 
 pytestmark = pytest.mark.integration
 
@@ -560,18 +562,25 @@ async def test_two_ocmws_never_see_each_others_people(
         assert own["id"] in shown and foreign["id"] not in shown
 
 
-async def test_a_partner_over_its_rate_gets_429_with_retry_after(client, partner, monkeypatch):
-    monkeypatch.setenv("CIVIC_TRAJECTEN_PARTNER_BURST", "3")
-    monkeypatch.setenv("CIVIC_TRAJECTEN_PARTNER_RATE_PER_SECOND", "0.1")
-    me = partner("ocmw-rate", "44021")
-    codes = [
-        (await client.get("/partners/v1/subscriptions", headers=me)).status_code for _ in range(4)
-    ]
-    assert codes == [200, 200, 200, 429]
-    last = await client.get("/partners/v1/subscriptions", headers=me)
-    assert int(last.headers["Retry-After"]) >= 1
-    other = await client.get("/partners/v1/subscriptions", headers=partner("ocmw-x", "11002"))
-    assert other.status_code == 200
+async def test_a_partner_over_its_rate_gets_429_with_retry_after(settings_for, migrate, partner):
+    migrate("trajecten")
+    limited = settings_for("trajecten").model_copy(
+        update={"partner_burst": 3, "partner_rate_per_second": 0.1}
+    )
+    app = build_app(SERVICE.runtime(limited))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://trajecten") as client:
+        me = partner("ocmw-rate", "44021")
+        codes = [
+            (await client.get("/partners/v1/subscriptions", headers=me)).status_code
+            for _ in range(4)
+        ]
+        assert codes == [200, 200, 200, 429]
+        last = await client.get("/partners/v1/subscriptions", headers=me)
+        assert int(last.headers["Retry-After"]) >= 1
+        other = await client.get("/partners/v1/subscriptions", headers=partner("ocmw-x", "11002"))
+        assert other.status_code == 200
+        await app.state.runtime.engine.dispose()
 
 
 async def test_an_endpoint_resolving_to_a_private_address_at_delivery_time_gets_nothing(

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from trajecten.domain.delivery import after_failure
-from trajecten.domain.ratelimit import TokenBuckets
 from trajecten.domain.subscriptions import (
     DataScope,
     Filters,
@@ -113,11 +112,3 @@ def test_backoff_grows_with_jitter_and_ends_dead() -> None:
     assert 8 <= waits[0] <= 12 and 48 <= waits[1] <= 72 and 2880 <= waits[2] <= 4320
     assert after_failure(4, now, schedule, 0.2, rand).status == "dead"
     assert after_failure(1, now, schedule, 0, rand).next_attempt_at == now + timedelta(seconds=10)
-
-
-def test_token_bucket_allows_bursts_then_says_how_long_to_wait() -> None:
-    buckets = TokenBuckets(rate=2.0, burst=3)
-    assert [buckets.take("a", 0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert buckets.take("a", 0.0) == pytest.approx(0.5)
-    assert buckets.take("b", 0.0) == 0.0  # per partner
-    assert buckets.take("a", 0.5) == 0.0

@@ -1,8 +1,6 @@
 """The partner edge for subscribers: subscriptions, the delivery log, resends, the pull feed and
 the sandbox (/partners/v1, role partner with scopes), and the admin's view (/api/v1)."""
 
-import math
-import time
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -15,49 +13,18 @@ from civic_common.api.idempotency import idempotent
 from civic_common.api.paging import Page, decode_cursor, encode_cursor
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
-from civic_common.auth.tokens import require_roles
+from civic_common.auth.tokens import require_partner_scope, require_roles
 from civic_common.db.uow import UnitOfWork
 from trajecten.app import delivery
 from trajecten.app import subscriptions as use
-from trajecten.domain.ratelimit import TokenBuckets
 from trajecten.domain.subscriptions import Filters
-from trajecten.settings import TrajectenSettings
 
 router = APIRouter(prefix="/partners/v1", tags=["partner subscriptions"])
 admin_router = APIRouter(prefix="/api/v1", tags=["partner deliveries"])
 Work = Annotated[UnitOfWork, Depends(uow)]
-_partner = require_roles("partner")
 _admin = require_roles("admin")
 WRITE = "trajecten.subscriptions:write"
 FEED = "trajecten.feed:read"
-
-
-def _buckets(request: Request) -> TokenBuckets:
-    buckets = getattr(request.app.state, "partner_buckets", None)
-    if buckets is None:
-        settings = TrajectenSettings()
-        buckets = TokenBuckets(settings.partner_rate_per_second, settings.partner_burst)
-        request.app.state.partner_buckets = buckets
-    return buckets
-
-
-def _scoped(scope: str) -> Any:
-    async def dependency(
-        request: Request, principal: Annotated[Principal, Depends(_partner)]
-    ) -> Principal:
-        if scope not in principal.scopes:
-            raise Problem(403, "Geen toegang", f"Vereist de scope {scope}.")
-        wait = _buckets(request).take(principal.organisation or principal.subject, time.monotonic())
-        if wait > 0:
-            raise Problem(
-                429,
-                "Te veel verzoeken",
-                "Deze partner stuurt te veel verzoeken; probeer later opnieuw.",
-                headers={"Retry-After": str(max(1, math.ceil(wait)))},
-            )
-        return principal
-
-    return dependency
 
 
 def _after(cursor: str | None, kind: type[int] | type[UUID]) -> Any:
@@ -76,8 +43,8 @@ def _after(cursor: str | None, kind: type[int] | type[UUID]) -> Any:
         ) from exc
 
 
-Writer = Annotated[Principal, Depends(_scoped(WRITE))]
-Reader = Annotated[Principal, Depends(_scoped(FEED))]
+Writer = Annotated[Principal, Depends(require_partner_scope(WRITE))]
+Reader = Annotated[Principal, Depends(require_partner_scope(FEED))]
 Admin = Annotated[Principal, Depends(_admin)]
 
 

@@ -1,4 +1,7 @@
-"""A token bucket per partner: a steady rate with bursts. Pure; the caller passes the clock."""
+"""A token bucket per partner: a steady rate with bursts. Pure; the caller passes the clock.
+
+``require_partner_scope`` takes a token per request at every partner edge (429 with
+Retry-After when empty); the buckets live on ``app.state.partner_buckets`` (``create_app``)."""
 
 from dataclasses import dataclass, field
 
