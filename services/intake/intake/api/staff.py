@@ -3,7 +3,8 @@
 Every person route admits staff of an agency only (their token's ``org``), and the use cases
 show them only their agency's persons (``domain/agency.py``); admins see every agency."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Annotated
 from uuid import UUID
@@ -146,6 +147,23 @@ def _stale(current: int) -> Problem:
     )
 
 
+@contextmanager
+def _answers(person_id: UUID) -> Iterator[None]:
+    """A use case on one person that fails, as the problem its caller gets."""
+    try:
+        yield
+    except PersonNotFound as exc:
+        raise _not_found(person_id) from exc
+    except PersonGone as exc:
+        raise _gone(person_id) from exc
+    except StaleVersion as exc:
+        raise _stale(exc.current) from exc
+    except InvalidPerson as exc:
+        raise field_problem(exc.errors) from exc
+    except DuplicateInsz as exc:
+        raise duplicate_problem(exc.existing) from exc
+
+
 @router.post("/persons", status_code=201, response_model=PersonOut)
 async def post_person(body: PersonIn, request: Request, principal: Counter, work: Work) -> Response:
     """Register a newcomer. Same INSZ again: 409 with a link to the person already registered.
@@ -208,10 +226,8 @@ async def get_persons(
 
 @router.get("/persons/{person_id}", response_model=PersonOut)
 async def get_person(person_id: UUID, principal: Reader, work: Work) -> Response:
-    try:
+    with _answers(person_id):
         person = await read_person(work, person_id, principal)
-    except PersonNotFound as exc:
-        raise _not_found(person_id) from exc
     if person.erased_at is not None:
         raise _gone(person_id)
     return _person_response(person)
@@ -227,20 +243,10 @@ async def patch_person(
 ) -> Response:
     """Correct some fields. If-Match is required (428 without); a stale version gets 412."""
     expected = _expected_version(if_match)
-    try:
+    with _answers(person_id):
         person = await correct_person(
             work, person_id, expected, body.domain_fields(exclude_unset=True), principal
         )
-    except PersonNotFound as exc:
-        raise _not_found(person_id) from exc
-    except PersonGone as exc:
-        raise _gone(person_id) from exc
-    except StaleVersion as exc:
-        raise _stale(exc.current) from exc
-    except InvalidPerson as exc:
-        raise field_problem(exc.errors) from exc
-    except DuplicateInsz as exc:
-        raise duplicate_problem(exc.existing) from exc
     return _person_response(person)
 
 
@@ -253,23 +259,15 @@ async def post_confirm_distinct(
 ) -> Response:
     """The counter checked the flagged near-duplicates: this is a different person."""
     expected = _expected_version(if_match)
-    try:
+    with _answers(person_id):
         person = await confirm_distinct(work, person_id, expected, principal)
-    except PersonNotFound as exc:
-        raise _not_found(person_id) from exc
-    except PersonGone as exc:
-        raise _gone(person_id) from exc
-    except StaleVersion as exc:
-        raise Problem(412, "Verouderde versie", "Laad de persoon opnieuw.") from exc
     return _person_response(person)
 
 
 @router.get("/persons/{person_id}/history", response_model=list[HistoryEntry])
 async def get_history(person_id: UUID, principal: Reader, work: Work) -> list[HistoryEntry]:
-    try:
+    with _answers(person_id):
         history = await person_history(work, person_id, principal)
-    except PersonNotFound as exc:
-        raise _not_found(person_id) from exc
     return [HistoryEntry.model_validate(entry) for entry in history]
 
 
@@ -281,12 +279,8 @@ async def post_erasure(
     work: Work,
 ) -> dict[str, str]:
     """Erase on request: identifying data are removed for good; counts stay right."""
-    try:
+    with _answers(person_id):
         person = await erase_person(work, person_id, body.reason, principal)
-    except PersonNotFound as exc:
-        raise _not_found(person_id) from exc
-    except PersonGone as exc:
-        raise _gone(person_id) from exc
     assert person.erased_at is not None
     return {"id": str(person_id), "erased_at": person.erased_at.isoformat()}
 
@@ -303,18 +297,10 @@ async def post_transfer(
     belongs to). If-Match is required like for corrections. Afterwards only the new agency's
     staff see the person."""
     expected = _expected_version(if_match)
-    try:
+    with _answers(person_id):
         person, from_agency = await transfer_person(
             work, person_id, expected, body.agency, principal
         )
-    except PersonNotFound as exc:
-        raise _not_found(person_id) from exc
-    except PersonGone as exc:
-        raise _gone(person_id) from exc
-    except StaleVersion as exc:
-        raise _stale(exc.current) from exc
-    except InvalidPerson as exc:
-        raise field_problem(exc.errors) from exc
     moved = TransferOut(
         id=person.id, version=person.version, from_agency=from_agency, agency=person.agency
     )
