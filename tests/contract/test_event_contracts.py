@@ -122,6 +122,15 @@ def test_check_fails_on_stale_docs_and_deleted_event_types(tmp_path, capsys):
     assert "no contract defines intake.person.forgotten.v1" in err
 
 
+# Values for the patterns contracts use beyond plain digit runs (KBO number, agency code,
+# school year).
+PATTERN_EXAMPLES = {
+    r"^[01]\d{9}$": "0123456789",
+    r"^[a-z0-9][a-z0-9-]{0,62}$": "in-gent",
+    r"^\d{4}(-\d{4})?$": "2025-2026",
+}
+
+
 def _minimal_instance(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
     """The smallest value a schema accepts; skips the test where that is not obvious."""
     if "$ref" in schema:
@@ -144,6 +153,8 @@ def _minimal_instance(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
         return [_minimal_instance(schema.get("items", {}), defs)] * schema.get("minItems", 0)
     if kind == "string":
         if "pattern" in schema:
+            if schema["pattern"] in PATTERN_EXAMPLES:
+                return PATTERN_EXAMPLES[schema["pattern"]]
             digits = re.fullmatch(r"\^\\d\{(\d+)\}\$", schema["pattern"])
             if not digits:
                 pytest.skip(f"no obvious example for pattern {schema['pattern']}")
