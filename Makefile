@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 ROLE ?= counter
+ORG ?= agii
 
 .PHONY: help install up down status logs token test test-unit lint docs bench
 
@@ -10,7 +11,7 @@ help:
 	@echo "make down     stop everything; data stays in .state/"
 	@echo "make status   what is running"
 	@echo "make logs     last lines of every process log (make logs P=intake-api to follow one)"
-	@echo "make token    print a token from the local issuer (ROLE=counter|counsellor|...)"
+	@echo "make token    print a token from the local issuer (ROLE=counter|counsellor|..., ORG=agii|atlas|...)"
 	@echo "make test     the whole test suite against real Postgres and Kafka"
 	@echo "make lint     ruff"
 	@echo "make docs     regenerate the event catalogue and JSON Schemas"
@@ -33,7 +34,7 @@ logs:
 	deploy/local/stack.sh logs $(P)
 
 token: install
-	@$(VENV)/bin/civic-token --role $(ROLE) --keys .state/jwt
+	@$(VENV)/bin/civic-token --role $(ROLE) --org $(ORG) --keys .state/jwt
 
 test: install
 	deploy/local/browser.sh
