@@ -57,7 +57,8 @@ async def get_shared_report(
     report = report_for(report_id, shared=True)
     scoped, tables = await shared_report(work, report, principal, params, settings)
     meta = {"id": report.id, "title": report.title, "parameters": scoped.as_json()}
-    return render(tables, format, report.id, meta)
+    # The tables are already suppressed: every format, the PDF too, shows only what may leave.
+    return await render(tables, format, report.id, title=report.title, params=scoped, meta=meta)
 
 
 @router.get("/publications/{publication_id}")

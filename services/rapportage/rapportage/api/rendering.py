@@ -1,18 +1,22 @@
-"""Tables as JSON, CSV or XLSX responses, and the query parameters every report takes."""
+"""Tables as JSON, CSV, XLSX or PDF responses, and the query parameters every report takes."""
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from civic_common.api.problems import Problem
 from rapportage.adapters.exports import to_csv, to_xlsx
-from rapportage.app.catalogue import Params
-from rapportage.domain.reports import REGIONS, Table
+from rapportage.adapters.pdf import Document, to_pdf
+from rapportage.app.catalogue import QUESTIONS, Params
+from rapportage.domain.monthly_counts import BRUSSELS
+from rapportage.domain.reports import REGIONS, Table, region_label
 from rapportage.settings import RapportageSettings
 
-Format = Literal["json", "csv", "xlsx"]
+Format = Literal["json", "csv", "xlsx", "pdf"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -48,13 +52,32 @@ def settings_of(request: Request) -> RapportageSettings:
     return request.app.state.rapportage_settings
 
 
-def render(
+def parameter_lines(params: Params) -> list[tuple[str, str]]:
+    """The parameters a document was made with, as its readers know them."""
+    lines = [
+        ("Van jaar", params.from_year),
+        ("Tot en met jaar", params.to_year),
+        ("Agentschap", params.agency),
+        ("Regio", region_label(params.region) if params.region else None),
+        ("Gemeente (NIS-code)", params.municipality_nis),
+    ]
+    shown = [(label, str(value)) for label, value in lines if value is not None]
+    return shown or [("Filters", "geen: alle jaren, agentschappen, regio's en gemeenten")]
+
+
+async def render(
     tables: list[Table],
     fmt: Format,
     filename: str,
+    *,
+    title: str,
+    params: Params,
     meta: dict[str, Any],
     numbered: bool = False,
 ) -> Response:
+    """``meta`` goes with the tables in JSON; ``title`` and ``params`` head a PDF. Documents
+    are built in a worker thread: a PDF of thousands of rows takes seconds of CPU that would
+    otherwise stall every other request."""
     if fmt == "csv":
         return Response(
             "\ufeff" + to_csv(tables),  # the BOM makes Excel read UTF-8
@@ -63,8 +86,21 @@ def render(
         )
     if fmt == "xlsx":
         return Response(
-            to_xlsx(tables, numbered),
+            await run_in_threadpool(to_xlsx, tables, numbered),
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
         )
+    if fmt == "pdf":
+        document = Document(
+            title, parameter_lines(params), tables, datetime.now(BRUSSELS), numbered
+        )
+        return Response(
+            await run_in_threadpool(to_pdf, document),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.pdf"'},
+        )
     return JSONResponse(meta | {"tables": [t.as_json() for t in tables]})
+
+
+def answer_title(question: str) -> str:
+    return f"Antwoord op {QUESTIONS[question]}"

@@ -13,7 +13,7 @@ from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
 from rapportage.adapters.spreadsheets import UnreadableFile, read_sheet
-from rapportage.api.rendering import Format, render, report_params, settings_of
+from rapportage.api.rendering import Format, answer_title, render, report_params, settings_of
 from rapportage.app.catalogue import CATALOGUE, Params
 from rapportage.app.counts import monthly_counts
 from rapportage.app.imports import KINDS, MissingColumns, import_sheet
@@ -103,7 +103,7 @@ async def get_report(
     report = report_for(report_id)
     tables = await generate(work, report, params, settings)
     meta = {"id": report.id, "title": report.title, "parameters": params.as_json()}
-    return render(tables, format, report.id, meta)
+    return await render(tables, format, report.id, title=report.title, params=params, meta=meta)
 
 
 @router.get("/answers/{question}", response_model=None)
@@ -117,7 +117,15 @@ async def get_answer(
 ) -> Response:
     tables = await answer(work, question, params, settings)
     meta = {"question": question, "parameters": params.as_json()}
-    return render(tables, format, f"antwoord-vraag-{question}", meta, numbered=True)
+    return await render(
+        tables,
+        format,
+        f"antwoord-vraag-{question}",
+        title=answer_title(question),
+        params=params,
+        meta=meta,
+        numbered=True,
+    )
 
 
 class RejectionOut(BaseModel):

@@ -646,3 +646,9 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     ),
     "310": ("organisation-trajectories",),
 }
+
+# What each answered question is about, as its heading on the page and in the PDF.
+QUESTIONS: dict[str, str] = {
+    "321": "Vormingsaanbod van de agentschappen (schriftelijke vraag nr. 321)",
+    "310": "Trajecten organisatiebeleid cultuursensitieve zorg (schriftelijke vraag nr. 310)",
+}

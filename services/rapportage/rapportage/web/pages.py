@@ -16,9 +16,9 @@ from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.web.pages import page_principal, page_templates
 from rapportage.adapters import charts
-from rapportage.api.rendering import form_params, render, settings_of
+from rapportage.api.rendering import answer_title, form_params, render, settings_of
 from rapportage.app import catalogue
-from rapportage.app.catalogue import ANSWERS, CATALOGUE, Params
+from rapportage.app.catalogue import ANSWERS, CATALOGUE, QUESTIONS, Params
 from rapportage.app.reports import answer, check, generate, report_for
 from rapportage.domain.reports import REGIONS, Table, region_label
 from rapportage.settings import RapportageSettings
@@ -39,12 +39,7 @@ Analyst = Annotated[Principal, Depends(page_principal("analyst", "admin"))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 Settings = Annotated[RapportageSettings, Depends(settings_of)]
 Filters = Annotated[Params, Depends(form_params)]
-Export = Literal["csv", "xlsx"]
-
-QUESTIONS = {
-    "321": "Vormingsaanbod van de agentschappen (schriftelijke vraag nr. 321)",
-    "310": "Trajecten organisatiebeleid cultuursensitieve zorg (schriftelijke vraag nr. 310)",
-}
+Export = Literal["csv", "xlsx", "pdf"]
 
 
 def _query(params: Params, **extra: object) -> str:
@@ -145,7 +140,7 @@ async def report_export(
 ) -> Response:
     report = report_for(report_id)
     tables = await generate(work, report, params, settings)
-    return render(tables, fmt, report.id, {})
+    return await render(tables, fmt, report.id, title=report.title, params=params, meta={})
 
 
 @router.get("/antwoorden/{question}", response_class=HTMLResponse)
@@ -159,7 +154,7 @@ async def answer_page(
         _context(
             params,
             question=question,
-            heading=QUESTIONS.get(question, question),
+            heading=QUESTIONS[question],
             tables=tables,
             export=f"/antwoorden/{question}/export",
             report_ids=ANSWERS[question],
@@ -172,4 +167,12 @@ async def answer_export(
     question: str, fmt: Export, _: Analyst, work: Work, settings: Settings, params: Filters
 ) -> Response:
     tables = await answer(work, question, params, settings)
-    return render(tables, fmt, f"antwoord-vraag-{question}", {}, numbered=True)
+    return await render(
+        tables,
+        fmt,
+        f"antwoord-vraag-{question}",
+        title=answer_title(question),
+        params=params,
+        meta={},
+        numbered=True,
+    )

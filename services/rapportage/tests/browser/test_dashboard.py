@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from civic_common.events.contracts.reporting import Session
 from civic_common.testing.server import serving
@@ -71,6 +72,15 @@ async def test_the_answer_to_question_321_reads_like_the_tables_of_the_seed(
         assert header == ["Regio", "2016", "2017", "2018", "2019", "2020"]
         west = region_table.locator("tbody tr", has_text="Regio West-Vlaanderen")
         assert (await west.locator("td").all_inner_texts())[3] == "1"
+
+        async with page.expect_download() as download_info:
+            await page.get_by_role("link", name="Download als PDF").click()
+        download = await download_info.value
+        assert download.suggested_filename == "antwoord-vraag-321.pdf"
+        pdf = PdfReader(await download.path())
+        text = "\n".join(p.extract_text() for p in pdf.pages)
+        assert f"Tabel 1: Aantal vormingen van {agency} 2016-2020" in text
+        assert "Regio West-Vlaanderen 0 0 0 1 0" in text
 
 
 async def test_pages_are_for_analysts_only(runtime_for, report_settings, signed_in):

@@ -1,16 +1,19 @@
 """Reports that leave the agency: scoped to the partner, small cells suppressed, no personal
 data."""
 
+import io
 import random
 import uuid
 from datetime import UTC, datetime
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from civic_common.events.contracts.intake import PersonRegistered
 from rapportage.adapters.tables import messaging
 from rapportage.app.publishing import publish_scheduled
+from rapportage.domain.monthly_counts import BRUSSELS
 
 pytestmark = pytest.mark.integration
 
@@ -91,6 +94,59 @@ async def test_a_partner_gets_its_own_municipality_with_small_cells_suppressed(
         "/partners/v1/reports/intakes-per-month", params={"format": "csv"}, headers=ocmw
     )
     assert "afgeschermd" in csv.text and ";3\r\n" not in csv.text
+
+
+async def shares_logged(events, subject: str, report_id: str) -> list[str]:
+    async with events.runtime.engine.connect() as conn:
+        return list(
+            (
+                await conn.execute(
+                    select(messaging.audit_log.c.purpose).where(
+                        messaging.audit_log.c.action == "share",
+                        messaging.audit_log.c.actor == subject,
+                        messaging.audit_log.c.subject_id == report_id,
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+
+
+async def test_a_partner_downloads_a_pdf_showing_only_the_suppressed_values(events, client, auth):
+    own, other = municipality(), municipality()
+    await register(events, own, 3)
+    await register(events, other, 6)
+    subject = f"pc-x-{uuid.uuid4().hex[:6]}"
+    ocmw = auth(
+        "partner", subject, organisation="OCMW", municipality=own, scope="rapportage.reports"
+    )
+
+    response = await client.get(
+        "/partners/v1/reports/intakes-per-month",
+        params={"municipality_nis": other, "format": "pdf"},
+        headers=ocmw,
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="intakes-per-month.pdf"'
+    )
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    shown = [line.strip() for line in text.splitlines()]
+    assert f"Gemeente (NIS-code): {own}" in shown, "the scope it was given, not the one asked"
+    month = f"{datetime.now(BRUSSELS):%Y-%m}"
+    [row] = [line for line in shown if line.startswith(month)]
+    assert row == f"{month} {own} onbekend onbekend afgeschermd", "the raw 3 never leaves"
+    assert other not in text
+    assert "Aantallen kleiner dan 5 zijn afgeschermd (leeg)." in shown
+    assert len(await shares_logged(events, subject, "intakes-per-month")) == 1
+
+    for staff in ("analyst", "counter"):
+        refused = await client.get(
+            "/partners/v1/reports/intakes-per-month", params={"format": "pdf"}, headers=auth(staff)
+        )
+        assert refused.status_code == 403
 
 
 async def test_detail_reports_never_leave_the_agency(client, auth):

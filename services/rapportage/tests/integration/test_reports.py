@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from civic_common.events.contracts.intake import PersonRegistered
 from civic_common.events.contracts.reporting import Session
@@ -131,6 +132,51 @@ async def test_reports_export_as_csv_and_xlsx_and_the_answer_numbers_its_tables(
     book = load_workbook(io.BytesIO(xlsx.content))
     assert book.worksheets[0]["A1"].value.startswith("Tabel 1: Aantal vormingen van")
     assert len(book.worksheets) == 8  # seven reports, the evaluation has two tables
+
+
+def pdf_lines(content: bytes) -> list[str]:
+    reader = PdfReader(io.BytesIO(content))
+    return [line.strip() for page in reader.pages for line in page.extract_text().splitlines()]
+
+
+async def test_reports_and_answers_download_as_pdf_for_analysts_only(
+    events, client, auth, training
+):
+    mine = agency()
+    held = [training(agencies=[mine], title=f"Vorming {n}") for n in range(3)]
+    await events.deliver(*[(t, str(t.training_id), 1) for t in held])
+    params = {"agency": mine, "from_year": 2019, "to_year": 2019, "format": "pdf"}
+
+    report = await client.get(
+        "/api/v1/reports/trainings-per-year", params=params, headers=auth("analyst")
+    )
+    assert report.status_code == 200
+    assert report.headers["content-type"] == "application/pdf"
+    assert report.headers["content-disposition"] == (
+        'attachment; filename="trainings-per-year.pdf"'
+    )
+    shown = pdf_lines(report.content)
+    assert shown[0] == "Aantal vormingen per jaar"
+    assert {"Van jaar: 2019", "Tot en met jaar: 2019", f"Agentschap: {mine}"} <= set(shown)
+    assert "2019 3" in shown
+
+    answer = await client.get("/api/v1/answers/321", params=params, headers=auth("admin"))
+    assert answer.headers["content-disposition"] == (
+        'attachment; filename="antwoord-vraag-321.pdf"'
+    )
+    shown = pdf_lines(answer.content)
+    assert shown[0].startswith("Antwoord op Vormingsaanbod van de agentschappen")
+    assert f"Tabel 1: Aantal vormingen van {mine} 2019-2019" in shown
+    assert any(line.startswith("Tabel 8: ") for line in shown)
+
+    refused = await client.get(
+        "/api/v1/reports/trainings-per-year", params=params, headers=auth("counter")
+    )
+    assert refused.status_code == 403
+    bad = await client.get(
+        "/api/v1/reports/trainings-per-year", params={"format": "docx"}, headers=auth("analyst")
+    )
+    assert bad.status_code == 422
 
 
 async def test_bad_parameters_are_422_naming_the_field_and_reports_are_for_analysts(client, auth):
