@@ -291,3 +291,30 @@ class OrganisationRepository:
 
     async def add_candidacy(self, values: dict[str, Any]) -> None:
         await self._session.execute(candidacies.insert().values(**values))
+
+    async def search(
+        self, words: str | None, after: tuple[str, str] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Organisations by name or (part of) their KBO number, ordered by name."""
+        name = func.lower(organisations.c.name)
+        query = select(organisations)
+        for word in (words or "").lower().split():
+            digits = "".join(ch for ch in word if ch.isdigit())
+            by_name = name.like(f"%{_escape_like(word)}%")
+            query = query.where(
+                or_(by_name, organisations.c.enterprise_number.like(f"%{digits}%"))
+                if digits and len(digits) >= 3
+                else by_name
+            )
+        if after is not None:
+            query = query.where(tuple_(name, organisations.c.id) > tuple_(after[0], UUID(after[1])))
+        rows = await self._session.execute(query.order_by(name, organisations.c.id).limit(limit))
+        return [dict(row) for row in rows.mappings()]
+
+    async def candidacies_of(self, organisation_id: UUID) -> list[dict[str, Any]]:
+        rows = await self._session.execute(
+            select(candidacies)
+            .where(candidacies.c.organisation_id == organisation_id)
+            .order_by(candidacies.c.submitted_at.desc(), candidacies.c.id)
+        )
+        return [dict(row) for row in rows.mappings()]

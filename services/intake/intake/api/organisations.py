@@ -3,34 +3,41 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from civic_common.api.app import uow
 from civic_common.api.idempotency import idempotent
+from civic_common.api.paging import Page
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
+from intake.api.cursors import organisation_after, organisation_page
 from intake.api.models import CandidacyIn, CandidacyOut, OrganisationIn, OrganisationOut
 from intake.api.staff import field_problem
+from intake.app import roles
 from intake.app.organisations import (
     DuplicateOrganisation,
     InvalidInput,
+    organisation_candidacies,
     read_organisation,
     register_organisation,
+    search_organisations,
     submit_candidacy,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
 
-Counter = Annotated[Principal, Depends(require_roles("counter"))]
+Registrar = Annotated[Principal, Depends(require_roles(*roles.REGISTER_ORGANISATIONS))]
+Reader = Annotated[Principal, Depends(require_roles(*roles.READ_ORGANISATIONS))]
+Submitter = Annotated[Principal, Depends(require_roles(*roles.SUBMIT_CANDIDACIES))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 
 
 @router.post("/organisations", status_code=201, response_model=OrganisationOut)
 async def post_organisation(
-    body: OrganisationIn, request: Request, principal: Counter, work: Work
+    body: OrganisationIn, request: Request, principal: Registrar, work: Work
 ) -> Response:
     async def register() -> JSONResponse:
         try:
@@ -56,26 +63,53 @@ async def post_organisation(
     return await idempotent(request, principal, work, register)
 
 
-@router.get("/organisations/{organisation_id}", response_model=OrganisationOut)
-async def get_organisation(
-    organisation_id: UUID,
-    principal: Annotated[Principal, Depends(require_roles("counter", "counsellor"))],
+@router.get("/organisations", response_model=Page[OrganisationOut])
+async def get_organisations(
+    principal: Reader,
     work: Work,
-) -> OrganisationOut:
+    q: Annotated[str | None, Query(max_length=200, description="Name or KBO number")] = None,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[OrganisationOut]:
+    """Organisations by name or (part of) their KBO number, ordered by name; no criterion lists
+    them all (organisations are no personal data)."""
+    found = await search_organisations(work, q, organisation_after(cursor), limit + 1)
+    items, next_cursor = organisation_page(found, limit)
+    return Page[OrganisationOut](
+        items=[OrganisationOut.model_validate(o) for o in items], next_cursor=next_cursor
+    )
+
+
+def _no_organisation(organisation_id: UUID) -> Problem:
+    return Problem(404, "Niet gevonden", f"Geen organisatie met id {organisation_id}.")
+
+
+@router.get("/organisations/{organisation_id}", response_model=OrganisationOut)
+async def get_organisation(organisation_id: UUID, principal: Reader, work: Work) -> OrganisationOut:
     organisation = await read_organisation(work, organisation_id)
     if organisation is None:
-        raise Problem(404, "Niet gevonden", f"Geen organisatie met id {organisation_id}.")
+        raise _no_organisation(organisation_id)
     return OrganisationOut.model_validate(organisation)
+
+
+@router.get("/organisations/{organisation_id}/candidacies", response_model=list[CandidacyOut])
+async def get_candidacies(
+    organisation_id: UUID, principal: Reader, work: Work
+) -> list[CandidacyOut]:
+    """The organisation's candidacies, newest first, each with its eligibility advice."""
+    found = await organisation_candidacies(work, organisation_id)
+    if found is None:
+        raise _no_organisation(organisation_id)
+    return [CandidacyOut.model_validate(c) for c in found]
 
 
 @router.post("/candidacies", status_code=201, response_model=CandidacyOut)
 async def post_candidacy(
-    body: CandidacyIn, request: Request, principal: Counter, work: Work
+    body: CandidacyIn, request: Request, principal: Submitter, work: Work
 ) -> Response:
-    """A candidacy for a learning and coaching trajectory or a request for a custom training.
-    The eligibility check (seed 002) is advice shown to the counter; trajecten selects."""
-    if body.kind == "custom_training" and body.theme is None:
-        raise field_problem({"theme": "Kies het gevraagde thema van de vorming."})
+    """A candidacy for a learning and coaching trajectory or a request for a custom training
+    (which needs a theme). The eligibility check (seed 002) is advice shown to the counter;
+    trajecten selects."""
 
     async def submit() -> JSONResponse:
         try:

@@ -31,6 +31,7 @@ from intake.api.models import (
     TransferOut,
     _insz,
 )
+from intake.app import roles
 from intake.app.persons import (
     DuplicateInsz,
     InvalidPerson,
@@ -52,10 +53,10 @@ from intake.domain.person import Person
 router = APIRouter(prefix="/api/v1", tags=["persons"])
 
 
-def agency_staff(*roles: str) -> Callable[..., Awaitable[Principal]]:
+def agency_staff(*allowed: str) -> Callable[..., Awaitable[Principal]]:
     """``require_roles`` for person routes: the caller must also work for an agency (403
     otherwise), as the persons they see are their agency's."""
-    door = require_roles(*roles)
+    door = require_roles(*allowed)
 
     async def dependency(principal: Annotated[Principal, Depends(door)]) -> Principal:
         try:
@@ -64,14 +65,15 @@ def agency_staff(*roles: str) -> Callable[..., Awaitable[Principal]]:
             raise Problem(403, "Geen agentschap", str(exc)) from exc
         return principal
 
-    dependency.civic_roles = frozenset(roles)  # type: ignore[attr-defined] # for the access matrix
+    dependency.civic_roles = frozenset(allowed)  # type: ignore[attr-defined] # for the access matrix
     return dependency
 
 
-Counter = Annotated[Principal, Depends(agency_staff("counter"))]
-# Admins are platform operators: they read persons of every agency (audited like anyone).
-Reader = Annotated[Principal, Depends(agency_staff("counter", "counsellor", "admin"))]
-Eraser = Annotated[Principal, Depends(agency_staff("counter", "admin"))]
+Registrar = Annotated[Principal, Depends(agency_staff(*roles.REGISTER_PERSONS))]
+Corrector = Annotated[Principal, Depends(agency_staff(*roles.CORRECT_PERSONS))]
+Reader = Annotated[Principal, Depends(agency_staff(*roles.READ_PERSONS))]
+Eraser = Annotated[Principal, Depends(agency_staff(*roles.ERASE_PERSONS))]
+Transferrer = Annotated[Principal, Depends(agency_staff(*roles.TRANSFER_PERSONS))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 
 
@@ -165,7 +167,9 @@ def _answers(person_id: UUID) -> Iterator[None]:
 
 
 @router.post("/persons", status_code=201, response_model=PersonOut)
-async def post_person(body: PersonIn, request: Request, principal: Counter, work: Work) -> Response:
+async def post_person(
+    body: PersonIn, request: Request, principal: Registrar, work: Work
+) -> Response:
     """Register a newcomer. Same INSZ again: 409 with a link to the person already registered.
     Same name and birth date without INSZ: registered, with ``possible_duplicates`` to confirm."""
 
@@ -237,7 +241,7 @@ async def get_person(person_id: UUID, principal: Reader, work: Work) -> Response
 async def patch_person(
     person_id: UUID,
     body: PersonPatch,
-    principal: Counter,
+    principal: Corrector,
     work: Work,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -253,7 +257,7 @@ async def patch_person(
 @router.post("/persons/{person_id}/confirm-distinct", response_model=PersonOut)
 async def post_confirm_distinct(
     person_id: UUID,
-    principal: Counter,
+    principal: Corrector,
     work: Work,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -289,7 +293,7 @@ async def post_erasure(
 async def post_transfer(
     person_id: UUID,
     body: TransferIn,
-    principal: Reader,
+    principal: Transferrer,
     work: Work,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:

@@ -71,9 +71,30 @@ async def read_organisation(uow: UnitOfWork, organisation_id: UUID) -> dict[str,
         return await OrganisationRepository(uow.session).get(organisation_id)
 
 
+async def search_organisations(
+    uow: UnitOfWork, words: str | None, after: tuple[str, str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Organisations are no personal data: anyone who may read them may browse them."""
+    async with uow:
+        return await OrganisationRepository(uow.session).search(words, after, limit)
+
+
+async def organisation_candidacies(
+    uow: UnitOfWork, organisation_id: UUID
+) -> list[dict[str, Any]] | None:
+    """The organisation's candidacies, newest first; None when there is no such organisation."""
+    async with uow:
+        repository = OrganisationRepository(uow.session)
+        if await repository.get(organisation_id) is None:
+            return None
+        return await repository.candidacies_of(organisation_id)
+
+
 async def submit_candidacy(
     uow: UnitOfWork, fields: dict[str, Any], by: Principal
 ) -> dict[str, Any]:
+    if fields["kind"] == "custom_training" and not fields.get("theme"):
+        raise InvalidInput({"theme": "Kies het gevraagde thema van de vorming."})
     now = datetime.now(UTC)
     async with uow:
         repository = OrganisationRepository(uow.session)

@@ -2,6 +2,10 @@
 
 from typing import Any
 
+from pydantic import ValidationError
+
+from intake.domain.candidacy import ROLE_LABELS
+
 FIELDS = {
     "insz": "INSZ (rijksregister- of bisnummer)",
     "given_name": "Voornaam",
@@ -31,6 +35,17 @@ FIELDS = {
     "target_group_rules_version": "Versie doelgroepregels",
     "possible_duplicates": "Mogelijke dubbels",
     "erased_at": "Gewist op",
+    "agency": "Code van het agentschap",
+    "reason": "Reden van het verzoek",
+    "enterprise_number": "Ondernemingsnummer (KBO)",
+    "name": "Naam",
+    "organisation_type": "Soort organisatie",
+    "staff_size": "Aantal medewerkers",
+    "kind": "Soort kandidatuur",
+    "call_id": "Oproep (id)",
+    "participant_roles": "Deelnemers",
+    "motivation": "Motivatie",
+    "theme": "Thema van de vorming",
 }
 CHOICES: dict[str, dict[str, str]] = {
     "sex": {"female": "vrouw", "male": "man", "x": "X"},
@@ -69,6 +84,20 @@ CHOICES: dict[str, dict[str, str]] = {
         "legal_obligation": "wettelijke verplichting",
         "public_task": "taak van algemeen belang",
     },
+    "organisation_type": {
+        "local_government": "lokaal bestuur",
+        "ocmw": "OCMW",
+        "care_and_welfare": "zorg en welzijn",
+        "school": "school",
+        "non_profit": "vzw",
+        "company": "onderneming",
+        "other": "andere",
+    },
+    "kind": {
+        "learning_and_coaching": "leer- en coachingstraject",
+        "custom_training": "vorming op maat",
+    },
+    "participant_roles": dict(ROLE_LABELS),
 }
 TARGET_GROUPS = {
     "obligated": "verplichte inburgeraar",
@@ -81,6 +110,7 @@ ACTIONS = {
     "corrected": "verbeterd",
     "confirmed_distinct": "bevestigd als andere persoon",
     "erased": "gewist",
+    "transferred": "overgedragen",
 }
 HINTS = {
     "insz": "11 cijfers; punten en streepjes mogen.",
@@ -88,6 +118,10 @@ HINTS = {
     "nationality": "Landcode met twee letters, bv. SY voor Syrië.",
     "languages": "Taalcodes gescheiden door komma's, bv. ar, fr.",
     "postal_code": "4 cijfers.",
+    "enterprise_number": "10 cijfers, bv. 0403.170.701; BE, punten en spaties mogen.",
+    "agency": "In kleine letters, bv. atlas of in-gent.",
+    "theme": "Alleen voor een vorming op maat.",
+    "call_id": "Laat leeg als de kandidatuur bij geen oproep hoort.",
 }
 PATTERN_MESSAGES = {
     "municipality_nis": "Kies een gemeente uit de lijst.",
@@ -96,6 +130,7 @@ PATTERN_MESSAGES = {
     "languages": "Geef taalcodes zoals ar, fr of prs.",
     "contact_language": "Geef een taalcode zoals ar, fr of prs.",
     "interpreter_language": "Geef een taalcode zoals ar, fr of prs.",
+    "agency": "Geef de code van een agentschap in kleine letters (bv. atlas, in-gent).",
 }
 
 
@@ -115,7 +150,24 @@ def dutch_message(field: str, error: dict[str, Any]) -> str:
         return "Geef een geldige datum."
     if kind == "literal_error":
         return "Kies een waarde uit de lijst."
+    if kind in ("int_type", "int_parsing"):
+        return "Geef een geheel getal."
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return "Dit getal is te klein of te groot."
+    if kind == "too_short":
+        return "Kies er minstens één."
+    if kind.startswith("uuid"):
+        return "Geef een geldige id (of laat leeg)."
     if kind == "value_error":
         message = str(error["msg"]).removeprefix("Value error, ")
         return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
     return "Deze waarde klopt niet."
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """One Dutch message per form field (the first error of each)."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "form"
+        errors.setdefault(field, dutch_message(field, dict(error)))
+    return errors

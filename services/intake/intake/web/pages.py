@@ -1,8 +1,10 @@
-"""Counter pages: search, register a newcomer, a person's page with corrections and history.
+"""Counter pages: search, register a newcomer, a person's page with corrections, history,
+erasure on request and transfer to another agency; the organisation pages are in
+``web/organisations.py``.
 
-The pages call the same use cases as the API, so they show only the persons of the counter's
-own agency; refusals re-render the form with what was typed and a plain-Dutch message next to
-each field.
+The pages call the same use cases as the API, admit the same roles (``app/roles.py``), and so
+show only the persons of the caller's own agency; refusals re-render the form with what was
+typed and a plain-Dutch message next to each field.
 """
 
 from collections.abc import Awaitable, Callable, Mapping
@@ -22,7 +24,8 @@ from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.web.pages import install_pages, page_principal, page_templates
 from intake.adapters.repository import PersonFilter
-from intake.api.models import PersonIn, PersonPatch, _insz
+from intake.api.models import ErasureIn, PersonIn, PersonPatch, TransferIn, _insz
+from intake.app import roles
 from intake.app.persons import (
     DuplicateInsz,
     InvalidPerson,
@@ -31,15 +34,18 @@ from intake.app.persons import (
     StaleVersion,
     confirm_distinct,
     correct_person,
+    erase_person,
     person_history,
     read_person,
     register_person,
     search_persons,
+    transfer_person,
 )
-from intake.domain.agency import NoAgency, visibility
+from intake.domain.agency import AGENCY_CODE, NoAgency, visibility
 from intake.domain.person import Person
 from intake.reference import municipalities
-from intake.web import labels
+from intake.web import labels, organisations
+from intake.web.labels import field_errors
 
 TEXT_FIELDS = (
     "insz",
@@ -63,11 +69,21 @@ TEXT_FIELDS = (
 )
 CHECKBOXES = ("needs_childcare", "needs_mobility_support", "consent_data_sharing")
 PAGE_SIZE = 20
+# What a page offers to whom: the same role lists as the API routes behind each action.
+MAY = {
+    "register": frozenset(roles.REGISTER_PERSONS),
+    "correct": frozenset(roles.CORRECT_PERSONS),
+    "erase": frozenset(roles.ERASE_PERSONS),
+    "transfer": frozenset(roles.TRANSFER_PERSONS),
+    "organisations": frozenset(roles.READ_ORGANISATIONS),
+    "register_organisation": frozenset(roles.REGISTER_ORGANISATIONS),
+    "submit_candidacy": frozenset(roles.SUBMIT_CANDIDACIES),
+}
 
 
-def agency_page_principal(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
+def agency_page_principal(*allowed: str) -> Callable[[Request], Awaitable[Principal]]:
     """``page_principal`` for person pages: the signed-in staff member must work for an agency."""
-    door = page_principal(*roles)
+    door = page_principal(*allowed)
 
     async def dependency(principal: Annotated[Principal, Depends(door)]) -> Principal:
         try:
@@ -76,16 +92,27 @@ def agency_page_principal(*roles: str) -> Callable[[Request], Awaitable[Principa
             raise _NoAgencyPage(str(exc)) from exc
         return principal
 
-    dependency.civic_roles = frozenset(roles)  # type: ignore[attr-defined] # for the access matrix
+    dependency.civic_roles = frozenset(allowed)  # type: ignore[attr-defined] # for the access matrix
     return dependency
 
 
-Counter = Annotated[Principal, Depends(agency_page_principal("counter"))]
+def may(request: Request, action: str) -> bool:
+    """Whether the signed-in user may do ``action`` (templates use it to offer only that)."""
+    principal = getattr(request.state, "principal", None)
+    return principal is not None and bool(principal.roles & MAY[action])
+
+
+Registrar = Annotated[Principal, Depends(agency_page_principal(*roles.REGISTER_PERSONS))]
+Corrector = Annotated[Principal, Depends(agency_page_principal(*roles.CORRECT_PERSONS))]
+Reader = Annotated[Principal, Depends(agency_page_principal(*roles.READ_PERSONS))]
+Eraser = Annotated[Principal, Depends(agency_page_principal(*roles.ERASE_PERSONS))]
+Transferrer = Annotated[Principal, Depends(agency_page_principal(*roles.TRANSFER_PERSONS))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 
 
 def install(app: FastAPI) -> None:
     templates = page_templates(Path(__file__).parent / "templates", "Onthaal")
+    templates.env.globals["may"] = may
     install_pages(app, templates)
     by_name = sorted(municipalities().values(), key=lambda m: m.name)
     common = {
@@ -105,13 +132,14 @@ def install(app: FastAPI) -> None:
     @router.get("/", response_class=HTMLResponse)
     async def home(
         request: Request,
-        principal: Counter,
+        principal: Reader,
         work: Work,
         name: str = "",
         insz: str = "",
         birth_date: str = "",
         municipality_nis: str = "",
         cursor: str = "",
+        overgedragen: str = "",
     ) -> Response:
         query = {
             "name": name.strip(),
@@ -120,7 +148,13 @@ def install(app: FastAPI) -> None:
             "municipality_nis": municipality_nis.strip(),
         }
         if not any(query.values()):
-            return render(request, "home.html", query=query, errors={}, results=None)
+            moved = (
+                f"Het dossier is overgedragen aan {overgedragen}. Voortaan behandelt dat "
+                "agentschap deze persoon."
+                if AGENCY_CODE.fullmatch(overgedragen)
+                else None
+            )
+            return render(request, "home.html", query=query, errors={}, results=None, saved=moved)
         errors: dict[str, str] = {}
         try:
             wanted_insz = _insz(query["insz"] or None)
@@ -160,17 +194,17 @@ def install(app: FastAPI) -> None:
         )
 
     @router.get("/personen/nieuw", response_class=HTMLResponse)
-    async def new_person(request: Request, principal: Counter) -> Response:
+    async def new_person(request: Request, principal: Registrar) -> Response:
         return render(request, "register.html", values={}, errors={}, duplicate=None)
 
     @router.post("/personen/nieuw", response_class=HTMLResponse)
-    async def register(request: Request, principal: Counter, work: Work) -> Response:
+    async def register(request: Request, principal: Registrar, work: Work) -> Response:
         values = await _form_values(request)
         try:
             body = PersonIn.model_validate(_submitted(values, clear_empty=False))
             person = await register_person(work, body.domain_fields(), principal)
         except ValidationError as exc:
-            return render(request, "register.html", 422, values=values, errors=_errors(exc))
+            return render(request, "register.html", 422, values=values, errors=field_errors(exc))
         except InvalidPerson as exc:
             return render(request, "register.html", 422, values=values, errors=exc.errors)
         except DuplicateInsz as exc:
@@ -199,6 +233,7 @@ def install(app: FastAPI) -> None:
             "version": person.version,
             "saved": None,
             "stale": None,
+            "transfer": {"agency": "", "errors": {}, "stale": None},
         } | context
         return render(
             request,
@@ -221,7 +256,7 @@ def install(app: FastAPI) -> None:
 
     @router.get("/personen/{person_id}", response_class=HTMLResponse)
     async def show(
-        request: Request, person_id: UUID, principal: Counter, work: Work, bewaard: str = ""
+        request: Request, person_id: UUID, principal: Reader, work: Work, bewaard: str = ""
     ) -> Response:
         person = await found(work, person_id, principal)
         saved = "De persoon is geregistreerd." if bewaard else None
@@ -229,7 +264,7 @@ def install(app: FastAPI) -> None:
 
     @router.post("/personen/{person_id}/verbeteren", response_class=HTMLResponse)
     async def correct(
-        request: Request, person_id: UUID, principal: Counter, work: Work
+        request: Request, person_id: UUID, principal: Corrector, work: Work
     ) -> Response:
         values = await _form_values(request)
         version = int(values.pop("version", "0") or 0)
@@ -247,7 +282,7 @@ def install(app: FastAPI) -> None:
                 work,
                 422,
                 values=values,
-                errors=_errors(exc),
+                errors=field_errors(exc),
                 version=version,
             )
         except InvalidPerson as exc:
@@ -298,7 +333,7 @@ def install(app: FastAPI) -> None:
 
     @router.post("/personen/{person_id}/andere-persoon", response_class=HTMLResponse)
     async def distinct(
-        request: Request, person_id: UUID, principal: Counter, work: Work
+        request: Request, person_id: UUID, principal: Corrector, work: Work
     ) -> Response:
         values = await _form_values(request)
         try:
@@ -308,6 +343,68 @@ def install(app: FastAPI) -> None:
         except (PersonNotFound, PersonGone) as exc:
             raise _NotShown(isinstance(exc, PersonGone)) from exc
         return RedirectResponse(f"/personen/{person_id}", status_code=303)
+
+    @router.get("/personen/{person_id}/wissen", response_class=HTMLResponse)
+    async def erase_form(
+        request: Request, person_id: UUID, principal: Eraser, work: Work
+    ) -> Response:
+        person = await found(work, person_id, principal)
+        return render(request, "erase.html", person=person, reason="", errors={})
+
+    @router.post("/personen/{person_id}/wissen", response_class=HTMLResponse)
+    async def erase(request: Request, person_id: UUID, principal: Eraser, work: Work) -> Response:
+        reason = str((await request.form()).get("reason", "")).strip()
+        try:
+            body = ErasureIn(reason=reason)
+        except ValidationError as exc:
+            person = await found(work, person_id, principal)
+            return render(
+                request, "erase.html", 422, person=person, reason=reason, errors=field_errors(exc)
+            )
+        try:
+            await erase_person(work, person_id, body.reason, principal)
+        except (PersonNotFound, PersonGone) as exc:
+            raise _NotShown(isinstance(exc, PersonGone)) from exc
+        # The person page of an erased person says that the data are erased (410).
+        return RedirectResponse(f"/personen/{person_id}", status_code=303)
+
+    @router.post("/personen/{person_id}/overdragen", response_class=HTMLResponse)
+    async def transfer(
+        request: Request, person_id: UUID, principal: Transferrer, work: Work
+    ) -> Response:
+        form = await request.form()
+        agency = str(form.get("agency", "")).strip()
+        version = str(form.get("version", ""))
+
+        async def refused(
+            status: int, errors: dict[str, str], stale: str | None = None
+        ) -> Response:
+            """The person as they are now, with the transfer form as it was sent."""
+            current = await found(work, person_id, principal)
+            shown = {"agency": agency, "errors": errors, "stale": stale}
+            return await person_page(request, current, principal, work, status, transfer=shown)
+
+        try:
+            body = TransferIn(agency=agency)
+            moved, _ = await transfer_person(
+                work, person_id, int(version) if version.isdigit() else 0, body.agency, principal
+            )
+        except ValidationError as exc:
+            return await refused(422, field_errors(exc))
+        except InvalidPerson as exc:
+            return await refused(422, exc.errors)
+        except StaleVersion:
+            return await refused(
+                412,
+                {},
+                "Een collega wijzigde deze persoon intussen, dus is er niets overgedragen. "
+                "Bekijk de gegevens hieronder en draag dan opnieuw over.",
+            )
+        except (PersonNotFound, PersonGone) as exc:
+            raise _NotShown(isinstance(exc, PersonGone)) from exc
+        return RedirectResponse(f"/?overgedragen={moved.agency}", status_code=303)
+
+    app.include_router(organisations.routes(render))
 
     @app.exception_handler(_NotShown)
     async def _not_shown(request: Request, exc: _NotShown) -> Response:
@@ -373,14 +470,6 @@ def _submitted(values: Mapping[str, Any], *, clear_empty: bool) -> dict[str, Any
     body["languages"] = [code for code in values["languages"].replace(",", " ").lower().split()]
     body |= {name: values[name] for name in CHECKBOXES}
     return body
-
-
-def _errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for error in exc.errors():
-        field = str(error["loc"][0]) if error["loc"] else "form"
-        errors.setdefault(field, labels.dutch_message(field, dict(error)))
-    return errors
 
 
 def _values_of(person: Person) -> dict[str, Any]:

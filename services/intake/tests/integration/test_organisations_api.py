@@ -146,3 +146,66 @@ async def test_invalid_candidacies_are_422_naming_the_field(client, auth, body, 
     response = await client.post("/api/v1/candidacies", json=base | body, headers=auth("counter"))
     assert response.status_code == 422, response.text
     assert field in {e["field"] for e in response.json()["errors"]}
+
+
+async def test_organisations_are_listed_searched_and_show_their_candidacies(client, auth):
+    marker = uuid.uuid4().hex[:8]
+    created = []
+    for name in (f"Zorg {marker} B", f"Zorg {marker} A", f"Zorg {marker} C"):
+        response = await client.post(
+            "/api/v1/organisations", json=organisation(name=name), headers=auth("counter")
+        )
+        created.append(response.json())
+    first = await client.get(
+        "/api/v1/organisations", params={"q": marker, "limit": 2}, headers=auth("counsellor")
+    )
+    assert first.status_code == 200, first.text
+    assert [o["name"][-1] for o in first.json()["items"]] == ["A", "B"]
+    rest = await client.get(
+        "/api/v1/organisations",
+        params={"q": marker, "limit": 2, "cursor": first.json()["next_cursor"]},
+        headers=auth("counsellor"),
+    )
+    assert [o["name"][-1] for o in rest.json()["items"]] == ["C"]
+    assert rest.json()["next_cursor"] is None
+
+    number = created[2]["enterprise_number"]
+    by_number = await client.get(
+        "/api/v1/organisations",
+        params={"q": f"{number[:4]}.{number[4:7]}"},
+        headers=auth("counter"),
+    )
+    assert created[2]["id"] in {o["id"] for o in by_number.json()["items"]}
+
+    org_id = created[0]["id"]
+    assert (
+        await client.get(f"/api/v1/organisations/{org_id}/candidacies", headers=auth("counter"))
+    ).json() == []
+    for kind, theme in (("learning_and_coaching", None), ("custom_training", "Taal")):
+        await client.post(
+            "/api/v1/candidacies",
+            json={
+                "organisation_id": org_id,
+                "kind": kind,
+                "participant_roles": ["manager"],
+                "motivation": "graag",
+                "theme": theme,
+            },
+            headers=auth("counter"),
+        )
+    listed = await client.get(
+        f"/api/v1/organisations/{org_id}/candidacies", headers=auth("counsellor")
+    )
+    assert [c["kind"] for c in listed.json()] == ["custom_training", "learning_and_coaching"]
+    assert listed.json()[0]["eligibility"]["eligible"] is True
+
+    unknown = await client.get(
+        f"/api/v1/organisations/{uuid.uuid4()}/candidacies", headers=auth("counter")
+    )
+    assert unknown.status_code == 404
+    bad_cursor = await client.get(
+        "/api/v1/organisations", params={"cursor": "bm9wZQ"}, headers=auth("counter")
+    )
+    assert bad_cursor.status_code == 422
+    refused = await client.get("/api/v1/organisations", headers=auth("analyst"))
+    assert refused.status_code == 403

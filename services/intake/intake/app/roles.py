@@ -1,0 +1,12 @@
+"""Who may do what in intake: one list per action, used by the API and the pages alike."""
+
+REGISTER_PERSONS = ("counter",)
+# Admins are platform operators: they read persons of every agency (audited like anyone).
+READ_PERSONS = ("counter", "counsellor", "admin")
+CORRECT_PERSONS = ("counter",)
+ERASE_PERSONS = ("counter", "admin")
+# Whoever may see a person may hand the case over (domain/agency.py decides whom they see).
+TRANSFER_PERSONS = READ_PERSONS
+REGISTER_ORGANISATIONS = ("counter",)
+READ_ORGANISATIONS = ("counter", "counsellor")
+SUBMIT_CANDIDACIES = ("counter",)
