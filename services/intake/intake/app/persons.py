@@ -79,14 +79,25 @@ def _validated(person: Person, today: date) -> Person:
     return person
 
 
-async def _check_household(repository: PersonRepository, person: Person, by: Principal) -> None:
-    """Household members must be persons the caller may see (else the check would let them
-    probe other agencies' ids)."""
+async def _check_household(
+    repository: PersonRepository, links: list[dict[str, Any]], by: Principal
+) -> None:
+    """Household members the caller names must be persons they may see (else the check would
+    let them probe other agencies' ids)."""
     seen = visibility(by.roles, by.organisation)
-    if person.household and await repository.unknown_among(
-        [link["person_id"] for link in person.household], seen
-    ):
+    if links and await repository.unknown_among([link["person_id"] for link in links], seen):
         raise InvalidPerson({"household": "Een gezinslid is geen geregistreerde persoon."})
+
+
+async def _hidden_household(
+    repository: PersonRepository, person: Person, by: Principal
+) -> list[dict[str, Any]]:
+    """The household links to persons the caller may not see (members whose case moved to
+    another agency): left out of what they are shown, kept when they correct the person."""
+    seen = visibility(by.roles, by.organisation)
+    members = [UUID(str(link["person_id"])) for link in person.household]
+    shown = {str(i) for i in await repository.visible_among(members, seen)}
+    return [link for link in person.household if str(link["person_id"]) not in shown]
 
 
 def _json(value: Any) -> Any:
@@ -104,7 +115,7 @@ async def register_person(uow: UnitOfWork, fields: Mapping[str, Any], by: Princi
     seen = visibility(by.roles, by.organisation)
     async with uow:
         repository = PersonRepository(uow.session)
-        await _check_household(repository, person, by)
+        await _check_household(repository, person.household, by)
         changes = [
             {"field": name, "old": None, "new": _json(value)}
             for name, value in vars(person).items()
@@ -155,15 +166,16 @@ async def _visible(
 
 
 async def _as_seen(repository: PersonRepository, person: Person, by: Principal) -> Person:
-    """The person as shown to the caller: near-duplicate flags pointing at persons they may not
-    see (flags set before a transfer) are left out of the answer, not out of the record."""
+    """The person as shown to the caller: near-duplicate flags and household links pointing at
+    persons they may not see (since a transfer) are left out of the answer, not out of the
+    record."""
     seen = visibility(by.roles, by.organisation)
     flags = await repository.visible_among(person.possible_duplicates, seen)
-    return (
-        person
-        if flags == person.possible_duplicates
-        else replace(person, possible_duplicates=flags)
-    )
+    hidden = await _hidden_household(repository, person, by)
+    if flags == person.possible_duplicates and not hidden:
+        return person
+    household = [link for link in person.household if link not in hidden]
+    return replace(person, possible_duplicates=flags, household=household)
 
 
 async def read_person(uow: UnitOfWork, person_id: UUID, by: Principal) -> Person:
@@ -204,6 +216,10 @@ async def correct_person(
     async with uow:
         repository = PersonRepository(uow.session)
         current = await _to_change(repository, person_id, by, expected_version)
+        if "household" in changes:
+            await _check_household(repository, changes["household"], by)
+            hidden = await _hidden_household(repository, current, by)
+            changes = {**changes, "household": [*changes["household"], *hidden]}
         corrected = _validated(replace(current, **changes, version=current.version + 1), now.date())
         diff = [
             {"field": name, "old": _json(getattr(current, name)), "new": _json(value)}
@@ -212,7 +228,6 @@ async def correct_person(
         ]
         if not diff:
             return await _as_seen(repository, current, by)
-        await _check_household(repository, corrected, by)
         if corrected.insz and (
             holder := await repository.insz_holder(corrected.insz, other_than=person_id)
         ):

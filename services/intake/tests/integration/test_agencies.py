@@ -274,6 +274,49 @@ async def test_near_duplicates_and_household_links_stay_within_the_callers_agenc
     assert linked.json()["errors"][0]["field"] == "household"
 
 
+async def test_a_household_member_moved_to_another_agency_is_hidden_and_kept(client, auth):
+    """After a transfer, the other agency's member is left out of what Atlas sees, Atlas can still
+    correct the person (the hidden link is no error), and its corrections keep the hidden link."""
+    atlas = staff(auth, "counter", "atlas")
+    partner = await register(client, auth, "atlas", f"Gezin-{uuid.uuid4().hex[:6]}")
+    child = await register(client, auth, "atlas", f"Gezin-{uuid.uuid4().hex[:6]}")
+    links = [
+        {"person_id": partner["id"], "relation": "partner"},
+        {"person_id": child["id"], "relation": "child"},
+    ]
+    person = await register(client, auth, "atlas", f"Gezin-{uuid.uuid4().hex[:6]}", household=links)
+    moved = await client.post(
+        f"/api/v1/persons/{partner['id']}/transfer",
+        json={"agency": "in-gent"},
+        headers=atlas | {"If-Match": '"1"'},
+    )
+    assert moved.status_code == 200, moved.text
+
+    shown = await client.get(f"/api/v1/persons/{person['id']}", headers=atlas)
+    assert [m["person_id"] for m in shown.json()["household"]] == [child["id"]]
+    assert partner["id"] not in shown.text
+
+    corrected = await client.patch(
+        f"/api/v1/persons/{person['id']}",
+        json={"municipality_nis": "11001"},
+        headers=atlas | {"If-Match": shown.headers["etag"]},
+    )
+    assert corrected.status_code == 200, corrected.text
+    emptied = await client.patch(
+        f"/api/v1/persons/{person['id']}",
+        json={"household": []},
+        headers=atlas | {"If-Match": corrected.headers["etag"]},
+    )
+    assert emptied.status_code == 200, emptied.text
+    assert emptied.json()["household"] == []
+    operator = await client.get(
+        f"/api/v1/persons/{person['id']}", headers=auth("admin", organisation=None)
+    )
+    assert [m["person_id"] for m in operator.json()["household"]] == [partner["id"]], (
+        "the link Atlas could not see is kept"
+    )
+
+
 async def transfer(client, headers: dict, person_id: str, agency: str, version: int | None):
     if_match = {} if version is None else {"If-Match": f'"{version}"'}
     return await client.post(
