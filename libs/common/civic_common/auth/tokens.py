@@ -96,25 +96,37 @@ def _unauthorised(detail: str, dpop_error: str | None = None) -> Problem:
 
 async def authenticate(request: Request) -> Principal:
     """The caller of a request from ``Authorization: Bearer <token>`` or, for a DPoP-bound
-    token, ``Authorization: DPoP <token>`` with a ``DPoP`` proof header (used once)."""
+    token, ``Authorization: DPoP <token>`` with a ``DPoP`` proof header (used once); a partner's
+    token must also still be active at the issuer, where introspection is configured."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     scheme, token = scheme.lower(), token.strip()
     if scheme not in ("bearer", "dpop") or not token:
         raise _unauthorised("Een bearer- of DPoP-token is vereist.")
-    proof: Proof | None = None
-    if scheme == "dpop":
-        proofs = request.headers.getlist("dpop")
-        if len(proofs) != 1:
-            raise _unauthorised("Precies een DPoP-bewijs is vereist.", "invalid_dpop_proof")
-        try:
-            proof = verify_proof(proofs[0], request.method, str(request.url), access_token=token)
-        except InvalidProof as exc:
-            raise _unauthorised(
-                f"Het DPoP-bewijs klopt niet: {exc}.", "invalid_dpop_proof"
-            ) from exc
+    proof = _checked_proof(request, token) if scheme == "dpop" else None
+    principal = _validated(request, token, proof)
+    if proof is not None:
+        registry: ProofRegistry | None = getattr(request.app.state, "proof_registry", None)
+        if registry is None or not await registry.first_use(proof):
+            raise _unauthorised("Dit DPoP-bewijs werd al gebruikt.", "invalid_dpop_proof")
+    if "partner" in principal.roles:
+        await _still_active(request, token)
+    return principal
+
+
+def _checked_proof(request: Request, token: str) -> Proof:
+    proofs = request.headers.getlist("dpop")
+    if len(proofs) != 1:
+        raise _unauthorised("Precies een DPoP-bewijs is vereist.", "invalid_dpop_proof")
+    try:
+        return verify_proof(proofs[0], request.method, str(request.url), access_token=token)
+    except InvalidProof as exc:
+        raise _unauthorised(f"Het DPoP-bewijs klopt niet: {exc}.", "invalid_dpop_proof") from exc
+
+
+def _validated(request: Request, token: str, proof: Proof | None) -> Principal:
     validator: TokenValidator = request.app.state.token_validator
     try:
-        principal = validator.validate(token, proof.thumbprint if proof else None)
+        return validator.validate(token, proof.thumbprint if proof else None)
     except ProofRequired as exc:
         raise _unauthorised(
             "Dit token is aan een sleutel gebonden: stuur het als DPoP met een DPoP-bewijs.",
@@ -122,26 +134,24 @@ async def authenticate(request: Request) -> Principal:
         ) from exc
     except InvalidToken as exc:
         raise _unauthorised("Het token is ongeldig.", "invalid_token" if proof else None) from exc
-    if proof is not None:
-        registry: ProofRegistry | None = getattr(request.app.state, "proof_registry", None)
-        if registry is None or not await registry.first_use(proof):
-            raise _unauthorised("Dit DPoP-bewijs werd al gebruikt.", "invalid_dpop_proof")
+
+
+async def _still_active(request: Request, token: str) -> None:
+    """A revoked partner client's tokens stop at once (RFC 7662 introspection, fail-closed)."""
     introspector: Introspector | None = getattr(request.app.state, "introspector", None)
-    if introspector is not None and "partner" in principal.roles:
-        try:
-            active = await introspector.active(token)
-        except IntrospectionUnavailable as exc:
-            raise Problem(
-                503,
-                "Tijdelijk niet beschikbaar",
-                "De tokenuitgever antwoordt niet; probeer later opnieuw.",
-                headers={"Retry-After": "5"},
-            ) from exc
-        if not active:
-            raise _unauthorised(
-                "Dit token of zijn partnerclient werd ingetrokken.", "invalid_token"
-            )
-    return principal
+    if introspector is None:
+        return
+    try:
+        active = await introspector.active(token)
+    except IntrospectionUnavailable as exc:
+        raise Problem(
+            503,
+            "Tijdelijk niet beschikbaar",
+            "De tokenuitgever antwoordt niet; probeer later opnieuw.",
+            headers={"Retry-After": "5"},
+        ) from exc
+    if not active:
+        raise _unauthorised("Dit token of zijn partnerclient werd ingetrokken.", "invalid_token")
 
 
 class _Scheme(SecurityBase):
