@@ -17,6 +17,16 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+def unknown_cursor() -> Problem:
+    """422 naming ``cursor``: a cursor that is not one of ours (or no longer fits the query)."""
+    return Problem(
+        422,
+        "Ongeldige invoer",
+        "Deze cursor is onbekend.",
+        errors=[{"field": "cursor", "message": "onbekende cursor"}],
+    )
+
+
 def encode_cursor(position: dict[str, Any]) -> str:
     raw = json.dumps(position, separators=(",", ":"), default=str).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -29,17 +39,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     try:
         position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError as exc:
-        raise Problem(
-            422,
-            "Ongeldige invoer",
-            "Deze cursor is onbekend.",
-            errors=[{"field": "cursor", "message": "onbekende cursor"}],
-        ) from exc
+        raise unknown_cursor() from exc
     if not isinstance(position, dict):
-        raise Problem(
-            422,
-            "Ongeldige invoer",
-            "Deze cursor is onbekend.",
-            errors=[{"field": "cursor", "message": "onbekende cursor"}],
-        )
+        raise unknown_cursor()
     return position

@@ -3,8 +3,7 @@
 from typing import Any
 from uuid import UUID
 
-from civic_common.api.paging import decode_cursor, encode_cursor
-from civic_common.api.problems import Problem
+from civic_common.api.paging import decode_cursor, encode_cursor, unknown_cursor
 
 
 def organisation_after(cursor: str | None) -> tuple[str, str] | None:
@@ -15,12 +14,7 @@ def organisation_after(cursor: str | None) -> tuple[str, str] | None:
     try:
         return str(position["n"]), str(UUID(str(position["id"])))
     except (KeyError, ValueError) as exc:
-        raise Problem(
-            422,
-            "Ongeldige invoer",
-            "Deze cursor is onbekend.",
-            errors=[{"field": "cursor", "message": "onbekende cursor"}],
-        ) from exc
+        raise unknown_cursor() from exc
 
 
 def organisation_page(

@@ -13,8 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from civic_common.api.app import uow
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import Page, decode_cursor, encode_cursor
-from civic_common.api.problems import Problem
+from civic_common.api.paging import Page, decode_cursor, encode_cursor, unknown_cursor
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
@@ -103,12 +102,7 @@ def _after(cursor: str | None) -> UUID | None:
     try:
         return None if position is None else UUID(position["after"])
     except (KeyError, ValueError, TypeError):
-        raise Problem(
-            422,
-            "Ongeldige invoer",
-            "Deze cursor is onbekend.",
-            errors=[{"field": "cursor", "message": "onbekende cursor"}],
-        ) from None
+        raise unknown_cursor() from None
 
 
 def _page(items: list[Any], limit: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from civic_common.api.app import uow
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import Page, decode_cursor, encode_cursor
+from civic_common.api.paging import Page, decode_cursor, encode_cursor, unknown_cursor
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_partner_scope, require_roles
@@ -35,12 +35,7 @@ def _after(cursor: str | None, kind: type[int] | type[UUID]) -> Any:
     try:
         return kind(position["after"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise Problem(
-            422,
-            "Ongeldige invoer",
-            "Deze cursor is onbekend.",
-            errors=[{"field": "cursor", "message": "onbekende cursor"}],
-        ) from exc
+        raise unknown_cursor() from exc
 
 
 Writer = Annotated[Principal, Depends(require_partner_scope(WRITE))]
