@@ -834,3 +834,46 @@ async def test_without_a_keyring_the_edge_still_answers_but_stores_no_subscripti
     )  # fmt: skip
     assert refused.status_code == 500
     assert (await client.get("/partners/v1/subscriptions", headers=me)).json()["items"] == []
+
+
+async def test_an_admin_suspends_a_partners_subscription_and_only_an_admin_lifts_it(
+    client, partner, receiver, open_in, pump, deliver, auth
+):
+    nis = municipality()
+    me = partner(f"ocmw-{nis}", nis)
+    sub = await subscribe(client, me, receiver.url, nis)
+    admin = auth("admin", "ops@agii")
+    listed = await client.get(
+        "/api/v1/partner-subscriptions", params={"organisation": f"ocmw-{nis}"}, headers=admin
+    )
+    assert [s["id"] for s in listed.json()["items"]] == [sub["id"]]
+
+    suspended = await client.post(
+        f"/api/v1/partner-subscriptions/{sub['id']}/suspension", headers=admin
+    )
+    assert suspended.status_code == 200 and suspended.json()["status"] == "suspended"
+    await open_in(nis)
+    await pump()
+    await deliver()
+    assert receiver.received == [], "a suspended subscription gets nothing"
+    refused = await client.post(f"/partners/v1/subscriptions/{sub['id']}/enable", headers=me)
+    assert refused.status_code == 409
+
+    resumed = await client.delete(
+        f"/api/v1/partner-subscriptions/{sub['id']}/suspension", headers=admin
+    )
+    assert resumed.json()["status"] == "active"
+    await open_in(nis)
+    await pump()
+    await deliver()
+    assert len(receiver.received) == 1, "after the suspension, new events flow again"
+    counsellor = auth("counsellor", "els@agii")
+    assert (
+        await client.post(
+            f"/api/v1/partner-subscriptions/{sub['id']}/suspension", headers=counsellor
+        )
+    ).status_code == 403
+    missing = await client.post(
+        f"/api/v1/partner-subscriptions/{uuid.uuid4()}/suspension", headers=admin
+    )
+    assert missing.status_code == 404

@@ -201,6 +201,37 @@ async def preview(body: SubscriptionIn, principal: Writer, work: Work) -> dict[s
 # --- admins ----------------------------------------------------------------------------------
 
 
+@admin_router.get("/partner-subscriptions")
+async def admin_subscriptions(
+    principal: Admin,
+    work: Work,
+    organisation: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> Page[dict[str, Any]]:
+    """Every organisation's subscriptions (or one organisation's), to find what to suspend."""
+    async with work:
+        items, last = await use.admin_page(work, organisation, _after(cursor, UUID), limit)
+    return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
+
+
+@admin_router.post("/partner-subscriptions/{subscription_id}/suspension")
+async def suspend_subscription(
+    subscription_id: UUID, principal: Admin, work: Work
+) -> dict[str, Any]:
+    """Stop a partner's subscription (e.g. after revoking its client at the issuer)."""
+    async with work:
+        return await use.set_suspended(work, principal, subscription_id, suspended=True)
+
+
+@admin_router.delete("/partner-subscriptions/{subscription_id}/suspension")
+async def resume_subscription(
+    subscription_id: UUID, principal: Admin, work: Work
+) -> dict[str, Any]:
+    async with work:
+        return await use.set_suspended(work, principal, subscription_id, suspended=False)
+
+
 @admin_router.get("/partner-subscriptions/{subscription_id}/deliveries")
 async def admin_deliveries(
     subscription_id: UUID,

@@ -241,7 +241,12 @@ async def rotate_secret(work: UnitOfWork, by: Principal, subscription_id: UUID) 
 
 
 async def enable(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict[str, Any]:
-    await own(work, by, subscription_id, lock=True)
+    """Active again after an auto-disable; a suspension is an admin's to lift (409)."""
+    current = await own(work, by, subscription_id, lock=True)
+    if current.status == "suspended":
+        raise Problem(
+            409, "Geschorst", "Een beheerder schortte dit abonnement op; alleen die heft het op."
+        )
     row = (
         await work.session.execute(
             update(subscriptions)
@@ -302,6 +307,54 @@ async def reseal_secrets(work: UnitOfWork, keys: Keyring) -> Resealed:
         )
     await work.commit()
     return Resealed(len(rows) - len(unopenable), unopenable)
+
+
+# --- admins: every organisation's subscriptions --------------------------------------------
+
+
+async def admin_page(
+    work: UnitOfWork, organisation: str | None, after: UUID | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    query = (
+        select(subscriptions)
+        .where(subscriptions.c.status != "deleted")
+        .order_by(subscriptions.c.id)
+        .limit(limit + 1)
+    )
+    if organisation:
+        query = query.where(subscriptions.c.organisation == organisation)
+    if after:
+        query = query.where(subscriptions.c.id > after)
+    rows = (await work.session.execute(query)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [_out(r) | {"organisation": r.organisation} for r in rows], (
+        str(rows[-1].id) if more else None
+    )
+
+
+async def set_suspended(
+    work: UnitOfWork, by: Principal, subscription_id: UUID, suspended: bool
+) -> dict[str, Any]:
+    """An admin stops a subscription (a revoked partner, a contract ended): nothing more is
+    queued or sent until an admin lifts it; the partner cannot re-enable it. Audited."""
+    found = (
+        await work.session.execute(
+            update(subscriptions)
+            .where(subscriptions.c.id == subscription_id, subscriptions.c.status != "deleted")
+            .values(
+                status="suspended" if suspended else "active",
+                **({} if suspended else {"consecutive_failures": 0}),
+            )
+            .returning(*subscriptions.c)
+        )
+    ).first()
+    if found is None:
+        raise Problem(404, "Niet gevonden", "Dit abonnement bestaat niet.")
+    action = "subscription.suspend" if suspended else "subscription.resume"
+    await work.audit(by, action, "subscription", subscription_id, "beheer")
+    await work.commit()
+    return _out(found) | {"organisation": found.organisation}
 
 
 # --- events into deliveries (the worker, in the consumer's transaction) ---------------------
