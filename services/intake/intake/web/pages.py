@@ -7,7 +7,8 @@ show only the persons of the caller's own agency; refusals re-render the form wi
 typed and a plain-Dutch message next to each field.
 """
 
-from collections.abc import Awaitable, Callable, Mapping
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -246,10 +247,8 @@ def install(app: FastAPI) -> None:
         )
 
     async def found(work: UnitOfWork, person_id: UUID, principal: Principal) -> Person:
-        try:
+        with _shown():
             person = await read_person(work, person_id, principal)
-        except PersonNotFound as exc:
-            raise _NotShown(False) from exc
         if person.erased_at is not None:
             raise _NotShown(True)
         return person
@@ -269,64 +268,61 @@ def install(app: FastAPI) -> None:
         values = await _form_values(request)
         version = int(values.pop("version", "0") or 0)
         current = await found(work, person_id, principal)
-        try:
-            body = PersonPatch.model_validate(_submitted(values, clear_empty=True))
-            person = await correct_person(
-                work, person_id, version, body.domain_fields(exclude_unset=True), principal
-            )
-        except ValidationError as exc:
-            return await person_page(
-                request,
-                current,
-                principal,
-                work,
-                422,
-                values=values,
-                errors=field_errors(exc),
-                version=version,
-            )
-        except InvalidPerson as exc:
-            return await person_page(
-                request,
-                current,
-                principal,
-                work,
-                422,
-                values=values,
-                errors=exc.errors,
-                version=version,
-            )
-        except DuplicateInsz as exc:
-            return await person_page(
-                request,
-                current,
-                principal,
-                work,
-                409,
-                values=values,
-                version=version,
-                errors={
-                    "insz": _duplicate_message(
-                        exc, f"Dit INSZ hoort al bij een andere persoon ({exc.existing})."
-                    )
-                },
-            )
-        except StaleVersion:
-            return await person_page(
-                request,
-                current,
-                principal,
-                work,
-                412,
-                values=values,
-                version=version,
-                stale="Een collega wijzigde deze persoon intussen. Bekijk de gegevens en de "
-                "geschiedenis hieronder; je invoer staat nog in het formulier.",
-            )
-        except PersonGone:
-            raise _NotShown(True) from None
-        except PersonNotFound:  # transferred to another agency meanwhile
-            raise _NotShown(False) from None
+        with _shown():  # e.g. transferred to another agency meanwhile
+            try:
+                body = PersonPatch.model_validate(_submitted(values, clear_empty=True))
+                person = await correct_person(
+                    work, person_id, version, body.domain_fields(exclude_unset=True), principal
+                )
+            except ValidationError as exc:
+                return await person_page(
+                    request,
+                    current,
+                    principal,
+                    work,
+                    422,
+                    values=values,
+                    errors=field_errors(exc),
+                    version=version,
+                )
+            except InvalidPerson as exc:
+                return await person_page(
+                    request,
+                    current,
+                    principal,
+                    work,
+                    422,
+                    values=values,
+                    errors=exc.errors,
+                    version=version,
+                )
+            except DuplicateInsz as exc:
+                return await person_page(
+                    request,
+                    current,
+                    principal,
+                    work,
+                    409,
+                    values=values,
+                    version=version,
+                    errors={
+                        "insz": _duplicate_message(
+                            exc, f"Dit INSZ hoort al bij een andere persoon ({exc.existing})."
+                        )
+                    },
+                )
+            except StaleVersion:
+                return await person_page(
+                    request,
+                    current,
+                    principal,
+                    work,
+                    412,
+                    values=values,
+                    version=version,
+                    stale="Een collega wijzigde deze persoon intussen. Bekijk de gegevens en de "
+                    "geschiedenis hieronder; je invoer staat nog in het formulier.",
+                )
         return await person_page(
             request, person, principal, work, saved="De verbetering is opgeslagen."
         )
@@ -336,12 +332,8 @@ def install(app: FastAPI) -> None:
         request: Request, person_id: UUID, principal: Corrector, work: Work
     ) -> Response:
         values = await _form_values(request)
-        try:
+        with _shown(), contextlib.suppress(StaleVersion):  # the page shows the state anyway
             await confirm_distinct(work, person_id, int(values.get("version") or 0), principal)
-        except StaleVersion:
-            pass  # the page shows the current state either way
-        except (PersonNotFound, PersonGone) as exc:
-            raise _NotShown(isinstance(exc, PersonGone)) from exc
         return RedirectResponse(f"/personen/{person_id}", status_code=303)
 
     @router.get("/personen/{person_id}/wissen", response_class=HTMLResponse)
@@ -361,10 +353,8 @@ def install(app: FastAPI) -> None:
             return render(
                 request, "erase.html", 422, person=person, reason=reason, errors=field_errors(exc)
             )
-        try:
+        with _shown():
             await erase_person(work, person_id, body.reason, principal)
-        except (PersonNotFound, PersonGone) as exc:
-            raise _NotShown(isinstance(exc, PersonGone)) from exc
         # The person page of an erased person says that the data are erased (410).
         return RedirectResponse(f"/personen/{person_id}", status_code=303)
 
@@ -386,9 +376,14 @@ def install(app: FastAPI) -> None:
 
         try:
             body = TransferIn(agency=agency)
-            moved, _ = await transfer_person(
-                work, person_id, int(version) if version.isdigit() else 0, body.agency, principal
-            )
+            with _shown():
+                moved, _ = await transfer_person(
+                    work,
+                    person_id,
+                    int(version) if version.isdigit() else 0,
+                    body.agency,
+                    principal,
+                )
         except ValidationError as exc:
             return await refused(422, field_errors(exc))
         except InvalidPerson as exc:
@@ -400,8 +395,6 @@ def install(app: FastAPI) -> None:
                 "Een collega wijzigde deze persoon intussen, dus is er niets overgedragen. "
                 "Bekijk de gegevens hieronder en draag dan opnieuw over.",
             )
-        except (PersonNotFound, PersonGone) as exc:
-            raise _NotShown(isinstance(exc, PersonGone)) from exc
         return RedirectResponse(f"/?overgedragen={moved.agency}", status_code=303)
 
     app.include_router(organisations.routes(render))
@@ -424,6 +417,18 @@ def install(app: FastAPI) -> None:
 class _NotShown(Exception):
     def __init__(self, erased: bool) -> None:
         self.erased = erased
+
+
+@contextlib.contextmanager
+def _shown() -> Iterator[None]:
+    """A person the caller may not see (unknown, another agency's) or an erased one, as the
+    page says it: 404 or 410."""
+    try:
+        yield
+    except PersonNotFound as exc:
+        raise _NotShown(False) from exc
+    except PersonGone as exc:
+        raise _NotShown(True) from exc
 
 
 class _NoAgencyPage(Exception):
