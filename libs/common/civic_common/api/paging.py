@@ -3,6 +3,7 @@ grows while someone pages through it neither skips nor repeats rows."""
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -43,3 +44,16 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(position, dict):
         raise unknown_cursor()
     return position
+
+
+def cursor_after(cursor: str | None, kind: Callable[[Any], T]) -> T | None:
+    """The position of a cursor made as ``encode_cursor({"after": last})``, read back with
+    ``kind`` (``UUID``, ``int``); None for the first page, 422 naming ``cursor`` for anything
+    else."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        return kind(position["after"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise unknown_cursor() from exc

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from civic_common.api.app import uow
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import Page, decode_cursor, encode_cursor
+from civic_common.api.paging import Page, cursor_after, encode_cursor
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
@@ -99,13 +99,7 @@ async def get_interpreters(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[InterpreterOut]:
-    position = decode_cursor(cursor)
-    try:
-        after = UUID(position["after"]) if position else None
-    except (KeyError, ValueError, TypeError) as exc:
-        raise Problem(
-            422, "Ongeldige invoer", errors=[{"field": "cursor", "message": "onbekende cursor"}]
-        ) from exc
+    after = cursor_after(cursor, UUID)
     found = await list_interpreters(work, after, limit, language, principal)
     following = encode_cursor({"after": found[-1].id}) if len(found) == limit else None
     return Page(items=[InterpreterOut.of(i) for i in found], next_cursor=following)

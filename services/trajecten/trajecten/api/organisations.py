@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from civic_common.api.app import uow
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import Page, decode_cursor, encode_cursor, unknown_cursor
+from civic_common.api.paging import Page, cursor_after, encode_cursor
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
@@ -97,14 +97,6 @@ Cursor = Annotated[str | None, Query(description="next_cursor of the previous pa
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 
 
-def _after(cursor: str | None) -> UUID | None:
-    position = decode_cursor(cursor)
-    try:
-        return None if position is None else UUID(position["after"])
-    except (KeyError, ValueError, TypeError):
-        raise unknown_cursor() from None
-
-
 def _page(items: list[Any], limit: int) -> dict[str, Any]:
     last = items[-1].id if len(items) == limit else None
     return {
@@ -117,21 +109,21 @@ def _page(items: list[Any], limit: int) -> dict[str, Any]:
 async def get_candidacies(
     by: Staff, work: Work, cursor: Cursor = None, limit: Limit = 50
 ) -> dict[str, Any]:
-    return _page(await list_candidacies(work, _after(cursor), limit, by), limit)
+    return _page(await list_candidacies(work, cursor_after(cursor, UUID), limit, by), limit)
 
 
 @router.get("/trainings", response_model=Page[Training])
 async def get_trainings(
     by: Staff, work: Work, cursor: Cursor = None, limit: Limit = 50
 ) -> dict[str, Any]:
-    return _page(await list_recorded(work, Training, _after(cursor), limit), limit)
+    return _page(await list_recorded(work, Training, cursor_after(cursor, UUID), limit), limit)
 
 
 @router.get("/organisation-trajectories", response_model=Page[OrganisationTrajectory])
 async def get_organisation_trajectories(
     by: Staff, work: Work, cursor: Cursor = None, limit: Limit = 50
 ) -> dict[str, Any]:
-    found = await list_recorded(work, OrganisationTrajectory, _after(cursor), limit)
+    found = await list_recorded(work, OrganisationTrajectory, cursor_after(cursor, UUID), limit)
     return _page(found, limit)
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from civic_common.api.app import uow
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import Page, decode_cursor, encode_cursor, unknown_cursor
+from civic_common.api.paging import Page, cursor_after, encode_cursor
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_partner_scope, require_roles
@@ -25,17 +25,6 @@ Work = Annotated[UnitOfWork, Depends(uow)]
 _admin = require_roles("admin")
 WRITE = "trajecten.subscriptions:write"
 FEED = "trajecten.feed:read"
-
-
-def _after(cursor: str | None, kind: type[int] | type[UUID]) -> Any:
-    """The position in a cursor of ours; 422 naming ``cursor`` for anything else."""
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    try:
-        return kind(position["after"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise unknown_cursor() from exc
 
 
 Writer = Annotated[Principal, Depends(require_partner_scope(WRITE))]
@@ -92,7 +81,7 @@ async def list_subscriptions(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[dict[str, Any]]:
-    after = _after(cursor, UUID)
+    after = cursor_after(cursor, UUID)
     async with work:
         items, last = await use.list_page(work, principal, after, limit)
     return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
@@ -143,7 +132,7 @@ async def _log(
     work: UnitOfWork, subscription_id: UUID, status: str | None, cursor: str | None, limit: int
 ) -> Page[dict[str, Any]]:
     items, last = await delivery.delivery_log(
-        work, subscription_id, status, _after(cursor, int), limit
+        work, subscription_id, status, cursor_after(cursor, int), limit
     )
     return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
 
@@ -180,7 +169,7 @@ async def feed(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[dict[str, Any]]:
     """The same events, filters and fields as a webhook; replayable from any cursor."""
-    after = _after(cursor, int) or 0
+    after = cursor_after(cursor, int) or 0
     wish = use.Wish(
         tuple(event_types), legal_basis, Filters(tuple(municipalities or ()), tuple(kinds or ()))
     )
@@ -211,7 +200,7 @@ async def admin_subscriptions(
 ) -> Page[dict[str, Any]]:
     """Every organisation's subscriptions (or one organisation's), to find what to suspend."""
     async with work:
-        items, last = await use.admin_page(work, organisation, _after(cursor, UUID), limit)
+        items, last = await use.admin_page(work, organisation, cursor_after(cursor, UUID), limit)
     return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
 
 
