@@ -89,15 +89,18 @@ async def _check_household(
         raise InvalidPerson({"household": "Een gezinslid is geen geregistreerde persoon."})
 
 
+def _members(person: Person) -> list[UUID]:
+    return [UUID(str(link["person_id"])) for link in person.household]
+
+
 async def _hidden_household(
     repository: PersonRepository, person: Person, by: Principal
 ) -> list[dict[str, Any]]:
     """The household links to persons the caller may not see (members whose case moved to
-    another agency): left out of what they are shown, kept when they correct the person."""
+    another agency): kept when they correct the person, though they are not shown them."""
     seen = visibility(by.roles, by.organisation)
-    members = [UUID(str(link["person_id"])) for link in person.household]
-    shown = {str(i) for i in await repository.visible_among(members, seen)}
-    return [link for link in person.household if str(link["person_id"]) not in shown]
+    shown = set(await repository.visible_among(_members(person), seen))
+    return [link for link in person.household if UUID(str(link["person_id"])) not in shown]
 
 
 def _json(value: Any) -> Any:
@@ -170,12 +173,15 @@ async def _as_seen(repository: PersonRepository, person: Person, by: Principal) 
     persons they may not see (since a transfer) are left out of the answer, not out of the
     record."""
     seen = visibility(by.roles, by.organisation)
-    flags = await repository.visible_among(person.possible_duplicates, seen)
-    hidden = await _hidden_household(repository, person, by)
-    if flags == person.possible_duplicates and not hidden:
+    referred = [*person.possible_duplicates, *_members(person)]
+    shown = set(await repository.visible_among(referred, seen))  # one query for both
+    if shown >= set(referred):
         return person
-    household = [link for link in person.household if link not in hidden]
-    return replace(person, possible_duplicates=flags, household=household)
+    return replace(
+        person,
+        possible_duplicates=[i for i in person.possible_duplicates if i in shown],
+        household=[link for link in person.household if UUID(str(link["person_id"])) in shown],
+    )
 
 
 async def read_person(uow: UnitOfWork, person_id: UUID, by: Principal) -> Person:
