@@ -48,7 +48,8 @@ def agency_code(organisation: str | None) -> str:
 
 def visibility(roles: frozenset[str], organisation: str | None) -> Visibility:
     """Admins see every agency (as in intake, whatever their org claim); counter and counsellor
-    staff only their own, which their token must name (NoAgency otherwise). Any other caller
+    staff only their own, which their token must name (NoAgency otherwise). Partners and the
+    system are not limited here (their scope is checked where they come in); any other role
     sees nothing."""
     if roles & EVERY_AGENCY_ROLES:
         return EVERY_AGENCY
