@@ -35,7 +35,8 @@ class HouseholdLink(BaseModel):
     relation: HouseholdRelation
 
 
-def _insz(value: str | None) -> str | None:
+def normalised_insz(value: str | None) -> str | None:
+    """An INSZ as typed, in its 11-digit form (a body field, a search query, a page form)."""
     if value is None:
         return None
     try:
@@ -75,7 +76,7 @@ class PersonFields(BaseModel):
     consent_data_sharing: StrictBool | None = None
     legal_basis: LegalBasis | None = None
 
-    _check_insz = field_validator("insz")(_insz)
+    _check_insz = field_validator("insz")(normalised_insz)
 
     def domain_fields(self, **only: Any) -> dict[str, Any]:
         values = self.model_dump(**only)

@@ -29,7 +29,7 @@ from intake.api.models import (
     PersonSummary,
     TransferIn,
     TransferOut,
-    _insz,
+    normalised_insz,
 )
 from intake.app import roles
 from intake.app.persons import (
@@ -200,7 +200,7 @@ async def get_persons(
     if not any((insz, name, birth_date, municipality_nis)):
         raise field_problem({"query": "Geef minstens één zoekcriterium."})
     try:
-        normalised = _insz(insz)
+        normalised = normalised_insz(insz)
     except ValueError as exc:
         raise field_problem({"insz": str(exc)}) from exc
     position = decode_cursor(cursor)

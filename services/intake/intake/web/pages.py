@@ -25,7 +25,7 @@ from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.web.pages import install_pages, page_principal, page_templates
 from intake.adapters.repository import PersonFilter
-from intake.api.models import ErasureIn, PersonIn, PersonPatch, TransferIn, _insz
+from intake.api.models import ErasureIn, PersonIn, PersonPatch, TransferIn, normalised_insz
 from intake.app import roles
 from intake.app.persons import (
     DuplicateInsz,
@@ -158,7 +158,7 @@ def install(app: FastAPI) -> None:
             return render(request, "home.html", query=query, errors={}, results=None, saved=moved)
         errors: dict[str, str] = {}
         try:
-            wanted_insz = _insz(query["insz"] or None)
+            wanted_insz = normalised_insz(query["insz"] or None)
         except ValueError as exc:
             errors["insz"] = labels.dutch_message("insz", {"type": "value_error", "msg": str(exc)})
         try:
