@@ -86,18 +86,15 @@ service_secrets() {
   fi
 }
 
-supervisor_program() {
-  local svc=$1 process=$2 jwks=$3 password_var db_url program
-  password_var="CIVIC_${svc^^}_DB_PASSWORD"
-  db_url="postgresql+asyncpg://$svc:${!password_var}@$CIVIC_PG_HOST:$CIVIC_PG_PORT/civic"
-  program="$svc-$process"
+# One supervisord program: its name, command and environment= line.
+program_conf() {
   cat <<CONF
 
-[program:$program]
-command=$VENV/bin/civic-service $svc $process
+[program:$1]
+command=$2
 directory=$REPO_ROOT
-environment=CIVIC_DATABASE_URL="$db_url",CIVIC_KAFKA_BOOTSTRAP="$CIVIC_KAFKA_BOOTSTRAP",CIVIC_JWT_JWKS="$jwks",CIVIC_JWT_INTROSPECTION_URL="http://127.0.0.1:$ISSUER_PORT/oauth2/introspect",CIVIC_WORKER_HEARTBEAT_FILE="$SUP_DIR/$program.heartbeat"$(service_secrets "$svc")
-stdout_logfile=$CIVIC_STATE/logs/$program.log
+environment=$3
+stdout_logfile=$CIVIC_STATE/logs/$1.log
 stdout_logfile_maxbytes=20MB
 redirect_stderr=true
 autorestart=true
@@ -108,24 +105,20 @@ killasgroup=true
 CONF
 }
 
+supervisor_program() {
+  local svc=$1 process=$2 jwks=$3 password_var db_url program
+  password_var="CIVIC_${svc^^}_DB_PASSWORD"
+  db_url="postgresql+asyncpg://$svc:${!password_var}@$CIVIC_PG_HOST:$CIVIC_PG_PORT/civic"
+  program="$svc-$process"
+  program_conf "$program" "$VENV/bin/civic-service $svc $process" \
+    "CIVIC_DATABASE_URL=\"$db_url\",CIVIC_KAFKA_BOOTSTRAP=\"$CIVIC_KAFKA_BOOTSTRAP\",CIVIC_JWT_JWKS=\"$jwks\",CIVIC_JWT_INTROSPECTION_URL=\"http://127.0.0.1:$ISSUER_PORT/oauth2/introspect\",CIVIC_WORKER_HEARTBEAT_FILE=\"$SUP_DIR/$program.heartbeat\"$(service_secrets "$svc")"
+}
+
 # Signs with the key pair civic-token uses ($CIVIC_STATE/jwt), so the services' JWKS file holds.
 supervisor_issuer() {
   local db_url="postgresql+asyncpg://issuer:$CIVIC_ISSUER_DB_PASSWORD@$CIVIC_PG_HOST:$CIVIC_PG_PORT/civic"
-  cat <<CONF
-
-[program:issuer]
-command=$VENV/bin/civic-issuer
-directory=$REPO_ROOT
-environment=CIVIC_ISSUER_DATABASE_URL="$db_url",CIVIC_ISSUER_KEYS_DIR="$CIVIC_STATE/jwt",CIVIC_ISSUER_HTTP_PORT="$ISSUER_PORT"
-stdout_logfile=$CIVIC_STATE/logs/issuer.log
-stdout_logfile_maxbytes=20MB
-redirect_stderr=true
-autorestart=true
-startsecs=3
-stopwaitsecs=20
-stopasgroup=true
-killasgroup=true
-CONF
+  program_conf issuer "$VENV/bin/civic-issuer" \
+    "CIVIC_ISSUER_DATABASE_URL=\"$db_url\",CIVIC_ISSUER_KEYS_DIR=\"$CIVIC_STATE/jwt\",CIVIC_ISSUER_HTTP_PORT=\"$ISSUER_PORT\""
 }
 
 write_supervisor_conf() {
