@@ -85,6 +85,7 @@ async def test_a_partner_onboards_and_reads_its_feed_with_a_sender_constrained_t
             "occurred_at",
             "municipality_nis",
         }, "fields of the basis only"
+        assert event["data"]["municipality_nis"] == NIS, "and those fields are there"
 
         replayed = await http.get(feed_url, params=query, headers=captured)
         as_bearer = await http.get(
