@@ -9,6 +9,7 @@
 # Settings (environment):
 #   CIVIC_STATE                  state dir (default: <repo>/.state)
 #   CIVIC_PG_PORT                default 55432
+#   CIVIC_PG_MAX_CONNECTIONS     default 300
 #   CIVIC_KAFKA_PORT             default 9092
 #   CIVIC_KAFKA_CONTROLLER_PORT  default 9093
 #   CIVIC_KAFKA_LIBS             Kafka jar dir (default: $CIVIC_STATE/kafka/libs)
@@ -20,6 +21,8 @@ KAFKA_DEPLOY="$REPO_ROOT/deploy/kafka"
 
 CIVIC_STATE=${CIVIC_STATE:-$REPO_ROOT/.state}
 CIVIC_PG_PORT=${CIVIC_PG_PORT:-55432}
+# Room for the processes of a running stack plus test runs beside it (docs/runbook.md).
+CIVIC_PG_MAX_CONNECTIONS=${CIVIC_PG_MAX_CONNECTIONS:-300}
 CIVIC_KAFKA_PORT=${CIVIC_KAFKA_PORT:-9092}
 CIVIC_KAFKA_CONTROLLER_PORT=${CIVIC_KAFKA_CONTROLLER_PORT:-9093}
 
@@ -183,6 +186,7 @@ pg_write_runtime_conf() {
 listen_addresses = '$HOST'
 port = $CIVIC_PG_PORT
 unix_socket_directories = '$1'
+max_connections = $CIVIC_PG_MAX_CONNECTIONS
 EOF
 }
 
