@@ -11,6 +11,8 @@ import asyncio
 import base64
 import binascii
 import json
+import math
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -39,6 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from civic_common.api.problems import Problem, install_problem_handlers
+from civic_common.api.ratelimit import TokenBuckets
 from civic_common.auth.dpop import InvalidProof, Proof, verify_proof
 from civic_common.auth.issuer import ensure_keys, mint
 from civic_common.auth.partner_clients import (
@@ -74,6 +77,14 @@ class IssuerSettings(BaseSettings):
     rotation_grace: float = Field(
         24 * 3600.0, description="Seconds the previous secret keeps working after a rotation"
     )
+    client_rate_per_second: float = Field(
+        1.0, description="Token requests per second one client id may make (bucket refill)"
+    )
+    client_burst: int = Field(10, description="Token requests one client id may make at once")
+    address_rate_per_second: float = Field(
+        5.0, description="Token requests per second one source address may make (bucket refill)"
+    )
+    address_burst: int = Field(30, description="Token requests one source address may make at once")
     jwt_issuer: str = "civic-local"
     jwt_audience: str = "civic"
     log_level: str = "INFO"
@@ -174,6 +185,22 @@ async def _proof_of_possession(
     return proof, None
 
 
+def _throttled(request: Request, client_id: str) -> JSONResponse | None:
+    """429 with Retry-After when the source address or the client id is over its rate: taken
+    before the secret is checked, so a flood of guesses costs no scrypt and cannot starve the
+    issuer (partner services fail closed when it cannot answer introspection)."""
+    now = time.monotonic()
+    address = request.client.host if request.client else "unknown"
+    wait = request.app.state.address_buckets.take(address, now)
+    if not wait and client_id:
+        wait = request.app.state.client_buckets.take(client_id, now)
+    if not wait:
+        return None
+    response = oauth_error("slow_down", 429, "too many token requests; retry later")
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response
+
+
 token_router = APIRouter(tags=["oauth2"])
 
 
@@ -186,6 +213,8 @@ async def token(request: Request) -> JSONResponse:
     if basic is not None and "client_secret" in fields:
         return oauth_error("invalid_request", description="one client authentication method")
     client_id, secret = basic or (fields.get("client_id", ""), fields.get("client_secret", ""))
+    if (throttled := _throttled(request, client_id)) is not None:
+        return throttled
     grant_type = fields.get("grant_type")
     if not grant_type:
         return oauth_error("invalid_request", description="grant_type is required")
@@ -428,6 +457,10 @@ def build_issuer_app(settings: IssuerSettings) -> FastAPI:
 
     app = FastAPI(title="civic issuer", lifespan=lifespan)
     app.state.settings = settings
+    app.state.client_buckets = TokenBuckets(settings.client_rate_per_second, settings.client_burst)
+    app.state.address_buckets = TokenBuckets(
+        settings.address_rate_per_second, settings.address_burst
+    )
     app.state.token_validator = TokenValidator(
         str(jwks_path), settings.jwt_issuer, settings.jwt_audience
     )

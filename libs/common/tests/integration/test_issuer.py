@@ -3,6 +3,7 @@ revocation, DPoP-bound tokens (RFC 9449), and its tokens at tolken's partner edg
 
 import asyncio
 import base64
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -389,3 +390,80 @@ async def test_a_service_refuses_a_revoked_clients_token_at_once(
         async with httpx.AsyncClient(transport=transport, base_url="http://tolken") as tolken:
             refused = await tolken.get("/partners/v1/requests", headers=bearer)
     assert refused.status_code == 503 and refused.headers["retry-after"]
+
+
+@pytest.fixture
+def throttled_issuer(
+    issuer_db: str, jwt_keys: Path
+) -> Callable[..., contextlib.AbstractAsyncContextManager[Callable[[str], httpx.AsyncClient]]]:
+    """An issuer with the given throttle settings; yields a function giving an HTTP client that
+    calls it from a given source address."""
+
+    @contextlib.asynccontextmanager
+    async def run(**throttle: float) -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
+        settings = IssuerSettings(database_url=issuer_db, keys_dir=jwt_keys, **throttle)
+        app = build_issuer_app(settings)
+        async with app.router.lifespan_context(app), contextlib.AsyncExitStack() as stack:
+
+            def from_address(address: str) -> httpx.AsyncClient:
+                transport = httpx.ASGITransport(app=app, client=(address, 40000))
+                http = httpx.AsyncClient(transport=transport, base_url="http://issuer")
+                stack.push_async_callback(http.aclose)
+                return http
+
+            yield from_address
+
+    return run
+
+
+async def admin_client(issuer: httpx.AsyncClient, auth: Callable[..., dict[str, str]]) -> dict:
+    body = {
+        "display_name": "OCMW Evergem",
+        "organisation": "ocmw-evergem",
+        "allowed_scopes": ["tolken.requests"],
+        "sender_constrained": False,
+    }
+    response = await issuer.post(
+        "/api/v1/partner-clients", json=body, headers=auth("admin", "ops@test")
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def assert_throttled(response: httpx.Response) -> None:
+    assert response.status_code == 429, response.text
+    assert response.json()["error"] == "slow_down"
+    assert int(response.headers["retry-after"]) >= 1
+
+
+async def test_a_flood_of_wrong_secrets_for_one_client_is_throttled_before_the_secret_check(
+    throttled_issuer, auth
+) -> None:
+    async with throttled_issuer(client_burst=3, client_rate_per_second=0.01) as at:
+        attacker, other = at("198.51.100.7"), at("198.51.100.8")
+        victim = await admin_client(attacker, auth)
+        bystander = await admin_client(attacker, auth)
+        for _ in range(3):
+            wrong = await token(attacker, victim["client_id"], "not-the-secret", key=None)
+            assert wrong.status_code == 401
+        # refused before scrypt: even the right secret, from another address, now waits
+        assert_throttled(await token(other, victim["client_id"], victim["client_secret"], key=None))
+        # other clients are not held up by the flood
+        served = await token(attacker, bystander["client_id"], bystander["client_secret"], key=None)
+        assert served.status_code == 200, served.text
+
+
+async def test_a_flood_from_one_source_address_is_throttled_whatever_client_it_names(
+    throttled_issuer, auth
+) -> None:
+    async with throttled_issuer(address_burst=3, address_rate_per_second=0.01) as at:
+        flooder, partner = at("203.0.113.9"), at("192.0.2.44")
+        client = await admin_client(partner, auth)
+        for n in range(3):
+            guessed = await token(flooder, f"guessed-{n}", "guess", key=None)
+            assert guessed.status_code == 401
+        assert_throttled(
+            await token(flooder, client["client_id"], client["client_secret"], key=None)
+        )
+        served = await token(partner, client["client_id"], client["client_secret"], key=None)
+        assert served.status_code == 200, served.text
