@@ -1,12 +1,9 @@
 """All services running as real processes (api and worker each) and the partner token issuer, on
 an environment of their own."""
 
-import asyncio
 import base64
-import contextlib
 import os
 import secrets
-import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,6 +17,12 @@ import pytest_asyncio
 from civic_common.events.contracts.base import SERVICES
 from civic_common.testing.infra import Infra
 from civic_common.testing.plugin import free_port, isolated_environment, isolated_settings
+from civic_common.testing.processes import (
+    process_environment,
+    start_process,
+    stop_processes,
+    wait_ready,
+)
 
 
 @dataclass(frozen=True)
@@ -48,44 +51,6 @@ EXTRA_ENVIRONMENT = {
 }
 
 
-def _environment(settings, port: int | None) -> dict[str, str]:
-    env = (
-        os.environ
-        | EXTRA_ENVIRONMENT
-        | {
-            f"CIVIC_{name.upper()}": str(
-                value.get_secret_value() if hasattr(value, "get_secret_value") else value
-            )
-            for name, value in settings.model_dump().items()
-            if value is not None
-        }
-    )
-    if port is not None:
-        env["CIVIC_HTTP_PORT"] = str(port)
-    return env
-
-
-async def _wait_ready(
-    urls: dict[str, str], processes: list[subprocess.Popen], within: float
-) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    async with httpx.AsyncClient(timeout=2) as http:
-        pending = dict(urls)
-        while pending and loop.time() < deadline:
-            if any(p.poll() is not None for p in processes):
-                raise RuntimeError("a service process exited during start-up")
-            for name, url in list(pending.items()):
-                try:
-                    if (await http.get(f"{url}/readyz")).status_code == 200:
-                        del pending[name]
-                except httpx.HTTPError:
-                    pass
-            await asyncio.sleep(0.5)
-    if pending:
-        raise RuntimeError(f"not ready in {within}s: {sorted(pending)}")
-
-
 @pytest_asyncio.fixture(scope="session")
 async def system(
     infra: Infra,
@@ -101,21 +66,18 @@ async def system(
         # The partner token issuer, signing with the test keys; services introspect its tokens.
         issuer_port = free_port()
         urls["issuer"] = f"http://127.0.0.1:{issuer_port}"
-        with (logs / "issuer.log").open("w") as out:
-            processes.append(
-                subprocess.Popen(  # noqa: ASYNC220 - starts it, never waits
-                    [sys.executable, "-m", "civic_common.auth.issuer_app"],
-                    env=os.environ
-                    | {
-                        "CIVIC_ISSUER_DATABASE_URL": issuer_db,
-                        "CIVIC_ISSUER_KEYS_DIR": str(jwt_keys),
-                        "CIVIC_ISSUER_HTTP_PORT": str(issuer_port),
-                    },
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+        processes.append(
+            start_process(
+                [sys.executable, "-m", "civic_common.auth.issuer_app"],
+                os.environ
+                | {
+                    "CIVIC_ISSUER_DATABASE_URL": issuer_db,
+                    "CIVIC_ISSUER_KEYS_DIR": str(jwt_keys),
+                    "CIVIC_ISSUER_HTTP_PORT": str(issuer_port),
+                },
+                logs / "issuer.log",
             )
+        )
         for service in SERVICES:
             settings = isolated_settings(infra, db, prefix, jwt_keys, service).model_copy(
                 update={
@@ -126,34 +88,23 @@ async def system(
             port = free_port()
             urls[service] = f"http://127.0.0.1:{port}"
             for kind, kind_port in (("api", port), ("worker", None)):
-                with (logs / f"{service}-{kind}.log").open("w") as out:
-                    processes.append(
-                        subprocess.Popen(  # noqa: ASYNC220 - starts it, never waits
-                            [sys.executable, "-m", "civic_common.cli", service, kind],
-                            env=_environment(settings, kind_port),
-                            stdout=out,
-                            stderr=subprocess.STDOUT,
-                            start_new_session=True,
-                        )
+                processes.append(
+                    start_process(
+                        [sys.executable, "-m", "civic_common.cli", service, kind],
+                        process_environment(settings, kind_port, EXTRA_ENVIRONMENT),
+                        logs / f"{service}-{kind}.log",
                     )
+                )
         found = System(urls, prefix, logs)
         try:
             try:
-                await _wait_ready(urls, processes, within=90)
+                await wait_ready(urls, processes, within=90)
             except RuntimeError:
                 print(found.log_tails(), file=sys.stderr)
                 raise
             yield found
         finally:
-            for process in processes:
-                with contextlib.suppress(ProcessLookupError):  # already gone
-                    os.killpg(process.pid, signal.SIGTERM)
-            for process in processes:
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(process.pid, signal.SIGKILL)
+            stop_processes(processes)
             if request.session.testsfailed:
                 print(found.log_tails(), file=sys.stderr)
 
