@@ -2,44 +2,18 @@
 an environment of their own."""
 
 import base64
-import os
 import secrets
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
 
-from civic_common.events.contracts.base import SERVICES
 from civic_common.testing.infra import Infra
-from civic_common.testing.plugin import free_port, isolated_environment, isolated_settings
-from civic_common.testing.processes import (
-    process_environment,
-    start_process,
-    stop_processes,
-    wait_ready,
-)
-
-
-@dataclass(frozen=True)
-class System:
-    urls: dict[str, str]
-    topic_prefix: str
-    logs: Path
-    # How long services reuse an issuer's answer on a partner token (short, so a test sees a
-    # revocation take effect).
-    introspection_cache_seconds: float = 1.0
-
-    def log_tails(self, lines: int = 30) -> str:
-        return "\n".join(
-            f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-            for log in sorted(self.logs.glob("*.log"))
-        )
-
+from civic_common.testing.plugin import isolated_environment
+from civic_common.testing.system import System, running_system
 
 # Service settings beyond ServiceSettings that the e2e system runs with, e.g. faster timers.
 EXTRA_ENVIRONMENT = {
@@ -60,51 +34,21 @@ async def system(
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[System]:
     logs = tmp_path_factory.mktemp("e2e-logs")
-    async with isolated_environment(infra) as (db, prefix):
-        urls: dict[str, str] = {}
-        processes: list[subprocess.Popen] = []
-        # The partner token issuer, signing with the test keys; services introspect its tokens.
-        issuer_port = free_port()
-        urls["issuer"] = f"http://127.0.0.1:{issuer_port}"
-        processes.append(
-            start_process(
-                [sys.executable, "-m", "civic_common.auth.issuer_app"],
-                os.environ
-                | {
-                    "CIVIC_ISSUER_DATABASE_URL": issuer_db,
-                    "CIVIC_ISSUER_KEYS_DIR": str(jwt_keys),
-                    "CIVIC_ISSUER_HTTP_PORT": str(issuer_port),
-                },
-                logs / "issuer.log",
-            )
-        )
-        for service in SERVICES:
-            settings = isolated_settings(infra, db, prefix, jwt_keys, service).model_copy(
-                update={
-                    "jwt_introspection_url": f"{urls['issuer']}/oauth2/introspect",
-                    "jwt_introspection_cache_seconds": System.introspection_cache_seconds,
-                }
-            )
-            port = free_port()
-            urls[service] = f"http://127.0.0.1:{port}"
-            for kind, kind_port in (("api", port), ("worker", None)):
-                processes.append(
-                    start_process(
-                        [sys.executable, "-m", "civic_common.cli", service, kind],
-                        process_environment(settings, kind_port, EXTRA_ENVIRONMENT),
-                        logs / f"{service}-{kind}.log",
-                    )
-                )
-        found = System(urls, prefix, logs)
+    async with (
+        isolated_environment(infra) as (db, prefix),
+        running_system(
+            infra,
+            db,
+            prefix,
+            jwt_keys,
+            logs,
+            extra_environment=EXTRA_ENVIRONMENT,
+            issuer_db=issuer_db,
+        ) as found,
+    ):
         try:
-            try:
-                await wait_ready(urls, processes, within=90)
-            except RuntimeError:
-                print(found.log_tails(), file=sys.stderr)
-                raise
             yield found
         finally:
-            stop_processes(processes)
             if request.session.testsfailed:
                 print(found.log_tails(), file=sys.stderr)
 

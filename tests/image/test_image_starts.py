@@ -22,8 +22,8 @@ from civic_common.events.contracts.base import SERVICES
 from civic_common.testing.infra import Infra
 from civic_common.testing.plugin import free_port, isolated_environment, isolated_settings
 from civic_common.testing.processes import (
+    Process,
     process_environment,
-    start_process,
     stop_processes,
     wait_ready,
 )
@@ -116,12 +116,13 @@ async def test_every_process_kind_starts(
     logs.mkdir()
     async with isolated_environment(infra) as (db, prefix):
         urls: dict[str, str] = {}
-        processes = []
+        processes: list[Process] = []
         try:
             issuer_port = free_port()
             urls["issuer"] = f"http://127.0.0.1:{issuer_port}"
             processes.append(
-                start_process(
+                Process(
+                    "issuer",
                     [bin_dir / "civic-issuer"],
                     os.environ
                     | {
@@ -138,18 +139,21 @@ async def test_every_process_kind_starts(
                 urls[service] = f"http://127.0.0.1:{port}"
                 for kind, kind_port in (("api", port), ("worker", None)):
                     processes.append(
-                        start_process(
+                        Process(
+                            f"{service}-{kind}",
                             [bin_dir / "civic-service", service, kind],
                             process_environment(settings, kind_port),
                             logs / f"{service}-{kind}.log",
                         )
                     )
+            for process in processes:
+                process.start()
             try:
-                await wait_ready(urls, processes, within=120)
+                await wait_ready(urls, [p.popen for p in processes if p.popen], within=120)
             except RuntimeError:
                 tails = {p.name: p.read_text()[-2000:] for p in logs.glob("*.log")}
                 raise AssertionError(tails) from None
             # Workers have no HTTP port: still running after the apis are ready is the check.
-            assert all(p.poll() is None for p in processes), "a process exited"
+            assert all(p.running for p in processes), "a process exited"
         finally:
-            stop_processes(processes)
+            stop_processes([p.popen for p in processes if p.popen])

@@ -76,6 +76,7 @@ def create_worker(runtime: Runtime, subscriptions: Subscriptions) -> faust.App |
         broker_session_timeout=settings.broker_session_timeout,
         broker_rebalance_timeout=settings.broker_rebalance_timeout,
         broker_heartbeat_interval=settings.broker_heartbeat_interval,
+        consumer_group_instance_id=settings.worker_instance_id,
         broker_commit_interval=1.0,
         producer_acks=-1,
         logging_config=logging_config(f"{runtime.service}-worker", settings.log_level),
@@ -113,6 +114,8 @@ def _add_agent(
     consumer = InboxConsumer(runtime.service, runtime.uow, handlers, prefix)
 
     async def consume(stream: Any) -> None:
+        # handle() returns only once the record is applied or parked, and never raises, so the
+        # offset faust acknowledges after it never passes a record the inbox has not recorded.
         async for event in stream.events():
             message = event.message
             headers = message.headers or {}

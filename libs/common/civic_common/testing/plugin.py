@@ -28,7 +28,7 @@ from civic_common.kafka import ensure_topics
 from civic_common.provision import all_topics, drop_database, provision_database, service_url
 from civic_common.runtime import Runtime, ServiceSpec
 from civic_common.settings import ServiceSettings
-from civic_common.testing.infra import Infra, test_infra
+from civic_common.testing.infra import Infra, parse_env, test_infra
 
 
 def free_port() -> int:
@@ -244,3 +244,39 @@ def private_kafka(infra: Infra, repo_root: Path, tmp_path: Path) -> Iterator[Pri
     broker.start()
     yield broker
     broker.stop()
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of a test's own, which the test may crash and restart."""
+
+    def __init__(self, repo_root: Path, state: Path) -> None:
+        self.port = free_port()
+        self._script = repo_root / "deploy" / "local" / "infra.sh"
+        self._env = os.environ | {"CIVIC_STATE": str(state), "CIVIC_PG_PORT": str(self.port)}
+
+    def _run(self, command: str) -> str:
+        return subprocess.run(
+            [self._script, command], env=self._env, check=True, capture_output=True, text=True
+        ).stdout
+
+    def start(self) -> None:
+        self._run("start-postgres")
+
+    def stop(self) -> None:
+        self._run("stop-postgres")
+
+    def crash(self) -> None:
+        """``pg_ctl restart -m immediate``: every connection cut, crash recovery, back."""
+        self._run("crash-postgres")
+
+    @property
+    def admin_url(self) -> str:
+        return parse_env(self._run("env"))["CIVIC_ADMIN_DATABASE_URL"]
+
+
+@pytest.fixture
+def private_postgres(repo_root: Path, tmp_path: Path) -> Iterator[PrivatePostgres]:
+    cluster = PrivatePostgres(repo_root, tmp_path / "pg-state")
+    cluster.start()
+    yield cluster
+    cluster.stop()

@@ -32,19 +32,6 @@ def process_environment(
     return env
 
 
-def start_process(command: Sequence[str], env: Mapping[str, str], log: Path) -> subprocess.Popen:
-    """Start ``command`` in a session of its own (so its children stop with it), logging to
-    ``log``."""
-    with log.open("w") as out:
-        return subprocess.Popen(
-            list(command),
-            env=dict(env),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
 def stop_processes(processes: Sequence[subprocess.Popen], grace: float = 15.0) -> None:
     """SIGTERM every process group, then SIGKILL those still running after ``grace``."""
     for process in processes:
@@ -78,3 +65,39 @@ async def wait_ready(
             await asyncio.sleep(0.5)
     if pending:
         raise RuntimeError(f"not ready in {within}s: {sorted(pending)}")
+
+
+class Process:
+    """One process of the platform that a test can kill and start again, as a supervisor would."""
+
+    def __init__(
+        self, name: str, command: Sequence[str], env: Mapping[str, str], log: Path
+    ) -> None:
+        self.name, self.command, self.env, self.log = name, list(command), dict(env), log
+        self.popen: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        mode = "a" if self.log.exists() else "w"
+        with self.log.open(mode) as out:
+            self.popen = subprocess.Popen(
+                self.command,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def signal(self, signum: int) -> None:
+        if self.popen is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signum)
+
+    def kill(self) -> None:
+        """``kill -9``, and wait until it is gone."""
+        self.signal(signal.SIGKILL)
+        if self.popen is not None:
+            self.popen.wait()
+
+    @property
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
