@@ -221,6 +221,7 @@ class PrivateKafka:
     def __init__(self, repo_root: Path, state: Path, kafka_libs: Path) -> None:
         self.port, self._controller = free_port(), free_port()
         self.bootstrap = f"127.0.0.1:{self.port}"
+        self._state = state
         self._script = repo_root / "deploy" / "local" / "infra.sh"
         self._env = os.environ | {
             "CIVIC_STATE": str(state),
@@ -234,6 +235,11 @@ class PrivateKafka:
 
     def stop(self) -> None:
         subprocess.run([self._script, "stop-kafka"], env=self._env, check=True)
+
+    @property
+    def pid(self) -> int:
+        """The broker's process (to freeze it with SIGSTOP)."""
+        return int((self._state / "kafka" / "kafka.pid").read_text())
 
 
 @pytest.fixture
