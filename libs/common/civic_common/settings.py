@@ -43,7 +43,8 @@ class ServiceSettings(BaseSettings):
         None,
         description="Static consumer-group membership id of this worker process: unique per "
         "process, the same across its restarts, so a restarted worker takes its partitions "
-        "back without a rebalance (unset: dynamic membership)",
+        "back without a rebalance; `hostname` makes it <service>-<host name>, which suits "
+        "containers (unset: dynamic membership)",
     )
     # faust/aiokafka group timing. A worker that dies and does not come back holds its
     # partitions for the session timeout; tests lower these further.

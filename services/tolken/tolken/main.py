@@ -1,15 +1,14 @@
 """Composition root of tolken."""
 
-import logging
 from pathlib import Path
 
-import faust
 from fastapi import FastAPI
 
 from civic_common.api.app import create_app
 from civic_common.events.contracts import PersonRegistered
 from civic_common.events.contracts.intake import PersonCorrected, PersonErased
 from civic_common.events.contracts.trajecten import AppointmentScheduled
+from civic_common.periodic import PeriodicJob
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from tolken.adapters.tables import messaging, metadata
@@ -19,8 +18,6 @@ from tolken.app.profiles import on_person_erased, on_person_registered
 from tolken.app.requests import run_deadlines
 from tolken.settings import TolkenSettings
 from tolken.web import pages
-
-log = logging.getLogger(__name__)
 
 
 def build_app(runtime: Runtime, settings: TolkenSettings | None = None) -> FastAPI:
@@ -33,7 +30,11 @@ def build_app(runtime: Runtime, settings: TolkenSettings | None = None) -> FastA
 def build_worker(runtime: Runtime, settings: TolkenSettings | None = None) -> Worker:
     settings = settings or TolkenSettings()
     policy = settings.policy()
-    worker = create_worker(
+
+    async def deadlines() -> None:
+        await run_deadlines(runtime.uow, policy)
+
+    return create_worker(
         runtime,
         subscriptions={
             "intake.persons": {
@@ -43,18 +44,8 @@ def build_worker(runtime: Runtime, settings: TolkenSettings | None = None) -> Wo
             },
             "trajecten.trajectories": {AppointmentScheduled: appointment_handler(policy)},
         },
+        periodic=[PeriodicJob("offer-deadlines", settings.timer_seconds, deadlines)],
     )
-    assert isinstance(worker, faust.App)  # tolken consumes, so this is a faust app
-
-    @worker.timer(settings.timer_seconds)
-    async def deadlines() -> None:
-        # A failing round (database briefly away) must not stop the worker; the next retries.
-        try:
-            await run_deadlines(runtime.uow, policy)
-        except Exception:
-            log.exception("deadline round failed; retrying at the next tick")
-
-    return worker
 
 
 SERVICE = ServiceSpec(

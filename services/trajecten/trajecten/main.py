@@ -1,6 +1,5 @@
 """Composition root of trajecten."""
 
-import logging
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from civic_common.events.contracts.intake import (
     OrganisationRegistered,
     PersonTransferred,
 )
+from civic_common.periodic import PeriodicJob
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import Subscriptions, create_worker
 from trajecten.adapters.tables import messaging, metadata
@@ -31,7 +31,6 @@ from trajecten.app.trajectories import (
 from trajecten.settings import TrajectenSettings
 from trajecten.web import pages
 
-log = logging.getLogger(__name__)
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
@@ -70,20 +69,25 @@ def consumed() -> Subscriptions:
     }
 
 
-def build_worker(runtime: Runtime) -> Worker:
-    worker = create_worker(runtime, subscriptions=consumed())
-    if isinstance(worker, faust.App):
-        # One worker (the leader) checks; row locks keep two checks from referring twice anyway.
-        @worker.timer(TrajectenSettings().deadline_check_seconds, on_leader=True)
-        async def missed_deadlines() -> None:
-            try:
-                today = datetime.now(BRUSSELS).date()  # deadlines are Belgian working days
-                while await refer_missed_deadlines(runtime.uow(), today):
-                    pass  # batch after batch until no unreferred miss is left
-            except Exception:  # a failed check must not stop the worker; the next tick retries
-                log.exception("deadline check failed")
+def build_worker(runtime: Runtime, settings: TrajectenSettings | None = None) -> Worker:
+    settings = settings or TrajectenSettings()
 
-        deliverer = DeliveryLoop(runtime)
+    async def missed_deadlines() -> None:
+        today = datetime.now(BRUSSELS).date()  # deadlines are Belgian working days
+        while await refer_missed_deadlines(runtime.uow(), today):
+            pass  # batch after batch until no unreferred miss is left
+
+    # One worker at a time refers (civic_common.periodic); row locks would keep two from
+    # referring twice anyway.
+    worker = create_worker(
+        runtime,
+        subscriptions=consumed(),
+        periodic=[
+            PeriodicJob("missed-deadlines", settings.deadline_check_seconds, missed_deadlines)
+        ],
+    )
+    if isinstance(worker, faust.App):
+        deliverer = DeliveryLoop(runtime, settings)
 
         @worker.task
         async def deliver_webhooks() -> None:

@@ -29,6 +29,7 @@ class System:
     # revocation take effect).
     introspection_cache_seconds: float = 1.0
     processes: dict[str, Process] = field(default_factory=dict)
+    db: IsolatedDatabase | None = None  # the system's database (tests arrange data in it)
 
     def log_tails(self, lines: int = 30) -> str:
         return "\n".join(
@@ -58,7 +59,7 @@ async def running_system(
 
     Worker ``n`` of a service is ``<service>-worker-<n>`` with a static group membership id of
     its own, so a restarted worker takes its partitions back at once."""
-    system = System({}, prefix, logs, introspection_cache_seconds)
+    system = System({}, prefix, logs, introspection_cache_seconds, db=db)
     if issuer_db is not None:
         issuer_port = free_port()
         system.urls["issuer"] = f"http://127.0.0.1:{issuer_port}"
