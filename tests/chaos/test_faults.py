@@ -149,7 +149,15 @@ async def test_nothing_lost_doubled_or_skipped_under_faults(
     recovery: dict[str, float] = {}
     async with (
         isolated_environment(infra) as (db, prefix),
-        running_system(infra, db, prefix, jwt_keys, logs, workers_per_service=2) as system,
+        running_system(
+            infra,
+            db,
+            prefix,
+            jwt_keys,
+            logs,
+            workers_per_service=2,
+            extra_environment={"CIVIC_TRAJECTEN_DEADLINE_CHECK_SECONDS": "1"},
+        ) as system,
     ):
         db_url = f"{infra.admin_url.rsplit('/', 1)[0]}/{db.name}"
         load = Load(system.urls["intake"], auth("counter"))
@@ -190,9 +198,12 @@ async def test_nothing_lost_doubled_or_skipped_under_faults(
             os.kill(broker, signal.SIGCONT)
             recovery["broker frozen"] = await _recovery(load, db_url, time.monotonic())
 
-            # 6. One of two workers sharing tolken's partitions killed for good mid-run.
+            # 6. One of two workers of tolken and of trajecten killed for good mid-run: the other
+            # takes over their partitions, and trajecten's periodic deadline check.
             system.processes["tolken-worker-2"].kill()
+            system.processes["trajecten-worker-2"].kill()
             recovery["worker gone"] = await _recovery(load, db_url, time.monotonic())
+            referrals = await _missed_deadline_referred(system, auth, db_url, infra, prefix)
             await asyncio.sleep(SETTLE)
         finally:
             load.stop.set()
@@ -216,6 +227,71 @@ async def test_nothing_lost_doubled_or_skipped_under_faults(
         assert recovery["kill -9 worker"] <= RECOVERY_TARGET["worker"] + 1.0, recovery
         assert recovery["broker down"] <= RECOVERY_TARGET["broker"], recovery
         assert load.statuses[500] == 0, load.statuses
+        assert referrals["events"] == referrals["misses"] > 0, referrals  # once each
+
+
+async def _missed_deadline_referred(
+    system: System, auth, db_url: str, infra: Infra, prefix: str
+) -> dict[str, int]:
+    """An obligated newcomer's deadlines, back-dated, are referred once by the worker left."""
+    body = {
+        "given_name": "Rania",
+        "family_name": f"Khalil-{uuid.uuid4().hex[:6]}",
+        "birth_date": "1991-03-05",
+        "municipality_nis": "44021",
+        "nationality": "SY",
+        "residence_category": "recognised_refugee",
+        "languages": ["ar"],
+    }
+    async with httpx.AsyncClient(timeout=10) as http:
+        registered = await http.post(
+            f"{system.urls['intake']}/api/v1/persons", json=body, headers=auth("counter")
+        )
+    assert registered.status_code == 201, registered.text
+    person = registered.json()["id"]
+    conn = await _connect(db_url)
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            trajectory := await conn.fetchval(
+                "SELECT id FROM trajecten.trajectories WHERE person_id = $1", uuid.UUID(person)
+            )
+        ) is None:
+            assert time.monotonic() < deadline, "no trajectory"
+            await asyncio.sleep(0.5)
+        await conn.execute(
+            "UPDATE trajecten.components SET deadline = current_date - 30 "
+            "WHERE trajectory_id = $1 AND required AND deadline IS NOT NULL",
+            trajectory,
+        )
+        misses = await conn.fetchval(
+            "SELECT count(*) FROM trajecten.components WHERE trajectory_id = $1 "
+            "AND required AND deadline IS NOT NULL",
+            trajectory,
+        )
+        while (
+            await conn.fetchval(
+                "SELECT count(*) FROM trajecten.components WHERE trajectory_id = $1 "
+                "AND referred_deadline IS NOT NULL",
+                trajectory,
+            )
+            < misses
+        ):
+            assert time.monotonic() < deadline + 30, "the deadline check did not run"
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+    await asyncio.sleep(3)  # more rounds of the check: nothing may be referred twice
+    records = await read_topic(
+        infra.kafka_bootstrap, f"{prefix}trajecten.trajectories", 1, within=10
+    )
+    events = [
+        r
+        for r in records
+        if r.key.decode() == str(trajectory)
+        and dict(r.headers)["ce_type"] == b"trajecten.trajectory.deadline-missed.v1"
+    ]
+    return {"misses": misses, "events": len(events)}
 
 
 async def _verify(load: Load, infra: Infra, db_url: str, prefix: str) -> dict[str, dict]:

@@ -98,3 +98,13 @@ async def test_the_running_worker_refers_a_missed_deadline_once(system, auth, in
         # More rounds pass (the interval is 2 s): each miss stays referred once.
         await asyncio.sleep(5)
         assert len(await referred()) == len(misses)
+
+
+async def test_the_running_worker_publishes_the_scheduled_reports(system, infra):
+    """The first round runs as the worker starts, whatever the interval (a day by default)."""
+    topic = f"{system.topic_prefix}rapportage.reports"
+    records = await read_topic(infra.kafka_bootstrap, topic, 2, within=60)
+    published = [
+        r for r in records if dict(r.headers)["ce_type"] == b"rapportage.report.published.v1"
+    ]
+    assert len(published) == 2  # trainings-per-region and intakes-per-month, once each today
