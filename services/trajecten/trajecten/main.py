@@ -12,6 +12,8 @@ from civic_common.events.contracts import CONTRACTS, PersonRegistered
 from civic_common.events.contracts.intake import (
     CandidacySubmitted,
     OrganisationRegistered,
+    PersonCorrected,
+    PersonErased,
     PersonTransferred,
 )
 from civic_common.periodic import PeriodicJob
@@ -24,6 +26,8 @@ from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.organisations import on_candidacy_submitted, on_organisation_registered
 from trajecten.app.subscriptions import on_trajectory_event
 from trajecten.app.trajectories import (
+    on_person_corrected,
+    on_person_erased,
     on_person_registered,
     on_person_transferred,
     refer_missed_deadlines,
@@ -56,7 +60,9 @@ def consumed() -> Subscriptions:
     return {
         "intake.persons": {
             PersonRegistered: on_person_registered,
+            PersonCorrected: on_person_corrected,
             PersonTransferred: on_person_transferred,
+            PersonErased: on_person_erased,
         },
         "intake.organisations": {OrganisationRegistered: on_organisation_registered},
         "intake.candidacies": {CandidacySubmitted: on_candidacy_submitted},

@@ -256,6 +256,7 @@ async def correct_person(
                 residence_category=corrected.residence_category,
                 interpreter_modality=corrected.interpreter_modality,
                 dutch_level=corrected.dutch_level,
+                agency=corrected.agency,
             ),
             key=person_id,
             sequence=corrected.version,

@@ -20,7 +20,12 @@ from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import EventData
 from civic_common.events.envelope import Envelope
 from trajecten.adapters.sealing import Keyring, UnsealError, keyring
-from trajecten.adapters.subscriptions import deliveries, partner_events, subscriptions
+from trajecten.adapters.subscriptions import (
+    deliveries,
+    delivery_attempts,
+    partner_events,
+    subscriptions,
+)
 from trajecten.adapters.tables import components, trajectories
 from trajecten.domain.delivery import payload
 from trajecten.domain.subscriptions import (
@@ -369,9 +374,21 @@ def _vdab_referral(trajectory_id: Any) -> ColumnElement[bool]:
 
 
 async def on_trajectory_event(work: UnitOfWork, event: EventData, envelope: Envelope) -> None:
-    """Keep the event for the feed and queue one delivery per subscription it matches."""
+    """Keep the event for the feed, with its trajectory's scope as it is now (when the event
+    happened), and queue one delivery per subscription it matches."""
     data = envelope.data
     trajectory_id = UUID(data["trajectory_id"])
+    trajectory = (
+        await work.session.execute(
+            select(
+                trajectories.c.municipality_nis,
+                trajectories.c.kind,
+                _vdab_referral(trajectories.c.id).label("vdab"),
+            ).where(trajectories.c.id == trajectory_id)
+        )
+    ).first()
+    if trajectory is None:
+        return  # erased since: nothing of it is kept for partners
     event_pk = (
         await work.session.execute(
             partner_events.insert()
@@ -383,21 +400,13 @@ async def on_trajectory_event(work: UnitOfWork, event: EventData, envelope: Enve
                 sequence=envelope.sequence,
                 occurred_at=envelope.time,
                 data=data,
+                municipality_nis=trajectory.municipality_nis,
+                kind=trajectory.kind,
+                vdab=trajectory.vdab,
             )
             .returning(partner_events.c.id)
         )
     ).scalar_one()
-    trajectory = (
-        await work.session.execute(
-            select(
-                trajectories.c.municipality_nis,
-                trajectories.c.kind,
-                _vdab_referral(trajectories.c.id).label("vdab"),
-            ).where(trajectories.c.id == trajectory_id)
-        )
-    ).first()
-    if trajectory is None:
-        return
     active = (
         await work.session.execute(select(subscriptions).where(subscriptions.c.status == "active"))
     ).all()
@@ -428,14 +437,33 @@ async def on_trajectory_event(work: UnitOfWork, event: EventData, envelope: Enve
         )
 
 
+async def forget_partner_data(
+    work: UnitOfWork, person_id: UUID, trajectory_ids: list[UUID]
+) -> None:
+    """The person's events leave the feed, with their queued and past deliveries."""
+    event_pks = select(partner_events.c.id).where(
+        or_(
+            partner_events.c.person_id == person_id,
+            partner_events.c.trajectory_id.in_(trajectory_ids),
+        )
+    )
+    delivery_ids = select(deliveries.c.id).where(deliveries.c.event_pk.in_(event_pks))
+    await work.session.execute(
+        delivery_attempts.delete().where(delivery_attempts.c.delivery_id.in_(delivery_ids))
+    )
+    await work.session.execute(deliveries.delete().where(deliveries.c.event_pk.in_(event_pks)))
+    await work.session.execute(partner_events.delete().where(partner_events.c.id.in_(event_pks)))
+
+
 # --- the feed and the sandbox ----------------------------------------------------------------
 
 
 def _scope_clause(scope: DataScope) -> ColumnElement[bool]:
+    """Whether the event was in the partner's scope when it happened."""
     if scope.municipality is not None:
-        return trajectories.c.municipality_nis == scope.municipality
+        return partner_events.c.municipality_nis == scope.municipality
     if scope.vdab:
-        return _vdab_referral(trajectories.c.id)
+        return partner_events.c.vdab
     return false()
 
 
@@ -475,17 +503,12 @@ async def _events(
     filters = [
         partner_events.c.event_type.in_(sorted(set(wish.event_types) & basis.event_types)),
         _scope_clause(scope),
-        trajectories.c.municipality_nis.in_(wish.filters.municipalities)
+        partner_events.c.municipality_nis.in_(wish.filters.municipalities)
         if wish.filters.municipalities
         else true(),
-        trajectories.c.kind.in_(wish.filters.kinds) if wish.filters.kinds else true(),
+        partner_events.c.kind.in_(wish.filters.kinds) if wish.filters.kinds else true(),
     ]
-    query = (
-        select(partner_events)
-        .join(trajectories, trajectories.c.id == partner_events.c.trajectory_id)
-        .where(and_(*filters))
-        .limit(limit + 1)
-    )
+    query = select(partner_events).where(and_(*filters)).limit(limit + 1)
     if newest_first:
         query = query.order_by(partner_events.c.id.desc())
     else:

@@ -346,6 +346,28 @@ class Trajectory:
         self.agency = to_agency
         self._record("transfer", self.status, self.status, actor, at, None, None, details)
 
+    def correct(
+        self, *, municipality_nis: str, target_group: str | None, actor: str, at: datetime
+    ) -> bool:
+        """Intake corrected the person: the trajectory follows their municipality (and with it
+        which OCMW's scope it is in) and their target group. Obligation follows the target
+        group: a person corrected to entitled is no longer referred for missed deadlines, and
+        one corrected to obligated is, against the deadlines set at the opening (the decree
+        counts them from registration). Closed trajectories keep what they were closed with.
+        Returns whether anything changed (a timeline entry says what)."""
+        if self.closed:
+            return False
+        details: dict[str, Any] = {}
+        if municipality_nis != self.municipality_nis:
+            details["municipality_nis"] = {"from": self.municipality_nis, "to": municipality_nis}
+        if target_group != self.target_group:
+            details["target_group"] = {"from": self.target_group, "to": target_group}
+        if not details:
+            return False
+        self.municipality_nis, self.target_group = municipality_nis, target_group
+        self._record("correct", self.status, self.status, actor, at, None, None, details)
+        return True
+
     def apply_job_seeker_rule(self, template: Template) -> None:
         for spec in template.components:
             self.component(spec.code).required = _required(spec, self.job_seeker)

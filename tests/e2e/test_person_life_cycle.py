@@ -1,0 +1,210 @@
+"""What happens to a person at the counter reaches trajecten and the partners, through the
+running system (HTTP and Kafka, the real workers): corrections of nationality and residence
+category set the target group, a correction to an EU citizen ends the obligation (no referral),
+a move takes the trajectory and the partner scope to the new municipality from that moment on,
+and an erasure leaves trajecten and the partner feed with nothing of the person."""
+
+import asyncio
+import uuid
+from datetime import date, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from civic_common.db.engine import asyncpg_dsn
+from civic_common.testing.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+GENT, ANTWERPEN = "44021", "11002"
+BASIS = "ocmw-maatschappelijke-integratie"
+TYPES = ["trajecten.trajectory.opened.v1", "trajecten.trajectory.component-started.v1"]
+SCOPES = " ".join(["trajecten.feed:read", *(f"events:{t}" for t in TYPES)])
+
+
+class Case:
+    """One newcomer, followed through intake's and trajecten's APIs."""
+
+    def __init__(self, http: httpx.AsyncClient, system, auth) -> None:
+        self.http, self.system = http, system
+        self.counter = auth("counter")
+        self.counsellor = auth("counsellor", "els@agii", organisation="agii")
+        self.person: dict = {}
+
+    async def register(self, **fields: object) -> None:
+        answer = await self.http.post(
+            f"{self.system.urls['intake']}/api/v1/persons",
+            json={
+                "given_name": "Lina",
+                "family_name": f"Levensloop-{uuid.uuid4().hex[:6]}",
+                "birth_date": "1992-06-11",
+                "municipality_nis": GENT,
+                "languages": ["fa"],
+            }
+            | fields,
+            headers=self.counter,
+        )
+        assert answer.status_code == 201, answer.text
+        self.person = answer.json()
+
+    async def correct(self, **fields: object) -> dict:
+        answer = await self.http.patch(
+            f"{self.system.urls['intake']}/api/v1/persons/{self.person['id']}",
+            json=fields,
+            headers=self.counter | {"If-Match": f'"{self.person["version"]}"'},
+        )
+        assert answer.status_code == 200, answer.text
+        self.person = answer.json()
+        return self.person
+
+    async def trajectories(self) -> list[dict]:
+        found = await self.http.get(
+            f"{self.system.urls['trajecten']}/api/v1/trajectories",
+            params={"person_id": self.person["id"]},
+            headers=self.counsellor,
+        )
+        assert found.status_code == 200, found.text
+        return found.json()
+
+    async def trajectory_where(self, **expected: object) -> dict:
+        async def probe() -> dict | None:
+            found = await self.trajectories()
+            if found and all(found[0].get(k) == v for k, v in expected.items()):
+                return found[0]
+            return None
+
+        return await eventually(probe, within=60)
+
+    async def timeline(self, trajectory_id: str) -> list[dict]:
+        answer = await self.http.get(
+            f"{self.system.urls['trajecten']}/api/v1/trajectories/{trajectory_id}/timeline",
+            headers=self.counsellor,
+        )
+        return answer.json()
+
+
+async def _trajecten_db(system) -> asyncpg.Connection:
+    return await asyncpg.connect(asyncpg_dsn(system.db.url("trajecten")))
+
+
+async def test_corrections_set_and_end_the_obligation(system, auth):
+    async with httpx.AsyncClient(timeout=15) as http:
+        case = Case(http, system, auth)
+        await case.register()  # nationality and residence not known yet
+        trajectory = await case.trajectory_where(target_group=None)
+
+        corrected = await case.correct(nationality="SY", residence_category="recognised_refugee")
+        assert corrected["target_group"] == "obligated"
+        trajectory = await case.trajectory_where(target_group="obligated")
+        entries = [e for e in await case.timeline(trajectory["id"]) if e["action"] == "correct"]
+        assert entries[-1]["details"]["target_group"] == {"from": None, "to": "obligated"}
+
+        corrected = await case.correct(nationality="FR", residence_category="eu_citizen")
+        assert corrected["target_group"] != "obligated"
+        trajectory = await case.trajectory_where(target_group=corrected["target_group"])
+
+        # No longer obligated: past deadlines are not referred (the check runs every 2 s).
+        conn = await _trajecten_db(system)
+        try:
+            await conn.execute(
+                "UPDATE trajecten.components SET deadline = $2 "
+                "WHERE trajectory_id = $1 AND deadline IS NOT NULL",
+                uuid.UUID(trajectory["id"]),
+                date.today() - timedelta(days=30),
+            )
+        finally:
+            await conn.close()
+        await asyncio.sleep(6)
+        timeline = await case.timeline(trajectory["id"])
+        assert not [e for e in timeline if e["action"] == "deadline_missed"]
+
+
+async def test_a_move_takes_the_trajectory_and_the_partner_scope_along(system, auth, partner_token):
+    gent = await partner_token("ocmw-gent", SCOPES, municipality=GENT)
+    antwerpen = await partner_token("ocmw-antwerpen", SCOPES, municipality=ANTWERPEN)
+    trajecten = system.urls["trajecten"]
+    async with httpx.AsyncClient(timeout=15) as http:
+        case = Case(http, system, auth)
+        await case.register()
+        before = await case.trajectory_where(municipality_nis=GENT)
+
+        await case.correct(municipality_nis=ANTWERPEN)
+        moved = await case.trajectory_where(municipality_nis=ANTWERPEN)
+        moves = [e for e in await case.timeline(moved["id"]) if e["action"] == "correct"]
+        assert moves[-1]["details"]["municipality_nis"] == {"from": GENT, "to": ANTWERPEN}
+
+        started = await http.post(
+            f"{trajecten}/api/v1/trajectories/{moved['id']}/components/guidance/transitions",
+            json={"action": "start"},
+            headers=case.counsellor | {"If-Match": f'"{moved["version"]}"'},
+        )
+        assert started.status_code == 200, started.text
+
+        async def feed(headers: dict) -> list[str]:
+            answer = await http.get(
+                f"{trajecten}/partners/v1/feed",
+                params=[("legal_basis", BASIS), ("limit", 200)]
+                + [("event_types", t) for t in TYPES],
+                headers=headers,
+            )
+            assert answer.status_code == 200, answer.text
+            return [
+                item["type"]
+                for item in answer.json()["items"]
+                if item["trajectory_id"] == before["id"]
+            ]
+
+        # Gent had the opening, while the person lived there; Antwerp gets what came after.
+        assert await eventually(lambda: feed(antwerpen), within=30) == [
+            "trajecten.trajectory.component-started.v1"
+        ]
+        assert await feed(gent) == ["trajecten.trajectory.opened.v1"]
+
+
+async def test_an_erasure_leaves_nothing_in_trajecten_or_the_partner_feed(
+    system, auth, partner_token
+):
+    gent = await partner_token("ocmw-gent-2", SCOPES, municipality=GENT)
+    async with httpx.AsyncClient(timeout=15) as http:
+        case = Case(http, system, auth)
+        await case.register()
+        trajectory = await case.trajectory_where(municipality_nis=GENT)
+
+        async def in_feed() -> bool:
+            answer = await http.get(
+                f"{system.urls['trajecten']}/partners/v1/feed",
+                params=[("legal_basis", BASIS), ("event_types", TYPES[0]), ("limit", 200)],
+                headers=gent,
+            )
+            return any(i["trajectory_id"] == trajectory["id"] for i in answer.json()["items"])
+
+        assert await eventually(in_feed, within=30)
+        erased = await http.post(
+            f"{system.urls['intake']}/api/v1/persons/{case.person['id']}/erasure",
+            json={"reason": "verzoek van de persoon"},
+            headers=auth("admin", "dpo@agii"),
+        )
+        assert erased.status_code == 200, erased.text
+
+        async def gone() -> bool:
+            return await case.trajectories() == [] and not await in_feed()
+
+        assert await eventually(gone, within=60)
+        conn = await _trajecten_db(system)
+        try:
+            person = uuid.UUID(case.person["id"])
+            left = {
+                table: await conn.fetchval(
+                    f"SELECT count(*) FROM trajecten.{table} WHERE person_id = $1",
+                    person,
+                )
+                for table in ("trajectories", "partner_events")
+            }
+            left["components"] = await conn.fetchval(
+                "SELECT count(*) FROM trajecten.components WHERE trajectory_id = $1",
+                uuid.UUID(trajectory["id"]),
+            )
+        finally:
+            await conn.close()
+        assert left == {"trajectories": 0, "partner_events": 0, "components": 0}
