@@ -49,4 +49,6 @@ SERVICE = ServiceSpec(
     migrations=str(Path(__file__).parent / "migrations"),
     create_app=build_app,
     create_worker=build_worker,
+    consumes=lambda: SUBSCRIPTIONS,
+    keeps_person_data=True,
 )

@@ -6,16 +6,21 @@ from fastapi import FastAPI
 
 from civic_common.api.app import create_app
 from civic_common.events.contracts import PersonRegistered
-from civic_common.events.contracts.intake import PersonCorrected, PersonErased
+from civic_common.events.contracts.intake import (
+    PersonCorrected,
+    PersonErased,
+    PersonTransferred,
+)
 from civic_common.events.contracts.trajecten import AppointmentScheduled
 from civic_common.periodic import PeriodicJob
 from civic_common.runtime import Runtime, ServiceSpec, Worker
-from civic_common.worker import create_worker
+from civic_common.worker import Subscriptions, create_worker
 from tolken.adapters.tables import messaging, metadata
 from tolken.api import partners, staff
 from tolken.app.booking import appointment_handler
-from tolken.app.profiles import on_person_erased, on_person_registered
+from tolken.app.profiles import on_person_erased, on_person_registered, on_person_transferred
 from tolken.app.requests import run_deadlines
+from tolken.domain.policy import Policy
 from tolken.settings import TolkenSettings
 from tolken.web import pages
 
@@ -27,6 +32,19 @@ def build_app(runtime: Runtime, settings: TolkenSettings | None = None) -> FastA
     return app
 
 
+def consumed(policy: Policy) -> Subscriptions:
+    """What the worker consumes, by topic."""
+    return {
+        "intake.persons": {
+            PersonRegistered: on_person_registered,
+            PersonCorrected: on_person_registered,
+            PersonTransferred: on_person_transferred,
+            PersonErased: on_person_erased,
+        },
+        "trajecten.trajectories": {AppointmentScheduled: appointment_handler(policy)},
+    }
+
+
 def build_worker(runtime: Runtime, settings: TolkenSettings | None = None) -> Worker:
     settings = settings or TolkenSettings()
     policy = settings.policy()
@@ -36,14 +54,7 @@ def build_worker(runtime: Runtime, settings: TolkenSettings | None = None) -> Wo
 
     return create_worker(
         runtime,
-        subscriptions={
-            "intake.persons": {
-                PersonRegistered: on_person_registered,
-                PersonCorrected: on_person_registered,
-                PersonErased: on_person_erased,
-            },
-            "trajecten.trajectories": {AppointmentScheduled: appointment_handler(policy)},
-        },
+        subscriptions=consumed(policy),
         periodic=[PeriodicJob("offer-deadlines", settings.timer_seconds, deadlines)],
     )
 
@@ -56,4 +67,6 @@ SERVICE = ServiceSpec(
     migrations=str(Path(__file__).parent / "migrations"),
     create_app=build_app,
     create_worker=build_worker,
+    consumes=lambda: consumed(TolkenSettings().policy()),
+    keeps_person_data=True,
 )

@@ -110,4 +110,6 @@ SERVICE = ServiceSpec(
     migrations=str(Path(__file__).parent / "migrations"),
     create_app=build_app,
     create_worker=build_worker,
+    consumes=consumed,
+    keeps_person_data=True,
 )

@@ -50,7 +50,8 @@ def now() -> datetime:
 
 
 async def on_person_registered(uow: UnitOfWork, event: PersonRegistered, _: Envelope) -> None:
-    """Runs inside the consumer's transaction (inbox, change and outbox commit together)."""
+    """Opens an integration trajectory unless intake found the person outside the target group
+    (in the consumer's transaction: inbox, change and outbox commit together)."""
     if not opens_trajectory(event.target_group):
         return
     trajectory = Trajectory.open(
