@@ -122,6 +122,23 @@ class TrajectoryRepository:
         )
         return list(rows.scalars())
 
+    async def incoming(self, limit: int) -> list[dict[str, Any]]:
+        """Transferred trajectories not taken up yet by the agency they came to."""
+        rows = await self._session.execute(
+            select(
+                trajectories.c.id.label("trajectory_id"),
+                trajectories.c.person_id,
+                trajectories.c.kind,
+                trajectories.c.municipality_nis,
+                trajectories.c.transferred_from,
+                trajectories.c.version,
+            )
+            .where(trajectories.c.transferred_from.is_not(None), self._visible())
+            .order_by(trajectories.c.opened_at, trajectories.c.id)
+            .limit(limit)
+        )
+        return [dict(row) for row in rows.mappings().all()]
+
     async def worklist(self, until: date, limit: int) -> list[dict[str, Any]]:
         """Open required components due up to ``until`` (overdue ones included), soonest first."""
         rows = await self._session.execute(

@@ -292,6 +292,15 @@ async def trajectory_view(
     return trajectory, timeline, updates
 
 
+async def incoming_transfers(uow: UnitOfWork, by: Principal) -> list[dict]:
+    """Cases transferred to the caller's agency that nobody took up yet."""
+    async with uow:
+        rows = await TrajectoryRepository(uow.session, by).incoming(limit=500)
+        await uow.audit(by, "read", "trajectory.incoming", "transfers")
+        await uow.commit()
+    return rows
+
+
 async def worklist(uow: UnitOfWork, today: date, until: date, by: Principal) -> list[dict]:
     async with uow:
         rows = await TrajectoryRepository(uow.session, by).worklist(until, limit=500)
