@@ -11,6 +11,8 @@ import asyncio
 import base64
 import binascii
 import json
+import math
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -39,6 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from civic_common.api.problems import Problem, install_problem_handlers
+from civic_common.api.ratelimit import TokenBuckets
 from civic_common.auth.dpop import InvalidProof, Proof, verify_proof
 from civic_common.auth.issuer import ensure_keys, mint
 from civic_common.auth.partner_clients import (
@@ -77,6 +80,14 @@ class IssuerSettings(BaseSettings):
     jwt_issuer: str = "civic-local"
     jwt_audience: str = "civic"
     log_level: str = "INFO"
+    # Token requests are throttled before the (deliberately costly) secret check, so a flood of
+    # wrong secrets cannot starve the issuer and with it every partner's introspection.
+    token_rate_per_client: float = Field(1.0, gt=0, description="Token requests/s per client id")
+    token_burst_per_client: int = Field(10, gt=0)
+    token_rate_per_address: float = Field(
+        5.0, gt=0, description="Token requests/s per source address"
+    )
+    token_burst_per_address: int = Field(30, gt=0)
 
 
 metadata = MetaData(schema=SCHEMA)
@@ -118,6 +129,14 @@ def oauth_error(error: str, status: int = 400, description: str | None = None) -
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="civic-issuer"'
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _throttled(request: Request, client_id: str) -> float:
+    """Seconds to wait, or 0: a bucket per client id and one per source address."""
+    now = time.monotonic()
+    by_client, by_address = request.app.state.token_buckets
+    address = request.client.host if request.client else "unknown"
+    return max(by_client.take(client_id, now), by_address.take(address, now))
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -193,6 +212,10 @@ async def token(request: Request) -> JSONResponse:
         return oauth_error("unsupported_grant_type")
     if not client_id or not secret:
         return oauth_error("invalid_client", 401)
+    if (wait := _throttled(request, client_id)) > 0:
+        response = oauth_error("slow_down", 429, description="too many token requests")
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
     client = await _authenticate(request.app.state.engine, client_id, secret)
     if client is None:
         return oauth_error("invalid_client", 401)
@@ -428,6 +451,10 @@ def build_issuer_app(settings: IssuerSettings) -> FastAPI:
 
     app = FastAPI(title="civic issuer", lifespan=lifespan)
     app.state.settings = settings
+    app.state.token_buckets = (
+        TokenBuckets(settings.token_rate_per_client, settings.token_burst_per_client),
+        TokenBuckets(settings.token_rate_per_address, settings.token_burst_per_address),
+    )
     app.state.token_validator = TokenValidator(
         str(jwks_path), settings.jwt_issuer, settings.jwt_audience
     )

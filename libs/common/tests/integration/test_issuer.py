@@ -389,3 +389,20 @@ async def test_a_service_refuses_a_revoked_clients_token_at_once(
         async with httpx.AsyncClient(transport=transport, base_url="http://tolken") as tolken:
             refused = await tolken.get("/partners/v1/requests", headers=bearer)
     assert refused.status_code == 503 and refused.headers["retry-after"]
+
+
+async def test_a_flood_of_wrong_secrets_is_throttled_before_the_secret_check(
+    issuer: httpx.AsyncClient, create_client
+) -> None:
+    client = await create_client()
+    burst = IssuerSettings.model_fields["token_burst_per_client"].default
+    answers = [
+        await token(issuer, client["client_id"], "wrong", key=None) for _ in range(burst + 2)
+    ]
+    assert [a.status_code for a in answers[:burst]] == [401] * burst
+    throttled = answers[burst]
+    assert throttled.status_code == 429, throttled.text
+    assert throttled.json()["error"] == "slow_down"
+    assert int(throttled.headers["retry-after"]) >= 1
+    # The right secret waits too: the bucket is the client id's, whoever sends.
+    assert (await token(issuer, client["client_id"], client["client_secret"])).status_code == 429
