@@ -228,3 +228,18 @@ async def test_a_key_whose_request_committed_nothing_is_free_for_the_retry(
     assert kept == 0  # refused, so nothing committed: not even the key
     again = await client.post("/api/v1/persons", json=PERSON | {"insz": insz}, headers=headers)
     assert again.status_code == 409 and "idempotent-replayed" not in again.headers
+
+
+async def test_a_request_failing_in_the_database_logs_no_personal_data(client, auth, caplog):
+    """Postgres refuses the NUL in the name; neither the name nor the birth date may reach the
+    log (the statement's parameters, or a message quoting them)."""
+    created = await client.post("/api/v1/persons", json=PERSON, headers=auth("counter"))
+    person = created.json()
+    with caplog.at_level("DEBUG"):
+        answer = await client.patch(
+            f"/api/v1/persons/{person['id']}",
+            json={"family_name": "Geheimnaam\u0000", "birth_date": "1977-07-07"},
+            headers=auth("counter") | {"If-Match": f'"{person["version"]}"'},
+        )
+    assert answer.status_code >= 400
+    assert "Geheimnaam" not in caplog.text and "1977-07-07" not in caplog.text
