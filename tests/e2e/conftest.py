@@ -59,7 +59,12 @@ def partner_token(system: System, auth) -> Callable[..., Awaitable[dict[str, str
     Authorization headers of a partner client registered at the system's issuer. Bearer tokens:
     the DPoP exchange has an e2e of its own (test_partner_onboarding)."""
 
-    async def issue(organisation: str, scope: str, municipality: str | None = None) -> dict:
+    async def issue(
+        organisation: str,
+        scope: str,
+        municipality: str | None = None,
+        legal_bases: tuple[str, ...] = ("ocmw-maatschappelijke-integratie",),
+    ) -> dict:
         async with httpx.AsyncClient(base_url=system.urls["issuer"], timeout=15) as http:
             created = await http.post(
                 "/api/v1/partner-clients",
@@ -68,6 +73,7 @@ def partner_token(system: System, auth) -> Callable[..., Awaitable[dict[str, str
                     "organisation": organisation,
                     "municipality": municipality,
                     "allowed_scopes": scope.split(),
+                    "legal_bases": list(legal_bases),
                     "sender_constrained": False,
                 },
                 headers=auth("admin", "ops@e2e"),

@@ -99,6 +99,7 @@ clients = Table(
     Column("organisation", Text, nullable=False),
     Column("municipality", Text),
     Column("allowed_scopes", ARRAY(Text), nullable=False),
+    Column("legal_bases", ARRAY(Text), nullable=False, server_default="{}"),
     Column("secret_hash", Text, nullable=False),
     Column("previous_secret_hash", Text),
     Column("previous_valid_until", DateTime(timezone=True)),
@@ -238,6 +239,7 @@ async def token(request: Request) -> JSONResponse:
         audience=settings.jwt_audience,
         ttl=settings.token_ttl,
         key_thumbprint=proof.thumbprint if proof else None,
+        legal_bases=list(client["legal_bases"]),
     )
     body = {
         "access_token": access_token,
@@ -246,6 +248,31 @@ async def token(request: Request) -> JSONResponse:
         "scope": scope,
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+@token_router.post("/oauth2/client-status")
+async def client_status(request: Request) -> JSONResponse:
+    """Whether a partner client is active and which legal bases it holds: services ask before
+    every webhook delivery (cached briefly), so a revocation or a withdrawn basis stops
+    deliveries at once. No caller authentication, like introspection: it says nothing about any
+    person, and client ids are random."""
+    form = await request.form()
+    client_id = form.get("client_id")
+    if not isinstance(client_id, str) or not client_id or len(client_id) > 200:
+        return oauth_error("invalid_request", description="client_id is required")
+    async with request.app.state.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(clients.c.revoked_at, clients.c.legal_bases).where(
+                    clients.c.client_id == client_id
+                )
+            )
+        ).first()
+    active = row is not None and row.revoked_at is None
+    return JSONResponse(
+        {"active": active, "legal_bases": sorted(row.legal_bases) if active and row else []},
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @token_router.post("/oauth2/introspect")
@@ -297,6 +324,16 @@ class ClientIn(BaseModel):
     sender_constrained: bool = Field(
         True, description="Tokens bound to the client's DPoP key (RFC 9449); false: bearer tokens"
     )
+    legal_bases: list[Annotated[str, Field(pattern=r"^[a-z0-9-]{1,100}$")]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The legal bases (codes) under which this partner may receive data; it "
+        "cannot name another",
+    )
+
+
+class LegalBasesIn(BaseModel):
+    legal_bases: list[Annotated[str, Field(pattern=r"^[a-z0-9-]{1,100}$")]] = Field(max_length=20)
 
 
 class ClientOut(BaseModel):
@@ -305,6 +342,7 @@ class ClientOut(BaseModel):
     organisation: str
     municipality: str | None
     allowed_scopes: list[str]
+    legal_bases: list[str]
     sender_constrained: bool
     created_at: datetime
     rotated_at: datetime | None
@@ -362,6 +400,7 @@ async def create_client(body: ClientIn, principal: Admin, engine: Engine) -> JSO
                 organisation=body.organisation,
                 municipality=body.municipality,
                 allowed_scopes=sorted(set(body.allowed_scopes)),
+                legal_bases=sorted(set(body.legal_bases)),
                 sender_constrained=body.sender_constrained,
                 secret_hash=secret_hash,
                 created_at=datetime.now(UTC),
@@ -429,6 +468,23 @@ async def revoke_client(client_id: str, principal: Admin, engine: Engine) -> Cli
                 .values(revoked_at=datetime.now(UTC))
             )
             await _audit(conn, principal, "revoke", client_id)
+        return ClientOut.of(await _row(conn, client_id))
+
+
+@admin_router.put("/{client_id}/legal-bases")
+async def grant_legal_bases(
+    client_id: str, body: LegalBasesIn, principal: Admin, engine: Engine
+) -> ClientOut:
+    """The legal bases the client may use from now on (replacing the earlier grant); a basis
+    taken away stops the client's subscriptions under it at their next delivery."""
+    async with engine.begin() as conn:
+        await _row(conn, client_id, lock=True)
+        await conn.execute(
+            update(clients)
+            .where(clients.c.client_id == client_id)
+            .values(legal_bases=sorted(set(body.legal_bases)))
+        )
+        await _audit(conn, principal, "legal-bases", client_id)
         return ClientOut.of(await _row(conn, client_id))
 
 

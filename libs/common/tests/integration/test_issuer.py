@@ -8,6 +8,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import jwt
 import pytest
 
 from civic_common.auth.dpop import ProofKey
@@ -406,3 +407,34 @@ async def test_a_flood_of_wrong_secrets_is_throttled_before_the_secret_check(
     assert int(throttled.headers["retry-after"]) >= 1
     # The right secret waits too: the bucket is the client id's, whoever sends.
     assert (await token(issuer, client["client_id"], client["client_secret"])).status_code == 429
+
+
+async def test_legal_bases_are_granted_by_an_admin_and_travel_in_the_token(
+    issuer: httpx.AsyncClient, create_client, auth
+) -> None:
+    client = await create_client(legal_bases=["ocmw-maatschappelijke-integratie"])
+    granted = await token(issuer, client["client_id"], client["client_secret"])
+    claims = jwt.decode(granted.json()["access_token"], options={"verify_signature": False})
+    assert claims["legal_bases"] == ["ocmw-maatschappelijke-integratie"]
+
+    status = await issuer.post("/oauth2/client-status", data={"client_id": client["client_id"]})
+    assert status.json() == {"active": True, "legal_bases": ["ocmw-maatschappelijke-integratie"]}
+    changed = await issuer.put(
+        f"/api/v1/partner-clients/{client['client_id']}/legal-bases",
+        json={"legal_bases": []},
+        headers=auth("admin", "dpo@agii"),
+    )
+    assert changed.status_code == 200 and changed.json()["legal_bases"] == []
+    refused = await issuer.put(
+        f"/api/v1/partner-clients/{client['client_id']}/legal-bases",
+        json={"legal_bases": ["x"]},
+        headers=auth("counsellor"),
+    )
+    assert refused.status_code == 403
+    await issuer.post(
+        f"/api/v1/partner-clients/{client['client_id']}/revocation", headers=auth("admin")
+    )
+    status = await issuer.post("/oauth2/client-status", data={"client_id": client["client_id"]})
+    assert status.json() == {"active": False, "legal_bases": []}
+    unknown = await issuer.post("/oauth2/client-status", data={"client_id": "pc_nobody"})
+    assert unknown.json()["active"] is False

@@ -5,7 +5,7 @@ import asyncio
 import base64
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,7 +59,7 @@ class Wish:
     """What a partner asks to receive (a subscription, a preview, a feed query)."""
 
     event_types: tuple[str, ...]
-    legal_basis: str
+    legal_basis: str | None  # None: the one basis the client holds
     filters: Filters
 
 
@@ -103,7 +103,28 @@ def checked(wish: Wish, by: Principal) -> tuple[LegalBasis, DataScope]:
             missing_scopes=missing,
         )
     scope = scope_of(by)
-    return checked_basis(wish, scope), scope
+    return checked_basis(replace(wish, legal_basis=granted_basis(wish, by)), scope), scope
+
+
+def granted_basis(wish: Wish, by: Principal) -> str:
+    """The legal basis a partner asks for, which must be one an admin granted its client (403
+    otherwise); a client holding one basis gets it without naming it."""
+    granted = sorted(by.legal_bases)
+    if wish.legal_basis is None:
+        if len(granted) == 1:
+            return granted[0]
+        raise _invalid(
+            "legal_basis", f"noem de rechtsgrond; toegekend: {', '.join(granted) or 'geen'}"
+        )
+    if wish.legal_basis not in granted:
+        raise Problem(
+            403,
+            "Geen toegang",
+            f"Deze client mag rechtsgrond '{wish.legal_basis}' niet gebruiken; toegekend: "
+            f"{', '.join(granted) or 'geen'}.",
+            granted_legal_bases=granted,
+        )
+    return wish.legal_basis
 
 
 async def check_endpoint(url: str) -> None:
@@ -140,7 +161,7 @@ def _out(row: Any, secret: str | None = None) -> dict[str, Any]:
 
 
 async def create(work: UnitOfWork, by: Principal, url: str, wish: Wish) -> dict[str, Any]:
-    _, scope = checked(wish, by)
+    basis, scope = checked(wish, by)
     await check_endpoint(url)
     subscription_id, secret = uuid.uuid4(), new_secret()
     row = (
@@ -158,7 +179,7 @@ async def create(work: UnitOfWork, by: Principal, url: str, wish: Wish) -> dict[
                     "municipalities": list(wish.filters.municipalities),
                     "kinds": list(wish.filters.kinds),
                 },
-                legal_basis=wish.legal_basis,
+                legal_basis=basis.code,
                 sealed_secret=keyring().seal(secret, subscription_id),
                 status="active",
             )
