@@ -4,6 +4,7 @@ event exactly once, in order per trajectory."""
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -159,3 +160,69 @@ async def test_webhooks_survive_a_receiver_outage_exactly_once_in_order(
         assert [m["sequence"] for m in got] == sorted(m["sequence"] for m in got)
         assert len({m["id"] for m in got}) == len(got)
         assert all("actor" not in m["data"] and "reason" not in m["data"] for m in got)
+
+
+async def test_a_revoked_partners_next_delivery_does_not_go_out(system, auth, partner_token):
+    """Revocation at the issuer stops webhooks at once, with no admin step at trajecten."""
+    nis = "44013"  # Destelbergen: no other e2e registers people there
+    issuer, trajecten = system.urls["issuer"], system.urls["trajecten"]
+    admin = auth("admin", "ops@agii")
+    counsellor = auth("counsellor", "els@agii", organisation="agii")
+    ocmw = await partner_token("ocmw-destelbergen", SCOPES, municipality=nis)
+    receiver, port = Receiver(), free_port()
+    async with httpx.AsyncClient(timeout=15) as http, up(receiver.app, port):
+        created = await http.post(
+            f"{trajecten}/partners/v1/subscriptions",
+            json={"endpoint_url": f"http://127.0.0.1:{port}/hook", "event_types": TYPES},
+            headers=ocmw,
+        )
+        assert created.status_code == 201, created.text
+        receiver.secret = created.json()["secret"]
+
+        async def open_one() -> str:
+            opened = await http.post(
+                f"{trajecten}/api/v1/trajectories",
+                json={
+                    "person_id": str(uuid.uuid4()),
+                    "template_version": "2024.1",
+                    "municipality_nis": nis,
+                    "target_group": "obligated",
+                    "job_seeker": False,
+                },
+                headers=counsellor,
+            )
+            assert opened.status_code == 201, opened.text
+            return opened.json()["id"]
+
+        def arrived(trajectory_id: str) -> bool:
+            return any(m["trajectory_id"] == trajectory_id for m in receiver.messages.values())
+
+        first = await open_one()
+        await eventually(lambda: _now(arrived(first)), within=60)
+
+        # The client behind the subscription is revoked at the issuer.
+        clients = await http.get(f"{issuer}/api/v1/partner-clients", headers=admin)
+        [client] = [c for c in clients.json() if c["organisation"] == "ocmw-destelbergen"]
+        revoked = await http.post(
+            f"{issuer}/api/v1/partner-clients/{client['client_id']}/revocation", headers=admin
+        )
+        assert revoked.status_code == 200, revoked.text
+        await asyncio.sleep(6)  # longer than trajecten reuses an issuer's answer (5 s)
+
+        second = await open_one()
+
+        async def stopped() -> bool:
+            listed = await http.get(
+                f"{trajecten}/api/v1/partner-subscriptions",
+                params={"organisation": "ocmw-destelbergen"},
+                headers=admin,
+            )
+            return any(s["status"] == "revoked" for s in listed.json()["items"])
+
+        assert await eventually(stopped, within=30)
+        await asyncio.sleep(3)
+        assert not arrived(second)
+
+
+async def _now(value: bool) -> bool:
+    return value

@@ -90,6 +90,10 @@ async def running_system(
         ]
         for name, kind, kind_port in kinds:
             env = process_environment(settings, kind_port, extra_environment)
+            if issuer_db is not None:  # deliveries ask the issuer whether a client still may
+                env["CIVIC_TRAJECTEN_PARTNER_CLIENT_STATUS_URL"] = (
+                    f"{system.urls['issuer']}/oauth2/client-status"
+                )
             if kind == "worker":
                 env["CIVIC_WORKER_INSTANCE_ID"] = f"{prefix}{service}-{name}"
             system.processes[f"{service}-{name}"] = Process(

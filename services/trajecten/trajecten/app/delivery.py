@@ -75,12 +75,43 @@ def _head_of_order() -> Any:
     )
 
 
+class ClientStatus:
+    """Whether a partner client is still active, and its legal bases, as the issuer says;
+    answers reused for a few seconds. None when the issuer cannot answer (fail-closed)."""
+
+    def __init__(self, url: str | None, cache_seconds: float, http: httpx.AsyncClient) -> None:
+        self._url, self._ttl, self._http = url, cache_seconds, http
+        self._known: dict[str, tuple[float, bool, frozenset[str]]] = {}
+
+    async def of(self, client_id: str) -> tuple[bool, frozenset[str]] | None:
+        if self._url is None:
+            return True, frozenset()  # not configured: nothing to ask (in-process tests)
+        now = time.monotonic()
+        if (known := self._known.get(client_id)) and known[0] > now:
+            return known[1], known[2]
+        try:
+            answer = await self._http.post(self._url, data={"client_id": client_id})
+            answer.raise_for_status()
+            body = answer.json()
+            active, bases = bool(body["active"]), frozenset(body.get("legal_bases", []))
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            log.warning("partner client status unavailable (%s)", type(exc).__name__)
+            return None
+        self._known[client_id] = (now + self._ttl, active, bases)
+        return active, bases
+
+
 class DeliveryLoop:
     def __init__(self, runtime: Runtime, settings: TrajectenSettings | None = None) -> None:
         self._runtime = runtime
         self._settings = settings or TrajectenSettings()
         self._client = httpx.AsyncClient(
             timeout=self._settings.delivery_timeout_seconds, follow_redirects=False
+        )
+        self._status = ClientStatus(
+            self._settings.partner_client_status_url,
+            self._settings.partner_client_status_cache_seconds,
+            self._client,
         )
 
     async def run(self) -> None:
@@ -109,6 +140,7 @@ class DeliveryLoop:
                         deliveries.c.sequence,
                         subscriptions.c.endpoint_url,
                         subscriptions.c.legal_basis,
+                        subscriptions.c.created_by,
                         subscriptions.c.sealed_secret,
                         subscriptions.c.sealed_previous_secret,
                         subscriptions.c.previous_secret_until,
@@ -133,6 +165,10 @@ class DeliveryLoop:
             ).all()
             if not rows:
                 return 0
+            rows = await self._still_allowed(work, rows)
+            if not rows:
+                await work.commit()
+                return 0
             signers = self._signers(rows)
             attempts = await asyncio.gather(
                 *(self._post(r, signers[r.subscription_id]) for r in rows)
@@ -140,6 +176,40 @@ class DeliveryLoop:
             await self._record(work, list(zip(rows, attempts, strict=True)))
             await work.commit()
         return len(rows)
+
+    async def _still_allowed(self, work: UnitOfWork, rows: list[Any]) -> list[Any]:
+        """Only deliveries whose client is still active and still holds the subscription's
+        legal basis go out. A revoked client's subscriptions become ``revoked`` and one whose
+        basis was withdrawn ``basis_withdrawn``, with no admin step; while the issuer cannot
+        answer, nothing goes out (the deliveries wait)."""
+        verdicts: dict[UUID, str | None] = {}
+        for row in rows:
+            if row.subscription_id in verdicts:
+                continue
+            status = await self._status.of(row.created_by)
+            if status is None:
+                verdicts[row.subscription_id] = "wait"
+                continue
+            active, bases = status
+            if not active:
+                verdicts[row.subscription_id] = "revoked"
+            elif self._status_configured and row.legal_basis not in bases:
+                verdicts[row.subscription_id] = "basis_withdrawn"
+            else:
+                verdicts[row.subscription_id] = None
+        for subscription_id, verdict in verdicts.items():
+            if verdict in ("revoked", "basis_withdrawn"):
+                log.warning("subscription %s stopped: %s", subscription_id, verdict)
+                await work.session.execute(
+                    update(subscriptions)
+                    .where(subscriptions.c.id == subscription_id)
+                    .values(status=verdict)
+                )
+        return [r for r in rows if verdicts[r.subscription_id] is None]
+
+    @property
+    def _status_configured(self) -> bool:
+        return self._settings.partner_client_status_url is not None
 
     def _signers(self, rows: list[Any]) -> dict[UUID, Signer | None]:
         """Each subscription's secrets, opened once per batch; None for one that does not open
