@@ -226,3 +226,67 @@ async def test_a_revoked_partners_next_delivery_does_not_go_out(system, auth, pa
 
 async def _now(value: bool) -> bool:
     return value
+
+
+async def test_a_partner_that_had_a_persons_data_is_told_of_their_erasure(
+    system, auth, partner_token
+):
+    """GDPR art. 17 and 19: the erasure reaches every partner that received the person's data,
+    and the platform records when the notice went out and that the partner acknowledged it."""
+    nis = "44064"  # no other e2e registers people there
+    intake, trajecten = system.urls["intake"], system.urls["trajecten"]
+    admin = auth("admin", "dpo@agii")
+    ocmw = await partner_token("ocmw-de-pinte", SCOPES, municipality=nis)
+    receiver, port = Receiver(), free_port()
+    async with httpx.AsyncClient(timeout=15) as http, up(receiver.app, port):
+        created = await http.post(
+            f"{trajecten}/partners/v1/subscriptions",
+            json={"endpoint_url": f"http://127.0.0.1:{port}/hook", "event_types": TYPES},
+            headers=ocmw,
+        )
+        assert created.status_code == 201, created.text
+        receiver.secret = created.json()["secret"]
+        person = await http.post(
+            f"{intake}/api/v1/persons",
+            json={
+                "given_name": "Yara",
+                "family_name": "Wisverzoek",
+                "birth_date": "1993-08-09",
+                "municipality_nis": nis,
+                "languages": ["ar"],
+            },
+            headers=auth("counter"),
+        )
+        assert person.status_code == 201, person.text
+        person_id = person.json()["id"]
+
+        def received(event_type: str) -> list[dict]:
+            return [
+                m
+                for m in receiver.messages.values()
+                if m["type"] == event_type and m["data"].get("person_id") == person_id
+            ]
+
+        await eventually(lambda: _now(received("trajecten.trajectory.opened.v1")), within=60)
+        erased = await http.post(
+            f"{intake}/api/v1/persons/{person_id}/erasure",
+            json={"reason": "verzoek van de persoon"},
+            headers=admin,
+        )
+        assert erased.status_code == 200, erased.text
+
+        [notice] = await eventually(lambda: _now(received("trajecten.person.erased.v1")), within=60)
+        assert set(notice["data"]) == {"person_id", "erased_at"}
+
+        async def acknowledged() -> list[dict]:
+            answer = await http.get(
+                f"{trajecten}/api/v1/persons/{person_id}/partner-recipients", headers=admin
+            )
+            return [
+                r
+                for r in answer.json()["items"]
+                if r["event_type"] == "trajecten.person.erased.v1" and r["delivered_at"]
+            ]
+
+        [record] = await eventually(acknowledged, within=30)
+        assert (record["organisation"], record["status"]) == ("ocmw-de-pinte", "delivered")

@@ -16,7 +16,6 @@ from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import aliased
 from standardwebhooks import Webhook
 
-from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts.trajecten import SubscriptionDisabled
@@ -28,7 +27,7 @@ from trajecten.adapters.subscriptions import (
     partner_events,
     subscriptions,
 )
-from trajecten.domain.delivery import after_failure, payload, succeeded
+from trajecten.domain.delivery import ERASURE_NOTICE, after_failure, payload, succeeded
 from trajecten.domain.subscriptions import address_problem, legal_bases
 from trajecten.settings import TrajectenSettings
 
@@ -236,7 +235,10 @@ class DeliveryLoop:
         if signer is None:
             return Attempt(None, "het geheim van dit abonnement kan niet geopend worden", 0)
         basis = legal_bases().get(row.legal_basis)
-        data = basis.strip(row.data) if basis is not None else {}
+        if row.event_type == ERASURE_NOTICE:
+            data = row.data  # the person id the partner already had, and when it was erased
+        else:
+            data = basis.strip(row.data) if basis is not None else {}
         body = json.dumps(
             payload(
                 str(row.event_id),
@@ -452,7 +454,9 @@ async def resend(
 
 
 async def recipients(work: UnitOfWork, by: Principal, person_id: UUID) -> list[dict[str, Any]]:
-    """Which partners received a person's data, from the delivery log (audited read)."""
+    """Which partners received a person's data, from the delivery log (audited read); after
+    an erasure, the erasure notices with their status: when each went out and whether the
+    partner acknowledged it (2xx)."""
     rows = (
         await work.session.execute(
             select(
@@ -461,12 +465,20 @@ async def recipients(work: UnitOfWork, by: Principal, person_id: UUID) -> list[d
                 subscriptions.c.legal_basis,
                 partner_events.c.event_type,
                 partner_events.c.trajectory_id,
+                deliveries.c.status,
+                deliveries.c.attempts,
                 deliveries.c.delivered_at,
             )
             .join(deliveries, deliveries.c.subscription_id == subscriptions.c.id)
             .join(partner_events, partner_events.c.id == deliveries.c.event_pk)
-            .where(partner_events.c.person_id == person_id, deliveries.c.status == "delivered")
-            .order_by(deliveries.c.delivered_at)
+            .where(
+                partner_events.c.person_id == person_id,
+                or_(
+                    deliveries.c.status == "delivered",
+                    partner_events.c.event_type == ERASURE_NOTICE,
+                ),
+            )
+            .order_by(deliveries.c.created_at)
         )
     ).all()
     await work.audit(by, "partner.recipients.read", "person", person_id)
@@ -478,19 +490,9 @@ async def recipients(work: UnitOfWork, by: Principal, person_id: UUID) -> list[d
             "legal_basis": r.legal_basis,
             "event_type": r.event_type,
             "trajectory_id": str(r.trajectory_id),
-            "delivered_at": r.delivered_at.isoformat(),
+            "status": r.status,
+            "attempts": r.attempts,
+            "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
         }
         for r in rows
     ]
-
-
-def statuses_for(status: str) -> list[str]:
-    """Which deliveries a resend of ``status`` takes: a pending one is tried at once."""
-    if status not in ("dead", "delivered", "pending", "all"):
-        raise Problem(
-            422,
-            "Ongeldige invoer",
-            "status is dead, delivered, pending of all.",
-            errors=[{"field": "status", "message": "dead, delivered, pending of all"}],
-        )
-    return ["dead", "delivered", "pending"] if status == "all" else [status]

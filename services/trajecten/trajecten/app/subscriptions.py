@@ -27,7 +27,7 @@ from trajecten.adapters.subscriptions import (
     subscriptions,
 )
 from trajecten.adapters.tables import components, trajectories
-from trajecten.domain.delivery import payload
+from trajecten.domain.delivery import ERASURE_NOTICE, payload
 from trajecten.domain.subscriptions import (
     DataScope,
     Filters,
@@ -459,14 +459,26 @@ async def on_trajectory_event(work: UnitOfWork, event: EventData, envelope: Enve
 
 
 async def forget_partner_data(
-    work: UnitOfWork, person_id: UUID, trajectory_ids: list[UUID]
+    work: UnitOfWork, person_id: UUID, trajectory_ids: list[UUID], at: datetime
 ) -> None:
-    """The person's events leave the feed, with their queued and past deliveries."""
+    """The person's events leave the feed, with their queued and past deliveries; every
+    subscription that received any of them gets an erasure notice instead (GDPR art. 19),
+    whatever its legal basis, delivered and retried like any webhook, so the delivery log says
+    when it went out and when the partner acknowledged it."""
     event_pks = select(partner_events.c.id).where(
         or_(
             partner_events.c.person_id == person_id,
             partner_events.c.trajectory_id.in_(trajectory_ids),
         )
+    )
+    recipients = list(
+        (
+            await work.session.execute(
+                select(deliveries.c.subscription_id)
+                .where(deliveries.c.event_pk.in_(event_pks), deliveries.c.status == "delivered")
+                .distinct()
+            )
+        ).scalars()
     )
     delivery_ids = select(deliveries.c.id).where(deliveries.c.event_pk.in_(event_pks))
     await work.session.execute(
@@ -474,6 +486,36 @@ async def forget_partner_data(
     )
     await work.session.execute(deliveries.delete().where(deliveries.c.event_pk.in_(event_pks)))
     await work.session.execute(partner_events.delete().where(partner_events.c.id.in_(event_pks)))
+    if not recipients:
+        return
+    order_key = trajectory_ids[0] if trajectory_ids else person_id
+    notice_pk = (
+        await work.session.execute(
+            partner_events.insert()
+            .values(
+                event_id=uuid.uuid4(),
+                event_type=ERASURE_NOTICE,
+                trajectory_id=order_key,
+                person_id=person_id,
+                sequence=0,
+                occurred_at=at,
+                data={"person_id": str(person_id), "erased_at": at.isoformat()},
+            )
+            .returning(partner_events.c.id)
+        )
+    ).scalar_one()
+    for subscription_id in recipients:
+        await work.session.execute(
+            deliveries.insert().values(
+                id=uuid.uuid4(),
+                subscription_id=subscription_id,
+                event_pk=notice_pk,
+                trajectory_id=order_key,
+                sequence=0,
+                status="pending",
+                next_attempt_at=datetime.now(UTC),
+            )
+        )
 
 
 # --- the feed and the sandbox ----------------------------------------------------------------

@@ -104,9 +104,10 @@ async def on_person_corrected(uow: UnitOfWork, event: PersonCorrected, _: Envelo
 
 async def on_person_erased(uow: UnitOfWork, event: PersonErased, _: Envelope) -> None:
     """Erasure on request: the person's trajectories and everything kept for partners about
-    them go (docs/services/trajecten.md, Retention); counts already made elsewhere stay."""
+    them go, and each partner that received their data gets an erasure notice
+    (docs/services/trajecten.md); counts already made elsewhere stay."""
     trajectory_ids = await TrajectoryRepository(uow.session, SYSTEM).erase_person(event.person_id)
-    await forget_partner_data(uow, event.person_id, trajectory_ids)
+    await forget_partner_data(uow, event.person_id, trajectory_ids, event.erased_at)
 
 
 async def open_trajectory(
