@@ -16,6 +16,7 @@ from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import aliased
 from standardwebhooks import Webhook
 
+from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts.trajecten import SubscriptionDisabled
@@ -496,3 +497,15 @@ async def recipients(work: UnitOfWork, by: Principal, person_id: UUID) -> list[d
         }
         for r in rows
     ]
+
+
+def statuses_for(status: str) -> list[str]:
+    """Which deliveries a resend of ``status`` takes: a pending one is tried at once."""
+    if status not in ("dead", "delivered", "pending", "all"):
+        raise Problem(
+            422,
+            "Ongeldige invoer",
+            "status is dead, delivered, pending of all.",
+            errors=[{"field": "status", "message": "dead, delivered, pending of all"}],
+        )
+    return ["dead", "delivered", "pending"] if status == "all" else [status]
