@@ -417,9 +417,10 @@ cmd_stop_postgres() {
 cmd_crash_postgres() {
   PG_BIN=$(pg_bin_dir)
   pg_running || die "postgres is not running"
-  log "restarting postgres immediately (crash recovery)"
-  as_pg "$PG_BIN/pg_ctl" restart -D "$PG_DATA" -m immediate -l "$PG_LOG" \
-    -w -t "$WAIT_SECONDS" >/dev/null
+  log "stopping postgres immediately (no shutdown checkpoint), then starting it again"
+  as_pg "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m immediate -w -t "$WAIT_SECONDS" >/dev/null ||
+    { show_log_tail "$PG_LOG"; die "immediate stop failed"; }
+  start_postgres
 }
 
 cmd_stop() {

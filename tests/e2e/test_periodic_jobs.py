@@ -20,7 +20,7 @@ OBLIGATED = {  # aged 18 to 65, a recognised refugee from outside the EU: obliga
     "given_name": "Rania",
     "family_name": "Khalil",
     "birth_date": "1991-03-05",
-    "municipality_nis": "44021",
+    "municipality_nis": "44081",  # Zulte: no other e2e registers people there
     "nationality": "SY",
     "residence_category": "recognised_refugee",
     "languages": ["ar"],

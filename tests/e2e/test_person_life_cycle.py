@@ -17,7 +17,8 @@ from civic_common.testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
-GENT, ANTWERPEN = "44021", "11002"
+# Municipalities no other e2e registers people in (the walking skeleton counts its own).
+OLD_HOME, NEW_HOME = "44020", "44052"  # Gavere, Oosterzele
 BASIS = "ocmw-maatschappelijke-integratie"
 TYPES = ["trajecten.trajectory.opened.v1", "trajecten.trajectory.component-started.v1"]
 SCOPES = " ".join(["trajecten.feed:read", *(f"events:{t}" for t in TYPES)])
@@ -39,7 +40,7 @@ class Case:
                 "given_name": "Lina",
                 "family_name": f"Levensloop-{uuid.uuid4().hex[:6]}",
                 "birth_date": "1992-06-11",
-                "municipality_nis": GENT,
+                "municipality_nis": OLD_HOME,
                 "languages": ["fa"],
             }
             | fields,
@@ -121,18 +122,18 @@ async def test_corrections_set_and_end_the_obligation(system, auth):
 
 
 async def test_a_move_takes_the_trajectory_and_the_partner_scope_along(system, auth, partner_token):
-    gent = await partner_token("ocmw-gent", SCOPES, municipality=GENT)
-    antwerpen = await partner_token("ocmw-antwerpen", SCOPES, municipality=ANTWERPEN)
+    old_ocmw = await partner_token("ocmw-gavere", SCOPES, municipality=OLD_HOME)
+    new_ocmw = await partner_token("ocmw-oosterzele", SCOPES, municipality=NEW_HOME)
     trajecten = system.urls["trajecten"]
     async with httpx.AsyncClient(timeout=15) as http:
         case = Case(http, system, auth)
         await case.register()
-        before = await case.trajectory_where(municipality_nis=GENT)
+        before = await case.trajectory_where(municipality_nis=OLD_HOME)
 
-        await case.correct(municipality_nis=ANTWERPEN)
-        moved = await case.trajectory_where(municipality_nis=ANTWERPEN)
+        await case.correct(municipality_nis=NEW_HOME)
+        moved = await case.trajectory_where(municipality_nis=NEW_HOME)
         moves = [e for e in await case.timeline(moved["id"]) if e["action"] == "correct"]
-        assert moves[-1]["details"]["municipality_nis"] == {"from": GENT, "to": ANTWERPEN}
+        assert moves[-1]["details"]["municipality_nis"] == {"from": OLD_HOME, "to": NEW_HOME}
 
         started = await http.post(
             f"{trajecten}/api/v1/trajectories/{moved['id']}/components/guidance/transitions",
@@ -155,27 +156,27 @@ async def test_a_move_takes_the_trajectory_and_the_partner_scope_along(system, a
                 if item["trajectory_id"] == before["id"]
             ]
 
-        # Gent had the opening, while the person lived there; Antwerp gets what came after.
-        assert await eventually(lambda: feed(antwerpen), within=30) == [
+        # The old OCMW had the opening, while the person lived there; the new one what came after.
+        assert await eventually(lambda: feed(new_ocmw), within=30) == [
             "trajecten.trajectory.component-started.v1"
         ]
-        assert await feed(gent) == ["trajecten.trajectory.opened.v1"]
+        assert await feed(old_ocmw) == ["trajecten.trajectory.opened.v1"]
 
 
 async def test_an_erasure_leaves_nothing_in_trajecten_or_the_partner_feed(
     system, auth, partner_token
 ):
-    gent = await partner_token("ocmw-gent-2", SCOPES, municipality=GENT)
+    old_ocmw = await partner_token("ocmw-gavere-2", SCOPES, municipality=OLD_HOME)
     async with httpx.AsyncClient(timeout=15) as http:
         case = Case(http, system, auth)
         await case.register()
-        trajectory = await case.trajectory_where(municipality_nis=GENT)
+        trajectory = await case.trajectory_where(municipality_nis=OLD_HOME)
 
         async def in_feed() -> bool:
             answer = await http.get(
                 f"{system.urls['trajecten']}/partners/v1/feed",
                 params=[("legal_basis", BASIS), ("event_types", TYPES[0]), ("limit", 200)],
-                headers=gent,
+                headers=old_ocmw,
             )
             return any(i["trajectory_id"] == trajectory["id"] for i in answer.json()["items"])
 

@@ -261,9 +261,12 @@ class PrivatePostgres:
         self._env = os.environ | {"CIVIC_STATE": str(state), "CIVIC_PG_PORT": str(self.port)}
 
     def _run(self, command: str) -> str:
-        return subprocess.run(
-            [self._script, command], env=self._env, check=True, capture_output=True, text=True
-        ).stdout
+        done = subprocess.run(
+            [self._script, command], env=self._env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"infra.sh {command} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
 
     def start(self) -> None:
         self._run("start-postgres")
