@@ -26,6 +26,7 @@ async def on_person_registered(
             interpreter_modality=Modality(event.interpreter_modality)
             if event.interpreter_modality
             else None,
+            municipality_nis=event.municipality_nis,
         )
     )
 
