@@ -9,8 +9,10 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -284,8 +286,15 @@ class PrivatePostgres:
 
 
 @pytest.fixture
-def private_postgres(repo_root: Path, tmp_path: Path) -> Iterator[PrivatePostgres]:
-    cluster = PrivatePostgres(repo_root, tmp_path / "pg-state")
-    cluster.start()
-    yield cluster
-    cluster.stop()
+def private_postgres(repo_root: Path) -> Iterator[PrivatePostgres]:
+    # Not under pytest's tmp_path: a pytest session starting meanwhile makes its folders
+    # private again (0700), and the postgres user would lose its way to the data directory.
+    state = Path(tempfile.mkdtemp(prefix="civic-private-pg-"))
+    cluster = PrivatePostgres(repo_root, state)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        with contextlib.suppress(RuntimeError):
+            cluster.stop()
+        shutil.rmtree(state, ignore_errors=True)
