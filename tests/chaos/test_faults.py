@@ -22,6 +22,7 @@ import asyncpg
 import httpx
 import pytest
 
+from civic_common.events.contracts.base import SERVICES
 from civic_common.testing.infra import Infra
 from civic_common.testing.kafka import read_topic
 from civic_common.testing.plugin import PrivateKafka, PrivatePostgres, isolated_environment
@@ -165,10 +166,13 @@ async def test_nothing_lost_doubled_or_skipped_under_faults(
         try:
             await asyncio.sleep(SETTLE)
 
-            # 1. A worker killed, restarted by its supervisor a second later.
-            system.processes["trajecten-worker-1"].kill()
+            # 1. Every service's first worker killed (intake's relays its outbox), each started
+            # again by its supervisor a second later.
+            workers = [f"{service}-worker-1" for service in SERVICES]
+            for name in workers:
+                system.processes[name].kill()
             killed = time.monotonic()
-            await _restart_soon(system, "trajecten-worker-1")
+            await asyncio.gather(*(_restart_soon(system, name) for name in workers))
             recovery["kill -9 worker"] = await _recovery(load, db_url, killed)
 
             # 2. intake's api killed mid-request, restarted.

@@ -209,3 +209,75 @@ async def test_an_erasure_leaves_nothing_in_trajecten_or_the_partner_feed(
         finally:
             await conn.close()
         assert left == {"trajectories": 0, "partner_events": 0, "components": 0}
+
+
+async def _fetchrow(system, service: str, query: str, *args: object) -> asyncpg.Record | None:
+    conn = await asyncpg.connect(asyncpg_dsn(system.db.url(service)))
+    try:
+        return await conn.fetchrow(query, *args)
+    finally:
+        await conn.close()
+
+
+async def test_corrections_and_an_erasure_reach_tolken_and_rapportage(system, auth):
+    """The same person through the interpreter desk's and the analysts' services: a correction
+    of languages, municipality and nationality is what tolken and rapportage then hold, and an
+    erasure leaves tolken no profile and rapportage only a pseudonym."""
+    async with httpx.AsyncClient(timeout=15) as http:
+        case = Case(http, system, auth)
+        await case.register(interpreter_language="fa")
+        person = uuid.UUID(case.person["id"])
+        desk = auth("interpreter_desk")
+
+        async def profile() -> dict | None:
+            answer = await http.get(
+                f"{system.urls['tolken']}/api/v1/language-profiles/{person}", headers=desk
+            )
+            return answer.json() if answer.status_code == 200 else None
+
+        async def facts() -> asyncpg.Record | None:
+            return await _fetchrow(
+                system,
+                "rapportage",
+                "SELECT municipality_nis, nationality, interpreter_language "
+                "FROM rapportage.intakes WHERE person_id = $1",
+                person,
+            )
+
+        assert (await eventually(profile, within=60))["interpreter_language"] == "fa"
+        await eventually(facts, within=60)
+
+        await case.correct(
+            interpreter_language="ar", languages=["ar"], municipality_nis=NEW_HOME, nationality="IQ"
+        )
+
+        async def corrected_profile() -> dict | None:
+            found = await profile()
+            return found if found and found["interpreter_language"] == "ar" else None
+
+        async def corrected_facts() -> asyncpg.Record | None:
+            row = await facts()
+            return row if row and row["municipality_nis"] == NEW_HOME else None
+
+        await eventually(corrected_profile, within=60)
+        row = await eventually(corrected_facts, within=60)
+        assert (row["nationality"], row["interpreter_language"]) == ("IQ", "ar")
+
+        erased = await http.post(
+            f"{system.urls['intake']}/api/v1/persons/{person}/erasure",
+            json={"reason": "verzoek van de persoon"},
+            headers=auth("admin", "dpo@agii"),
+        )
+        assert erased.status_code == 200, erased.text
+
+        async def gone() -> bool:
+            return await profile() is None and await facts() is None
+
+        assert await eventually(gone, within=60)
+        stored = await _fetchrow(
+            system,
+            "tolken",
+            "SELECT count(*) AS n FROM tolken.language_profiles WHERE person_id = $1",
+            person,
+        )
+        assert stored["n"] == 0
