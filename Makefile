@@ -4,7 +4,7 @@ VENV := .venv
 ROLE ?= counter
 ORG ?= agii
 
-.PHONY: help install up down status logs token test test-unit lint docs bench
+.PHONY: help install up down status logs token test test-unit lint docs bench chaos
 
 help:
 	@echo "make up       start Postgres, Kafka and all services (embedded default, no Docker)"
@@ -16,6 +16,7 @@ help:
 	@echo "make lint     ruff"
 	@echo "make docs     regenerate the event catalogue and JSON Schemas"
 	@echo "make bench    run every benchmark under bench/ (each prints its ratio last)"
+	@echo "make chaos    the fault-injection suite, full length (make test runs a short one)"
 
 install:
 	deploy/local/python-env.sh
@@ -34,7 +35,7 @@ logs:
 	deploy/local/stack.sh logs $(P)
 
 token: install
-	@$(VENV)/bin/civic-token --role $(ROLE) --org $(ORG) --keys .state/jwt
+	@$(VENV)/bin/civic-token --role $(ROLE) --org $(ORG) --keys $${CIVIC_STATE:-.state}/jwt
 
 test: install
 	deploy/local/browser.sh
@@ -53,3 +54,6 @@ docs: install
 bench: install
 	deploy/local/infra.sh start
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+chaos: install
+	CIVIC_CHAOS=full $(VENV)/bin/pytest tests/chaos -s $(PYTEST_ARGS)

@@ -3,7 +3,8 @@
 # a PostgreSQL cluster and a single-node KRaft Kafka broker, both living
 # under $CIVIC_STATE and listening on 127.0.0.1 only.
 #
-# Usage: deploy/local/infra.sh {install|start|stop|status|env|start-kafka|stop-kafka}
+# Usage: deploy/local/infra.sh {install|start|stop|status|env|start-kafka|stop-kafka|
+#                               start-postgres|stop-postgres|crash-postgres}
 #   set -a; eval "$(deploy/local/infra.sh env)"; set +a
 #
 # Settings (environment):
@@ -400,6 +401,28 @@ cmd_start_kafka() {
 
 cmd_stop_kafka() { stop_kafka; }
 
+# Postgres alone, for fault tests on a private cluster (their own CIVIC_STATE and port).
+cmd_start_postgres() {
+  ensure_postgres_installed
+  pg_running || require_port_free "$CIVIC_PG_PORT" CIVIC_PG_PORT
+  start_postgres
+}
+
+cmd_stop_postgres() {
+  PG_BIN=$(pg_bin_dir || true)
+  stop_postgres
+}
+
+# What an operator's worst day does: every connection cut, crash recovery, back again.
+cmd_crash_postgres() {
+  PG_BIN=$(pg_bin_dir)
+  pg_running || die "postgres is not running"
+  log "stopping postgres immediately (no shutdown checkpoint), then starting it again"
+  as_pg "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m immediate -w -t "$WAIT_SECONDS" >/dev/null ||
+    { show_log_tail "$PG_LOG"; die "immediate stop failed"; }
+  start_postgres
+}
+
 cmd_stop() {
   PG_BIN=$(pg_bin_dir || true)
   stop_kafka
@@ -433,12 +456,12 @@ EOF
 main() {
   local cmd=${1:-}
   case $cmd in
-    install | start | stop | status | env | start-kafka | stop-kafka)
+    install | start | stop | status | env | start-kafka | stop-kafka | start-postgres | stop-postgres | crash-postgres)
       init_paths
       "cmd_${cmd//-/_}"
       ;;
     *)
-      echo "usage: $0 {install|start|stop|status|env|start-kafka|stop-kafka}" >&2
+      echo "usage: $0 {install|start|stop|status|env|start-kafka|stop-kafka|start-postgres|stop-postgres|crash-postgres}" >&2
       exit 2
       ;;
   esac

@@ -83,6 +83,9 @@ CONF
 service_secrets() {
   if [[ $1 == trajecten ]]; then
     printf ',CIVIC_TRAJECTEN_WEBHOOK_SECRET_KEYS="%s"' "$CIVIC_TRAJECTEN_WEBHOOK_SECRET_KEYS"
+    # Each webhook delivery asks the issuer whether the subscribing client is still active.
+    printf ',CIVIC_TRAJECTEN_PARTNER_CLIENT_STATUS_URL="http://127.0.0.1:%s/oauth2/client-status"' \
+      "$ISSUER_PORT"
   fi
 }
 
@@ -111,7 +114,7 @@ supervisor_program() {
   db_url="postgresql+asyncpg://$svc:${!password_var}@$CIVIC_PG_HOST:$CIVIC_PG_PORT/civic"
   program="$svc-$process"
   program_conf "$program" "$VENV/bin/civic-service $svc $process" \
-    "CIVIC_DATABASE_URL=\"$db_url\",CIVIC_KAFKA_BOOTSTRAP=\"$CIVIC_KAFKA_BOOTSTRAP\",CIVIC_JWT_JWKS=\"$jwks\",CIVIC_JWT_INTROSPECTION_URL=\"http://127.0.0.1:$ISSUER_PORT/oauth2/introspect\",CIVIC_WORKER_HEARTBEAT_FILE=\"$SUP_DIR/$program.heartbeat\"$(service_secrets "$svc")"
+    "CIVIC_DATABASE_URL=\"$db_url\",CIVIC_KAFKA_BOOTSTRAP=\"$CIVIC_KAFKA_BOOTSTRAP\",CIVIC_JWT_JWKS=\"$jwks\",CIVIC_JWT_INTROSPECTION_URL=\"http://127.0.0.1:$ISSUER_PORT/oauth2/introspect\",CIVIC_WORKER_HEARTBEAT_FILE=\"$SUP_DIR/$program.heartbeat\",CIVIC_WORKER_INSTANCE_ID=\"$program\"$(service_secrets "$svc")"
 }
 
 # Signs with the key pair civic-token uses ($CIVIC_STATE/jwt), so the services' JWKS file holds.

@@ -68,3 +68,31 @@ async def test_a_case_is_seen_by_its_own_agency_only_and_moves_with_a_transfer(
         assert await trajectories_seen_by(atlas["counsellor"]) == []
         assert (await http.get(person_url, headers=agii["counter"])).status_code == 200
         assert (await http.get(person_url, headers=atlas["counter"])).status_code == 404
+
+        # It arrives: AgII's counsellors see it as incoming, from Atlas, until one takes it up.
+        async def incoming(staff: dict[str, str]) -> list[dict]:
+            response = await http.get(f"{trajecten}/api/v1/transfers/incoming", headers=staff)
+            assert response.status_code == 200, response.text
+            return [i for i in response.json() if i["trajectory_id"] == trajectory["id"]]
+
+        [arrived] = await incoming(agii["counsellor"])
+        assert arrived["transferred_from"] == "atlas"
+        assert await incoming(atlas["counsellor"]) == []
+        async with httpx.AsyncClient(base_url=trajecten, timeout=15) as browser:
+            token = agii["counsellor"]["Authorization"].removeprefix("Bearer ")
+            signed_in = await browser.post("/aanmelden", data={"token": token, "next": "/"})
+            assert signed_in.status_code == 303, signed_in.text
+            page = await browser.get("/")
+        assert "Overgedragen van Atlas" in page.text
+        taken = await http.post(
+            f"{case}/take-up",
+            headers=agii["counsellor"] | {"If-Match": f'"{arrived["version"]}"'},
+        )
+        assert taken.status_code == 200, taken.text
+        assert await incoming(agii["counsellor"]) == []
+        timeline = (await http.get(f"{case}/timeline", headers=agii["counsellor"])).json()
+        assert timeline[-1]["action"] == "take_up"
+        again = await http.post(
+            f"{case}/take-up", headers=agii["counsellor"] | {"If-Match": taken.headers["etag"]}
+        )
+        assert again.status_code in (409, 422), again.text

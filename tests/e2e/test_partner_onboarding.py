@@ -31,6 +31,7 @@ async def test_a_partner_onboards_and_reads_its_feed_with_a_sender_constrained_t
                 "organisation": "ocmw-lievegem",
                 "municipality": NIS,
                 "allowed_scopes": ["trajecten.feed:read", f"events:{OPENED}"],
+                "legal_bases": ["ocmw-maatschappelijke-integratie"],
             },
             headers=auth("admin", "ops@agii"),
         )

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import ValidationError
-from sqlalchemy.exc import InterfaceError, OperationalError
 
+from civic_common.db.errors import is_transient
 from civic_common.db.uow import UnitOfWork, UnitOfWorkFactory
 from civic_common.events.contracts import EventData, deadletter_topic
 from civic_common.events.envelope import Envelope, InvalidEnvelope
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, EventData, Envelope], Awaitable[None]]
 Outcome = Literal["applied", "duplicate", "ignored", "deadlettered"]
-_TRANSIENT = (OperationalError, InterfaceError, OSError, TimeoutError)
 
 
 class EventRejected(Exception):
@@ -38,7 +37,7 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes | None
-    headers: Mapping[str, bytes]
+    headers: Mapping[str, bytes | None]  # Kafka allows a header without a value
 
 
 class InboxConsumer:
@@ -57,6 +56,30 @@ class InboxConsumer:
         self._max_backoff = max_backoff
 
     async def handle(self, record: Record) -> Outcome:
+        """Apply or park ``record``; never returns before one of them committed, never raises.
+
+        The worker acknowledges the offset once this returns, so nothing may escape it: a
+        transient fault is retried in place, and so is anything unexpected while parking (it is
+        logged at each attempt; the partition waits rather than skipping the record).
+        """
+        backoff = 0.5
+        while True:
+            try:
+                return await self._handle(record)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(
+                    "could not apply or park %s[%d]@%d; retrying in %.1fs",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    backoff,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+
+    async def _handle(self, record: Record) -> Outcome:
         raw_trace = record.headers.get("ce_traceparent")
         set_traceparent(raw_trace.decode(errors="replace") if raw_trace else None)
         try:
@@ -84,9 +107,10 @@ class InboxConsumer:
                 return "applied"
         except EventRejected as exc:
             return await self._deadletter(record, envelope.id, f"rejected: {exc}")
-        except _TRANSIENT:
-            raise
-        except Exception as exc:  # a handler fault must not stall the partition: park the event
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # the database is away: the same event is tried again, never parked
+            # A fault of the handler's own must not stall the partition: park the event.
             log.exception("handler failed for %s", envelope.type)
             return await self._deadletter(
                 record, envelope.id, f"handler failed: {type(exc).__name__}: {exc}"
@@ -100,7 +124,9 @@ class InboxConsumer:
         inbox_id = event_id or uuid.uuid5(
             uuid.NAMESPACE_URL, f"kafka:{record.topic}:{record.partition}:{record.offset}"
         )
-        headers = {k: v.decode(errors="replace") for k, v in record.headers.items()}
+        headers = {  # a header without a value (null) is kept, empty
+            k: (v or b"").decode(errors="replace") for k, v in record.headers.items()
+        }
         headers |= {
             "dlq_reason": reason[:2000],
             "dlq_topic": record.topic,
@@ -132,8 +158,12 @@ class InboxConsumer:
         while True:
             try:
                 return await attempt()
-            except _TRANSIENT:
-                log.warning("database unavailable; retrying in %.1fs", backoff, exc_info=True)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning(
+                    "database unavailable (%s); retrying in %.1fs", type(exc).__name__, backoff
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
 

@@ -40,14 +40,21 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+        self._polling_only = False  # said once per outage, not at every retry
+
+    @property
+    def listening(self) -> bool:
+        """Whether inserts wake the relay at once (else it finds them by polling)."""
+        return self._listener is not None and not self._listener.is_closed()
 
     async def run(self) -> None:
         """Relay until cancelled, riding out Kafka or database outages with backoff."""
-        listener = await self._listen()
         producer: AIOKafkaProducer | None = None
         backoff = 0.5
         try:
             while True:
+                await self._keep_listening()
                 try:
                     if producer is None:
                         producer = idempotent_producer(self._bootstrap)
@@ -73,20 +80,32 @@ class OutboxRelay:
         finally:
             if producer is not None:
                 await producer.stop()
-            if listener is not None:
-                await listener.close()
+            if self._listener is not None:
+                await self._listener.close()
 
-    async def _listen(self) -> asyncpg.Connection | None:
-        """LISTEN for inserts so events leave at once; polling remains the fallback."""
+    async def _keep_listening(self) -> None:
+        """LISTEN for inserts so events leave at once; polling remains the fallback while the
+        connection is down (a database restart closes it), and it is opened again here."""
+        if self.listening:
+            return
+        self._listener = None
         try:
             conn = await asyncpg.connect(asyncpg_dsn(self._engine.url.render_as_string(False)))
-            await conn.add_listener(
-                outbox_channel(self._outbox.schema or ""), lambda *_: self._wake.set()
-            )
-            return conn
-        except (OSError, asyncpg.PostgresError):
-            log.warning("outbox LISTEN unavailable; polling only", exc_info=True)
-            return None
+            try:
+                await conn.add_listener(
+                    outbox_channel(self._outbox.schema or ""), lambda *_: self._wake.set()
+                )
+            except BaseException:
+                await conn.close()
+                raise
+        except Exception as exc:  # the database is away; the next round tries again
+            if not self._polling_only:
+                log.warning("outbox LISTEN unavailable (%s); polling", type(exc).__name__)
+                self._polling_only = True
+            return
+        self._listener, self._polling_only = conn, False
+        self._wake.set()  # rows may have arrived while nobody listened
+        log.info("outbox LISTEN on")
 
     async def publish_batch(self, producer: AIOKafkaProducer) -> int:
         """Send one batch; returns how many rows it sent.

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import asyncpg
 from sqlalchemy.engine import URL, make_url
 
+from civic_common.db.messaging import append_only_statements, audit_log_table_ddl, audit_schema
 from civic_common.events.contracts import TOPICS
 from civic_common.events.contracts.base import SERVICES, deadletter_topic
 from civic_common.kafka import ensure_topics
@@ -85,8 +86,57 @@ async def provision_database(
                 await _execute_formatted(
                     conn, "CREATE EXTENSION IF NOT EXISTS %I SCHEMA %I", extension, schema
                 )
+            if schema in SERVICES:
+                await _seal_audit_log(conn, schema, role)
     finally:
         await conn.close()
+
+
+def audit_owner(role: str) -> str:
+    return f"{role}_audit"
+
+
+async def _seal_audit_log(conn: asyncpg.Connection, schema: str, role: str) -> None:
+    """The service's audit log lives in a schema of its own, owned by a role the service is not
+    (NOLOGIN); the service may only INSERT and SELECT, through the view ``<schema>.audit_log``.
+    So it can neither delete, update nor truncate rows, nor disable the append-only trigger,
+    nor drop the table. A service table ``audit_log`` left by an earlier version moves there,
+    with its rows."""
+    owner, vault = audit_owner(role), audit_schema(schema)
+    if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", owner):
+        await _execute_formatted(conn, "CREATE ROLE %I NOLOGIN", owner)
+    await _execute_formatted(conn, "CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I", vault, owner)
+    await _execute_formatted(conn, "GRANT USAGE ON SCHEMA %I TO %I", vault, role)
+    exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{vault}.audit_log")
+    old_kind = await conn.fetchval(
+        "SELECT c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = $1 AND c.relname = 'audit_log'",
+        schema,
+    )
+    async with conn.transaction():
+        if not exists and old_kind == "r":  # an earlier version's table: it moves, with its rows
+            await _execute_formatted(
+                conn, "DROP TRIGGER IF EXISTS audit_log_append_only ON %I.audit_log", schema
+            )
+            await _execute_formatted(conn, "ALTER TABLE %I.audit_log SET SCHEMA %I", schema, vault)
+        elif not exists:
+            await conn.execute(audit_log_table_ddl(vault))
+        await _execute_formatted(conn, "ALTER TABLE %I.audit_log OWNER TO %I", vault, owner)
+        for statement in append_only_statements(f'"{vault}"', f'"{vault}"'):
+            await conn.execute(statement)
+        await _execute_formatted(
+            conn, "ALTER FUNCTION %I.audit_log_append_only() OWNER TO %I", vault, owner
+        )
+        await _execute_formatted(conn, "REVOKE ALL ON %I.audit_log FROM %I", vault, role)
+        await _execute_formatted(conn, "GRANT SELECT, INSERT ON %I.audit_log TO %I", vault, role)
+        await _execute_formatted(
+            conn, "GRANT USAGE ON ALL SEQUENCES IN SCHEMA %I TO %I", vault, role
+        )
+        if old_kind != "v":
+            await _execute_formatted(
+                conn, "CREATE VIEW %I.audit_log AS SELECT * FROM %I.audit_log", schema, vault
+            )
+            await _execute_formatted(conn, "ALTER VIEW %I.audit_log OWNER TO %I", schema, role)
 
 
 async def drop_database(admin_url: str, database: str, roles: list[str]) -> None:
@@ -94,8 +144,9 @@ async def drop_database(admin_url: str, database: str, roles: list[str]) -> None
     conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
     try:
         await _execute_formatted(conn, "DROP DATABASE IF EXISTS %I WITH (FORCE)", database)
-        for role in roles:
+        for role in roles:  # with the audit owners provisioning made beside them
             await _execute_formatted(conn, "DROP ROLE IF EXISTS %I", role)
+            await _execute_formatted(conn, "DROP ROLE IF EXISTS %I", audit_owner(role))
     finally:
         await conn.close()
 

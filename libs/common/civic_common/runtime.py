@@ -1,8 +1,8 @@
 """What one service process holds: its settings, database engine and messaging tables."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import FastAPI
 from sqlalchemy import MetaData
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from civic_common.db.engine import create_engine
 from civic_common.db.messaging import MessagingTables
 from civic_common.db.uow import UnitOfWork
+from civic_common.events.contracts import EventData
 from civic_common.settings import ServiceSettings
 
 
@@ -48,6 +49,10 @@ class ServiceSpec:
     migrations: str
     create_app: Callable[[Runtime], FastAPI]
     create_worker: Callable[[Runtime], "Worker"]
+    # What the worker consumes, by topic and event contract: the handlers themselves, whose
+    # docstrings' first lines are the consumer matrix in docs/events.md.
+    consumes: Callable[[], Mapping[str, Mapping[type[EventData], Callable[..., Any]]]] = lambda: {}
+    keeps_person_data: bool = False  # then it must handle every event about a person
 
     def runtime(self, settings: ServiceSettings | None = None) -> Runtime:
         return Runtime(self.name, settings or ServiceSettings(), self.tables, self.migrations)

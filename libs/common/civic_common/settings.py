@@ -39,7 +39,15 @@ class ServiceSettings(BaseSettings):
     worker_heartbeat_file: str | None = Field(
         None, description="File the worker touches while healthy (container health checks)"
     )
-    # faust/aiokafka group timing; tests lower these so rebalances take seconds.
-    broker_session_timeout: float = 30.0
+    worker_instance_id: str | None = Field(
+        None,
+        description="Static consumer-group membership id of this worker process: unique per "
+        "process, the same across its restarts, so a restarted worker takes its partitions "
+        "back without a rebalance; `hostname` makes it <service>-<host name>, which suits "
+        "containers (unset: dynamic membership)",
+    )
+    # faust/aiokafka group timing. A worker that dies and does not come back holds its
+    # partitions for the session timeout; tests lower these further.
+    broker_session_timeout: float = 10.0
     broker_rebalance_timeout: float = 30.0
     broker_heartbeat_interval: float = 3.0

@@ -3,10 +3,10 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-import faust
 from fastapi import FastAPI
 
 from civic_common.api.app import create_app
+from civic_common.periodic import PeriodicJob
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.web.pages import install_pages
 from civic_common.worker import create_worker
@@ -28,14 +28,17 @@ def build_app(runtime: Runtime, settings: RapportageSettings | None = None) -> F
 
 def build_worker(runtime: Runtime, settings: RapportageSettings | None = None) -> Worker:
     settings = settings or RapportageSettings()
-    worker = create_worker(runtime, subscriptions=SUBSCRIPTIONS)
-    if isinstance(worker, faust.App):
 
-        @worker.timer(settings.publish_interval_seconds, on_leader=True)
-        async def publish_reports() -> None:
-            await publish_scheduled(runtime.uow(), settings, datetime.now(UTC))
+    async def publish_reports() -> None:
+        await publish_scheduled(runtime.uow(), settings, datetime.now(UTC))
 
-    return worker
+    return create_worker(
+        runtime,
+        subscriptions=SUBSCRIPTIONS,
+        periodic=[
+            PeriodicJob("scheduled-publication", settings.publish_interval_seconds, publish_reports)
+        ],
+    )
 
 
 SERVICE = ServiceSpec(
@@ -46,4 +49,6 @@ SERVICE = ServiceSpec(
     migrations=str(Path(__file__).parent / "migrations"),
     create_app=build_app,
     create_worker=build_worker,
+    consumes=lambda: SUBSCRIPTIONS,
+    keeps_person_data=True,
 )

@@ -1,26 +1,28 @@
 """Composition root of tolken."""
 
-import logging
 from pathlib import Path
 
-import faust
 from fastapi import FastAPI
 
 from civic_common.api.app import create_app
 from civic_common.events.contracts import PersonRegistered
-from civic_common.events.contracts.intake import PersonCorrected, PersonErased
+from civic_common.events.contracts.intake import (
+    PersonCorrected,
+    PersonErased,
+    PersonTransferred,
+)
 from civic_common.events.contracts.trajecten import AppointmentScheduled
+from civic_common.periodic import PeriodicJob
 from civic_common.runtime import Runtime, ServiceSpec, Worker
-from civic_common.worker import create_worker
+from civic_common.worker import Subscriptions, create_worker
 from tolken.adapters.tables import messaging, metadata
 from tolken.api import partners, staff
 from tolken.app.booking import appointment_handler
-from tolken.app.profiles import on_person_erased, on_person_registered
+from tolken.app.profiles import on_person_erased, on_person_registered, on_person_transferred
 from tolken.app.requests import run_deadlines
+from tolken.domain.policy import Policy
 from tolken.settings import TolkenSettings
 from tolken.web import pages
-
-log = logging.getLogger(__name__)
 
 
 def build_app(runtime: Runtime, settings: TolkenSettings | None = None) -> FastAPI:
@@ -30,31 +32,31 @@ def build_app(runtime: Runtime, settings: TolkenSettings | None = None) -> FastA
     return app
 
 
+def consumed(policy: Policy) -> Subscriptions:
+    """What the worker consumes, by topic."""
+    return {
+        "intake.persons": {
+            PersonRegistered: on_person_registered,
+            PersonCorrected: on_person_registered,
+            PersonTransferred: on_person_transferred,
+            PersonErased: on_person_erased,
+        },
+        "trajecten.trajectories": {AppointmentScheduled: appointment_handler(policy)},
+    }
+
+
 def build_worker(runtime: Runtime, settings: TolkenSettings | None = None) -> Worker:
     settings = settings or TolkenSettings()
     policy = settings.policy()
-    worker = create_worker(
-        runtime,
-        subscriptions={
-            "intake.persons": {
-                PersonRegistered: on_person_registered,
-                PersonCorrected: on_person_registered,
-                PersonErased: on_person_erased,
-            },
-            "trajecten.trajectories": {AppointmentScheduled: appointment_handler(policy)},
-        },
-    )
-    assert isinstance(worker, faust.App)  # tolken consumes, so this is a faust app
 
-    @worker.timer(settings.timer_seconds)
     async def deadlines() -> None:
-        # A failing round (database briefly away) must not stop the worker; the next retries.
-        try:
-            await run_deadlines(runtime.uow, policy)
-        except Exception:
-            log.exception("deadline round failed; retrying at the next tick")
+        await run_deadlines(runtime.uow, policy)
 
-    return worker
+    return create_worker(
+        runtime,
+        subscriptions=consumed(policy),
+        periodic=[PeriodicJob("offer-deadlines", settings.timer_seconds, deadlines)],
+    )
 
 
 SERVICE = ServiceSpec(
@@ -65,4 +67,6 @@ SERVICE = ServiceSpec(
     migrations=str(Path(__file__).parent / "migrations"),
     create_app=build_app,
     create_worker=build_worker,
+    consumes=lambda: consumed(TolkenSettings().policy()),
+    keeps_person_data=True,
 )

@@ -1,6 +1,5 @@
 """Composition root of trajecten."""
 
-import logging
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,8 +12,11 @@ from civic_common.events.contracts import CONTRACTS, PersonRegistered
 from civic_common.events.contracts.intake import (
     CandidacySubmitted,
     OrganisationRegistered,
+    PersonCorrected,
+    PersonErased,
     PersonTransferred,
 )
+from civic_common.periodic import PeriodicJob
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import Subscriptions, create_worker
 from trajecten.adapters.tables import messaging, metadata
@@ -24,6 +26,8 @@ from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.organisations import on_candidacy_submitted, on_organisation_registered
 from trajecten.app.subscriptions import on_trajectory_event
 from trajecten.app.trajectories import (
+    on_person_corrected,
+    on_person_erased,
     on_person_registered,
     on_person_transferred,
     refer_missed_deadlines,
@@ -31,7 +35,6 @@ from trajecten.app.trajectories import (
 from trajecten.settings import TrajectenSettings
 from trajecten.web import pages
 
-log = logging.getLogger(__name__)
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
@@ -57,7 +60,9 @@ def consumed() -> Subscriptions:
     return {
         "intake.persons": {
             PersonRegistered: on_person_registered,
+            PersonCorrected: on_person_corrected,
             PersonTransferred: on_person_transferred,
+            PersonErased: on_person_erased,
         },
         "intake.organisations": {OrganisationRegistered: on_organisation_registered},
         "intake.candidacies": {CandidacySubmitted: on_candidacy_submitted},
@@ -70,20 +75,25 @@ def consumed() -> Subscriptions:
     }
 
 
-def build_worker(runtime: Runtime) -> Worker:
-    worker = create_worker(runtime, subscriptions=consumed())
-    if isinstance(worker, faust.App):
-        # One worker (the leader) checks; row locks keep two checks from referring twice anyway.
-        @worker.timer(TrajectenSettings().deadline_check_seconds, on_leader=True)
-        async def missed_deadlines() -> None:
-            try:
-                today = datetime.now(BRUSSELS).date()  # deadlines are Belgian working days
-                while await refer_missed_deadlines(runtime.uow(), today):
-                    pass  # batch after batch until no unreferred miss is left
-            except Exception:  # a failed check must not stop the worker; the next tick retries
-                log.exception("deadline check failed")
+def build_worker(runtime: Runtime, settings: TrajectenSettings | None = None) -> Worker:
+    settings = settings or TrajectenSettings()
 
-        deliverer = DeliveryLoop(runtime)
+    async def missed_deadlines() -> None:
+        today = datetime.now(BRUSSELS).date()  # deadlines are Belgian working days
+        while await refer_missed_deadlines(runtime.uow(), today):
+            pass  # batch after batch until no unreferred miss is left
+
+    # One worker at a time refers (civic_common.periodic); row locks would keep two from
+    # referring twice anyway.
+    worker = create_worker(
+        runtime,
+        subscriptions=consumed(),
+        periodic=[
+            PeriodicJob("missed-deadlines", settings.deadline_check_seconds, missed_deadlines)
+        ],
+    )
+    if isinstance(worker, faust.App):
+        deliverer = DeliveryLoop(runtime, settings)
 
         @worker.task
         async def deliver_webhooks() -> None:
@@ -100,4 +110,6 @@ SERVICE = ServiceSpec(
     migrations=str(Path(__file__).parent / "migrations"),
     create_app=build_app,
     create_worker=build_worker,
+    consumes=consumed,
+    keeps_person_data=True,
 )

@@ -28,6 +28,13 @@ class TrajectenSettings(BaseSettings):
     delivery_timeout_seconds: float = Field(10.0, gt=0)
     delivery_poll_seconds: float = Field(0.2, gt=0, description="Pause when nothing is due")
     delivery_batch: int = Field(50, gt=0)
+    partner_client_status_url: str | None = Field(
+        None,
+        description="The issuer's /oauth2/client-status: asked before every delivery whether the "
+        "subscribing client is still active and holds the subscription's legal basis (unset: "
+        "not asked; then a revocation stops tokens but not webhooks)",
+    )
+    partner_client_status_cache_seconds: float = Field(5.0, ge=0)
     disable_after_failures: int = Field(
         50, gt=0, description="Consecutive failed attempts after which a subscription is disabled"
     )

@@ -1,9 +1,11 @@
 """``Idempotency-Key`` on POST endpoints: a retried request gets the first answer, not a second
 effect.
 
-The key is claimed in the transaction of the change itself (``UnitOfWork.commit``), so a change
-and its key commit together or not at all. The first answer is stored right after; a retry that
-arrives before that gets 409 and should retry again.
+The key is claimed first thing in the transaction of the change (``UnitOfWork.__aenter__``),
+before any check the use case makes, and that transaction commits only with the answer
+(``UnitOfWork.finish_with_answer``). So a change, its key and its answer commit together or not
+at all: a retry replays the answer of a request that committed, runs again if it never did, and
+one that races the first waits on the key's row until the first ends, then replays.
 """
 
 import hashlib
@@ -11,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
@@ -48,9 +50,14 @@ async def idempotent(
     work.idempotency = claim
     try:
         response = await run()
+        if work.holds_change:
+            await work.finish_with_answer(response.status_code, bytes(response.body))
     except RepeatedRequest:
         return await _earlier_answer(runtime, claim) or _in_flight()
-    await _store(runtime, claim, response)
+    except BaseException:
+        if work.holds_change:
+            await work.release()  # nothing of this attempt commits; the key is free again
+        raise
     return response
 
 
@@ -90,14 +97,3 @@ def _in_flight() -> Response:
         f"Een verzoek met deze {HEADER} wordt nog verwerkt; probeer zo dadelijk opnieuw.",
         headers={"Retry-After": "1"},
     )
-
-
-async def _store(runtime: Runtime, claim: IdempotencyClaim, response: Response) -> None:
-    table = runtime.tables.idempotency_keys
-    async with runtime.sessionmaker() as session:
-        await session.execute(
-            update(table)
-            .where(table.c.principal == claim.principal, table.c.key == claim.key)
-            .values(status_code=response.status_code, body=bytes(response.body))
-        )
-        await session.commit()

@@ -1,15 +1,20 @@
 """RFC 9457 problem details for every error; no stack trace ever reaches a client."""
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from civic_common.db.errors import is_transient
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_SECONDS = 2  # a database restart takes seconds
 
 
 class Problem(Exception):
@@ -84,7 +89,57 @@ def install_problem_handlers(app: FastAPI) -> None:
             request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
         )
 
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(request, 500, "Interne fout", "Er ging iets mis; probeer opnieuw.")
+    app.add_middleware(ContainCrashes)
+
+
+def crash_response(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After when the database is away (a client should retry), else 500; the
+    log names the error's type and place, never its message, which may quote personal data."""
+    if is_transient(exc):
+        log.warning(
+            "database unavailable on %s %s (%s)",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        return problem_response(
+            request,
+            503,
+            "Tijdelijk niet beschikbaar",
+            "De databank is even niet bereikbaar; probeer opnieuw.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    log.error(
+        "unhandled %s on %s %s\n%s",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        "".join(traceback.format_tb(exc.__traceback__)),
+    )
+    return problem_response(request, 500, "Interne fout", "Er ging iets mis; probeer opnieuw.")
+
+
+class ContainCrashes:
+    """Answer an unhandled error here, before Starlette's outermost middleware, which would
+    re-raise it to the server and so log its message."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, receive, tracking)
+        except Exception as exc:
+            response = crash_response(Request(scope), exc)
+            if not started:  # else the client sees the connection end; the log says why
+                await response(scope, receive, send)

@@ -51,6 +51,7 @@ def mint(
     audience: str = "civic",
     ttl: int = 8 * 3600,
     key_thumbprint: str | None = None,
+    legal_bases: list[str] | None = None,
 ) -> str:
     jwks_path = ensure_keys(directory)
     kid = json.loads(jwks_path.read_text())["keys"][0]["kid"]
@@ -69,6 +70,8 @@ def mint(
         claims["scope"] = scope
     if key_thumbprint:
         claims["cnf"] = {"jkt": key_thumbprint}  # bound to the client's DPoP key
+    if legal_bases is not None:
+        claims["legal_bases"] = legal_bases  # the bases an admin granted this partner client
     key = (directory / PRIVATE_KEY).read_bytes()
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 

@@ -77,17 +77,17 @@ class IssuerSettings(BaseSettings):
     rotation_grace: float = Field(
         24 * 3600.0, description="Seconds the previous secret keeps working after a rotation"
     )
-    client_rate_per_second: float = Field(
-        1.0, description="Token requests per second one client id may make (bucket refill)"
-    )
-    client_burst: int = Field(10, description="Token requests one client id may make at once")
-    address_rate_per_second: float = Field(
-        5.0, description="Token requests per second one source address may make (bucket refill)"
-    )
-    address_burst: int = Field(30, description="Token requests one source address may make at once")
     jwt_issuer: str = "civic-local"
     jwt_audience: str = "civic"
     log_level: str = "INFO"
+    # Token requests are throttled before the (deliberately costly) secret check, so a flood of
+    # wrong secrets cannot starve the issuer and with it every partner's introspection.
+    token_rate_per_client: float = Field(1.0, gt=0, description="Token requests/s per client id")
+    token_burst_per_client: int = Field(10, gt=0)
+    token_rate_per_address: float = Field(
+        5.0, gt=0, description="Token requests/s per source address"
+    )
+    token_burst_per_address: int = Field(30, gt=0)
 
 
 metadata = MetaData(schema=SCHEMA)
@@ -99,6 +99,7 @@ clients = Table(
     Column("organisation", Text, nullable=False),
     Column("municipality", Text),
     Column("allowed_scopes", ARRAY(Text), nullable=False),
+    Column("legal_bases", ARRAY(Text), nullable=False, server_default="{}"),
     Column("secret_hash", Text, nullable=False),
     Column("previous_secret_hash", Text),
     Column("previous_valid_until", DateTime(timezone=True)),
@@ -129,6 +130,14 @@ def oauth_error(error: str, status: int = 400, description: str | None = None) -
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="civic-issuer"'
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _throttled(request: Request, client_id: str) -> float:
+    """Seconds to wait, or 0: a bucket per client id and one per source address."""
+    now = time.monotonic()
+    by_client, by_address = request.app.state.token_buckets
+    address = request.client.host if request.client else "unknown"
+    return max(by_client.take(client_id, now), by_address.take(address, now))
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -185,22 +194,6 @@ async def _proof_of_possession(
     return proof, None
 
 
-def _throttled(request: Request, client_id: str) -> JSONResponse | None:
-    """429 with Retry-After when the source address or the client id is over its rate: taken
-    before the secret is checked, so a flood of guesses costs no scrypt and cannot starve the
-    issuer (partner services fail closed when it cannot answer introspection)."""
-    now = time.monotonic()
-    address = request.client.host if request.client else "unknown"
-    wait = request.app.state.address_buckets.take(address, now)
-    if not wait and client_id:
-        wait = request.app.state.client_buckets.take(client_id, now)
-    if not wait:
-        return None
-    response = oauth_error("slow_down", 429, "too many token requests; retry later")
-    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-    return response
-
-
 token_router = APIRouter(tags=["oauth2"])
 
 
@@ -213,8 +206,6 @@ async def token(request: Request) -> JSONResponse:
     if basic is not None and "client_secret" in fields:
         return oauth_error("invalid_request", description="one client authentication method")
     client_id, secret = basic or (fields.get("client_id", ""), fields.get("client_secret", ""))
-    if (throttled := _throttled(request, client_id)) is not None:
-        return throttled
     grant_type = fields.get("grant_type")
     if not grant_type:
         return oauth_error("invalid_request", description="grant_type is required")
@@ -222,6 +213,10 @@ async def token(request: Request) -> JSONResponse:
         return oauth_error("unsupported_grant_type")
     if not client_id or not secret:
         return oauth_error("invalid_client", 401)
+    if (wait := _throttled(request, client_id)) > 0:
+        response = oauth_error("slow_down", 429, description="too many token requests")
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
     client = await _authenticate(request.app.state.engine, client_id, secret)
     if client is None:
         return oauth_error("invalid_client", 401)
@@ -244,6 +239,7 @@ async def token(request: Request) -> JSONResponse:
         audience=settings.jwt_audience,
         ttl=settings.token_ttl,
         key_thumbprint=proof.thumbprint if proof else None,
+        legal_bases=list(client["legal_bases"]),
     )
     body = {
         "access_token": access_token,
@@ -252,6 +248,31 @@ async def token(request: Request) -> JSONResponse:
         "scope": scope,
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+@token_router.post("/oauth2/client-status")
+async def client_status(request: Request) -> JSONResponse:
+    """Whether a partner client is active and which legal bases it holds: services ask before
+    every webhook delivery (cached briefly), so a revocation or a withdrawn basis stops
+    deliveries at once. No caller authentication, like introspection: it says nothing about any
+    person, and client ids are random."""
+    form = await request.form()
+    client_id = form.get("client_id")
+    if not isinstance(client_id, str) or not client_id or len(client_id) > 200:
+        return oauth_error("invalid_request", description="client_id is required")
+    async with request.app.state.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(clients.c.revoked_at, clients.c.legal_bases).where(
+                    clients.c.client_id == client_id
+                )
+            )
+        ).first()
+    active = row is not None and row.revoked_at is None
+    return JSONResponse(
+        {"active": active, "legal_bases": sorted(row.legal_bases) if active and row else []},
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @token_router.post("/oauth2/introspect")
@@ -303,6 +324,16 @@ class ClientIn(BaseModel):
     sender_constrained: bool = Field(
         True, description="Tokens bound to the client's DPoP key (RFC 9449); false: bearer tokens"
     )
+    legal_bases: list[Annotated[str, Field(pattern=r"^[a-z0-9-]{1,100}$")]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The legal bases (codes) under which this partner may receive data; it "
+        "cannot name another",
+    )
+
+
+class LegalBasesIn(BaseModel):
+    legal_bases: list[Annotated[str, Field(pattern=r"^[a-z0-9-]{1,100}$")]] = Field(max_length=20)
 
 
 class ClientOut(BaseModel):
@@ -311,6 +342,7 @@ class ClientOut(BaseModel):
     organisation: str
     municipality: str | None
     allowed_scopes: list[str]
+    legal_bases: list[str]
     sender_constrained: bool
     created_at: datetime
     rotated_at: datetime | None
@@ -368,6 +400,7 @@ async def create_client(body: ClientIn, principal: Admin, engine: Engine) -> JSO
                 organisation=body.organisation,
                 municipality=body.municipality,
                 allowed_scopes=sorted(set(body.allowed_scopes)),
+                legal_bases=sorted(set(body.legal_bases)),
                 sender_constrained=body.sender_constrained,
                 secret_hash=secret_hash,
                 created_at=datetime.now(UTC),
@@ -438,6 +471,23 @@ async def revoke_client(client_id: str, principal: Admin, engine: Engine) -> Cli
         return ClientOut.of(await _row(conn, client_id))
 
 
+@admin_router.put("/{client_id}/legal-bases")
+async def grant_legal_bases(
+    client_id: str, body: LegalBasesIn, principal: Admin, engine: Engine
+) -> ClientOut:
+    """The legal bases the client may use from now on (replacing the earlier grant); a basis
+    taken away stops the client's subscriptions under it at their next delivery."""
+    async with engine.begin() as conn:
+        await _row(conn, client_id, lock=True)
+        await conn.execute(
+            update(clients)
+            .where(clients.c.client_id == client_id)
+            .values(legal_bases=sorted(set(body.legal_bases)))
+        )
+        await _audit(conn, principal, "legal-bases", client_id)
+        return ClientOut.of(await _row(conn, client_id))
+
+
 # ---------------------------------------------------------------- app
 
 
@@ -457,9 +507,9 @@ def build_issuer_app(settings: IssuerSettings) -> FastAPI:
 
     app = FastAPI(title="civic issuer", lifespan=lifespan)
     app.state.settings = settings
-    app.state.client_buckets = TokenBuckets(settings.client_rate_per_second, settings.client_burst)
-    app.state.address_buckets = TokenBuckets(
-        settings.address_rate_per_second, settings.address_burst
+    app.state.token_buckets = (
+        TokenBuckets(settings.token_rate_per_client, settings.token_burst_per_client),
+        TokenBuckets(settings.token_rate_per_address, settings.token_burst_per_address),
     )
     app.state.token_validator = TokenValidator(
         str(jwks_path), settings.jwt_issuer, settings.jwt_audience

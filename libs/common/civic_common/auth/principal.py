@@ -10,6 +10,7 @@ class Principal:
     organisation: str | None = None
     municipality: str | None = None
     scopes: frozenset[str] = frozenset()  # OAuth2 scopes of a partner client's token
+    legal_bases: frozenset[str] = frozenset()  # the bases granted to a partner client
 
     def primary_role(self) -> str:
         return min(self.roles) if self.roles else ""

@@ -84,6 +84,7 @@ class TokenValidator:
             organisation=claims.get("org"),
             municipality=claims.get("municipality"),
             scopes=frozenset(str(claims.get("scope") or "").split()),
+            legal_bases=frozenset(b for b in claims.get("legal_bases") or [] if isinstance(b, str)),
         )
 
 

@@ -7,7 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     # No pre-ping (a round trip per checkout): connections are recycled instead, and one that
     # died with its server fails its transaction, which callers retry (consumers do it alone).
-    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=300)
+    # hide_parameters: an error's text never carries the statement's values (personal data)
+    # into a log, a dead letter's reason or an answer.
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=10, pool_recycle=300, hide_parameters=True
+    )
 
 
 def asyncpg_dsn(url: str) -> str:

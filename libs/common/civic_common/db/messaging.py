@@ -16,8 +16,10 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateTable
 
 
 @dataclass(frozen=True)
@@ -99,23 +101,47 @@ def outbox_channel(schema: str) -> str:
 
 
 def create_messaging_tables(bind: Connection, schema: str) -> None:
-    """For a service's first migration: the tables, the relay wake-up and audit immutability."""
+    """For a service's first migration: the tables and the relay wake-up. The audit log is
+    provisioning's (``audit_schema``): the service reaches it through the view ``audit_log``
+    in its own schema. Only a schema provisioned before that existed gets it here, as a table
+    of its own, which the next provisioning moves into the audit schema."""
     tables = messaging_tables(MetaData(schema=schema))
-    for table in (tables.outbox, tables.inbox, tables.audit_log, tables.idempotency_keys):
+    for table in (tables.outbox, tables.inbox, tables.idempotency_keys):
         table.create(bind)
-    channel = outbox_channel(schema)
-    for statement in (
+    statements = [
         f"""CREATE FUNCTION {schema}.notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END $$""",
+            BEGIN PERFORM pg_notify('{outbox_channel(schema)}', ''); RETURN NULL; END $$""",
         f"""CREATE TRIGGER outbox_notify AFTER INSERT ON {schema}.outbox
             FOR EACH STATEMENT EXECUTE FUNCTION {schema}.notify_outbox()""",
-        f"""CREATE FUNCTION {schema}.audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$""",
-        f"""CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
-            ON {schema}.audit_log FOR EACH STATEMENT
-            EXECUTE FUNCTION {schema}.audit_log_append_only()""",
-    ):
+    ]
+    if bind.execute(text(f"SELECT to_regclass('{schema}.audit_log')")).scalar() is None:
+        tables.audit_log.create(bind)
+        statements += append_only_statements(schema, schema)
+    for statement in statements:
         bind.execute(text(statement))
+
+
+def audit_schema(schema: str) -> str:
+    """The schema holding a service's audit log, owned by a role the service is not."""
+    return f"{schema}_audit"
+
+
+def audit_log_table_ddl(schema: str) -> str:
+    """CREATE TABLE of the audit log in ``schema``: the same columns the service writes."""
+    table = messaging_tables(MetaData(schema=schema)).audit_log
+    return str(CreateTable(table).compile(dialect=postgresql.dialect()))
+
+
+def append_only_statements(table_schema: str, function_schema: str) -> list[str]:
+    """A trigger refusing UPDATE, DELETE and TRUNCATE on the audit log."""
+    return [
+        f"""CREATE OR REPLACE FUNCTION {function_schema}.audit_log_append_only() RETURNS trigger
+            LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$""",
+        f"DROP TRIGGER IF EXISTS audit_log_append_only ON {table_schema}.audit_log",
+        f"""CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+            ON {table_schema}.audit_log FOR EACH STATEMENT
+            EXECUTE FUNCTION {function_schema}.audit_log_append_only()""",
+    ]
 
 
 def create_proof_registry(bind: Connection, schema: str) -> None:

@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -41,11 +42,19 @@ class UnitOfWork:
         self._tables = tables
         self._source = f"/civic/{service}"
         self.session: AsyncSession
-        # Set by an endpoint taking an Idempotency-Key: claimed in the same transaction.
+        # Set by an endpoint taking an Idempotency-Key (api/idempotency.py): the key is claimed
+        # first thing in the transaction, and the transaction commits with the answer.
         self.idempotency: IdempotencyClaim | None = None
+        self._held = False  # committed by the use case, waiting for its answer
 
     async def __aenter__(self) -> Self:
+        if self._held:
+            return self  # a second block of the same request continues the held transaction
         self.session = self._sessionmaker()
+        if self.idempotency is not None:
+            # Before any check the use case makes: a retry racing this request waits here on
+            # the key's row until this transaction ends, then replays its answer or runs.
+            await self._claim(self.idempotency)
         return self
 
     async def __aexit__(
@@ -54,13 +63,45 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.session.rollback()
-        await self.session.close()
+        if self._held and exc is None:
+            return  # finish_with_answer commits
+        await self.release()
 
     async def commit(self) -> None:
         if self.idempotency is not None:
-            await self._claim(self.idempotency)
+            await self.session.flush()  # constraint errors surface now, inside the use case
+            self._held = True
+            return
         await self.session.commit()
+
+    @property
+    def holds_change(self) -> bool:
+        """Whether a committed change waits for its answer (Idempotency-Key requests)."""
+        return self._held
+
+    async def finish_with_answer(self, status_code: int, body: bytes) -> None:
+        """Commit the held change together with the answer a retry will replay."""
+        assert self.idempotency is not None and self._held
+        table = self._tables.idempotency_keys
+        try:
+            await self.session.execute(
+                update(table)
+                .where(
+                    table.c.principal == self.idempotency.principal,
+                    table.c.key == self.idempotency.key,
+                )
+                .values(status_code=status_code, body=body)
+            )
+            await self.session.commit()
+        finally:
+            self._held = False
+            await self.session.close()
+
+    async def release(self) -> None:
+        """Roll back whatever is open: the change, and with it the key's claim."""
+        self._held = False
+        await self.session.rollback()
+        await self.session.close()
 
     async def _claim(self, claim: "IdempotencyClaim") -> None:
         """The change commits only if this request's key was not used before."""
@@ -73,6 +114,7 @@ class UnitOfWork:
         )
         if claimed.first() is None:
             await self.session.rollback()
+            await self.session.close()
             raise RepeatedRequest(claim)
 
     async def publish(

@@ -12,10 +12,12 @@ contract means an event type was deleted. Both are fixed by adding a ``.v2``, no
 import argparse
 import asyncio
 import importlib
+import inspect
 import json
 import logging
 import pkgutil
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +213,19 @@ def _deadletter_headers() -> list[str]:
 # --- docs/events.md ---------------------------------------------------------------------------
 
 
+def consumer_matrix() -> dict[str, dict[str, str]]:
+    """Event type -> {service: what its handler does}, from every installed service's spec
+    (``civic.services`` entry points) and the first paragraph of each handler's docstring."""
+    matrix: dict[str, dict[str, str]] = {}
+    for entry in sorted(entry_points(group="civic.services"), key=lambda e: e.name):
+        spec = entry.load()
+        for handlers in spec.consumes().values():
+            for model, handler in handlers.items():
+                first = (inspect.getdoc(handler) or "").split("\n\n")[0]
+                matrix.setdefault(model.event_type, {})[spec.name] = " ".join(first.split())
+    return matrix
+
+
 def render_catalogue(found: Contracts) -> str:
     by_topic = _by_topic(found)
     lines = [
@@ -232,8 +247,9 @@ def render_catalogue(found: Contracts) -> str:
         "Topic names are logical: every process prefixes them with `CIVIC_TOPIC_PREFIX` (empty in",
         "production; test runs isolate themselves with it).",
         "",
-        "Publishers only: an event type's first segment is the service that publishes it, on a",
-        "topic of its own. Consumers are not in a contract: see each service's `build_worker`.",
+        "An event type's first segment is the service that publishes it, on a topic of its own.",
+        "Who consumes it, and what each consumer does with it, is in the consumer matrix below,",
+        "generated from each service's `ServiceSpec.consumes` (the handlers and their docstrings).",
         "",
         "## Topics",
         "",
@@ -247,6 +263,21 @@ def render_catalogue(found: Contracts) -> str:
             f"| `{topic}` | {TOPICS[topic]} | {f'`{key}`' if key else 'aggregate id'} "
             f"| {_publisher(topic)} | {types or '—'} |"
         )
+    lines += ["", "## Consumer matrix", ""]
+    lines += [
+        "Every event type with the services that consume it and what each does with it. A",
+        "service that keeps data about a person handles every event about a person (registered,",
+        "corrected, transferred, erased), if only to say why nothing changes: a contract test",
+        "holds this (`tests/contract/test_consumer_matrix.py`). Event types no service consumes",
+        "are for partners and other readers.",
+        "",
+        "| event type | consumer | what it does |",
+        "|---|---|---|",
+    ]
+    matrix = consumer_matrix()
+    for event_type in found:
+        for service, does in sorted(matrix.get(event_type, {}).items()):
+            lines.append(f"| `{event_type}` | {service} | {does or '—'} |")
     lines += ["", "## Envelope headers", "", "| header | always | meaning |", "|---|---|---|"]
     for name, always in _envelope_headers().items():
         lines.append(f"| `{name}` | {'yes' if always else 'no'} | {HEADER_MEANING.get(name, '')} |")

@@ -21,14 +21,14 @@ class Infra:
     kafka_libs: Path | None = None  # jar dir of the local broker, for tests that run their own
 
 
-def _parse_env(text: str) -> dict[str, str]:
+def parse_env(text: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
 
 def local_infra(repo_root: Path) -> Infra:
     script = repo_root / "deploy" / "local" / "infra.sh"
     subprocess.run([script, "start"], check=True)
-    env = _parse_env(
+    env = parse_env(
         subprocess.run([script, "env"], check=True, capture_output=True, text=True).stdout
     )
     state = Path(os.environ.get("CIVIC_STATE", repo_root / ".state"))

@@ -9,8 +9,10 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from civic_common.kafka import ensure_topics
 from civic_common.provision import all_topics, drop_database, provision_database, service_url
 from civic_common.runtime import Runtime, ServiceSpec
 from civic_common.settings import ServiceSettings
-from civic_common.testing.infra import Infra, test_infra
+from civic_common.testing.infra import Infra, parse_env, test_infra
 
 
 def free_port() -> int:
@@ -221,6 +223,7 @@ class PrivateKafka:
     def __init__(self, repo_root: Path, state: Path, kafka_libs: Path) -> None:
         self.port, self._controller = free_port(), free_port()
         self.bootstrap = f"127.0.0.1:{self.port}"
+        self._state = state
         self._script = repo_root / "deploy" / "local" / "infra.sh"
         self._env = os.environ | {
             "CIVIC_STATE": str(state),
@@ -235,6 +238,11 @@ class PrivateKafka:
     def stop(self) -> None:
         subprocess.run([self._script, "stop-kafka"], env=self._env, check=True)
 
+    @property
+    def pid(self) -> int:
+        """The broker's process (to freeze it with SIGSTOP)."""
+        return int((self._state / "kafka" / "kafka.pid").read_text())
+
 
 @pytest.fixture
 def private_kafka(infra: Infra, repo_root: Path, tmp_path: Path) -> Iterator[PrivateKafka]:
@@ -244,3 +252,49 @@ def private_kafka(infra: Infra, repo_root: Path, tmp_path: Path) -> Iterator[Pri
     broker.start()
     yield broker
     broker.stop()
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of a test's own, which the test may crash and restart."""
+
+    def __init__(self, repo_root: Path, state: Path) -> None:
+        self.port = free_port()
+        self._script = repo_root / "deploy" / "local" / "infra.sh"
+        self._env = os.environ | {"CIVIC_STATE": str(state), "CIVIC_PG_PORT": str(self.port)}
+
+    def _run(self, command: str) -> str:
+        done = subprocess.run(
+            [self._script, command], env=self._env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"infra.sh {command} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    def start(self) -> None:
+        self._run("start-postgres")
+
+    def stop(self) -> None:
+        self._run("stop-postgres")
+
+    def crash(self) -> None:
+        """``pg_ctl restart -m immediate``: every connection cut, crash recovery, back."""
+        self._run("crash-postgres")
+
+    @property
+    def admin_url(self) -> str:
+        return parse_env(self._run("env"))["CIVIC_ADMIN_DATABASE_URL"]
+
+
+@pytest.fixture
+def private_postgres(repo_root: Path) -> Iterator[PrivatePostgres]:
+    # Not under pytest's tmp_path: a pytest session starting meanwhile makes its folders
+    # private again (0700), and the postgres user would lose its way to the data directory.
+    state = Path(tempfile.mkdtemp(prefix="civic-private-pg-"))
+    cluster = PrivatePostgres(repo_root, state)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        with contextlib.suppress(RuntimeError):
+            cluster.stop()
+        shutil.rmtree(state, ignore_errors=True)

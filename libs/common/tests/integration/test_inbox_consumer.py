@@ -3,8 +3,10 @@
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from civic_common.consumer import InboxConsumer, Record
 from civic_common.events.contracts import PersonRegistered
@@ -95,3 +97,47 @@ async def test_an_invalid_event_is_dead_lettered_with_its_reason_and_consumption
 
 async def _drained(relay: OutboxRelay, producer) -> bool:
     return await relay.publish_batch(producer) == 0
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        asyncpg.exceptions.ConnectionDoesNotExistError(
+            "connection was closed in the middle of operation"
+        ),
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.SerializationError("could not serialize access"),
+    ],
+    ids=type,
+)
+async def test_a_database_outage_inside_the_handler_is_retried_not_parked(runtime_for, cause):
+    """As seen during a Postgres restart: asyncpg's error arrives wrapped in SQLAlchemy's
+    generic DBAPIError. The event must be applied once the database is back, not dead-lettered."""
+    from trajecten.app.trajectories import on_person_registered
+
+    runtime = runtime_for("trajecten")
+    failures = [DBAPIError("INSERT …", None, cause)]
+
+    async def flaky(uow, event, envelope):
+        if failures:
+            raise failures.pop()
+        await on_person_registered(uow, event, envelope)
+
+    consumer = InboxConsumer("trajecten", runtime.uow, {PersonRegistered: flaky}, max_backoff=0.1)
+    person = uuid.uuid4()
+    assert await consumer.handle(record_of(person_envelope(person), offset=20)) == "applied"
+    assert await count_trajectories(runtime, person) == 1
+
+
+async def test_a_record_with_a_header_without_value_is_parked_and_consumption_goes_on(
+    runtime_for, topic_prefix
+):
+    runtime = runtime_for("trajecten")
+    consumer = trajecten_consumer(runtime, topic_prefix)
+    topic = f"{topic_prefix}intake.persons"
+    envelope = person_envelope(uuid.uuid4())
+    headers = {k: v.encode() for k, v in envelope.headers().items()} | {"ce_id": None}
+    nulled = Record(topic, 0, 30, b"k", envelope.value(), headers)
+    assert await consumer.handle(nulled) == "deadlettered"
+    after = uuid.uuid4()
+    assert await consumer.handle(record_of(person_envelope(after), 31, topic)) == "applied"

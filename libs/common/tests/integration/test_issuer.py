@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import jwt
 import pytest
 
 from civic_common.auth.dpop import ProofKey
@@ -392,6 +393,54 @@ async def test_a_service_refuses_a_revoked_clients_token_at_once(
     assert refused.status_code == 503 and refused.headers["retry-after"]
 
 
+async def test_a_flood_of_wrong_secrets_is_throttled_before_the_secret_check(
+    issuer: httpx.AsyncClient, create_client
+) -> None:
+    client = await create_client()
+    burst = IssuerSettings.model_fields["token_burst_per_client"].default
+    answers = [
+        await token(issuer, client["client_id"], "wrong", key=None) for _ in range(burst + 2)
+    ]
+    assert [a.status_code for a in answers[:burst]] == [401] * burst
+    throttled = answers[burst]
+    assert throttled.status_code == 429, throttled.text
+    assert throttled.json()["error"] == "slow_down"
+    assert int(throttled.headers["retry-after"]) >= 1
+    # The right secret waits too: the bucket is the client id's, whoever sends.
+    assert (await token(issuer, client["client_id"], client["client_secret"])).status_code == 429
+
+
+async def test_legal_bases_are_granted_by_an_admin_and_travel_in_the_token(
+    issuer: httpx.AsyncClient, create_client, auth
+) -> None:
+    client = await create_client(legal_bases=["ocmw-maatschappelijke-integratie"])
+    granted = await token(issuer, client["client_id"], client["client_secret"])
+    claims = jwt.decode(granted.json()["access_token"], options={"verify_signature": False})
+    assert claims["legal_bases"] == ["ocmw-maatschappelijke-integratie"]
+
+    status = await issuer.post("/oauth2/client-status", data={"client_id": client["client_id"]})
+    assert status.json() == {"active": True, "legal_bases": ["ocmw-maatschappelijke-integratie"]}
+    changed = await issuer.put(
+        f"/api/v1/partner-clients/{client['client_id']}/legal-bases",
+        json={"legal_bases": []},
+        headers=auth("admin", "dpo@agii"),
+    )
+    assert changed.status_code == 200 and changed.json()["legal_bases"] == []
+    refused = await issuer.put(
+        f"/api/v1/partner-clients/{client['client_id']}/legal-bases",
+        json={"legal_bases": ["x"]},
+        headers=auth("counsellor"),
+    )
+    assert refused.status_code == 403
+    await issuer.post(
+        f"/api/v1/partner-clients/{client['client_id']}/revocation", headers=auth("admin")
+    )
+    status = await issuer.post("/oauth2/client-status", data={"client_id": client["client_id"]})
+    assert status.json() == {"active": False, "legal_bases": []}
+    unknown = await issuer.post("/oauth2/client-status", data={"client_id": "pc_nobody"})
+    assert unknown.json()["active"] is False
+
+
 @pytest.fixture
 def throttled_issuer(
     issuer_db: str, jwt_keys: Path
@@ -436,10 +485,10 @@ def assert_throttled(response: httpx.Response) -> None:
     assert int(response.headers["retry-after"]) >= 1
 
 
-async def test_a_flood_of_wrong_secrets_for_one_client_is_throttled_before_the_secret_check(
+async def test_a_flooded_client_waits_from_every_address_and_other_clients_do_not(
     throttled_issuer, auth
 ) -> None:
-    async with throttled_issuer(client_burst=3, client_rate_per_second=0.01) as at:
+    async with throttled_issuer(token_burst_per_client=3, token_rate_per_client=0.01) as at:
         attacker, other = at("198.51.100.7"), at("198.51.100.8")
         victim = await admin_client(attacker, auth)
         bystander = await admin_client(attacker, auth)
@@ -456,7 +505,7 @@ async def test_a_flood_of_wrong_secrets_for_one_client_is_throttled_before_the_s
 async def test_a_flood_from_one_source_address_is_throttled_whatever_client_it_names(
     throttled_issuer, auth
 ) -> None:
-    async with throttled_issuer(address_burst=3, address_rate_per_second=0.01) as at:
+    async with throttled_issuer(token_burst_per_address=3, token_rate_per_address=0.01) as at:
         flooder, partner = at("203.0.113.9"), at("192.0.2.44")
         client = await admin_client(partner, auth)
         for n in range(3):

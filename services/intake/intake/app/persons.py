@@ -18,7 +18,7 @@ from civic_common.events.contracts.intake import (
 )
 from intake.adapters.repository import InszHolder, PersonFilter, PersonRepository
 from intake.domain.agency import Visibility, own_agency, transfer_refusal, visibility
-from intake.domain.person import PERSONAL_FIELDS, Person, check_person
+from intake.domain.person import PERSONAL_FIELDS, Person, check_person, mirrored_household
 from intake.domain.target_group import Facts, decide
 from intake.reference import municipalities, target_group_rules
 
@@ -103,6 +103,40 @@ async def _hidden_household(
     return [link for link in person.household if UUID(str(link["person_id"])) not in shown]
 
 
+async def _mirror_household(
+    uow: UnitOfWork,
+    repository: PersonRepository,
+    person: Person,
+    before: list[dict[str, Any]],
+    by: Principal,
+    at: datetime,
+) -> None:
+    """Households are symmetric: every member this person's links added, changed or took away
+    gets the link back with the inverse relation, or loses it (in the same transaction, on the
+    member's history, audited). Erased members are left alone."""
+    old = {str(link["person_id"]): link["relation"] for link in before}
+    new = {str(link["person_id"]): link["relation"] for link in person.household}
+    for member_id in sorted(set(old) | set(new)):
+        if old.get(member_id) == new.get(member_id):
+            continue
+        member = await repository.get(UUID(member_id), for_update=True)
+        if member is None or member.erased_at is not None:
+            continue
+        household = mirrored_household(member.household, str(person.id), new.get(member_id))
+        if household == member.household:
+            continue
+        changed = replace(member, household=household, version=member.version + 1)
+        await repository.update(changed, member.version)
+        await repository.record(
+            changed,
+            "corrected",
+            by.subject,
+            at,
+            [{"field": "household", "old": _json(member.household), "new": _json(household)}],
+        )
+        await uow.audit(by, "update", "person", member.id, "household link mirrored")
+
+
 def _json(value: Any) -> Any:
     if isinstance(value, date | datetime | UUID):
         return str(value)
@@ -135,6 +169,7 @@ async def register_person(uow: UnitOfWork, fields: Mapping[str, Any], by: Princi
         if holder is not None:
             raise _duplicate(holder, seen)
         await uow.audit(by, "create", "person", person.id)
+        await _mirror_household(uow, repository, person, [], by, now)
         await uow.publish(_registered(person), key=person.id, sequence=person.version)
         await uow.commit()
     return person
@@ -242,6 +277,7 @@ async def correct_person(
             raise StaleVersion(expected_version + 1)
         await repository.record(corrected, "corrected", by.subject, now, diff)
         await uow.audit(by, "update", "person", person_id)
+        await _mirror_household(uow, repository, corrected, current.household, by, now)
         await uow.publish(
             PersonCorrected(
                 person_id=person_id,
@@ -256,6 +292,7 @@ async def correct_person(
                 residence_category=corrected.residence_category,
                 interpreter_modality=corrected.interpreter_modality,
                 dutch_level=corrected.dutch_level,
+                agency=corrected.agency,
             ),
             key=person_id,
             sequence=corrected.version,
@@ -319,6 +356,7 @@ async def erase_person(uow: UnitOfWork, person_id: UUID, reason: str, by: Princi
             [{"field": name, "old": None, "new": None} for name in PERSONAL_FIELDS],
         )
         await uow.audit(by, "erase", "person", person_id, reason)
+        await _mirror_household(uow, repository, erased, current.household, by, now)
         await uow.publish(
             PersonErased(person_id=person_id, erased_at=now), key=person_id, sequence=erased.version
         )

@@ -28,6 +28,25 @@ Literacy = Literal["literate", "literate_other_script", "low_literate", "not_lit
 CefrLevel = Literal["none", "A1", "A2", "B1", "B2", "C1", "C2"]
 LegalBasis = Literal["consent", "legal_obligation", "public_task"]
 HouseholdRelation = Literal["partner", "child", "parent", "other"]
+# A household link seen from the other side: A is B's child, so B is A's parent.
+INVERSE_RELATION: dict[str, str] = {
+    "partner": "partner",
+    "child": "parent",
+    "parent": "child",
+    "other": "other",
+}
+
+
+def mirrored_household(
+    links: list[dict[str, Any]], member_id: str, relation: str | None
+) -> list[dict[str, Any]]:
+    """A household member's own links once this person's link to them says ``relation``: one
+    link back with the inverse relation, or none when the link was taken away (None)."""
+    kept = [link for link in links if link["person_id"] != member_id]
+    if relation is None:
+        return kept
+    return [*kept, {"person_id": member_id, "relation": INVERSE_RELATION[relation]}]
+
 
 # What erasure removes: everything that identifies the person. Kept: the facts the statistics
 # count (month, municipality, nationality, residence category, target group).
@@ -120,6 +139,9 @@ def check_person(person: Person, known_nis: Mapping[str, object], today: date) -
         errors["languages"] = "Onbekende taalcode (ISO 639, bv. ar of prs)."
     if any(link["person_id"] == str(person.id) for link in person.household):
         errors["household"] = "Een persoon kan niet tot zijn eigen gezin gelinkt worden."
+    members = [str(link["person_id"]) for link in person.household]
+    if len(members) != len(set(members)):
+        errors["household"] = "Noem elk gezinslid één keer, met één relatie."
     return errors
 
 

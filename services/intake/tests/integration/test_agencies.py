@@ -285,10 +285,13 @@ async def test_a_household_member_moved_to_another_agency_is_hidden_and_kept(cli
         {"person_id": child["id"], "relation": "child"},
     ]
     person = await register(client, auth, "atlas", f"Gezin-{uuid.uuid4().hex[:6]}", household=links)
+    # Households are symmetric: the partner's record now links back (a new version).
+    partner_now = await client.get(f"/api/v1/persons/{partner['id']}", headers=atlas)
+    assert partner_now.json()["household"] == [{"person_id": person["id"], "relation": "partner"}]
     moved = await client.post(
         f"/api/v1/persons/{partner['id']}/transfer",
         json={"agency": "in-gent"},
-        headers=atlas | {"If-Match": '"1"'},
+        headers=atlas | {"If-Match": partner_now.headers["etag"]},
     )
     assert moved.status_code == 200, moved.text
 

@@ -1,5 +1,6 @@
 """The intake staff API in process, against the real test database."""
 
+import asyncio
 import uuid
 
 import httpx
@@ -185,3 +186,60 @@ async def test_the_preferred_interpreter_modality_travels_to_tolken_in_the_event
             {"k": response.json()["id"]},
         )
     assert '"interpreter_modality":"phone"' in payload
+
+
+def fresh_insz() -> str:
+    """A valid INSZ of someone born on PERSON's birth date (1990-04-02), never used before."""
+    first = f"900402{uuid.uuid4().int % 997 + 1:03d}"
+    return f"{first}{97 - int(first) % 97:02d}"
+
+
+async def test_a_retry_racing_its_first_attempt_replays_it_never_says_already_registered(
+    client, auth
+):
+    headers = auth("counter", "desk-8@agii") | {"Idempotency-Key": str(uuid.uuid4())}
+    body = PERSON | {"insz": fresh_insz()}
+    first, retry = await asyncio.gather(
+        client.post("/api/v1/persons", json=body, headers=headers),
+        client.post("/api/v1/persons", json=body, headers=headers),
+    )
+    assert (first.status_code, retry.status_code) == (201, 201), (first.text, retry.text)
+    assert first.json()["id"] == retry.json()["id"]
+    replayed = [r.headers.get("idempotent-replayed") for r in (first, retry)]
+    assert replayed.count("true") == 1  # one ran, the other waited and replayed it
+
+
+async def test_a_key_whose_request_committed_nothing_is_free_for_the_retry(
+    client, auth, runtime_for
+):
+    insz = fresh_insz()
+    registered = await client.post(
+        "/api/v1/persons", json=PERSON | {"insz": insz}, headers=auth("counter", "desk-9@agii")
+    )
+    assert registered.status_code == 201
+    key = str(uuid.uuid4())
+    headers = auth("counter", "desk-9@agii") | {"Idempotency-Key": key}
+    refused = await client.post("/api/v1/persons", json=PERSON | {"insz": insz}, headers=headers)
+    assert refused.status_code == 409
+    async with runtime_for("intake").engine.connect() as conn:
+        kept = await conn.scalar(
+            text("SELECT count(*) FROM intake.idempotency_keys WHERE key = :k"), {"k": key}
+        )
+    assert kept == 0  # refused, so nothing committed: not even the key
+    again = await client.post("/api/v1/persons", json=PERSON | {"insz": insz}, headers=headers)
+    assert again.status_code == 409 and "idempotent-replayed" not in again.headers
+
+
+async def test_a_request_failing_in_the_database_logs_no_personal_data(client, auth, caplog):
+    """Postgres refuses the NUL in the name; neither the name nor the birth date may reach the
+    log (the statement's parameters, or a message quoting them)."""
+    created = await client.post("/api/v1/persons", json=PERSON, headers=auth("counter"))
+    person = created.json()
+    with caplog.at_level("DEBUG"):
+        answer = await client.patch(
+            f"/api/v1/persons/{person['id']}",
+            json={"family_name": "Geheimnaam\u0000", "birth_date": "1977-07-07"},
+            headers=auth("counter") | {"If-Match": f'"{person["version"]}"'},
+        )
+    assert answer.status_code >= 400
+    assert "Geheimnaam" not in caplog.text and "1977-07-07" not in caplog.text

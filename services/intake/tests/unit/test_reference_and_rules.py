@@ -156,3 +156,16 @@ def test_a_small_organisation_is_not_eligible_for_learning_and_coaching():
     )
     assert fit.eligible  # one participant: only a recommendation, not a condition
     assert not next(c for c in fit.checks if c.rule == "recommended_participants").met
+
+
+@pytest.mark.parametrize(
+    ("relation", "back"),
+    [("partner", "partner"), ("child", "parent"), ("parent", "child"), ("other", "other")],
+)
+def test_a_household_link_is_mirrored_with_the_inverse_relation(relation, back):
+    from intake.domain.person import mirrored_household
+
+    kept = {"person_id": "b", "relation": "other"}
+    assert mirrored_household([kept], "a", relation) == [kept, {"person_id": "a", "relation": back}]
+    stale = [{"person_id": "a", "relation": "partner"}, kept]
+    assert mirrored_household(stale, "a", None) == [kept]

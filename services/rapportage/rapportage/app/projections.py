@@ -19,6 +19,7 @@ from civic_common.events.contracts.intake import (
     PersonCorrected,
     PersonErased,
     PersonRegistered,
+    PersonTransferred,
 )
 from civic_common.events.contracts.rapportage import (
     HistoricalOrganisationTrajectoryImported,
@@ -61,6 +62,7 @@ def _count(month: object, municipality_nis: str, metric: Metric) -> Increment:
 
 
 def person_registered(event: PersonRegistered, _: Envelope) -> list[Write]:
+    """Counts the intake and keeps its facts (no name, INSZ or birth date) for the indicators."""
     month = month_of(event.registered_at)
     row = {
         "person_id": event.person_id,
@@ -80,6 +82,8 @@ def person_registered(event: PersonRegistered, _: Envelope) -> list[Write]:
 
 
 def person_corrected(event: PersonCorrected, _: Envelope) -> list[Write]:
+    """The intake's facts become the corrected ones (municipality, target group, nationality,
+    residence, languages, Dutch level); counts already published stay."""
     values = {
         "municipality_nis": event.municipality_nis,
         "target_group": event.target_group,
@@ -92,14 +96,21 @@ def person_corrected(event: PersonCorrected, _: Envelope) -> list[Write]:
 
 
 def person_erased(event: PersonErased, _: Envelope) -> list[Write]:
-    """The counts stay (they were made lawfully); the person id goes, replaced by one pseudonym
-    in every read model, so indicators joining a trajectory to its intake stay right."""
+    """Pseudonymises: the person id is replaced by one pseudonym in every read model; the
+    counts stay (they were made lawfully), so indicators joining a trajectory to its intake
+    stay right."""
     pseudonym = {"person_id": uuid.uuid4()}
     key = {"person_id": event.person_id}
     return [Update(tables.intakes, key, pseudonym), Update(tables.trajectories, key, pseudonym)]
 
 
+def person_transferred(event: PersonTransferred, _: Envelope) -> list[Write]:
+    """Nothing changes: reports count by municipality and region, not by agency."""
+    return []
+
+
 def trajectory_opened(event: TrajectoryOpened, _: Envelope) -> list[Write]:
+    """Counts the opening and keeps the trajectory's facts for the indicators."""
     month = month_of(event.opened_at)
     row = {
         "trajectory_id": event.trajectory_id,
@@ -121,10 +132,12 @@ def _status(status: str) -> Projector:
         key = {"trajectory_id": event.trajectory_id}
         return [Update(tables.trajectories, key, {"status": status}, event.occurred_at)]
 
+    project.__doc__ = f"Sets the trajectory's status to {status}."
     return project
 
 
 def deadline_missed(event: DeadlineMissed, _: Envelope) -> list[Write]:
+    """Marks the trajectory overdue."""
     return [Update(tables.trajectories, {"trajectory_id": event.trajectory_id}, {"overdue": True})]
 
 
@@ -140,10 +153,12 @@ def _component(status: str) -> Projector:
         }
         return [Upsert(tables.components, row, "latest")]
 
+    project.__doc__ = f"Records the component {status} for the component indicators."
     return project
 
 
 def request_received(event: RequestReceived, _: Envelope) -> list[Write]:
+    """Counts the interpreter request and keeps its facts."""
     row = {
         "request_id": event.request_id,
         "kind": event.kind,
@@ -166,22 +181,26 @@ def request_assigned(event: RequestAssigned, env: Envelope) -> list[Write]:
 
 
 def request_completed(event: RequestCompleted, _: Envelope) -> list[Write]:
+    """Marks the interpreter request completed."""
     key = {"request_id": event.request_id}
     values = {"status": "completed", "actual_minutes": event.actual_minutes}
     return [Update(tables.interpreter_requests, key, values, event.completed_at)]
 
 
 def request_cancelled(event: RequestCancelled, _: Envelope) -> list[Write]:
+    """Marks the interpreter request cancelled."""
     key = {"request_id": event.request_id}
     return [Update(tables.interpreter_requests, key, {"status": "cancelled"}, event.cancelled_at)]
 
 
 def request_unfulfilled(event: RequestUnfulfilled, env: Envelope) -> list[Write]:
+    """Marks the interpreter request unfulfilled."""
     key = {"request_id": event.request_id}
     return [Update(tables.interpreter_requests, key, {"status": "unfulfilled"}, env.time)]
 
 
 def appointment_scheduled(event: AppointmentScheduled, _: Envelope) -> list[Write]:
+    """Keeps the appointment for the interpreting indicators."""
     row = {
         "appointment_id": event.appointment_id,
         "starts_at": event.starts_at,
@@ -193,6 +212,7 @@ def appointment_scheduled(event: AppointmentScheduled, _: Envelope) -> list[Writ
 
 
 def organisation_registered(event: OrganisationRegistered, _: Envelope) -> list[Write]:
+    """Keeps the organisation's facts (type, municipality) for the reports on calls."""
     row = {
         "organisation_id": event.organisation_id,
         "name": event.name,
@@ -204,6 +224,7 @@ def organisation_registered(event: OrganisationRegistered, _: Envelope) -> list[
 
 
 def candidacy_submitted(event: CandidacySubmitted, _: Envelope) -> list[Write]:
+    """Keeps the candidacy for the reports on calls."""
     row = {
         "candidacy_id": event.candidacy_id,
         "organisation_id": event.organisation_id,
@@ -216,11 +237,13 @@ def candidacy_submitted(event: CandidacySubmitted, _: Envelope) -> list[Write]:
 
 
 def training_recorded(event: TrainingRecorded, env: Envelope) -> list[Write]:
+    """Keeps the training's latest snapshot for the training reports."""
     row = facts.training_row(event, env.sequence, env.time)
     return [Upsert(tables.trainings, row, "snapshot")]
 
 
 def historical_trainings(event: HistoricalTrainingsImported, env: Envelope) -> list[Write]:
+    """Keeps the imported historical trainings beside the live ones."""
     return [
         Upsert(tables.trainings, facts.historical_training_row(event, env.sequence), "snapshot")
     ]
@@ -229,6 +252,7 @@ def historical_trainings(event: HistoricalTrainingsImported, env: Envelope) -> l
 def organisation_trajectory_recorded(
     event: OrganisationTrajectoryRecorded, env: Envelope
 ) -> list[Write]:
+    """Keeps the organisation trajectory\'s latest snapshot for the reports."""
     row = facts.organisation_trajectory_row(event, env.sequence)
     return [Upsert(tables.organisation_trajectories, row, "snapshot")]
 
@@ -236,6 +260,7 @@ def organisation_trajectory_recorded(
 def historical_organisation_trajectory(
     event: HistoricalOrganisationTrajectoryImported, env: Envelope
 ) -> list[Write]:
+    """Keeps the imported historical organisation trajectory beside the live ones."""
     row = facts.historical_organisation_trajectory_row(event, env.sequence)
     return [Upsert(tables.organisation_trajectories, row, "snapshot")]
 
@@ -244,6 +269,7 @@ PROJECTORS: Mapping[str, Mapping[type[EventData], Projector]] = {
     "intake.persons": {
         PersonRegistered: person_registered,
         PersonCorrected: person_corrected,
+        PersonTransferred: person_transferred,
         PersonErased: person_erased,
     },
     "intake.organisations": {OrganisationRegistered: organisation_registered},
@@ -283,6 +309,7 @@ def _live(project: Projector) -> Handler:
     async def handle(uow: UnitOfWork, event: EventData, envelope: Envelope) -> None:
         await apply(uow.session, project(event, envelope))
 
+    handle.__doc__ = project.__doc__  # what it does, for the consumer matrix
     return handle
 
 

@@ -8,9 +8,40 @@ from sqlalchemy import text
 pytestmark = pytest.mark.integration
 
 
-def partner(auth, org):
+def partner(auth, org, municipality=None):
     """A partner client's token, with the scope of this edge."""
-    return auth("partner", f"pc-{org}", organisation=org, scope="tolken.requests")
+    return auth(
+        "partner", f"pc-{org}", organisation=org, municipality=municipality, scope="tolken.requests"
+    )
+
+
+async def known_person(tolken, nis: str, lang: str) -> uuid.UUID:
+    """A person intake registered in ``nis``, as tolken's consumer records them."""
+    from datetime import UTC, datetime
+
+    from civic_common.events.contracts import PersonRegistered
+    from civic_common.events.envelope import Envelope
+    from tolken.app.profiles import on_person_registered
+
+    person = uuid.uuid4()
+    event = PersonRegistered(
+        person_id=person,
+        registered_at=datetime.now(UTC),
+        municipality_nis=nis,
+        languages=[lang],
+        interpreter_language=lang,
+    )
+    envelope = Envelope(
+        type=event.event_type,
+        source="/civic/intake",
+        partitionkey=str(person),
+        sequence=1,
+        data=event.model_dump(mode="json"),
+    )
+    async with tolken.uow() as uow:
+        await on_person_registered(uow, event, envelope)
+        await uow.commit()
+    return person
 
 
 async def test_a_partner_submits_follows_and_cancels_its_own_requests(
@@ -99,13 +130,13 @@ async def test_the_partner_edge_needs_an_organisation_claim_and_a_partner_role(
 async def test_a_partner_pages_through_its_requests_and_reads_of_persons_are_audited(
     client, auth, lang, org, request_body, tolken
 ):
-    person = str(uuid.uuid4())
+    person = str(await known_person(tolken, "44021", lang))
     ids = []
     for _ in range(3):
         response = await client.post(
             "/partners/v1/requests",
             json=request_body(lang, person_id=person),
-            headers=partner(auth, org),
+            headers=partner(auth, org, "44021"),
         )
         ids.append(response.json()["id"])
     first = (
@@ -135,3 +166,36 @@ async def test_a_partner_can_look_up_the_subjects_and_which_need_certification(c
     subjects = (await client.get("/partners/v1/subjects", headers=partner(auth, "x"))).json()
     by_name = {s["subject_category"]: s["certified_interpreter_required"] for s in subjects}
     assert by_name["verblijfsrecht"] is True and by_name["welzijn"] is False
+
+
+async def test_a_partner_names_only_its_own_inhabitants_in_its_requests(
+    client, auth, lang, org, request_body, tolken
+):
+    """An OCMW may attach a person to its own interpreter request only when the person lives
+    in its municipality; an unknown person and another municipality's get the same 422."""
+    inhabitant = await known_person(tolken, "44021", lang)
+    elsewhere = await known_person(tolken, "11002", lang)
+    gent = partner(auth, org, "44021")
+    accepted = await client.post(
+        "/partners/v1/requests",
+        json=request_body(lang) | {"person_id": str(inhabitant)},
+        headers=gent,
+    )
+    assert accepted.status_code == 201, accepted.text
+    for person in (elsewhere, uuid.uuid4()):
+        refused = await client.post(
+            "/partners/v1/requests",
+            json=request_body(lang) | {"person_id": str(person)},
+            headers=gent,
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"] == [
+            {"field": "person_id", "message": "niet gekend binnen uw gemeente"}
+        ]
+    # A partner without a municipality names no person at all.
+    no_town = await client.post(
+        "/partners/v1/requests",
+        json=request_body(lang) | {"person_id": str(inhabitant)},
+        headers=partner(auth, org),
+    )
+    assert no_town.status_code == 422

@@ -21,6 +21,7 @@ class LanguageProfileRepository:
             "contact_language": profile.contact_language,
             "interpreter_language": profile.interpreter_language,
             "interpreter_modality": profile.interpreter_modality,
+            "municipality_nis": profile.municipality_nis,
         }
         await self._session.execute(
             insert(lp)
@@ -39,6 +40,7 @@ class LanguageProfileRepository:
                     lp.c.contact_language,
                     lp.c.interpreter_language,
                     lp.c.interpreter_modality,
+                    lp.c.municipality_nis,
                 ).where(lp.c.person_id == person_id)
             )
         ).first()
@@ -50,6 +52,7 @@ class LanguageProfileRepository:
             row.contact_language,
             row.interpreter_language,
             Modality(row.interpreter_modality) if row.interpreter_modality else None,
+            row.municipality_nis,
         )
 
     async def delete(self, person_id: UUID) -> None:

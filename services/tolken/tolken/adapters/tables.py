@@ -27,6 +27,7 @@ language_profiles = Table(
     Column("contact_language", Text),
     Column("interpreter_language", Text),
     Column("interpreter_modality", Text),
+    Column("municipality_nis", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 

@@ -24,7 +24,7 @@ from tolken.app.requests import (
     cancel_request,
     read_request,
     requests_of_organisation,
-    submit_request,
+    submit_partner_request,
 )
 from tolken.domain.policy import Policy
 
@@ -67,7 +67,7 @@ async def post_request(
     async def submit() -> JSONResponse:
         assert principal.organisation is not None
         new = body.to_domain(principal.organisation)
-        await submit_request(work, new, principal, rules)
+        await submit_partner_request(work, new, principal, rules)
         return JSONResponse(
             RequestOut.of(new).model_dump(mode="json"),
             status_code=201,

@@ -22,6 +22,7 @@ def appointment_handler(policy: Policy) -> Handler:
     async def on_appointment_scheduled(
         uow: UnitOfWork, event: AppointmentScheduled, envelope: Envelope
     ) -> None:
+        """Books an interpreter request for the appointment when the person needs one."""
         profile = await LanguageProfileRepository(uow.session).get(event.person_id)
         if profile is None or profile.interpreter_language is None:
             log.info("appointment %s: no interpreter needed", event.appointment_id)

@@ -5,7 +5,7 @@ from uuid import UUID
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import PersonRegistered
-from civic_common.events.contracts.intake import PersonCorrected, PersonErased
+from civic_common.events.contracts.intake import PersonCorrected, PersonErased, PersonTransferred
 from civic_common.events.envelope import Envelope
 from tolken.adapters.registry import forget_person
 from tolken.adapters.repository import LanguageProfileRepository
@@ -26,6 +26,7 @@ async def on_person_registered(
             interpreter_modality=Modality(event.interpreter_modality)
             if event.interpreter_modality
             else None,
+            municipality_nis=event.municipality_nis,
         )
     )
 
@@ -44,3 +45,7 @@ async def profile_of(uow: UnitOfWork, person_id: UUID, by: Principal) -> Languag
             await uow.audit(by, "read", "person.language_profile", person_id)
             await uow.commit()
     return profile
+
+
+async def on_person_transferred(uow: UnitOfWork, event: PersonTransferred, _: Envelope) -> None:
+    """Nothing moves: interpreting is one service for every agency, not split by agency."""

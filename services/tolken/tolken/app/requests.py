@@ -27,6 +27,7 @@ from tolken.adapters.registry import (
     OfferRepository,
     RequestRepository,
 )
+from tolken.adapters.repository import LanguageProfileRepository
 from tolken.domain.interpreters import Interpreter
 from tolken.domain.matching import Proposal, Situation, busy_range, rank, refusals
 from tolken.domain.policy import Policy
@@ -148,6 +149,26 @@ async def receive(uow: UnitOfWork, request: Request, by: Principal, policy: Poli
 
 async def submit_request(uow: UnitOfWork, request: Request, by: Principal, policy: Policy) -> None:
     async with uow:
+        await receive(uow, request, by, policy)
+        await uow.commit()
+
+
+async def submit_partner_request(
+    uow: UnitOfWork, request: Request, by: Principal, policy: Policy
+) -> None:
+    """A partner's own request may name a person only within the partner's scope: an
+    inhabitant of the municipality its token names. An unknown person and one outside that
+    scope get the same answer, so persons cannot be probed."""
+    async with uow:
+        if request.person_id is not None:
+            profile = await LanguageProfileRepository(uow.session).get(request.person_id)
+            if profile is None or not profile.in_scope_of(by.municipality):
+                raise Problem(
+                    422,
+                    "Ongeldige invoer",
+                    "Deze persoon is niet gekend binnen uw gemeente.",
+                    errors=[{"field": "person_id", "message": "niet gekend binnen uw gemeente"}],
+                )
         await receive(uow, request, by, policy)
         await uow.commit()
 

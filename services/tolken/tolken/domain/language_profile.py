@@ -13,6 +13,12 @@ class LanguageProfile:
     contact_language: str | None
     interpreter_language: str | None
     interpreter_modality: Modality | None = None  # the person's preference, if intake asked
+    municipality_nis: str | None = None  # where the person lives: a partner's scope
+
+    def in_scope_of(self, municipality: str | None) -> bool:
+        """Whether a partner of ``municipality`` may name this person in its own requests:
+        only a partner of a municipality, and only for its inhabitants."""
+        return municipality is not None and self.municipality_nis == municipality
 
     @property
     def needs_interpreter(self) -> bool:

@@ -57,7 +57,16 @@ def municipality() -> str:
 @pytest.fixture
 def partner(auth):
     def make(org: str, nis: str | None, scope: str = SCOPES) -> dict[str, str]:
-        return auth("partner", f"client-{org}", organisation=org, municipality=nis, scope=scope)
+        # The basis an admin grants a partner of this kind (the issuer puts it in the token).
+        basis = "vdab-arbeidsmarktactivering" if org.startswith("vdab") else OCMW_BASIS
+        return auth(
+            "partner",
+            f"client-{org}",
+            organisation=org,
+            municipality=nis,
+            scope=scope,
+            legal_bases=[basis],
+        )
 
     return make
 
@@ -237,7 +246,6 @@ async def test_subscriptions_are_created_listed_read_and_deleted(client, partner
     [
         ({"event_types": ["trajecten.trajectory.nonsense.v1"]}, "event_types"),
         ({"event_types": ["trajecten.appointment.scheduled.v1"]}, "event_types"),
-        ({"legal_basis": "nieuwsgierigheid"}, "legal_basis"),
         (
             {"filters": {"municipalities": [str(10000 + i) for i in range(60)]}},
             "filters.municipalities",
@@ -877,3 +885,39 @@ async def test_an_admin_suspends_a_partners_subscription_and_only_an_admin_lifts
         f"/api/v1/partner-subscriptions/{uuid.uuid4()}/suspension", headers=admin
     )
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("basis", ["vdab-arbeidsmarktactivering", "nieuwsgierigheid"])
+async def test_a_partner_cannot_pick_a_legal_basis_it_was_not_granted(client, partner, basis):
+    """An OCMW client, even with every event scope, cannot subscribe or read the feed under the
+    VDAB basis (or any other not granted to it): 403 naming what it was granted."""
+    types = ["trajecten.trajectory.component-completed.v1"]
+    me = partner("ocmw-gent", "44021", scope=scopes(*types))
+    created = await client.post(
+        "/partners/v1/subscriptions",
+        json={
+            "endpoint_url": "http://127.0.0.1:9/hook",
+            "event_types": types,
+            "legal_basis": basis,
+        },
+        headers=me,
+    )
+    assert created.status_code == 403, created.text
+    assert created.json()["granted_legal_bases"] == [OCMW_BASIS]
+    feed = await client.get(
+        "/partners/v1/feed", params={"legal_basis": basis, "event_types": types}, headers=me
+    )
+    assert feed.status_code == 403, feed.text
+
+
+async def test_a_client_with_one_basis_gets_it_without_naming_it(client, partner):
+    me = partner("ocmw-gent", "44021", scope=scopes(OPENED))
+    feed = await client.get("/partners/v1/feed", params={"event_types": [OPENED]}, headers=me)
+    assert feed.status_code == 200, feed.text
+    created = await client.post(
+        "/partners/v1/subscriptions",
+        json={"endpoint_url": "http://127.0.0.1:9/hook", "event_types": [OPENED]},
+        headers=me,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["legal_basis"] == OCMW_BASIS

@@ -82,6 +82,22 @@ class TrajectoryRepository:
         rows = await self._session.execute(query.with_for_update() if lock else query)
         return [await self._load(row) for row in rows.mappings().all()]
 
+    async def erase_person(self, person_id: UUID) -> list[UUID]:
+        """Delete the person's trajectories with their components, timeline, partner updates
+        and appointments (erasure on request); returns the trajectories' ids."""
+        ids = list(
+            (
+                await self._session.execute(
+                    select(trajectories.c.id).where(trajectories.c.person_id == person_id)
+                )
+            ).scalars()
+        )
+        if ids:
+            for table in (components, transitions, partner_updates, appointments):
+                await self._session.execute(table.delete().where(table.c.trajectory_id.in_(ids)))
+            await self._session.execute(trajectories.delete().where(trajectories.c.id.in_(ids)))
+        return ids
+
     async def next_attest_number(self, prefix: str, year: int) -> str:
         number = await self._session.scalar(select(attest_numbers.next_value()))
         return f"{prefix}-{year}-{number:06d}"
@@ -105,6 +121,23 @@ class TrajectoryRepository:
             .limit(limit)
         )
         return list(rows.scalars())
+
+    async def incoming(self, limit: int) -> list[dict[str, Any]]:
+        """Transferred trajectories not taken up yet by the agency they came to."""
+        rows = await self._session.execute(
+            select(
+                trajectories.c.id.label("trajectory_id"),
+                trajectories.c.person_id,
+                trajectories.c.kind,
+                trajectories.c.municipality_nis,
+                trajectories.c.transferred_from,
+                trajectories.c.version,
+            )
+            .where(trajectories.c.transferred_from.is_not(None), self._visible())
+            .order_by(trajectories.c.opened_at, trajectories.c.id)
+            .limit(limit)
+        )
+        return [dict(row) for row in rows.mappings().all()]
 
     async def worklist(self, until: date, limit: int) -> list[dict[str, Any]]:
         """Open required components due up to ``until`` (overdue ones included), soonest first."""

@@ -50,6 +50,10 @@ partner_events = Table(
     Column("sequence", Integer, nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("data", JSONB, nullable=False),
+    # The trajectory's scope when the event happened: the feed selects on these (0008).
+    Column("municipality_nis", Text),
+    Column("kind", Text),
+    Column("vdab", Boolean, nullable=False, server_default="false"),
 )
 
 deliveries = Table(

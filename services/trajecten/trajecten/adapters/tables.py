@@ -40,6 +40,7 @@ trajectories = Table(
     Column("attest_number", Text, unique=True),
     Column("closed_at", DateTime(timezone=True)),
     Column("agency", Text, index=True),
+    Column("transferred_from", Text),
 )
 
 components = Table(

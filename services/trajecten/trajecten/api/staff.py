@@ -19,6 +19,7 @@ from trajecten.app import appointments
 from trajecten.app.trajectories import (
     Command,
     change_trajectory,
+    incoming_transfers,
     open_trajectory,
     trajectories_of,
     trajectory_view,
@@ -333,3 +334,38 @@ async def get_worklist(
     today = date.today()
     rows = await worklist(work, today, today + timedelta(days=days), principal)
     return [WorkItem.model_validate(row) for row in rows]
+
+
+class IncomingTransfer(BaseModel):
+    trajectory_id: UUID
+    person_id: UUID
+    kind: str
+    municipality_nis: str
+    transferred_from: str
+    version: int
+
+
+@router.get("/transfers/incoming")
+async def get_incoming_transfers(principal: Counsellor, work: Work) -> list[IncomingTransfer]:
+    """Cases transferred to the caller's agency that no counsellor has taken up yet."""
+    rows = await incoming_transfers(work, principal)
+    return [IncomingTransfer.model_validate(row) for row in rows]
+
+
+@router.post("/trajectories/{trajectory_id}/take-up", response_model=TrajectoryOut)
+async def post_take_up(
+    trajectory_id: UUID,
+    principal: Counsellor,
+    work: Work,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Take a transferred case up: it leaves the incoming list (on the timeline, audited)."""
+    version = expected_version(if_match)
+
+    def command(t: Trajectory, _: Template) -> None:
+        t.take_up(principal.subject, datetime.now().astimezone())
+
+    changed = await change_trajectory(
+        work, trajectory_id, command, principal, expected_version=version
+    )
+    return with_etag(changed)

@@ -43,7 +43,9 @@ class WishIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event_types: list[str] = Field(max_length=50)
-    legal_basis: str = Field(max_length=100)
+    legal_basis: str | None = Field(
+        None, max_length=100, description="One of the client's granted bases (optional with one)"
+    )
     filters: FiltersIn = Field(default_factory=FiltersIn)
 
     def wish(self) -> use.Wish:
@@ -161,8 +163,8 @@ async def resend_own(
 async def feed(
     principal: Reader,
     work: Work,
-    legal_basis: str,
     event_types: Annotated[list[str], Query()],
+    legal_basis: str | None = None,
     municipalities: Annotated[list[str] | None, Query()] = None,
     kinds: Annotated[list[str] | None, Query()] = None,
     cursor: str | None = None,

@@ -28,7 +28,7 @@ from trajecten.adapters.subscriptions import (
     partner_events,
     subscriptions,
 )
-from trajecten.domain.delivery import after_failure, payload, succeeded
+from trajecten.domain.delivery import ERASURE_NOTICE, after_failure, payload, succeeded
 from trajecten.domain.subscriptions import address_problem, legal_bases
 from trajecten.settings import TrajectenSettings
 
@@ -75,12 +75,43 @@ def _head_of_order() -> Any:
     )
 
 
+class ClientStatus:
+    """Whether a partner client is still active, and its legal bases, as the issuer says;
+    answers reused for a few seconds. None when the issuer cannot answer (fail-closed)."""
+
+    def __init__(self, url: str | None, cache_seconds: float, http: httpx.AsyncClient) -> None:
+        self._url, self._ttl, self._http = url, cache_seconds, http
+        self._known: dict[str, tuple[float, bool, frozenset[str]]] = {}
+
+    async def of(self, client_id: str) -> tuple[bool, frozenset[str]] | None:
+        if self._url is None:
+            return True, frozenset()  # not configured: nothing to ask (in-process tests)
+        now = time.monotonic()
+        if (known := self._known.get(client_id)) and known[0] > now:
+            return known[1], known[2]
+        try:
+            answer = await self._http.post(self._url, data={"client_id": client_id})
+            answer.raise_for_status()
+            body = answer.json()
+            active, bases = bool(body["active"]), frozenset(body.get("legal_bases", []))
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            log.warning("partner client status unavailable (%s)", type(exc).__name__)
+            return None
+        self._known[client_id] = (now + self._ttl, active, bases)
+        return active, bases
+
+
 class DeliveryLoop:
     def __init__(self, runtime: Runtime, settings: TrajectenSettings | None = None) -> None:
         self._runtime = runtime
         self._settings = settings or TrajectenSettings()
         self._client = httpx.AsyncClient(
             timeout=self._settings.delivery_timeout_seconds, follow_redirects=False
+        )
+        self._status = ClientStatus(
+            self._settings.partner_client_status_url,
+            self._settings.partner_client_status_cache_seconds,
+            self._client,
         )
 
     async def run(self) -> None:
@@ -109,6 +140,7 @@ class DeliveryLoop:
                         deliveries.c.sequence,
                         subscriptions.c.endpoint_url,
                         subscriptions.c.legal_basis,
+                        subscriptions.c.created_by,
                         subscriptions.c.sealed_secret,
                         subscriptions.c.sealed_previous_secret,
                         subscriptions.c.previous_secret_until,
@@ -133,6 +165,10 @@ class DeliveryLoop:
             ).all()
             if not rows:
                 return 0
+            rows = await self._still_allowed(work, rows)
+            if not rows:
+                await work.commit()
+                return 0
             signers = self._signers(rows)
             attempts = await asyncio.gather(
                 *(self._post(r, signers[r.subscription_id]) for r in rows)
@@ -140,6 +176,40 @@ class DeliveryLoop:
             await self._record(work, list(zip(rows, attempts, strict=True)))
             await work.commit()
         return len(rows)
+
+    async def _still_allowed(self, work: UnitOfWork, rows: list[Any]) -> list[Any]:
+        """Only deliveries whose client is still active and still holds the subscription's
+        legal basis go out. A revoked client's subscriptions become ``revoked`` and one whose
+        basis was withdrawn ``basis_withdrawn``, with no admin step; while the issuer cannot
+        answer, nothing goes out (the deliveries wait)."""
+        verdicts: dict[UUID, str | None] = {}
+        for row in rows:
+            if row.subscription_id in verdicts:
+                continue
+            status = await self._status.of(row.created_by)
+            if status is None:
+                verdicts[row.subscription_id] = "wait"
+                continue
+            active, bases = status
+            if not active:
+                verdicts[row.subscription_id] = "revoked"
+            elif self._status_configured and row.legal_basis not in bases:
+                verdicts[row.subscription_id] = "basis_withdrawn"
+            else:
+                verdicts[row.subscription_id] = None
+        for subscription_id, verdict in verdicts.items():
+            if verdict in ("revoked", "basis_withdrawn"):
+                log.warning("subscription %s stopped: %s", subscription_id, verdict)
+                await work.session.execute(
+                    update(subscriptions)
+                    .where(subscriptions.c.id == subscription_id)
+                    .values(status=verdict)
+                )
+        return [r for r in rows if verdicts[r.subscription_id] is None]
+
+    @property
+    def _status_configured(self) -> bool:
+        return self._settings.partner_client_status_url is not None
 
     def _signers(self, rows: list[Any]) -> dict[UUID, Signer | None]:
         """Each subscription's secrets, opened once per batch; None for one that does not open
@@ -166,7 +236,10 @@ class DeliveryLoop:
         if signer is None:
             return Attempt(None, "het geheim van dit abonnement kan niet geopend worden", 0)
         basis = legal_bases().get(row.legal_basis)
-        data = basis.strip(row.data) if basis is not None else {}
+        if row.event_type == ERASURE_NOTICE:
+            data = row.data  # the person id the partner already had, and when it was erased
+        else:
+            data = basis.strip(row.data) if basis is not None else {}
         body = json.dumps(
             payload(
                 str(row.event_id),
@@ -382,7 +455,9 @@ async def resend(
 
 
 async def recipients(work: UnitOfWork, by: Principal, person_id: UUID) -> list[dict[str, Any]]:
-    """Which partners received a person's data, from the delivery log (audited read)."""
+    """Which partners received a person's data, from the delivery log (audited read); after
+    an erasure, the erasure notices with their status: when each went out and whether the
+    partner acknowledged it (2xx)."""
     rows = (
         await work.session.execute(
             select(
@@ -391,12 +466,20 @@ async def recipients(work: UnitOfWork, by: Principal, person_id: UUID) -> list[d
                 subscriptions.c.legal_basis,
                 partner_events.c.event_type,
                 partner_events.c.trajectory_id,
+                deliveries.c.status,
+                deliveries.c.attempts,
                 deliveries.c.delivered_at,
             )
             .join(deliveries, deliveries.c.subscription_id == subscriptions.c.id)
             .join(partner_events, partner_events.c.id == deliveries.c.event_pk)
-            .where(partner_events.c.person_id == person_id, deliveries.c.status == "delivered")
-            .order_by(deliveries.c.delivered_at)
+            .where(
+                partner_events.c.person_id == person_id,
+                or_(
+                    deliveries.c.status == "delivered",
+                    partner_events.c.event_type == ERASURE_NOTICE,
+                ),
+            )
+            .order_by(deliveries.c.created_at)
         )
     ).all()
     await work.audit(by, "partner.recipients.read", "person", person_id)
@@ -408,7 +491,9 @@ async def recipients(work: UnitOfWork, by: Principal, person_id: UUID) -> list[d
             "legal_basis": r.legal_basis,
             "event_type": r.event_type,
             "trajectory_id": str(r.trajectory_id),
-            "delivered_at": r.delivered_at.isoformat(),
+            "status": r.status,
+            "attempts": r.attempts,
+            "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
         }
         for r in rows
     ]

@@ -64,6 +64,7 @@ async def _publish(uow: UnitOfWork, aggregate: Training | OrganisationTrajectory
 async def on_organisation_registered(
     uow: UnitOfWork, event: OrganisationRegistered, _: Envelope
 ) -> None:
+    """Keeps the organisation, to assess its candidacies against the calls."""
     await upsert_organisation(
         uow.session,
         id=event.organisation_id,

@@ -5,7 +5,7 @@ import asyncio
 import base64
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,9 +20,14 @@ from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import EventData
 from civic_common.events.envelope import Envelope
 from trajecten.adapters.sealing import Keyring, UnsealError, keyring
-from trajecten.adapters.subscriptions import deliveries, partner_events, subscriptions
+from trajecten.adapters.subscriptions import (
+    deliveries,
+    delivery_attempts,
+    partner_events,
+    subscriptions,
+)
 from trajecten.adapters.tables import components, trajectories
-from trajecten.domain.delivery import payload
+from trajecten.domain.delivery import ERASURE_NOTICE, payload
 from trajecten.domain.subscriptions import (
     DataScope,
     Filters,
@@ -54,7 +59,7 @@ class Wish:
     """What a partner asks to receive (a subscription, a preview, a feed query)."""
 
     event_types: tuple[str, ...]
-    legal_basis: str
+    legal_basis: str | None  # None: the one basis the client holds
     filters: Filters
 
 
@@ -98,7 +103,28 @@ def checked(wish: Wish, by: Principal) -> tuple[LegalBasis, DataScope]:
             missing_scopes=missing,
         )
     scope = scope_of(by)
-    return checked_basis(wish, scope), scope
+    return checked_basis(replace(wish, legal_basis=granted_basis(wish, by)), scope), scope
+
+
+def granted_basis(wish: Wish, by: Principal) -> str:
+    """The legal basis a partner asks for, which must be one an admin granted its client (403
+    otherwise); a client holding one basis gets it without naming it."""
+    granted = sorted(by.legal_bases)
+    if wish.legal_basis is None:
+        if len(granted) == 1:
+            return granted[0]
+        raise _invalid(
+            "legal_basis", f"noem de rechtsgrond; toegekend: {', '.join(granted) or 'geen'}"
+        )
+    if wish.legal_basis not in granted:
+        raise Problem(
+            403,
+            "Geen toegang",
+            f"Deze client mag rechtsgrond '{wish.legal_basis}' niet gebruiken; toegekend: "
+            f"{', '.join(granted) or 'geen'}.",
+            granted_legal_bases=granted,
+        )
+    return wish.legal_basis
 
 
 async def check_endpoint(url: str) -> None:
@@ -135,7 +161,7 @@ def _out(row: Any, secret: str | None = None) -> dict[str, Any]:
 
 
 async def create(work: UnitOfWork, by: Principal, url: str, wish: Wish) -> dict[str, Any]:
-    _, scope = checked(wish, by)
+    basis, scope = checked(wish, by)
     await check_endpoint(url)
     subscription_id, secret = uuid.uuid4(), new_secret()
     row = (
@@ -153,7 +179,7 @@ async def create(work: UnitOfWork, by: Principal, url: str, wish: Wish) -> dict[
                     "municipalities": list(wish.filters.municipalities),
                     "kinds": list(wish.filters.kinds),
                 },
-                legal_basis=wish.legal_basis,
+                legal_basis=basis.code,
                 sealed_secret=keyring().seal(secret, subscription_id),
                 status="active",
             )
@@ -369,9 +395,21 @@ def _vdab_referral(trajectory_id: Any) -> ColumnElement[bool]:
 
 
 async def on_trajectory_event(work: UnitOfWork, event: EventData, envelope: Envelope) -> None:
-    """Keep the event for the feed and queue one delivery per subscription it matches."""
+    """Keep the event for the feed, with its trajectory's scope as it is now (when the event
+    happened), and queue one delivery per subscription it matches."""
     data = envelope.data
     trajectory_id = UUID(data["trajectory_id"])
+    trajectory = (
+        await work.session.execute(
+            select(
+                trajectories.c.municipality_nis,
+                trajectories.c.kind,
+                _vdab_referral(trajectories.c.id).label("vdab"),
+            ).where(trajectories.c.id == trajectory_id)
+        )
+    ).first()
+    if trajectory is None:
+        return  # erased since: nothing of it is kept for partners
     event_pk = (
         await work.session.execute(
             partner_events.insert()
@@ -383,21 +421,13 @@ async def on_trajectory_event(work: UnitOfWork, event: EventData, envelope: Enve
                 sequence=envelope.sequence,
                 occurred_at=envelope.time,
                 data=data,
+                municipality_nis=trajectory.municipality_nis,
+                kind=trajectory.kind,
+                vdab=trajectory.vdab,
             )
             .returning(partner_events.c.id)
         )
     ).scalar_one()
-    trajectory = (
-        await work.session.execute(
-            select(
-                trajectories.c.municipality_nis,
-                trajectories.c.kind,
-                _vdab_referral(trajectories.c.id).label("vdab"),
-            ).where(trajectories.c.id == trajectory_id)
-        )
-    ).first()
-    if trajectory is None:
-        return
     active = (
         await work.session.execute(select(subscriptions).where(subscriptions.c.status == "active"))
     ).all()
@@ -428,14 +458,75 @@ async def on_trajectory_event(work: UnitOfWork, event: EventData, envelope: Enve
         )
 
 
+async def forget_partner_data(
+    work: UnitOfWork, person_id: UUID, trajectory_ids: list[UUID], at: datetime
+) -> None:
+    """The person's events leave the feed, with their queued and past deliveries; every
+    subscription that received any of them gets an erasure notice instead (GDPR art. 19),
+    whatever its legal basis, delivered and retried like any webhook, so the delivery log says
+    when it went out and when the partner acknowledged it."""
+    event_pks = select(partner_events.c.id).where(
+        or_(
+            partner_events.c.person_id == person_id,
+            partner_events.c.trajectory_id.in_(trajectory_ids),
+        )
+    )
+    recipients = list(
+        (
+            await work.session.execute(
+                select(deliveries.c.subscription_id)
+                .where(deliveries.c.event_pk.in_(event_pks), deliveries.c.status == "delivered")
+                .distinct()
+            )
+        ).scalars()
+    )
+    delivery_ids = select(deliveries.c.id).where(deliveries.c.event_pk.in_(event_pks))
+    await work.session.execute(
+        delivery_attempts.delete().where(delivery_attempts.c.delivery_id.in_(delivery_ids))
+    )
+    await work.session.execute(deliveries.delete().where(deliveries.c.event_pk.in_(event_pks)))
+    await work.session.execute(partner_events.delete().where(partner_events.c.id.in_(event_pks)))
+    if not recipients:
+        return
+    order_key = trajectory_ids[0] if trajectory_ids else person_id
+    notice_pk = (
+        await work.session.execute(
+            partner_events.insert()
+            .values(
+                event_id=uuid.uuid4(),
+                event_type=ERASURE_NOTICE,
+                trajectory_id=order_key,
+                person_id=person_id,
+                sequence=0,
+                occurred_at=at,
+                data={"person_id": str(person_id), "erased_at": at.isoformat()},
+            )
+            .returning(partner_events.c.id)
+        )
+    ).scalar_one()
+    for subscription_id in recipients:
+        await work.session.execute(
+            deliveries.insert().values(
+                id=uuid.uuid4(),
+                subscription_id=subscription_id,
+                event_pk=notice_pk,
+                trajectory_id=order_key,
+                sequence=0,
+                status="pending",
+                next_attempt_at=datetime.now(UTC),
+            )
+        )
+
+
 # --- the feed and the sandbox ----------------------------------------------------------------
 
 
 def _scope_clause(scope: DataScope) -> ColumnElement[bool]:
+    """Whether the event was in the partner's scope when it happened."""
     if scope.municipality is not None:
-        return trajectories.c.municipality_nis == scope.municipality
+        return partner_events.c.municipality_nis == scope.municipality
     if scope.vdab:
-        return _vdab_referral(trajectories.c.id)
+        return partner_events.c.vdab
     return false()
 
 
@@ -475,17 +566,12 @@ async def _events(
     filters = [
         partner_events.c.event_type.in_(sorted(set(wish.event_types) & basis.event_types)),
         _scope_clause(scope),
-        trajectories.c.municipality_nis.in_(wish.filters.municipalities)
+        partner_events.c.municipality_nis.in_(wish.filters.municipalities)
         if wish.filters.municipalities
         else true(),
-        trajectories.c.kind.in_(wish.filters.kinds) if wish.filters.kinds else true(),
+        partner_events.c.kind.in_(wish.filters.kinds) if wish.filters.kinds else true(),
     ]
-    query = (
-        select(partner_events)
-        .join(trajectories, trajectories.c.id == partner_events.c.trajectory_id)
-        .where(and_(*filters))
-        .limit(limit + 1)
-    )
+    query = select(partner_events).where(and_(*filters)).limit(limit + 1)
     if newest_first:
         query = query.order_by(partner_events.c.id.desc())
     else:

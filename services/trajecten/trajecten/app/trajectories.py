@@ -12,7 +12,7 @@ from uuid import UUID
 from civic_common.auth.principal import SYSTEM, Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import EventData, PersonRegistered, TrajectoryOpened
-from civic_common.events.contracts.intake import PersonTransferred
+from civic_common.events.contracts.intake import PersonCorrected, PersonErased, PersonTransferred
 from civic_common.events.contracts.trajecten import (
     ComponentCompleted,
     ComponentExempted,
@@ -26,6 +26,7 @@ from civic_common.events.contracts.trajecten import (
 )
 from civic_common.events.envelope import Envelope
 from trajecten.adapters.repository import TrajectoryRepository
+from trajecten.app.subscriptions import forget_partner_data
 from trajecten.domain.templates import Template, shipped
 from trajecten.domain.trajectory import INBURGERING, Change, Trajectory, opens_trajectory
 from trajecten.domain.visibility import agency_code
@@ -49,7 +50,8 @@ def now() -> datetime:
 
 
 async def on_person_registered(uow: UnitOfWork, event: PersonRegistered, _: Envelope) -> None:
-    """Runs inside the consumer's transaction (inbox, change and outbox commit together)."""
+    """Opens an integration trajectory unless intake found the person outside the target group
+    (in the consumer's transaction: inbox, change and outbox commit together)."""
     if not opens_trajectory(event.target_group):
         return
     trajectory = Trajectory.open(
@@ -71,6 +73,41 @@ async def on_person_transferred(uow: UnitOfWork, event: PersonTransferred, _: En
     for trajectory in await repository.for_person(event.person_id, lock=True):
         trajectory.transfer(event.to_agency, "intake", event.transferred_at)
         await repository.save(trajectory)
+
+
+async def on_person_corrected(uow: UnitOfWork, event: PersonCorrected, _: Envelope) -> None:
+    """The person's open trajectories follow the corrected municipality and target group, each
+    change on the timeline (in the consumer's transaction). A person intake now places in the
+    target group who had no trajectory gets one, for the agency of their case."""
+    repository = TrajectoryRepository(uow.session, SYSTEM)
+    found = await repository.for_person(event.person_id, lock=True)
+    for trajectory in found:
+        if trajectory.correct(
+            municipality_nis=event.municipality_nis,
+            target_group=event.target_group,
+            actor="intake",
+            at=event.corrected_at,
+        ):
+            await repository.save(trajectory)
+    if not found and event.target_group is not None and opens_trajectory(event.target_group):
+        trajectory = Trajectory.open(
+            shipped().latest(INBURGERING),
+            person_id=event.person_id,
+            municipality_nis=event.municipality_nis,
+            opened_at=event.corrected_at,
+            target_group=event.target_group,
+            actor="intake",
+            agency=event.agency,
+        )
+        await _store_new(uow, trajectory, SYSTEM)
+
+
+async def on_person_erased(uow: UnitOfWork, event: PersonErased, _: Envelope) -> None:
+    """Erasure on request: the person's trajectories and everything kept for partners about
+    them go, and each partner that received their data gets an erasure notice
+    (docs/services/trajecten.md); counts already made elsewhere stay."""
+    trajectory_ids = await TrajectoryRepository(uow.session, SYSTEM).erase_person(event.person_id)
+    await forget_partner_data(uow, event.person_id, trajectory_ids, event.erased_at)
 
 
 async def open_trajectory(
@@ -254,6 +291,15 @@ async def trajectory_view(
         await uow.audit(by, "read", "trajectory", trajectory_id)
         await uow.commit()
     return trajectory, timeline, updates
+
+
+async def incoming_transfers(uow: UnitOfWork, by: Principal) -> list[dict]:
+    """Cases transferred to the caller's agency that nobody took up yet."""
+    async with uow:
+        rows = await TrajectoryRepository(uow.session, by).incoming(limit=500)
+        await uow.audit(by, "read", "trajectory.incoming", "transfers")
+        await uow.commit()
+    return rows
 
 
 async def worklist(uow: UnitOfWork, today: date, until: date, by: Principal) -> list[dict]:

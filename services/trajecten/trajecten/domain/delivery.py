@@ -31,6 +31,12 @@ def succeeded(status_code: int) -> bool:
     return 200 <= status_code < 300
 
 
+# The webhook a partner gets when a person whose data it received was erased (GDPR art. 19):
+# sent to every subscription that received any of the person's events, whatever its legal basis
+# or event types; its data is the person id it already had and when the erasure happened.
+ERASURE_NOTICE = "trajecten.person.erased.v1"
+
+
 def payload(
     event_id: str,
     event_type: str,

@@ -117,6 +117,8 @@ class Trajectory:
     attest_number: str | None = None
     closed_at: datetime | None = None
     agency: str | None = None  # the agency whose case this is; None: admins only (visibility.py)
+    # The agency it came from, until a counsellor of the new agency takes the case up.
+    transferred_from: str | None = None
     components: list[Component] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list, repr=False)
 
@@ -343,8 +345,40 @@ class Trajectory:
         if self.agency == to_agency:
             return
         details = {"from_agency": self.agency, "to_agency": to_agency}
+        self.transferred_from = self.agency or "onbekend"
         self.agency = to_agency
         self._record("transfer", self.status, self.status, actor, at, None, None, details)
+
+    def take_up(self, actor: str, at: datetime) -> None:
+        """A counsellor of the receiving agency takes the transferred case up: it leaves the
+        incoming list. Taking up a case that is not incoming is refused."""
+        if self.transferred_from is None:
+            raise Refused("dit traject wacht niet op overname")
+        details = {"from_agency": self.transferred_from}
+        self.transferred_from = None
+        self._record("take_up", self.status, self.status, actor, at, None, None, details)
+
+    def correct(
+        self, *, municipality_nis: str, target_group: str | None, actor: str, at: datetime
+    ) -> bool:
+        """Intake corrected the person: the trajectory follows their municipality (and with it
+        which OCMW's scope it is in) and their target group. Obligation follows the target
+        group: a person corrected to entitled is no longer referred for missed deadlines, and
+        one corrected to obligated is, against the deadlines set at the opening (the decree
+        counts them from registration). Closed trajectories keep what they were closed with.
+        Returns whether anything changed (a timeline entry says what)."""
+        if self.closed:
+            return False
+        details: dict[str, Any] = {}
+        if municipality_nis != self.municipality_nis:
+            details["municipality_nis"] = {"from": self.municipality_nis, "to": municipality_nis}
+        if target_group != self.target_group:
+            details["target_group"] = {"from": self.target_group, "to": target_group}
+        if not details:
+            return False
+        self.municipality_nis, self.target_group = municipality_nis, target_group
+        self._record("correct", self.status, self.status, actor, at, None, None, details)
+        return True
 
     def apply_job_seeker_rule(self, template: Template) -> None:
         for spec in template.components:

@@ -25,7 +25,10 @@ ACTION = {
     "job_seeker": "Ingeschreven als werkzoekende",
     "deadline_missed": "Termijn overschreden (doorverwezen)",
     "transfer": "Overgedragen aan een ander agentschap",
+    "take_up": "Overdracht overgenomen",
+    "correct": "Gegevens gecorrigeerd aan het onthaal",
 }
+AGENCY = {"agii": "AgII", "atlas": "Atlas", "in-gent": "IN-Gent"}
 BUTTON = {
     "start": "Starten",
     "complete": "Afronden",

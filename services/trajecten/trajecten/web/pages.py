@@ -21,6 +21,7 @@ from trajecten.app.trajectories import (
     StaleVersion,
     TrajectoryNotFound,
     change_trajectory,
+    incoming_transfers,
     trajectories_of,
     trajectory_view,
     worklist,
@@ -53,11 +54,13 @@ def install(app: FastAPI) -> None:
             except ValueError:
                 error = "Geef een geldig persoonsnummer (UUID)."
         items = await worklist(work, today, today + timedelta(days=DUE_SOON_DAYS), principal)
+        incoming = await incoming_transfers(work, principal)
         return templates.TemplateResponse(
             request,
             "worklist.html",
             common
             | {
+                "incoming": incoming,
                 "overdue": [i for i in items if i["overdue"]],
                 "due_soon": [i for i in items if not i["overdue"]],
                 "days": DUE_SOON_DAYS,
@@ -221,6 +224,9 @@ def install(app: FastAPI) -> None:
         actor, at = principal.subject, datetime.now().astimezone()
 
         def command(t: Trajectory, _: Template) -> None:
+            if action == "take_up":
+                t.take_up(actor, at)
+                return
             if action not in ("suspend", "resume", "stop"):
                 raise Refused(f"onbekende actie '{action}'")
             getattr(t, action)(reason, actor, at)

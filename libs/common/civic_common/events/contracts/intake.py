@@ -72,6 +72,9 @@ class PersonCorrected(EventData):
     residence_category: str | None = None
     interpreter_modality: InterpreterModality | None = None
     dutch_level: DutchLevel | None = None
+    agency: AgencyCode | None = Field(
+        None, description="The agency whose case this is (a trajectory opened now is theirs)"
+    )
 
 
 class PersonTransferred(EventData):
