@@ -52,16 +52,23 @@ def now() -> datetime:
 async def on_person_registered(uow: UnitOfWork, event: PersonRegistered, _: Envelope) -> None:
     """Opens an integration trajectory unless intake found the person outside the target group
     (in the consumer's transaction: inbox, change and outbox commit together)."""
-    if not opens_trajectory(event.target_group):
-        return
+    if opens_trajectory(event.target_group):
+        await _open_for_intake(uow, event, event.registered_at)
+
+
+async def _open_for_intake(
+    uow: UnitOfWork, event: PersonRegistered | PersonCorrected, at: datetime
+) -> None:
+    """The integration trajectory intake's event asks for, for the agency it names (None: no
+    agency known, admins only until a transfer names one)."""
     trajectory = Trajectory.open(
         shipped().latest(INBURGERING),
         person_id=event.person_id,
         municipality_nis=event.municipality_nis,
-        opened_at=event.registered_at,
+        opened_at=at,
         target_group=event.target_group,
         actor="intake",
-        agency=event.agency,  # None: no agency known, admins only until a transfer names one
+        agency=event.agency,
     )
     await _store_new(uow, trajectory, SYSTEM)
 
@@ -90,16 +97,7 @@ async def on_person_corrected(uow: UnitOfWork, event: PersonCorrected, _: Envelo
         ):
             await repository.save(trajectory)
     if not found and event.target_group is not None and opens_trajectory(event.target_group):
-        trajectory = Trajectory.open(
-            shipped().latest(INBURGERING),
-            person_id=event.person_id,
-            municipality_nis=event.municipality_nis,
-            opened_at=event.corrected_at,
-            target_group=event.target_group,
-            actor="intake",
-            agency=event.agency,
-        )
-        await _store_new(uow, trajectory, SYSTEM)
+        await _open_for_intake(uow, event, event.corrected_at)
 
 
 async def on_person_erased(uow: UnitOfWork, event: PersonErased, _: Envelope) -> None:
