@@ -221,3 +221,38 @@ async def test_the_persons_preferred_modality_is_booked_when_the_appointment_all
     assert await deliver(event, event.trajectory_id) == "applied"
     [row] = await requests_for(tolken, person)
     assert row.modality == "phone"
+
+
+async def test_an_appointment_in_a_municipality_no_province_holds_is_dead_lettered(
+    deliver, tolken, lang, org, slot, add_interpreter
+):
+    """The contract allows any five digits; the worker parks what it cannot place and goes on."""
+    await add_interpreter(lang)
+    person = uuid.uuid4()
+    await deliver(
+        PersonRegistered(
+            person_id=person,
+            registered_at=datetime.now(UTC),
+            municipality_nis="44021",
+            interpreter_language=lang,
+        ),
+        person,
+    )
+    nowhere = appointment(person, slot, org).model_copy(update={"municipality_nis": "00000"})
+    assert await deliver(nowhere, nowhere.trajectory_id) == "deadlettered"
+    assert await requests_for(tolken, person) == []
+    async with tolken.engine.connect() as conn:
+        reason = (
+            await conn.execute(
+                text(
+                    "SELECT headers->>'dlq_reason' FROM tolken.outbox"
+                    " WHERE event_type = 'deadletter' ORDER BY created_at DESC LIMIT 1"
+                )
+            )
+        ).scalar_one()
+    assert "no known province" in reason
+
+    # The next appointment is applied: the partition goes on.
+    placed = appointment(person, slot, org)
+    assert await deliver(placed, placed.trajectory_id) == "applied"
+    assert len(await requests_for(tolken, person)) == 1

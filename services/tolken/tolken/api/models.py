@@ -17,6 +17,7 @@ from tolken.domain.interpreters import (
     Modality,
     Relation,
     Tier,
+    UnknownMunicipality,
     WeeklyWindow,
     place_of_municipality,
 )
@@ -190,7 +191,10 @@ class RequestIn(Strict):
                     raise invalid(name, "niet voor een vertaling")
         place = None
         if self.municipality_nis is not None:
-            region, lat, lon = place_of_municipality(self.municipality_nis)
+            try:
+                region, lat, lon = place_of_municipality(self.municipality_nis)
+            except UnknownMunicipality:
+                raise invalid("municipality_nis", "onbekende gemeente") from None
             place = Place(
                 self.municipality_nis,
                 self.address,

@@ -4,13 +4,13 @@ import logging
 from uuid import uuid4
 
 from civic_common.auth.principal import SYSTEM
-from civic_common.consumer import Handler
+from civic_common.consumer import EventRejected, Handler
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts.trajecten import AppointmentScheduled
 from civic_common.events.envelope import Envelope
 from tolken.adapters.repository import LanguageProfileRepository
 from tolken.app.requests import now, receive
-from tolken.domain.interpreters import place_of_municipality
+from tolken.domain.interpreters import UnknownMunicipality, place_of_municipality
 from tolken.domain.policy import Policy
 from tolken.domain.requests import Kind, Place, Request
 
@@ -27,7 +27,10 @@ def appointment_handler(policy: Policy) -> Handler:
         if profile is None or profile.interpreter_language is None:
             log.info("appointment %s: no interpreter needed", event.appointment_id)
             return
-        region, latitude, longitude = place_of_municipality(event.municipality_nis)
+        try:
+            region, latitude, longitude = place_of_municipality(event.municipality_nis)
+        except UnknownMunicipality as exc:
+            raise EventRejected(str(exc)) from exc
         modality = profile.modality_for(has_place=event.location is not None)
         subject = (
             event.subject_category if event.subject_category in policy.subjects else GENERAL_SUBJECT

@@ -163,6 +163,17 @@ PROVINCE_CENTRES: dict[str, tuple[str, float, float]] = {
 }
 
 
+class UnknownMunicipality(ValueError):
+    """A NIS code whose province cannot be placed."""
+
+    def __init__(self, nis: str) -> None:
+        super().__init__(f"municipality {nis!r} lies in no known province")
+        self.nis = nis
+
+
 def place_of_municipality(nis: str) -> tuple[str, float, float]:
     """(region, latitude, longitude) of a municipality, from its NIS code's province."""
-    return PROVINCE_CENTRES.get(nis[:2]) or PROVINCE_CENTRES[nis[:1]]
+    place = PROVINCE_CENTRES.get(nis[:2]) or PROVINCE_CENTRES.get(nis[:1])
+    if place is None:
+        raise UnknownMunicipality(nis)
+    return place
