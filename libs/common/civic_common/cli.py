@@ -49,14 +49,6 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.process == "worker":
         worker = spec.create_worker(spec.runtime(runtime.settings))
-        # faust parses its own command line: run it as `worker --without-web`.
-        sys.argv = [
-            "civic-service",
-            "worker",
-            "--without-web",
-            "--loglevel",
-            runtime.settings.log_level.lower(),
-        ]
         worker.main()
 
 

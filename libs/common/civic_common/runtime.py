@@ -16,7 +16,7 @@ from civic_common.settings import ServiceSettings
 
 
 class Worker(Protocol):
-    """A faust app, or a relay-only worker: either starts with ``main()``."""
+    """A service's worker process (civic_common.worker.Worker): starts with ``main()``."""
 
     def main(self) -> None: ...
 

@@ -1,19 +1,24 @@
-"""The worker process of a service: a faust app running its consumers and its outbox relay."""
+"""The worker process of a service: its consumers, its outbox relay, periodic jobs and tasks.
+
+The consumers are one aiokafka group member per process (``GroupConsumer``). It commits an
+offset only after ``InboxConsumer.handle`` returned for that record and every record before it
+in its partition, so the committed offset never passes an event the database has not applied or
+parked. docs/architecture.md says why this replaced faust agents.
+"""
 
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-import faust
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from civic_common.consumer import Handler, InboxConsumer, Record
-from civic_common.events.contracts import TOPICS, EventData
-from civic_common.logging import logging_config
+from civic_common.events.contracts import EventData
 from civic_common.outbox import OutboxRelay
 from civic_common.periodic import PeriodicJob, PeriodicRunner
 from civic_common.runtime import Runtime
@@ -21,21 +26,161 @@ from civic_common.runtime import Runtime
 log = logging.getLogger(__name__)
 
 Subscriptions = Mapping[str, Mapping[type[EventData], Handler]]
+Task = Callable[[], Awaitable[None]]
+
+MAX_RECORDS = 100  # per poll; a batch is committed once all of it is applied or parked
+POLL_MS = 500
 
 
-class RelayWorker:
-    """The worker of a service that consumes nothing: its outbox relay (and periodic jobs).
+class GroupConsumer:
+    """Consumes the subscribed topics as a member of the service's consumer group.
 
-    faust cannot start a consumer with no topics, so such a service runs the relay directly.
+    One record at a time, in partition order. After each poll's records are handled the offsets
+    reached are committed; when partitions are revoked in a rebalance, the record in hand is
+    finished and its offset committed before they go. A commit that fails (broker away, member
+    fenced) is retried with the next poll; at worst another member applies a record again, which
+    its inbox answers as a duplicate. Nothing is ever committed past a record not handled.
     """
 
-    def __init__(self, runtime: Runtime, periodic: Sequence[PeriodicJob] = ()) -> None:
+    def __init__(self, runtime: Runtime, subscriptions: Subscriptions) -> None:
+        settings = runtime.settings
+        prefix = settings.topic_prefix
         self._runtime = runtime
-        self._periodic = periodic
+        self._group = f"{prefix}{runtime.service}"
+        self._inboxes = {
+            prefix + topic: InboxConsumer(runtime.service, runtime.uow, handlers, prefix)
+            for topic, handlers in subscriptions.items()
+        }
+        self._lock = asyncio.Lock()  # held while handling; a revocation waits for it
+        self._reached: dict[TopicPartition, int] = {}  # next offset to commit, per partition
+        self._committed: dict[TopicPartition, int] = {}
+        self._consumer: AIOKafkaConsumer | None = None
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted(self._inboxes)
+
+    def _create(self) -> AIOKafkaConsumer:
+        settings = self._runtime.settings
+        return AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=self._group,
+            group_instance_id=instance_id(self._runtime),
+            client_id=f"{self._runtime.service}-worker",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",  # a partition without a commit is read from its start
+            session_timeout_ms=int(settings.broker_session_timeout * 1000),
+            rebalance_timeout_ms=int(settings.broker_rebalance_timeout * 1000),
+            heartbeat_interval_ms=int(settings.broker_heartbeat_interval * 1000),
+            max_poll_records=MAX_RECORDS,
+        )
 
     async def run(self) -> None:
-        settings = self._runtime.settings
-        relay = _relay(self._runtime)
+        consumer = await self._start()
+        try:
+            while True:
+                batch = await consumer.getmany(timeout_ms=POLL_MS, max_records=MAX_RECORDS)
+                async with self._lock:
+                    for tp, records in batch.items():
+                        inbox = self._inboxes[tp.topic]
+                        for message in records:
+                            await inbox.handle(
+                                Record(
+                                    topic=message.topic,
+                                    partition=message.partition,
+                                    offset=message.offset,
+                                    key=message.key,
+                                    value=message.value,
+                                    headers=dict(message.headers),
+                                )
+                            )
+                            self._reached[tp] = message.offset + 1
+                    await self._commit()
+        finally:
+            with contextlib.suppress(Exception):
+                async with self._lock:
+                    await self._commit()
+            await consumer.stop()
+
+    async def _start(self) -> AIOKafkaConsumer:
+        """Join the group, waiting for the broker as long as it takes."""
+        backoff = 0.5
+        while True:
+            consumer = self._create()
+            consumer.subscribe(self.topics, listener=_Rebalance(self))
+            try:
+                await consumer.start()
+            except KafkaConnectionError as exc:
+                await consumer.stop()
+                log.warning("kafka unavailable (%s); retrying in %.1fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            self._consumer = consumer
+            return consumer
+
+    async def _commit(self, only: set[TopicPartition] | None = None) -> None:
+        """Commit the offsets reached and not yet committed; the caller holds the lock."""
+        consumer = self._consumer
+        if consumer is None:
+            return
+        due = {
+            tp: offset
+            for tp, offset in self._reached.items()
+            if self._committed.get(tp) != offset and (only is None or tp in only)
+        }
+        if not due:
+            return
+        try:
+            await consumer.commit(due)
+        except KafkaError as exc:  # retried after the next poll; never skipped
+            log.warning("offset commit failed (%s); kept for the next attempt", exc)
+            return
+        self._committed.update(due)
+
+    async def revoked(self, partitions: set[TopicPartition]) -> None:
+        async with self._lock:
+            await self._commit(only=partitions)
+            for tp in partitions:
+                self._reached.pop(tp, None)
+                self._committed.pop(tp, None)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: GroupConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._owner.revoked(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info(
+            "partitions assigned: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned)
+        )
+
+
+class Worker:
+    """A service's worker process: consumers (if it subscribes to anything), the outbox relay,
+    periodic jobs (one round at a time across workers, civic_common.periodic) and tasks."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        subscriptions: Subscriptions,
+        periodic: Sequence[PeriodicJob] = (),
+        tasks: Sequence[Task] = (),
+    ) -> None:
+        self._runtime = runtime
+        self.consumer = GroupConsumer(runtime, subscriptions) if subscriptions else None
+        self._periodic = periodic
+        self._tasks = tasks
+
+    async def run(self) -> None:
+        runtime = self._runtime
+        settings = runtime.settings
+        relay = OutboxRelay(
+            runtime.engine, runtime.tables, settings.kafka_bootstrap, settings.topic_prefix
+        )
         heartbeat = Path(settings.worker_heartbeat_file) if settings.worker_heartbeat_file else None
 
         async def beat() -> None:
@@ -43,113 +188,44 @@ class RelayWorker:
                 heartbeat.touch()
                 await asyncio.sleep(5.0)
 
-        jobs = [_runner(self._runtime, job).run_forever() for job in self._periodic]
+        parts: list[Awaitable[None]] = [relay.run(), beat()]
+        if self.consumer is not None:
+            parts.append(self.consumer.run())
+        parts += [
+            PeriodicRunner(runtime.engine, runtime.service, j).run_forever() for j in self._periodic
+        ]
+        parts += [task() for task in self._tasks]
         try:
-            await asyncio.gather(relay.run(), beat(), *jobs)
+            await asyncio.gather(*parts)
         finally:
-            await self._runtime.engine.dispose()
+            await runtime.engine.dispose()
 
     def main(self) -> None:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(self.run())
+        """Run until SIGTERM or SIGINT; the consumer commits what it reached before it leaves."""
 
+        async def until_stopped() -> None:
+            main = asyncio.ensure_future(self.run())
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, main.cancel)
+            with contextlib.suppress(asyncio.CancelledError):
+                await main
 
-def _relay(runtime: Runtime) -> OutboxRelay:
-    settings = runtime.settings
-    return OutboxRelay(
-        runtime.engine, runtime.tables, settings.kafka_bootstrap, settings.topic_prefix
-    )
-
-
-def _runner(runtime: Runtime, job: PeriodicJob) -> PeriodicRunner:
-    return PeriodicRunner(runtime.engine, runtime.service, job)
+        asyncio.run(until_stopped())
 
 
 def create_worker(
-    runtime: Runtime, subscriptions: Subscriptions, periodic: Sequence[PeriodicJob] = ()
-) -> faust.App | RelayWorker:
-    """One agent per subscribed topic, each with concurrency=1: an offset is acknowledged only
-    after its event's transaction committed (faust-streaming issue #606 makes higher concurrency
-    commit past unprocessed messages). Periodic jobs run as tasks in every worker, one round at
-    a time across them (civic_common.periodic); faust's own leader election is off."""
-    if not subscriptions:
-        return RelayWorker(runtime, periodic)
-    settings = runtime.settings
-    app = faust.App(
-        f"{settings.topic_prefix}{runtime.service}",
-        broker=f"kafka://{settings.kafka_bootstrap}",
-        store="memory://",
-        datadir=str(Path(tempfile.gettempdir()) / "civic-faust"),  # unused with memory stores
-        web_enabled=False,
-        topic_allow_declare=False,  # topics are provisioned explicitly, with their partitions
-        topic_disable_leader=True,
-        consumer_auto_offset_reset="earliest",
-        broker_session_timeout=settings.broker_session_timeout,
-        broker_rebalance_timeout=settings.broker_rebalance_timeout,
-        broker_heartbeat_interval=settings.broker_heartbeat_interval,
-        consumer_group_instance_id=_instance_id(runtime),
-        broker_commit_interval=1.0,
-        producer_acks=-1,
-        logging_config=logging_config(f"{runtime.service}-worker", settings.log_level),
-    )
-
-    for topic, handlers in subscriptions.items():
-        _add_agent(app, runtime, topic, handlers)
-
-    relay = _relay(runtime)
-
-    @app.task
-    async def relay_outbox() -> None:
-        await relay.run()
-
-    for job in periodic:
-        app.task(_runner(runtime, job).run_forever)
-
-    if settings.worker_heartbeat_file:
-        heartbeat = Path(settings.worker_heartbeat_file)
-
-        @app.timer(5.0)
-        async def beat() -> None:
-            heartbeat.touch()  # noqa: ASYNC240 - a metadata update, too small for a thread
-
-    return app
+    runtime: Runtime,
+    subscriptions: Subscriptions,
+    periodic: Sequence[PeriodicJob] = (),
+    tasks: Sequence[Task] = (),
+) -> Worker:
+    return Worker(runtime, subscriptions, periodic, tasks)
 
 
-def _instance_id(runtime: Runtime) -> str | None:
+def instance_id(runtime: Runtime) -> str | None:
     """The worker's static group membership id (settings.worker_instance_id)."""
     configured = runtime.settings.worker_instance_id
     if configured == "hostname":
         return f"{runtime.service}-{socket.gethostname()}"
     return configured
-
-
-def _add_agent(
-    app: faust.App, runtime: Runtime, topic: str, handlers: Mapping[type[EventData], Handler]
-) -> None:
-    prefix = runtime.settings.topic_prefix
-    channel = app.topic(
-        prefix + topic,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=TOPICS[topic],
-    )
-    consumer = InboxConsumer(runtime.service, runtime.uow, handlers, prefix)
-
-    async def consume(stream: Any) -> None:
-        # handle() returns only once the record is applied or parked, and never raises, so the
-        # offset faust acknowledges after it never passes a record the inbox has not recorded.
-        async for event in stream.events():
-            message = event.message
-            headers = message.headers or {}
-            await consumer.handle(
-                Record(
-                    topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                    key=message.key,
-                    value=message.value,
-                    headers=dict(headers.items() if isinstance(headers, dict) else headers),
-                )
-            )
-
-    app.agent(channel, name=f"{runtime.service}.{topic}", concurrency=1)(consume)

@@ -4,7 +4,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import faust
 from fastapi import FastAPI
 
 from civic_common.api.app import create_app
@@ -85,21 +84,14 @@ def build_worker(runtime: Runtime, settings: TrajectenSettings | None = None) ->
 
     # One worker at a time refers (civic_common.periodic); row locks would keep two from
     # referring twice anyway.
-    worker = create_worker(
+    return create_worker(
         runtime,
         subscriptions=consumed(),
         periodic=[
             PeriodicJob("missed-deadlines", settings.deadline_check_seconds, missed_deadlines)
         ],
+        tasks=[DeliveryLoop(runtime, settings).run],
     )
-    if isinstance(worker, faust.App):
-        deliverer = DeliveryLoop(runtime, settings)
-
-        @worker.task
-        async def deliver_webhooks() -> None:
-            await deliverer.run()
-
-    return worker
 
 
 SERVICE = ServiceSpec(

@@ -387,3 +387,30 @@ async def test_an_offer_that_can_no_longer_be_honoured_moves_on_at_once(
             text("SELECT status FROM tolken.offers WHERE id = :o"), {"o": offer_second.id}
         )
     assert status == "withdrawn"
+
+
+async def test_the_desks_words_on_an_unfulfilled_request_stay_in_tolken(
+    client, auth, lang, org, request_body, tolken
+):
+    """Thin events: the event says only why in a code; the desk's reason stays on the request."""
+    created = await submit(client, auth, request_body(lang, org))
+    words = "aanvrager belde af: cliënt opgenomen in ziekenhuis"
+    marked = await client.post(
+        f"/api/v1/requests/{created['id']}/unfulfilment",
+        json={"reason": words},
+        headers=auth("interpreter_desk"),
+    )
+    assert marked.status_code == 200, marked.text
+    assert marked.json()["unfulfilled_reason"] == words
+    async with tolken.engine.connect() as conn:
+        payload = (
+            await conn.execute(
+                text(
+                    "SELECT convert_from(payload, 'UTF8')::jsonb FROM tolken.outbox"
+                    " WHERE partition_key = :k AND event_type = 'tolken.request.unfulfilled.v1'"
+                ),
+                {"k": created["id"]},
+            )
+        ).scalar_one()
+    assert payload["reason"] == "by_desk"
+    assert "ziekenhuis" not in str(payload)

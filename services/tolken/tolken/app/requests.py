@@ -31,7 +31,7 @@ from tolken.adapters.repository import LanguageProfileRepository
 from tolken.domain.interpreters import Interpreter
 from tolken.domain.matching import Proposal, Situation, busy_range, rank, refusals
 from tolken.domain.policy import Policy
-from tolken.domain.requests import OPEN, Request, Status, TransitionRefused
+from tolken.domain.requests import OPEN, Request, Status, TransitionRefused, UnfulfilledCode
 
 NO_CANDIDATE = "geen beschikbare tolk gevonden vóór de aanvang of deadline"
 
@@ -449,7 +449,10 @@ async def complete_request(
     return request
 
 
-async def _unfulfil(uow: UnitOfWork, request: Request, reason: str) -> Request:
+async def _unfulfil(
+    uow: UnitOfWork, request: Request, reason: str, code: UnfulfilledCode
+) -> Request:
+    """The desk's words stay on the request; the event carries only the code (thin events)."""
     if (pending := await OfferRepository(uow.session).pending(request.id)) is not None:
         request = await _answer(uow, request, pending, "withdrawn")
     request = request.unfulfilled(reason)
@@ -459,7 +462,7 @@ async def _unfulfil(uow: UnitOfWork, request: Request, reason: str) -> Request:
             request_id=request.id,
             language=request.language,
             modality=request.modality.value if request.modality else None,
-            reason=reason,
+            reason=code,
         ),
         key=request.id,
         sequence=request.version,
@@ -474,7 +477,7 @@ async def mark_unfulfilled(
         request = await _locked(uow, request_id)
         if request.status not in OPEN:
             raise _conflict(f"Deze aanvraag is al {request.status.value}.")
-        request = await _unfulfil(uow, request, reason)
+        request = await _unfulfil(uow, request, reason, UnfulfilledCode.BY_DESK)
         await uow.audit(by, "unfulfilled", "interpreting_request", request.id)
         await uow.commit()
     return request
@@ -499,7 +502,7 @@ async def run_deadlines(uow_factory: UnitOfWorkFactory, policy: Policy) -> int:
             handled += 1
     async with uow_factory() as uow:
         for request in await RequestRepository(uow.session).past_due(at, 100):
-            await _unfulfil(uow, request, NO_CANDIDATE)
+            await _unfulfil(uow, request, NO_CANDIDATE, UnfulfilledCode.NO_CANDIDATE)
             handled += 1
         await uow.commit()
     return handled

@@ -30,6 +30,13 @@ class Status(StrEnum):
 OPEN = frozenset({Status.RECEIVED, Status.OFFERED})
 
 
+class UnfulfilledCode(StrEnum):
+    """Why a request went unfulfilled, as its event says it."""
+
+    NO_CANDIDATE = "no_candidate"  # nobody accepted before the start or deadline
+    BY_DESK = "by_desk"  # the desk gave up on it; its words stay on the request
+
+
 class TransitionRefused(Exception):
     """The request is not in a state that allows this step."""
 

@@ -26,15 +26,18 @@ async def test_a_counsellor_records_progress_and_sees_it_on_the_timeline(app, si
         assert await row.locator(".status").inner_text() == "gestart"
         assert "20.5 / 60" in await row.inner_text()
 
-        # Keyboard only: reason, then the suspend button.
+        # Keyboard only: reason, its kind, then the suspend button.
         await page.focus("#reden")
         await page.keyboard.type("ziekenhuisopname")
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.id") == "redencode"
+        await page.get_by_label("Soort reden").select_option(label="ziekte")
         await page.get_by_role("button", name="Schorsen").click()
         await page.wait_for_selector("#melding")
         assert "geschorst" in await page.inner_text("h1")
         timeline = await page.inner_text("#tijdlijn")
         assert "Uren geregistreerd: Maatschappelijke oriëntatie – cursus door els@agii" in timeline
-        assert "Geschorst door els@agii – reden: ziekenhuisopname" in timeline
+        assert "Geschorst door els@agii – ziekte – reden: ziekenhuisopname" in timeline
 
 
 async def test_an_illegal_or_stale_change_shows_the_reason_in_dutch(

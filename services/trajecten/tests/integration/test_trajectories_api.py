@@ -108,7 +108,11 @@ async def test_bad_input_names_the_field(client, counsellor, open_one):
 async def test_suspension_blocks_progress_until_resumed(client, counsellor, open_one, outbox):
     trajectory = await open_one()
     suspended = await act(
-        client, counsellor, trajectory, "/transitions", {"action": "suspend", "reason": "ziekte"}
+        client,
+        counsellor,
+        trajectory,
+        "/transitions",
+        {"action": "suspend", "reason": "opgenomen in het UZ Gent", "reason_code": "illness"},
     )
     assert suspended.json()["status"] == "suspended"
     blocked = await act(
@@ -129,8 +133,41 @@ async def test_suspension_blocks_progress_until_resumed(client, counsellor, open
         version=2,
     )
     assert resumed.json()["status"] == "open"
-    types = [t for t, _ in await outbox(trajectory["id"])]
-    assert types[-2:] == ["trajecten.trajectory.suspended.v1", "trajecten.trajectory.resumed.v1"]
+    events = await outbox(trajectory["id"])
+    assert [t for t, _ in events[-2:]] == [
+        "trajecten.trajectory.suspended.v1",
+        "trajecten.trajectory.resumed.v1",
+    ]
+    # Thin events: the code travels, the staff member's words stay on the timeline.
+    assert [e["reason"] for _, e in events[-2:]] == ["illness", "suspension_ended"]
+    assert "UZ Gent" not in str(events) and "hersteld" not in str(events)
+    timeline = await client.get(
+        f"/api/v1/trajectories/{trajectory['id']}/timeline", headers=counsellor
+    )
+    suspension = timeline.json()[-2]
+    assert suspension["reason"] == "opgenomen in het UZ Gent"
+    assert suspension["details"]["reason_code"] == "illness"
+
+
+async def test_a_reason_code_must_go_with_its_action(client, counsellor, open_one):
+    trajectory = await open_one()
+    wrong = await act(
+        client,
+        counsellor,
+        trajectory,
+        "/transitions",
+        {"action": "stop", "reason": "ziek", "reason_code": "illness"},
+    )
+    assert wrong.status_code == 422, wrong.text
+    assert wrong.json()["errors"][0]["field"] == "reason_code"
+    unknown = await act(
+        client,
+        counsellor,
+        trajectory,
+        "/transitions",
+        {"action": "stop", "reason": "x", "reason_code": "vertrokken naar Gent"},
+    )
+    assert unknown.status_code == 422
 
 
 async def test_completing_every_required_component_issues_the_attest(

@@ -9,7 +9,7 @@ from trajecten.app.organisations import NotFound
 from trajecten.app.trajectories import StaleVersion, TrajectoryNotFound
 from trajecten.domain.organisations import InvalidChange
 from trajecten.domain.templates import UnknownTemplate
-from trajecten.domain.trajectory import IllegalTransition, NotYours, Refused
+from trajecten.domain.trajectory import IllegalTransition, InvalidReason, NotYours, Refused
 from trajecten.domain.visibility import NoAgency
 
 
@@ -69,7 +69,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(request, 404, "Niet gevonden", str(exc))
 
     @app.exception_handler(InvalidChange)
-    async def _invalid(request: Request, exc: InvalidChange) -> JSONResponse:
+    @app.exception_handler(InvalidReason)
+    async def _invalid(request: Request, exc: InvalidChange | InvalidReason) -> JSONResponse:
         return problem_response(
             request,
             422,

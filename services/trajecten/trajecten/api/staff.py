@@ -26,7 +26,7 @@ from trajecten.app.trajectories import (
     worklist,
 )
 from trajecten.domain.templates import Cefr, Template
-from trajecten.domain.trajectory import Trajectory
+from trajecten.domain.trajectory import ReasonCode, Trajectory
 
 router = APIRouter(prefix="/api/v1", tags=["trajectories"])
 Counsellor = Annotated[Principal, Depends(require_roles("counsellor", "admin"))]
@@ -160,7 +160,14 @@ async def get_timeline(
 
 class TrajectoryTransitionIn(_In):
     action: Literal["suspend", "resume", "stop"]
-    reason: Reason
+    reason: Reason = Field(description="The staff member's own words; kept on the timeline only")
+    reason_code: ReasonCode | None = Field(
+        None,
+        description="What goes into the event: suspend (illness, pregnancy, work, education, "
+        "stay_abroad, family, other), resume (suspension_ended, other), stop (moved, "
+        "left_belgium, deceased, no_longer_obliged, non_cooperation, other); default: other "
+        "(resume: suspension_ended)",
+    )
 
 
 @router.post("/trajectories/{trajectory_id}/transitions", response_model=TrajectoryOut)
@@ -174,7 +181,12 @@ async def post_trajectory_transition(
     version = expected_version(if_match)
 
     def command(t: Trajectory, _: Template) -> None:
-        getattr(t, body.action)(body.reason, principal.subject, datetime.now().astimezone())
+        move = getattr(t, body.action)
+        at = datetime.now().astimezone()
+        if body.reason_code is None:
+            move(body.reason, principal.subject, at)
+        else:
+            move(body.reason, principal.subject, at, body.reason_code)
 
     changed = await change_trajectory(
         work, trajectory_id, command, principal, expected_version=version
@@ -185,6 +197,10 @@ async def post_trajectory_transition(
 class ComponentTransitionIn(_In):
     action: Literal["start", "complete", "fail", "exempt"]
     reason: Reason | None = None
+    reason_code: ReasonCode = Field(
+        ReasonCode.OTHER,
+        description="exempt only, what goes into the event: prior_qualification, medical, other",
+    )
 
     @model_validator(mode="after")
     def _exemption_needs_reason(self) -> "ComponentTransitionIn":
@@ -216,7 +232,7 @@ async def post_component_transition(
             case "fail":
                 t.fail(code, actor, at, body.reason)
             case "exempt":
-                t.exempt(code, body.reason or "", actor, at)
+                t.exempt(code, body.reason or "", actor, at, body.reason_code)
 
     changed = await change_trajectory(
         work, trajectory_id, command, principal, expected_version=version

@@ -28,7 +28,13 @@ from civic_common.events.envelope import Envelope
 from trajecten.adapters.repository import TrajectoryRepository
 from trajecten.app.subscriptions import forget_partner_data
 from trajecten.domain.templates import Template, shipped
-from trajecten.domain.trajectory import INBURGERING, Change, Trajectory, opens_trajectory
+from trajecten.domain.trajectory import (
+    INBURGERING,
+    Change,
+    ReasonCode,
+    Trajectory,
+    opens_trajectory,
+)
 from trajecten.domain.visibility import agency_code
 
 Command = Callable[[Trajectory, Template], None]
@@ -199,6 +205,11 @@ async def apply_in(
     return trajectory
 
 
+def _code(c: Change) -> str:
+    """The reason's code for the event; the staff member's words stay on the timeline."""
+    return str(c.details.get("reason_code", ReasonCode.OTHER))
+
+
 def _event_of(t: Trajectory, c: Change) -> EventData | None:
     common = {"trajectory_id": t.id, "person_id": t.person_id, "occurred_at": c.at}
     if c.component is not None:
@@ -220,7 +231,7 @@ def _event_of(t: Trajectory, c: Change) -> EventData | None:
                     **part, actor=c.actor, result=component.result, cefr_level=component.cefr_level
                 )
             case "exempt":
-                return ComponentExempted(**part, actor=c.actor, reason=c.reason or "")
+                return ComponentExempted(**part, actor=c.actor, reason=_code(c))
             case "deadline_missed":
                 return DeadlineMissed(
                     **part,
@@ -230,11 +241,11 @@ def _event_of(t: Trajectory, c: Change) -> EventData | None:
         return None  # hours and outcomes below the target are on the timeline only
     match c.action:
         case "suspend":
-            return TrajectorySuspended(**common, actor=c.actor, reason=c.reason or "")
+            return TrajectorySuspended(**common, actor=c.actor, reason=_code(c))
         case "resume":
-            return TrajectoryResumed(**common, actor=c.actor, reason=c.reason or "")
+            return TrajectoryResumed(**common, actor=c.actor, reason=_code(c))
         case "stop":
-            return TrajectoryStopped(**common, actor=c.actor, reason=c.reason or "")
+            return TrajectoryStopped(**common, actor=c.actor, reason=_code(c))
         case "complete":
             return TrajectoryCompleted(
                 **common,

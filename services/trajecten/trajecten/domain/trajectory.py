@@ -25,6 +25,50 @@ class TrajectoryStatus(StrEnum):
     STOPPED = "stopped"
 
 
+class ReasonCode(StrEnum):
+    """Why a trajectory was suspended, resumed or stopped, or a component exempted: the code
+    goes into the event, the staff member's own words stay on the timeline (thin events)."""
+
+    ILLNESS = "illness"
+    PREGNANCY = "pregnancy"
+    WORK = "work"
+    EDUCATION = "education"
+    STAY_ABROAD = "stay_abroad"
+    FAMILY = "family"
+    SUSPENSION_ENDED = "suspension_ended"
+    MOVED = "moved"
+    LEFT_BELGIUM = "left_belgium"
+    DECEASED = "deceased"
+    NO_LONGER_OBLIGED = "no_longer_obliged"
+    NON_COOPERATION = "non_cooperation"
+    PRIOR_QUALIFICATION = "prior_qualification"
+    MEDICAL = "medical"
+    OTHER = "other"
+
+
+REASONS: dict[str, tuple[ReasonCode, ...]] = {
+    "suspend": (
+        ReasonCode.ILLNESS,
+        ReasonCode.PREGNANCY,
+        ReasonCode.WORK,
+        ReasonCode.EDUCATION,
+        ReasonCode.STAY_ABROAD,
+        ReasonCode.FAMILY,
+        ReasonCode.OTHER,
+    ),
+    "resume": (ReasonCode.SUSPENSION_ENDED, ReasonCode.OTHER),
+    "stop": (
+        ReasonCode.MOVED,
+        ReasonCode.LEFT_BELGIUM,
+        ReasonCode.DECEASED,
+        ReasonCode.NO_LONGER_OBLIGED,
+        ReasonCode.NON_COOPERATION,
+        ReasonCode.OTHER,
+    ),
+    "exempt": (ReasonCode.PRIOR_QUALIFICATION, ReasonCode.MEDICAL, ReasonCode.OTHER),
+}
+
+
 class ComponentStatus(StrEnum):
     PLANNED = "planned"
     STARTED = "started"
@@ -69,6 +113,15 @@ class IllegalTransition(Exception):
 
 class Refused(Exception):
     """A command that is well-formed but conflicts with the trajectory's state."""
+
+
+class InvalidReason(Exception):
+    """A reason code that does not go with the action (``REASONS`` lists what does)."""
+
+    def __init__(self, action: str, code: str) -> None:
+        allowed = ", ".join(REASONS[action])
+        super().__init__(f"reden '{code}' past niet bij '{action}'; kies uit: {allowed}")
+        self.field = "reason_code"
 
 
 @dataclass
@@ -182,13 +235,21 @@ class Trajectory:
 
     # --- trajectory transitions -------------------------------------------------------------
 
-    def suspend(self, reason: str, actor: str, at: datetime) -> None:
-        self._move("suspend", actor, at, reason=_reason(reason))
+    def suspend(
+        self, reason: str, actor: str, at: datetime, code: ReasonCode = ReasonCode.OTHER
+    ) -> None:
+        self._move("suspend", actor, at, reason=_reason(reason), details=_coded("suspend", code))
         self.suspended_on = at.date()
 
-    def resume(self, reason: str, actor: str, at: datetime) -> None:
+    def resume(
+        self,
+        reason: str,
+        actor: str,
+        at: datetime,
+        code: ReasonCode = ReasonCode.SUSPENSION_ENDED,
+    ) -> None:
         """Deadlines do not run while suspended: open ones move by the working days lost."""
-        self._move("resume", actor, at, reason=_reason(reason))
+        self._move("resume", actor, at, reason=_reason(reason), details=_coded("resume", code))
         lost = working_days_between(self.suspended_on or at.date(), at.date())
         for component in self.components:
             if component.deadline and not component.done and lost:
@@ -196,8 +257,10 @@ class Trajectory:
         self.changes[-1].details["deadlines_moved_working_days"] = lost
         self.suspended_on = None
 
-    def stop(self, reason: str, actor: str, at: datetime) -> None:
-        self._move("stop", actor, at, reason=_reason(reason))
+    def stop(
+        self, reason: str, actor: str, at: datetime, code: ReasonCode = ReasonCode.OTHER
+    ) -> None:
+        self._move("stop", actor, at, reason=_reason(reason), details=_coded("stop", code))
         self.closed_at = at
 
     def ready_for_attest(self) -> bool:
@@ -236,8 +299,17 @@ class Trajectory:
             raise Refused(f"'{code}' kan pas starten na {', '.join(waiting)}")
         self._step(code, "start", actor, at)
 
-    def exempt(self, code: str, reason: str, actor: str, at: datetime) -> None:
-        self._step(code, "exempt", actor, at, reason=_reason(reason))
+    def exempt(
+        self,
+        code: str,
+        reason: str,
+        actor: str,
+        at: datetime,
+        reason_code: ReasonCode = ReasonCode.OTHER,
+    ) -> None:
+        self._step(
+            code, "exempt", actor, at, reason=_reason(reason), details=_coded("exempt", reason_code)
+        )
 
     def fail(self, code: str, actor: str, at: datetime, reason: str | None = None) -> None:
         self._step(code, "fail", actor, at, reason=reason)
@@ -481,6 +553,12 @@ def _spec(template: Template, code: str) -> ComponentSpec:
 
 def _required(spec: ComponentSpec, job_seeker: bool) -> bool:
     return spec.required or (spec.required_when == "job_seeker" and job_seeker)
+
+
+def _coded(action: str, code: ReasonCode) -> dict[str, Any]:
+    if code not in REASONS[action]:
+        raise InvalidReason(action, code)
+    return {"reason_code": str(code)}
 
 
 def _reason(reason: str) -> str:

@@ -46,3 +46,21 @@ PARTNER_UPDATE = {
     "vdab.outcome": "Uitkomst werktraject (VDAB)",
 }
 TARGET_GROUP = {"obligated": "verplicht", "entitled": "rechthebbend", None: "onbekend"}
+
+REASON = {
+    "illness": "ziekte",
+    "pregnancy": "zwangerschap of bevalling",
+    "work": "werk",
+    "education": "opleiding",
+    "stay_abroad": "verblijf in het buitenland",
+    "family": "familiale omstandigheden",
+    "suspension_ended": "reden van schorsing voorbij",
+    "moved": "verhuisd",
+    "left_belgium": "België verlaten",
+    "deceased": "overleden",
+    "no_longer_obliged": "niet langer verplicht",
+    "non_cooperation": "geen medewerking",
+    "prior_qualification": "eerder behaald diploma of attest",
+    "medical": "medische reden",
+    "other": "andere",
+}

@@ -27,7 +27,15 @@ from trajecten.app.trajectories import (
     worklist,
 )
 from trajecten.domain.templates import CEFR_LEVELS, Template, shipped
-from trajecten.domain.trajectory import IllegalTransition, NotYours, Refused, Trajectory
+from trajecten.domain.trajectory import (
+    REASONS,
+    IllegalTransition,
+    InvalidReason,
+    NotYours,
+    ReasonCode,
+    Refused,
+    Trajectory,
+)
 from trajecten.web import labels
 
 Counsellor = Annotated[Principal, Depends(page_principal("counsellor", "admin"))]
@@ -39,7 +47,7 @@ def install(app: FastAPI) -> None:
     templates = page_templates(Path(__file__).parent / "templates", "Trajectbegeleiding")
     install_pages(app, templates)
     router = APIRouter(include_in_schema=False)
-    common = {"labels": labels, "cefr_levels": CEFR_LEVELS}
+    common = {"labels": labels, "cefr_levels": CEFR_LEVELS, "reasons": REASONS}
 
     @router.get("/", response_class=HTMLResponse)
     async def worklist_page(
@@ -124,7 +132,7 @@ def install(app: FastAPI) -> None:
             await change_trajectory(
                 work, trajectory_id, command, principal, expected_version=version
             )
-        except (IllegalTransition, Refused, NotYours) as exc:
+        except (IllegalTransition, Refused, NotYours, InvalidReason) as exc:
             allowed = getattr(exc, "allowed", None)
             detail = str(exc) + (
                 f" Mogelijk: {', '.join(labels.BUTTON.get(a, a) for a in allowed)}."
@@ -163,10 +171,12 @@ def install(app: FastAPI) -> None:
         version: Annotated[int, Form()],
         action: Annotated[str, Form()],
         reason: Annotated[str, Form()] = "",
+        reason_code: Annotated[str, Form()] = "",
     ) -> Response:
         actor, at = principal.subject, datetime.now().astimezone()
 
         def command(t: Trajectory, template: Template) -> None:
+            coded = _reason_code(reason_code)
             match action:
                 case "start":
                     t.start(template, code, actor, at)
@@ -175,7 +185,7 @@ def install(app: FastAPI) -> None:
                 case "fail":
                     t.fail(code, actor, at, reason or None)
                 case "exempt":
-                    t.exempt(code, reason, actor, at)
+                    t.exempt(code, reason, actor, at, coded or ReasonCode.OTHER)
                 case _:
                     raise Refused(f"onbekende actie '{action}'")
 
@@ -220,21 +230,34 @@ def install(app: FastAPI) -> None:
         version: Annotated[int, Form()],
         action: Annotated[str, Form()],
         reason: Annotated[str, Form()] = "",
+        reason_code: Annotated[str, Form()] = "",
     ) -> Response:
         actor, at = principal.subject, datetime.now().astimezone()
 
         def command(t: Trajectory, _: Template) -> None:
+            coded = _reason_code(reason_code)
             if action == "take_up":
                 t.take_up(actor, at)
                 return
             if action not in ("suspend", "resume", "stop"):
                 raise Refused(f"onbekende actie '{action}'")
-            getattr(t, action)(reason, actor, at)
+            move = getattr(t, action)
+            move(reason, actor, at, coded) if coded else move(reason, actor, at)
 
         done = f"{labels.ACTION.get(action, action)}."
         return await apply(request, trajectory_id, principal, work, version, command, done)
 
     app.include_router(router)
+
+
+def _reason_code(raw: str) -> ReasonCode | None:
+    """The chosen reason code; none chosen takes the action's default."""
+    if not raw:
+        return None
+    try:
+        return ReasonCode(raw)
+    except ValueError:
+        raise Refused(f"onbekende reden '{raw[:40]}'") from None
 
 
 def _hours(raw: str) -> Decimal | None:

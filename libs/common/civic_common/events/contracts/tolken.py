@@ -138,4 +138,7 @@ class RequestUnfulfilled(EventData):
     request_id: UUID
     language: str
     modality: Modality | None = None
-    reason: str
+    reason: str = Field(
+        description="no_candidate or by_desk (the desk's own words stay in tolken); events "
+        "before 2026-12 may hold free text"
+    )

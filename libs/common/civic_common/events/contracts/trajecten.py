@@ -10,6 +10,14 @@ from pydantic import Field
 from civic_common.events.contracts.base import EventData
 from civic_common.events.contracts.reporting import ReportableFacts
 
+# Kept a free string in the schema, because events published before 2026-12 carried the staff
+# member's words here; since then only a code is sent, never free text (docs/privacy.md).
+REASON_DOC = (
+    "Reason code: illness, pregnancy, work, education, stay_abroad, family, suspension_ended, "
+    "moved, left_belgium, deceased, no_longer_obliged, non_cooperation, prior_qualification, "
+    "medical or other. Events before 2026-12 may hold free text."
+)
+
 
 class TrajectoryOpened(EventData):
     event_type = "trajecten.trajectory.opened.v1"
@@ -138,7 +146,7 @@ class ComponentExempted(EventData):
     component: str = Field(description="Component code of its template, e.g. nt2_test")
     occurred_at: datetime
     actor: str = Field(description="Staff subject, partner organisation or 'system'")
-    reason: str
+    reason: str = Field(description=REASON_DOC)
 
 
 class TrajectorySuspended(EventData):
@@ -150,7 +158,7 @@ class TrajectorySuspended(EventData):
     person_id: UUID
     occurred_at: datetime
     actor: str = Field(description="Staff subject, partner organisation or 'system'")
-    reason: str
+    reason: str = Field(description=REASON_DOC)
 
 
 class TrajectoryResumed(EventData):
@@ -162,7 +170,7 @@ class TrajectoryResumed(EventData):
     person_id: UUID
     occurred_at: datetime
     actor: str = Field(description="Staff subject, partner organisation or 'system'")
-    reason: str
+    reason: str = Field(description=REASON_DOC)
 
 
 class TrajectoryStopped(EventData):
@@ -174,7 +182,7 @@ class TrajectoryStopped(EventData):
     person_id: UUID
     occurred_at: datetime
     actor: str = Field(description="Staff subject, partner organisation or 'system'")
-    reason: str
+    reason: str = Field(description=REASON_DOC)
 
 
 class DeadlineMissed(EventData):
