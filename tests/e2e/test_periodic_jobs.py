@@ -3,8 +3,10 @@ processes run with short intervals (tests/e2e/conftest.py EXTRA_ENVIRONMENT); a 
 data and waits for the effect that only the running worker can bring."""
 
 import asyncio
+import json
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -108,3 +110,111 @@ async def test_the_running_worker_publishes_the_scheduled_reports(system, infra)
         r for r in records if dict(r.headers)["ce_type"] == b"rapportage.report.published.v1"
     ]
     assert len(published) == 2  # trainings-per-region and intakes-per-month, once each today
+
+
+def _next_weekday_at_ten(days_ahead: int) -> datetime:
+    day = datetime.now(ZoneInfo("Europe/Brussels")).date() + timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 10, tzinfo=ZoneInfo("Europe/Brussels"))
+
+
+async def _tolken_sql(system, statement: str, *args: object) -> None:
+    """Test data only: as if time had passed for this request."""
+    conn = await asyncpg.connect(asyncpg_dsn(system.db.url("tolken")))
+    try:
+        await conn.execute(statement, *args)
+    finally:
+        await conn.close()
+
+
+async def test_the_running_tolken_worker_expires_an_unanswered_offer_then_closes_the_request(
+    system, auth, infra
+):
+    """The offer-deadlines job: an offer not answered in time expires (nobody else speaks the
+    language, so the request goes back to the desk's queue), and a request whose start came
+    with nobody assigned becomes unfulfilled with the code `no_candidate` in its event."""
+    language = "ak"  # Akan: no other e2e test books it
+    tolken = system.urls["tolken"]
+    desk = auth("interpreter_desk")
+    async with httpx.AsyncClient(timeout=10) as http:
+        interpreter = await http.post(
+            f"{tolken}/api/v1/interpreters",
+            json={
+                "name": "Kwame Mensah",
+                "account": "tolk-ak@e2e",
+                "tier": "certified",
+                "certificate": {
+                    "number": "VR-E2E-AK",
+                    "valid_from": "2024-01-01",
+                    "valid_until": "2031-12-31",
+                },
+                "languages": [language],
+                "modalities": ["on_site", "video"],
+                "regions": ["Oost-Vlaanderen"],
+                "latitude": 51.05,
+                "longitude": 3.72,
+                "travel_range_km": 50,
+                "max_assignments_per_week": 10,
+                "weekly": [{"weekday": d, "start": "08:00", "end": "18:00"} for d in range(5)],
+            },
+            headers=desk,
+        )
+        assert interpreter.status_code == 201, interpreter.text
+        starts = _next_weekday_at_ten(20)
+        created = await http.post(
+            f"{tolken}/api/v1/requests",
+            json={
+                "language": language,
+                "modality": "on_site",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=1)).isoformat(),
+                "municipality_nis": "44021",
+                "address": "Sint-Pietersnieuwstraat 1, Gent",
+                "subject_category": "welzijn",
+                "organisation": "agii",
+            },
+            headers=desk,
+        )
+        assert created.status_code == 201, created.text
+        request_id = created.json()["id"]
+
+        async def status() -> str:
+            found = await http.get(f"{tolken}/api/v1/requests/{request_id}", headers=desk)
+            return found.json()["status"]
+
+        assert await status() == "offered", "the only interpreter of the language is asked"
+
+        await _tolken_sql(
+            system,
+            "UPDATE tolken.offers SET answer_by = now() - interval '1 minute'"
+            " WHERE request_id = $1 AND status = 'pending'",
+            uuid.UUID(request_id),
+        )
+
+        async def back_in_queue() -> bool:
+            return await status() == "received"
+
+        await eventually(back_in_queue, within=30)
+
+        await _tolken_sql(
+            system,
+            "UPDATE tolken.requests SET starts_at = now() - interval '2 hours',"
+            " ends_at = now() - interval '1 hour' WHERE id = $1",
+            uuid.UUID(request_id),
+        )
+
+        async def closed() -> bool:
+            return await status() == "unfulfilled"
+
+        await eventually(closed, within=30)
+
+        topic = f"{system.topic_prefix}tolken.requests"
+        records = await read_topic(infra.kafka_bootstrap, topic, 1, within=10)
+        mine = [
+            json.loads(r.value)
+            for r in records
+            if r.key.decode() == request_id
+            and dict(r.headers)["ce_type"] == b"tolken.request.unfulfilled.v1"
+        ]
+        assert [e["reason"] for e in mine] == ["no_candidate"]
