@@ -12,10 +12,14 @@ DEV_TOOLS=(ruff==0.17.5 supervisor==4.3.0 hypothesis==6.170.15 setuptools==84.2.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# The current pins as plain constraints. Not `-c requirements-dev.txt` itself: pip installs what
+# a constraints file pulls in with `-r`, so a dependency dropped from a package would stay pinned.
+grep -vh '^-r' requirements.txt requirements-dev.txt | grep -v '^#' >"$tmp/constraints.txt"
+
 freeze() { "$1/bin/pip" freeze --exclude-editable | grep -viE '^(civic-|-e )' | LC_ALL=C sort; }
 
-python3 -m venv "$tmp/run" && "$tmp/run/bin/pip" install -q -c requirements-dev.txt "${PACKAGES[@]}"
-python3 -m venv "$tmp/dev" && "$tmp/dev/bin/pip" install -q -c requirements-dev.txt \
+python3 -m venv "$tmp/run" && "$tmp/run/bin/pip" install -q -c "$tmp/constraints.txt" "${PACKAGES[@]}"
+python3 -m venv "$tmp/dev" && "$tmp/dev/bin/pip" install -q -c "$tmp/constraints.txt" \
   "./libs/common[testing]" "${PACKAGES[@]:1}" "${DEV_TOOLS[@]}"
 
 {

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from prometheus_client import Counter
 from pydantic import ValidationError
 
 from civic_common.db.errors import is_transient
@@ -21,6 +22,12 @@ from civic_common.events.envelope import Envelope, InvalidEnvelope
 from civic_common.logging import set_traceparent
 
 log = logging.getLogger(__name__)
+
+EVENTS = Counter(
+    "civic_consumer_events_total",
+    "Records a consumer handled, by outcome (applied, duplicate, ignored, deadlettered)",
+    ["service", "topic", "outcome"],
+)
 
 Handler = Callable[[UnitOfWork, EventData, Envelope], Awaitable[None]]
 Outcome = Literal["applied", "duplicate", "ignored", "deadlettered"]
@@ -65,7 +72,9 @@ class InboxConsumer:
         backoff = 0.5
         while True:
             try:
-                return await self._handle(record)
+                outcome = await self._handle(record)
+                EVENTS.labels(self._service, self._logical(record), outcome).inc()
+                return outcome
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -5,7 +5,8 @@ import logging
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import delete, select
+from prometheus_client import Counter, Gauge
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from civic_common.db.engine import asyncpg_dsn
@@ -13,6 +14,32 @@ from civic_common.db.messaging import MessagingTables, outbox_channel
 from civic_common.kafka import idempotent_producer
 
 log = logging.getLogger(__name__)
+
+PUBLISHED = Counter("civic_outbox_published_total", "Outbox rows sent to Kafka", ["service"])
+BACKLOG = Gauge("civic_outbox_backlog", "Outbox rows not yet sent", ["service"])
+OLDEST = Gauge(
+    "civic_outbox_oldest_age_seconds", "Age of the oldest unsent outbox row (0: none)", ["service"]
+)
+
+
+async def observe_backlog(
+    engine: AsyncEngine, tables: MessagingTables, service: str, every: float = 10.0
+) -> None:
+    """Keep the backlog gauges current (a worker task); a failed look is tried again later."""
+    o = tables.outbox
+    query = select(
+        func.count(),
+        func.coalesce(func.extract("epoch", func.now() - func.min(o.c.created_at)), 0),
+    )
+    while True:
+        try:
+            async with engine.connect() as conn:
+                count, age = (await conn.execute(query)).one()
+            BACKLOG.labels(service).set(count)
+            OLDEST.labels(service).set(float(age))
+        except Exception as exc:  # the database may be away; the relay says so already
+            log.debug("outbox backlog not observed: %s", type(exc).__name__)
+        await asyncio.sleep(every)
 
 
 class OutboxRelay:
@@ -30,6 +57,7 @@ class OutboxRelay:
         tables: MessagingTables,
         bootstrap: str,
         topic_prefix: str = "",
+        service: str = "",
         batch_size: int = 500,
         poll_interval: float = 1.0,
     ) -> None:
@@ -37,6 +65,7 @@ class OutboxRelay:
         self._outbox = tables.outbox
         self._bootstrap = bootstrap
         self._prefix = topic_prefix
+        self._service = service
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
@@ -146,4 +175,6 @@ class OutboxRelay:
                 for row in rows
             ]
             await asyncio.gather(*futures)
-            return len(rows)
+        if rows:
+            PUBLISHED.labels(self._service).inc(len(rows))
+        return len(rows)

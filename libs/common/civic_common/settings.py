@@ -36,6 +36,11 @@ class ServiceSettings(BaseSettings):
         20.0, gt=0, description="Requests per second a partner may make at a partner edge"
     )
     partner_burst: int = Field(40, gt=0, description="Requests a partner may make in a burst")
+    worker_metrics_port: int | None = Field(
+        None,
+        description="Port on which the worker serves Prometheus metrics at /metrics (consumer "
+        "outcomes and lag, outbox backlog, periodic jobs); unset: not served",
+    )
     worker_heartbeat_file: str | None = Field(
         None, description="File the worker touches while healthy (container health checks)"
     )

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaConnectionError, KafkaError
+from prometheus_client import Gauge, start_http_server
 
 from civic_common.consumer import Handler, InboxConsumer, Record
 from civic_common.events.contracts import EventData
-from civic_common.outbox import OutboxRelay
+from civic_common.outbox import OutboxRelay, observe_backlog
 from civic_common.periodic import PeriodicJob, PeriodicRunner
 from civic_common.runtime import Runtime
 
@@ -30,6 +31,12 @@ Task = Callable[[], Awaitable[None]]
 
 MAX_RECORDS = 100  # per poll; a batch is committed once all of it is applied or parked
 POLL_MS = 500
+
+LAG = Gauge(
+    "civic_consumer_lag",
+    "Records in a partition not yet handled by this worker (high watermark - next offset)",
+    ["service", "topic", "partition"],
+)
 
 
 class GroupConsumer:
@@ -96,11 +103,21 @@ class GroupConsumer:
                             )
                             self._reached[tp] = message.offset + 1
                     await self._commit()
+                self._observe_lag(consumer)
         finally:
             with contextlib.suppress(Exception):
                 async with self._lock:
                     await self._commit()
             await consumer.stop()
+
+    def _observe_lag(self, consumer: AIOKafkaConsumer) -> None:
+        prefix = self._runtime.settings.topic_prefix
+        for tp, reached in self._reached.items():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                LAG.labels(
+                    self._runtime.service, tp.topic.removeprefix(prefix), str(tp.partition)
+                ).set(max(highwater - reached, 0))
 
     async def _start(self) -> AIOKafkaConsumer:
         """Join the group, waiting for the broker as long as it takes."""
@@ -179,8 +196,14 @@ class Worker:
         runtime = self._runtime
         settings = runtime.settings
         relay = OutboxRelay(
-            runtime.engine, runtime.tables, settings.kafka_bootstrap, settings.topic_prefix
+            runtime.engine,
+            runtime.tables,
+            settings.kafka_bootstrap,
+            settings.topic_prefix,
+            service=runtime.service,
         )
+        if settings.worker_metrics_port is not None:
+            start_http_server(settings.worker_metrics_port, addr=settings.http_host)
         heartbeat = Path(settings.worker_heartbeat_file) if settings.worker_heartbeat_file else None
 
         async def beat() -> None:
@@ -188,7 +211,11 @@ class Worker:
                 heartbeat.touch()
                 await asyncio.sleep(5.0)
 
-        parts: list[Awaitable[None]] = [relay.run(), beat()]
+        parts: list[Awaitable[None]] = [
+            relay.run(),
+            beat(),
+            observe_backlog(runtime.engine, runtime.tables, runtime.service),
+        ]
         if self.consumer is not None:
             parts.append(self.consumer.run())
         parts += [

@@ -30,6 +30,7 @@ class System:
     introspection_cache_seconds: float = 1.0
     processes: dict[str, Process] = field(default_factory=dict)
     db: IsolatedDatabase | None = None  # the system's database (tests arrange data in it)
+    metrics: dict[str, str] = field(default_factory=dict)  # worker process name -> /metrics URL
 
     def log_tails(self, lines: int = 30) -> str:
         return "\n".join(
@@ -96,6 +97,9 @@ async def running_system(
                 )
             if kind == "worker":
                 env["CIVIC_WORKER_INSTANCE_ID"] = f"{prefix}{service}-{name}"
+                metrics_port = free_port()
+                env["CIVIC_WORKER_METRICS_PORT"] = str(metrics_port)
+                system.metrics[f"{service}-{name}"] = f"http://127.0.0.1:{metrics_port}/metrics"
             system.processes[f"{service}-{name}"] = Process(
                 f"{service}-{name}",
                 [sys.executable, "-m", "civic_common.cli", service, kind],

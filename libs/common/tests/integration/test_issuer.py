@@ -394,20 +394,24 @@ async def test_a_service_refuses_a_revoked_clients_token_at_once(
 
 
 async def test_a_flood_of_wrong_secrets_is_throttled_before_the_secret_check(
-    issuer: httpx.AsyncClient, create_client
+    throttled_issuer, auth
 ) -> None:
-    client = await create_client()
+    # The default burst, refilled slowly enough that a loaded machine cannot refill it mid-test.
     burst = IssuerSettings.model_fields["token_burst_per_client"].default
-    answers = [
-        await token(issuer, client["client_id"], "wrong", key=None) for _ in range(burst + 2)
-    ]
-    assert [a.status_code for a in answers[:burst]] == [401] * burst
-    throttled = answers[burst]
-    assert throttled.status_code == 429, throttled.text
-    assert throttled.json()["error"] == "slow_down"
-    assert int(throttled.headers["retry-after"]) >= 1
-    # The right secret waits too: the bucket is the client id's, whoever sends.
-    assert (await token(issuer, client["client_id"], client["client_secret"])).status_code == 429
+    async with throttled_issuer(token_rate_per_client=0.01) as at:
+        issuer = at("198.51.100.20")
+        client = await admin_client(issuer, auth)
+        answers = [
+            await token(issuer, client["client_id"], "wrong", key=None) for _ in range(burst + 2)
+        ]
+        assert [a.status_code for a in answers[:burst]] == [401] * burst
+        throttled = answers[burst]
+        assert throttled.status_code == 429, throttled.text
+        assert throttled.json()["error"] == "slow_down"
+        assert int(throttled.headers["retry-after"]) >= 1
+        # The right secret waits too: the bucket is the client id's, whoever sends.
+        right = await token(issuer, client["client_id"], client["client_secret"])
+        assert right.status_code == 429
 
 
 async def test_legal_bases_are_granted_by_an_admin_and_travel_in_the_token(
