@@ -19,6 +19,7 @@ from civic_common.testing.system import System, running_system
 EXTRA_ENVIRONMENT = {
     "CIVIC_TRAJECTEN_DEADLINE_CHECK_SECONDS": "2",
     "CIVIC_TOLKEN_TIMER_SECONDS": "2",
+    "CIVIC_HOUSEKEEPING_SECONDS": "2",
     "CIVIC_TRAJECTEN_WEBHOOKS_ALLOW_PRIVATE": "true",  # partner receivers on loopback in e2e
     # A keyring of this run's own: webhook secrets are sealed at rest.
     "CIVIC_TRAJECTEN_WEBHOOK_SECRET_KEYS": "e2e:"

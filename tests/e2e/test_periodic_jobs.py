@@ -218,3 +218,29 @@ async def test_the_running_tolken_worker_expires_an_unanswered_offer_then_closes
             and dict(r.headers)["ce_type"] == b"tolken.request.unfulfilled.v1"
         ]
         assert [e["reason"] for e in mine] == ["no_candidate"]
+
+
+@pytest.mark.parametrize("service", ["intake", "trajecten", "tolken", "rapportage"])
+async def test_the_running_workers_drop_idempotency_answers_after_a_day(system, service):
+    """Housekeeping (every 2 s here): an answer older than the retention goes, a fresh one
+    stays, in every service."""
+    conn = await asyncpg.connect(asyncpg_dsn(system.db.url(service)))
+    try:
+        principal = f"housekeeping-{uuid.uuid4().hex[:8]}"
+        await conn.execute(
+            f"INSERT INTO {service}.idempotency_keys"
+            " (principal, key, request_hash, status_code, body, created_at)"
+            " VALUES ($1, 'old', 'h', 201, ''::bytea, now() - interval '25 hours'),"
+            "        ($1, 'fresh', 'h', 201, ''::bytea, now() - interval '1 hour')",
+            principal,
+        )
+
+        async def kept() -> list[str] | None:
+            keys = await conn.fetch(
+                f"SELECT key FROM {service}.idempotency_keys WHERE principal = $1", principal
+            )
+            return [k["key"] for k in keys] if len(keys) == 1 else None
+
+        assert await eventually(kept, within=30) == ["fresh"]
+    finally:
+        await conn.close()

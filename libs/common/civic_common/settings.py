@@ -36,6 +36,12 @@ class ServiceSettings(BaseSettings):
         20.0, gt=0, description="Requests per second a partner may make at a partner edge"
     )
     partner_burst: int = Field(40, gt=0, description="Requests a partner may make in a burst")
+    housekeeping_seconds: float = Field(
+        3600.0, gt=0, description="How often a worker prunes what has outlived its use"
+    )
+    idempotency_retention_hours: float = Field(
+        24.0, gt=0, description="How long an Idempotency-Key's stored answer is replayed"
+    )
     worker_metrics_port: int | None = Field(
         None,
         description="Port on which the worker serves Prometheus metrics at /metrics (consumer "

@@ -20,6 +20,7 @@ from prometheus_client import Gauge, start_http_server
 
 from civic_common.consumer import Handler, InboxConsumer, Record
 from civic_common.events.contracts import EventData
+from civic_common.housekeeping import housekeeping_job
 from civic_common.outbox import OutboxRelay, observe_backlog
 from civic_common.periodic import PeriodicJob, PeriodicRunner
 from civic_common.runtime import Runtime
@@ -189,7 +190,7 @@ class Worker:
     ) -> None:
         self._runtime = runtime
         self.consumer = GroupConsumer(runtime, subscriptions) if subscriptions else None
-        self._periodic = periodic
+        self._periodic = [*periodic, housekeeping_job(runtime)]
         self._tasks = tasks
 
     async def run(self) -> None:

@@ -18,7 +18,6 @@ def process_environment(
     """The environment a process of a service reads ``settings`` back from (``CIVIC_*``)."""
     env = (
         dict(os.environ)
-        | dict(extra or {})
         | {
             f"CIVIC_{name.upper()}": str(
                 value.get_secret_value() if hasattr(value, "get_secret_value") else value
@@ -26,6 +25,7 @@ def process_environment(
             for name, value in settings.model_dump().items()
             if value is not None
         }
+        | dict(extra or {})  # the caller's word goes over the settings' defaults
     )
     if port is not None:
         env["CIVIC_HTTP_PORT"] = str(port)
