@@ -26,6 +26,7 @@ import yaml
 from pydantic_settings import BaseSettings
 from sqlalchemy.engine import make_url
 
+from civic_common.db.engine import MAX_OVERFLOW, POOL_SIZE
 from civic_common.events.contracts.base import SERVICES
 from civic_common.provision import INFRASTRUCTURE
 from civic_common.runtime import ServiceSpec
@@ -776,3 +777,53 @@ def test_dockerfile_check_rejects_editable_installs_and_root(compose: Compose) -
         check_dockerfile(
             text.replace('ENTRYPOINT ["civic-service"]', 'ENTRYPOINT ["python"]'), compose
         )
+
+
+# ---------------------------------------------------------------- connection budget
+
+SUPERUSER_RESERVED = 3  # Postgres's default superuser_reserved_connections
+OPERATOR_ROOM = 10  # psql sessions, a backup, a migration run by hand
+
+
+def _connections(service: dict[str, Any]) -> int:
+    """The most a container may hold: its pool and overflow, plus the relay's LISTEN."""
+    env = service.get("environment") or {}
+    if not any(key.endswith("DATABASE_URL") for key in env):
+        return 0
+    pool = int(env.get("CIVIC_DB_POOL_SIZE", POOL_SIZE))
+    overflow = int(env.get("CIVIC_DB_MAX_OVERFLOW", MAX_OVERFLOW))
+    listener = 1 if service.get("command", [None, None])[-1:] == ["worker"] else 0
+    return pool + overflow + listener
+
+
+def check_connection_budget(c: Compose) -> None:
+    """Every long-running process at full pool, twice over (a second replica of each, as a
+    rolling update or a scale-out brings), fits Postgres's max_connections with a reserve."""
+    command = c["services"]["postgres"].get("command") or []
+    limits = [arg.split("=", 1)[1] for arg in command if str(arg).startswith("max_connections=")]
+    max_connections = int(limits[0]) if limits else 100
+    long_running = {
+        name: _connections(service)
+        for name, service in c["services"].items()
+        if service.get("restart") != "no"
+    }
+    needed = 2 * sum(long_running.values()) + SUPERUSER_RESERVED + OPERATOR_ROOM
+    assert needed <= max_connections, (
+        f"connection budget: {needed} needed ({long_running}, twice, plus reserve) but "
+        f"max_connections={max_connections}"
+    )
+
+
+def test_the_connection_budget_fits_max_connections(compose: Compose) -> None:
+    check_connection_budget(compose)
+
+
+def test_the_budget_check_rejects_a_pool_too_large_for_postgres(compose: Compose) -> None:
+    broken = copy.deepcopy(compose)
+    broken["services"]["rapportage-api"]["environment"]["CIVIC_DB_POOL_SIZE"] = "40"
+    with pytest.raises(AssertionError, match="connection budget"):
+        check_connection_budget(broken)
+    default = copy.deepcopy(compose)
+    default["services"]["postgres"].pop("command")  # Postgres's own 100
+    with pytest.raises(AssertionError, match="max_connections=100"):
+        check_connection_budget(default)

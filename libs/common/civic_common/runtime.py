@@ -31,7 +31,11 @@ class Runtime:
     sessionmaker: async_sessionmaker[AsyncSession] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.engine = create_engine(self.settings.database_url.get_secret_value())
+        self.engine = create_engine(
+            self.settings.database_url.get_secret_value(),
+            pool_size=self.settings.db_pool_size,
+            max_overflow=self.settings.db_max_overflow,
+        )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def uow(self) -> UnitOfWork:

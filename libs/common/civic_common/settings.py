@@ -3,6 +3,8 @@
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from civic_common.db.engine import MAX_OVERFLOW, POOL_SIZE
+
 
 class ServiceSettings(BaseSettings):
     """Everything an api or worker process of one service reads from its environment."""
@@ -36,6 +38,12 @@ class ServiceSettings(BaseSettings):
         20.0, gt=0, description="Requests per second a partner may make at a partner edge"
     )
     partner_burst: int = Field(40, gt=0, description="Requests a partner may make in a burst")
+    db_pool_size: int = Field(
+        POOL_SIZE, gt=0, description="Database connections a process keeps (runbook: budget)"
+    )
+    db_max_overflow: int = Field(
+        MAX_OVERFLOW, ge=0, description="Connections a process may open beyond its pool"
+    )
     housekeeping_seconds: float = Field(
         3600.0, gt=0, description="How often a worker prunes what has outlived its use"
     )

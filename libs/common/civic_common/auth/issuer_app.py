@@ -496,7 +496,7 @@ def build_issuer_app(settings: IssuerSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url.get_secret_value(), pool_size=5)
+        engine = create_engine(settings.database_url.get_secret_value())
         await upgrade(engine, MIGRATIONS, SCHEMA)
         app.state.engine = engine
         app.state.proof_registry = ProofRegistry(engine, dpop_proofs)

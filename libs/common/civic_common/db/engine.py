@@ -3,14 +3,25 @@
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+# Per process: a pool of 5 plus 5 overflow. docs/runbook.md ("Connection budget") adds up the
+# processes against Postgres's max_connections; tests/contract/test_compose.py checks compose.
+POOL_SIZE = 5
+MAX_OVERFLOW = 5
 
-def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+
+def create_engine(
+    url: str, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW
+) -> AsyncEngine:
     # No pre-ping (a round trip per checkout): connections are recycled instead, and one that
     # died with its server fails its transaction, which callers retry (consumers do it alone).
     # hide_parameters: an error's text never carries the statement's values (personal data)
     # into a log, a dead letter's reason or an answer.
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=10, pool_recycle=300, hide_parameters=True
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=300,
+        hide_parameters=True,
     )
 
 
