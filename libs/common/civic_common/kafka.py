@@ -19,16 +19,31 @@ def idempotent_producer(bootstrap: str) -> AIOKafkaProducer:
     )
 
 
-async def ensure_topics(bootstrap: str, topics: dict[str, int]) -> list[str]:
-    """Create the topics that do not exist yet; returns those it created."""
+async def ensure_topics(
+    bootstrap: str,
+    topics: dict[str, int],
+    replication_factor: int = 1,
+    min_insync_replicas: int | None = None,
+) -> list[str]:
+    """Create the topics that do not exist yet; returns those it created.
+
+    One broker (the embedded default, compose): replication 1. Production: 3 replicas with
+    ``min.insync.replicas=2``, so a send acknowledged by ``acks=all`` survives a lost broker
+    (civic-provision's ``--replication-factor`` and ``--min-insync-replicas``)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = {name: parts for name, parts in topics.items() if name not in existing}
         if missing:
+            configs = (
+                {"min.insync.replicas": str(min_insync_replicas)} if min_insync_replicas else {}
+            )
             await admin.create_topics(
-                [NewTopic(name, parts, replication_factor=1) for name, parts in missing.items()]
+                [
+                    NewTopic(name, parts, replication_factor, topic_configs=configs)
+                    for name, parts in missing.items()
+                ]
             )
         return sorted(missing)
     finally:

@@ -155,6 +155,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="civic-provision", description=__doc__)
     parser.add_argument("--database", default=os.environ.get("CIVIC_DB_NAME", "civic"))
     parser.add_argument("--topic-prefix", default=os.environ.get("CIVIC_TOPIC_PREFIX", ""))
+    parser.add_argument(
+        "--replication-factor",
+        type=int,
+        default=int(os.environ.get("CIVIC_KAFKA_REPLICATION_FACTOR", "1")),
+        help="replicas of each new topic (production: 3)",
+    )
+    parser.add_argument(
+        "--min-insync-replicas",
+        type=int,
+        default=int(os.environ.get("CIVIC_KAFKA_MIN_INSYNC_REPLICAS", "0")) or None,
+        help="min.insync.replicas of each new topic (production: 2)",
+    )
     parser.add_argument("--skip-topics", action="store_true")
     args = parser.parse_args()
     admin_url = os.environ["CIVIC_ADMIN_DATABASE_URL"]
@@ -164,7 +176,12 @@ def main() -> None:
     print(f"database {args.database}: schemas and roles {', '.join(schemas)}")
     if not args.skip_topics:
         created = asyncio.run(
-            ensure_topics(os.environ["CIVIC_KAFKA_BOOTSTRAP"], all_topics(args.topic_prefix))
+            ensure_topics(
+                os.environ["CIVIC_KAFKA_BOOTSTRAP"],
+                all_topics(args.topic_prefix),
+                args.replication_factor,
+                args.min_insync_replicas,
+            )
         )
         print(f"topics created: {', '.join(created) or 'none (all present)'}")
 
