@@ -92,7 +92,7 @@ def role_denied(response: httpx.Response) -> bool:
 # must get past every partner door, so a missing-scope refusal shows up as a failure here.
 PARTNER_SCOPES = (
     "trajecten.updates trajecten.subscriptions:write trajecten.feed:read tolken.requests "
-    "rapportage.reports"
+    "rapportage.reports intake.persons"
 )
 
 

@@ -8,12 +8,14 @@ from civic_common.api.app import create_app
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from intake.adapters.tables import messaging, metadata
-from intake.api import organisations, staff
+from intake.api import organisations, partners, staff
 from intake.web import pages
 
 
 def build_app(runtime: Runtime) -> FastAPI:
-    app = create_app(runtime, title="Intake", routers=[staff.router, organisations.router])
+    app = create_app(
+        runtime, title="Intake", routers=[staff.router, organisations.router, partners.router]
+    )
     pages.install(app)
     return app
 
