@@ -520,7 +520,13 @@ async def delivery_log(
     work: UnitOfWork, subscription_id: UUID, status: str | None, after: int | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     query = (
-        select(deliveries, partner_events.c.event_id, partner_events.c.event_type)
+        select(
+            deliveries,
+            partner_events.c.event_id,
+            partner_events.c.event_type,
+            partner_events.c.occurred_at,
+            partner_events.c.test,
+        )
         .join(partner_events, partner_events.c.id == deliveries.c.event_pk)
         .where(deliveries.c.subscription_id == subscription_id)
         .order_by(deliveries.c.event_pk, deliveries.c.id)
@@ -557,6 +563,8 @@ async def delivery_log(
             "event_type": r.event_type,
             "trajectory_id": str(r.trajectory_id),
             "sequence": r.sequence,
+            "occurred_at": r.occurred_at.isoformat(),
+            "test": r.test,
             "status": r.status,
             "attempts": by_delivery.get(r.id, []),
             "next_attempt_at": r.next_attempt_at.isoformat() if r.status == "pending" else None,
