@@ -4,14 +4,18 @@ out-of-order arrival, CloudEvents, the pinned address, the contact and its alert
 
 import asyncio
 import json
+import os
 import random
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import select, text, update
@@ -21,6 +25,7 @@ from civic_common.consumer import InboxConsumer, Record
 from civic_common.events.contracts import CONTRACTS
 from civic_common.events.contracts.trajecten import SubscriptionDisabled
 from civic_common.events.envelope import Envelope
+from civic_common.testing.plugin import free_port
 from civic_common.testing.server import serving
 from trajecten.adapters.subscriptions import deliveries, notifications, subscriptions
 from trajecten.app import alerts as alerts_app
@@ -585,3 +590,80 @@ async def test_a_legal_basis_nearing_its_end_is_announced_once(
             )
         ).scalar_one()
     assert warned == today + timedelta(days=10) and published == 1
+
+
+GUIDE_RECEIVER = Path(__file__).resolve().parents[4] / "docs" / "partners" / "receiver.py"
+
+
+async def test_the_guides_example_receiver_verifies_dedupes_and_flags(
+    client, partner, open_in, start, pump, deliver, runtime_for
+):
+    """docs/partners.md's receiver, run as its own process, takes real deliveries: each once,
+    a test event marked, a late resend flagged out of order, a forged request refused."""
+    nis = municipality()
+    me = partner(nis)
+    port = free_port()
+    sub = await subscribe(client, me, f"http://127.0.0.1:{port}/hook")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(GUIDE_RECEIVER),
+        env=os.environ | {"WEBHOOK_SECRET": sub["secret"], "PORT": str(port)},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+
+    async def line() -> dict:
+        return json.loads(await asyncio.wait_for(process.stdout.readline(), 20))
+
+    try:
+        assert (await line()) == {"listening": port}
+        trajectory = await open_in(nis)
+        await start(trajectory, "guidance")
+        await pump()
+        async with runtime_for("trajecten").uow() as work:  # the first one died
+            await work.session.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.subscription_id == uuid.UUID(sub["id"]),
+                    deliveries.c.sequence == 1,
+                )
+                .values(status="dead")
+            )
+            await work.commit()
+        await deliver()
+        second = await line()
+        assert second["message"]["type"] == STARTED and second["in_order"] is True
+        await client.post(
+            f"/partners/v1/subscriptions/{sub['id']}/resend", json={"status": "dead"}, headers=me
+        )
+        await deliver()  # the dead one, late
+        late = await line()
+        assert late["message"]["type"] == OPENED and late["in_order"] is False
+        await client.post(
+            f"/partners/v1/subscriptions/{sub['id']}/resend",
+            json={"status": "delivered"},
+            headers=me,
+        )
+        await deliver()  # both again: duplicates, acknowledged and not shown
+        await client.post(
+            f"/partners/v1/subscriptions/{sub['id']}/test-events",
+            json={"event_type": OPENED},
+            headers=me,
+        )
+        await deliver()
+        test = await line()
+        assert test["test"] is True and test["message"]["test"] is True
+        async with httpx.AsyncClient() as http:
+            forged = await http.post(
+                f"http://127.0.0.1:{port}/hook",
+                content=b'{"type":"x"}',
+                headers={
+                    "webhook-id": "msg_forged",
+                    "webhook-timestamp": str(int(datetime.now(UTC).timestamp())),
+                    "webhook-signature": "v1,AAAA",
+                },
+            )
+        assert forged.status_code == 401
+    finally:
+        process.terminate()
+        await process.wait()
