@@ -34,7 +34,7 @@ from trajecten.app.trajectories import (
     refer_missed_deadlines,
 )
 from trajecten.settings import TrajectenSettings
-from trajecten.web import pages
+from trajecten.web import pages, partner_portal
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -54,6 +54,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     )
     install_error_handlers(app)
     pages.install(app)
+    partner_portal.install(app)
     return app
 
 
