@@ -517,8 +517,15 @@ class DeliveryLoop:
 
 
 async def delivery_log(
-    work: UnitOfWork, subscription_id: UUID, status: str | None, after: int | None, limit: int
+    work: UnitOfWork,
+    subscription_id: UUID,
+    status: str | None,
+    after: int | None,
+    limit: int,
+    newest_first: bool = False,
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """The deliveries of a subscription with every attempt, oldest first from a cursor (the
+    API), or the most recent ``limit`` newest first (the portal)."""
     query = (
         select(
             deliveries,
@@ -529,7 +536,13 @@ async def delivery_log(
         )
         .join(partner_events, partner_events.c.id == deliveries.c.event_pk)
         .where(deliveries.c.subscription_id == subscription_id)
-        .order_by(deliveries.c.event_pk, deliveries.c.id)
+        .order_by(
+            *(
+                (deliveries.c.event_pk.desc(), deliveries.c.id.desc())
+                if newest_first
+                else (deliveries.c.event_pk, deliveries.c.id)
+            )
+        )
         .limit(limit + 1)
     )
     if status:

@@ -118,14 +118,16 @@ def install(app: FastAPI) -> None:
             sub = await use.get(work, principal, subscription_id)
         except Problem:
             return templates.TemplateResponse(request, "partner/missing.html", {}, status_code=404)
-        log, _ = await delivery.delivery_log(work, subscription_id, None, None, 100)
+        log, _ = await delivery.delivery_log(
+            work, subscription_id, None, None, 100, newest_first=True
+        )
         return templates.TemplateResponse(
             request,
             "partner/subscription.html",
             common
             | {
                 "sub": sub,
-                "log": list(reversed(log)),
+                "log": log,
                 "error": error,
                 "secret": secret,
                 "melding": melding,
