@@ -667,3 +667,99 @@ async def test_the_guides_example_receiver_verifies_dedupes_and_flags(
     finally:
         process.terminate()
         await process.wait()
+
+
+def _self_signed(tmp_path: Path, host: str) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+async def test_https_to_the_pinned_address_keeps_sni_and_the_certificate_check(
+    client, partner, open_in, pump, deliver, monkeypatch, tmp_path
+):
+    """Over https the connection goes to the checked address while TLS still names the host:
+    a certificate for the URL's host verifies; the same address under another name does not."""
+    import uvicorn
+
+    cert_file, key_file = _self_signed(tmp_path, "partner-hook.test")
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # the test's own trust anchor
+    hooks = FastAPI()
+    received: list[dict[str, str]] = []
+
+    @hooks.post("/hook")
+    async def hook(request: Request) -> Response:
+        received.append(dict(request.headers))
+        return Response(status_code=204)
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            hooks,
+            host="127.0.0.1",
+            port=port,
+            ssl_certfile=str(cert_file),
+            ssl_keyfile=str(key_file),
+            log_config=None,
+            access_log=False,
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    loop = asyncio.get_running_loop()
+    real = loop.getaddrinfo
+
+    async def fake(host, *args, **kwargs):
+        if host in ("partner-hook.test", "other-name.test"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return await real(host, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "getaddrinfo", fake)
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # re-raise what stopped it
+            await asyncio.sleep(0.05)
+        nis = municipality()
+        me = partner(nis)
+        good = await subscribe(client, me, f"https://partner-hook.test:{port}/hook")
+        bad = await subscribe(client, me, f"https://other-name.test:{port}/hook")
+        await open_in(nis)
+        await pump()
+        await deliver()
+        assert len(received) == 1 and received[0]["host"] == f"partner-hook.test:{port}"
+        for sub, delivered in ((good, True), (bad, False)):
+            log = await client.get(f"/partners/v1/subscriptions/{sub['id']}/deliveries", headers=me)
+            [entry] = log.json()["items"]
+            assert (entry["status"] == "delivered") is delivered
+            if not delivered:
+                assert "certificate" in entry["attempts"][0]["error"].lower()
+    finally:
+        server.should_exit = True
+        await task
