@@ -763,3 +763,49 @@ async def test_https_to_the_pinned_address_keeps_sni_and_the_certificate_check(
     finally:
         server.should_exit = True
         await task
+
+
+async def test_alerts_go_to_the_contacts_webhook_and_a_mail_without_smtp_waits(
+    client, partner, receiver, runtime_for
+):
+    from trajecten.app.alerts import NotificationLoop
+
+    nis = municipality()
+    me = partner(nis)
+    await client.put(
+        "/partners/v1/contact",
+        json={"email": "ops@ocmw.example", "webhook_url": receiver.url},
+        headers=me,
+    )
+    runtime = runtime_for("trajecten")
+    event = SubscriptionDisabled(
+        subscription_id=uuid.uuid4(),
+        organisation=f"ocmw-{nis}",
+        consecutive_failures=50,
+        last_status_code=503,
+        disabled_at=datetime.now(UTC),
+    )
+    envelope = Envelope(
+        type=event.event_type,
+        source="/civic/trajecten",
+        partitionkey=str(event.subscription_id),
+        sequence=50,
+        data=event.model_dump(mode="json"),
+    )
+    async with runtime.uow() as work:
+        await on_partner_alert(work, event, envelope)
+        await work.commit()
+    sender = NotificationLoop(runtime, TrajectenSettings(smtp_host=None))
+    try:
+        assert await sender.run_once() >= 2
+    finally:
+        await sender.close()
+    [body] = [b for b in receiver.bodies() if b["id"] == str(envelope.id)]
+    assert body["type"] == "trajecten.subscription.disabled.v1"
+    assert "uitgeschakeld" in body["subject"] and str(event.subscription_id) in body["text"]
+    listed = {
+        a["channel"]: a
+        for a in (await client.get("/partners/v1/alerts", headers=me)).json()["items"]
+    }
+    assert listed["webhook"]["status"] == "sent"
+    assert listed["email"]["status"] == "pending" and "SMTP" in listed["email"]["last_error"]
