@@ -809,3 +809,32 @@ async def test_alerts_go_to_the_contacts_webhook_and_a_mail_without_smtp_waits(
     }
     assert listed["webhook"]["status"] == "sent"
     assert listed["email"]["status"] == "pending" and "SMTP" in listed["email"]["last_error"]
+
+
+async def test_a_host_with_several_addresses_is_tried_address_by_address(
+    client, partner, receiver, open_in, pump, deliver, monkeypatch
+):
+    """Pinned, but not to one address only: an IPv6 address that refuses the connection is
+    followed by the host's IPv4 one, both checked."""
+    nis = municipality()
+    me = partner(nis)
+    port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+    loop = asyncio.get_running_loop()
+    real = loop.getaddrinfo
+
+    async def fake(host, *args, **kwargs):
+        if host == "dual-stack.test":
+            return [
+                (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", port, 0, 0)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+            ]
+        return await real(host, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "getaddrinfo", fake)
+    sub = await subscribe(client, me, f"http://dual-stack.test:{port}/hook")
+    await open_in(nis)
+    await pump()
+    await deliver()
+    assert len(receiver.received) == 1
+    log = await client.get(f"/partners/v1/subscriptions/{sub['id']}/deliveries", headers=me)
+    assert [a["status_code"] for a in log.json()["items"][0]["attempts"]] == [204]

@@ -365,23 +365,31 @@ class DeliveryLoop:
         pinned = await self._pin(row.endpoint_url)
         if isinstance(pinned, str):
             return Attempt(None, pinned, 0)
-        url, extensions, host_header = pinned
+        urls, extensions, host_header = pinned
         headers["host"] = host_header
-        try:
-            response = await self._client_for(host_header).post(
-                url, content=body, headers=headers, extensions=extensions
-            )
-            code: int | None = response.status_code
-            error = None if succeeded(response.status_code) else response.text[:300]
-        except httpx.HTTPError as exc:
-            code, error = None, f"{type(exc).__name__}: {exc}"[:300]
+        code: int | None = None
+        error: str | None = None
+        for url in urls:  # each checked address in turn, while none can be connected to
+            try:
+                response = await self._client_for(host_header).post(
+                    url, content=body, headers=headers, extensions=extensions
+                )
+                code = response.status_code
+                error = None if succeeded(response.status_code) else response.text[:300]
+                break
+            except httpx.ConnectError as exc:
+                code, error = None, f"{type(exc).__name__}: {exc}"[:300]
+            except httpx.HTTPError as exc:
+                code, error = None, f"{type(exc).__name__}: {exc}"[:300]
+                break
         return Attempt(code, error, int((time.perf_counter() - started) * 1000))
 
-    async def _pin(self, url: str) -> tuple[httpx.URL, dict[str, Any], str] | str:
+    async def _pin(self, url: str) -> tuple[list[httpx.URL], dict[str, Any], str] | str:
         """Resolve the host at delivery time, check every address (a host that now points
         inside our network, DNS rebinding, gets nothing) and connect to the checked address
         itself, so the HTTP client does not resolve it again; the Host header and, for https,
-        SNI and the certificate check keep the host name. A refusal is a string."""
+        SNI and the certificate check keep the host name. Up to three addresses, in the
+        resolver's order, for a host that has several (IPv6 and IPv4). A refusal is a string."""
         target = httpx.URL(url)
         host = target.host
         try:
@@ -398,7 +406,8 @@ class DeliveryLoop:
         extensions: dict[str, Any] = {}
         if target.scheme == "https":
             extensions["sni_hostname"] = host
-        return target.copy_with(host=addresses[0]), extensions, host_header
+        ordered = list(dict.fromkeys(addresses))[:3]
+        return [target.copy_with(host=a) for a in ordered], extensions, host_header
 
     async def _record(self, work: UnitOfWork, results: list[tuple[Any, Attempt]]) -> None:
         """Log every attempt; successes in bulk, failures one by one (the rare path)."""
