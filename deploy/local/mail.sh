@@ -31,7 +31,13 @@ install() {
     "$MAIL_DIR/node_modules/maildev/package.json" 2>/dev/null; then
     return 0
   fi
-  command -v npm >/dev/null || die "npm is needed (apt-get install nodejs npm)"
+  if ! command -v npm >/dev/null; then
+    # A fresh machine: Debian's node and npm (as infra.sh installs its packages).
+    [[ $(id -u) -eq 0 ]] || die "npm is needed (apt-get install nodejs npm)"
+    log "installing nodejs and npm"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >&2
+  fi
   mkdir -p "$MAIL_DIR"
   log "installing maildev $MAILDEV_VERSION into $MAIL_DIR"
   # A lock against a parallel install by another test run.
