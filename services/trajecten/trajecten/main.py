@@ -50,6 +50,7 @@ def build_app(runtime: Runtime) -> FastAPI:
             subscriptions.router,
             partner_edge.router,
             subscriptions.admin_router,
+            partner_edge.admin_router,
         ],
     )
     install_error_handlers(app)

@@ -266,12 +266,14 @@ async def test_a_new_endpoint_is_checked_and_gets_what_waits_keeping_the_log(
     ).status_code == 404
 
 
-async def test_the_retry_policy_is_shown_and_kept_within_the_operators_limits(client, partner):
+async def test_the_retry_policy_is_shown_and_kept_within_the_admins_limits(client, partner, auth):
     me = partner(municipality())
     sub = await subscribe(client, me, "http://127.0.0.1:9/hook")
     shown = sub["retry_policy"]
     assert shown["retry_seconds"] == TrajectenSettings().delivery_retry_seconds
-    assert shown["own"] is False and shown["limits"]["max_steps"] == 20
+    assert shown["own"] is False
+    read = await client.get(f"/partners/v1/subscriptions/{sub['id']}/retry-policy", headers=me)
+    assert read.json()["limits"]["max_steps"] >= 20
     for body, field_name in (
         ({"retry_seconds": [0.01]}, "retry_seconds"),
         ({"retry_seconds": [10] * 21}, "retry_seconds"),
@@ -293,6 +295,47 @@ async def test_the_retry_policy_is_shown_and_kept_within_the_operators_limits(cl
     assert ok.json()["retry_seconds"] == [1, 2] and ok.json()["warn_after_failures"] == 2
     read = await client.get(f"/partners/v1/subscriptions/{sub['id']}/retry-policy", headers=me)
     assert read.json()["own"] is True
+
+    # An admin tightens the limits: what a partner sets from now on must fit them.
+    admin = auth("admin", "ops@agii")
+    limits = {
+        "min_seconds": 30,
+        "max_seconds": 600,
+        "max_steps": 5,
+        "disable_after_failures_min": 3,
+        "disable_after_failures_max": 10,
+    }
+    assert (
+        await client.put("/api/v1/partner-retry-limits", json=limits, headers=me)
+    ).status_code == 403
+    impossible = await client.put(
+        "/api/v1/partner-retry-limits", json=limits | {"max_seconds": 10}, headers=admin
+    )
+    assert impossible.status_code == 422
+    put = await client.put("/api/v1/partner-retry-limits", json=limits, headers=admin)
+    assert put.status_code == 200 and put.json() == limits
+    try:
+        refused = await client.put(
+            f"/partners/v1/subscriptions/{sub['id']}/retry-policy",
+            json={"retry_seconds": [10]},
+            headers=me,
+        )
+        assert refused.status_code == 422
+        ok = await client.put(
+            f"/partners/v1/subscriptions/{sub['id']}/retry-policy",
+            json={"retry_seconds": [30, 600], "disable_after_failures": 10},
+            headers=me,
+        )
+        assert ok.status_code == 200 and ok.json()["limits"] == limits
+    finally:  # the database is this run's: put back what other tests expect
+        defaults = {
+            "min_seconds": 0.1,
+            "max_seconds": 86400,
+            "max_steps": 20,
+            "disable_after_failures_min": 2,
+            "disable_after_failures_max": 200,
+        }
+        await client.put("/api/v1/partner-retry-limits", json=defaults, headers=admin)
 
 
 async def test_the_own_policy_disables_after_its_threshold_and_warns_before(

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -134,4 +135,19 @@ notifications = Table(
     Column("sent_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("partner_notifications_due", "status", "next_attempt_at"),
+)
+
+# The limits an admin sets on the retry policies partners choose (one row, id 1); without it
+# the operator's settings hold (0010).
+retry_limits = Table(
+    "partner_retry_limits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("min_seconds", Float, nullable=False),
+    Column("max_seconds", Float, nullable=False),
+    Column("max_steps", Integer, nullable=False),
+    Column("disable_min", Integer, nullable=False),
+    Column("disable_max", Integer, nullable=False),
+    Column("updated_by", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

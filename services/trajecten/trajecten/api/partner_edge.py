@@ -17,7 +17,7 @@ from civic_common.db.uow import UnitOfWork
 from trajecten.app import alerts, discovery
 from trajecten.app import subscription_controls as controls
 from trajecten.app import subscriptions as use
-from trajecten.domain.subscriptions import FORMATS
+from trajecten.domain.subscriptions import FORMATS, RetryLimits
 
 router = APIRouter(prefix="/partners/v1", tags=["partner subscriptions"])
 Work = Annotated[UnitOfWork, Depends(uow)]
@@ -84,9 +84,9 @@ async def resume_subscription(
 
 @router.get("/subscriptions/{subscription_id}/retry-policy")
 async def get_retry_policy(subscription_id: UUID, principal: Writer, work: Work) -> dict[str, Any]:
+    """The waits and disable threshold in force, with the limits they may be set within."""
     async with work:
-        policy: dict[str, Any] = (await use.get(work, principal, subscription_id))["retry_policy"]
-        return policy
+        return await controls.policy_of(work, principal, subscription_id)
 
 
 class RetryPolicyIn(BaseModel):
@@ -102,11 +102,9 @@ async def put_retry_policy(
 ) -> dict[str, Any]:
     """Own waits and disable threshold within the operator's limits; null: the default."""
     async with work:
-        changed = await controls.set_retry_policy(
+        return await controls.set_retry_policy(
             work, principal, subscription_id, body.retry_seconds, body.disable_after_failures
         )
-    policy: dict[str, Any] = changed["retry_policy"]
-    return policy
 
 
 class TestEventIn(BaseModel):
@@ -196,3 +194,43 @@ async def get_event_type(event_type: str, principal: Discoverer) -> dict[str, An
 async def list_legal_bases(principal: Discoverer) -> dict[str, Any]:
     """The legal bases, with the event types and data fields each allows."""
     return discovery.bases()
+
+
+# --- admins: the limits of partners' retry policies ----------------------------------------
+
+admin_router = APIRouter(prefix="/api/v1", tags=["partner deliveries"])
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+class RetryLimitsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_seconds: float = Field(gt=0, le=604800)
+    max_seconds: float = Field(gt=0, le=604800)
+    max_steps: int = Field(ge=1, le=100)
+    disable_after_failures_min: int = Field(ge=1, le=100000)
+    disable_after_failures_max: int = Field(ge=1, le=100000)
+
+
+@admin_router.get("/partner-retry-limits")
+async def get_retry_limits(principal: Admin, work: Work) -> dict[str, Any]:
+    """The limits within which partners set their subscriptions' retry policies."""
+    async with work:
+        return controls.limits_out(await controls.current_limits(work))
+
+
+@admin_router.put("/partner-retry-limits")
+async def put_retry_limits(body: RetryLimitsIn, principal: Admin, work: Work) -> dict[str, Any]:
+    """Set the limits (audited); they bind what partners set from now on."""
+    async with work:
+        return await controls.set_limits(
+            work,
+            principal,
+            RetryLimits(
+                body.min_seconds,
+                body.max_seconds,
+                body.max_steps,
+                body.disable_after_failures_min,
+                body.disable_after_failures_max,
+            ),
+        )

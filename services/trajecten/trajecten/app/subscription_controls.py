@@ -7,12 +7,18 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, exists, select, update
+from sqlalchemy.dialects.postgresql import insert
 
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import CONTRACTS
-from trajecten.adapters.subscriptions import deliveries, partner_events, subscriptions
+from trajecten.adapters.subscriptions import (
+    deliveries,
+    partner_events,
+    retry_limits,
+    subscriptions,
+)
 from trajecten.app.subscriptions import _out, check_endpoint, own
 from trajecten.domain.delivery import EXAMPLE_MUNICIPALITY, example
 from trajecten.domain.subscriptions import (
@@ -92,7 +98,7 @@ async def resume(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict
     return await _set(work, subscription_id, status="active", consecutive_failures=0)
 
 
-def limits(settings: TrajectenSettings) -> RetryLimits:
+def default_limits(settings: TrajectenSettings) -> RetryLimits:
     return RetryLimits(
         settings.retry_min_seconds,
         settings.retry_max_seconds,
@@ -100,6 +106,68 @@ def limits(settings: TrajectenSettings) -> RetryLimits:
         settings.disable_after_failures_min,
         settings.disable_after_failures_max,
     )
+
+
+async def current_limits(work: UnitOfWork) -> RetryLimits:
+    """The limits an admin set, or the operator's settings while none did."""
+    row = (await work.session.execute(select(retry_limits).where(retry_limits.c.id == 1))).first()
+    if row is None:
+        return default_limits(TrajectenSettings())
+    return RetryLimits(
+        row.min_seconds, row.max_seconds, row.max_steps, row.disable_min, row.disable_max
+    )
+
+
+def limits_out(limits: RetryLimits) -> dict[str, Any]:
+    return {
+        "min_seconds": limits.min_seconds,
+        "max_seconds": limits.max_seconds,
+        "max_steps": limits.max_steps,
+        "disable_after_failures_min": limits.disable_min,
+        "disable_after_failures_max": limits.disable_max,
+    }
+
+
+async def policy_of(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict[str, Any]:
+    """A subscription's retry policy in force, with the limits it may be set within."""
+    policy: dict[str, Any] = _out(await own(work, by, subscription_id))["retry_policy"]
+    return policy | {"limits": limits_out(await current_limits(work))}
+
+
+async def set_limits(work: UnitOfWork, by: Principal, limits: RetryLimits) -> dict[str, Any]:
+    """An admin's limits (audited); they bind what partners set from now on. A policy set
+    before keeps working: a tighter limit is not applied to it behind the partner's back."""
+    problems = []
+    if limits.min_seconds <= 0 or limits.max_seconds < limits.min_seconds:
+        problems.append(("max_seconds", "0 < min_seconds <= max_seconds"))
+    if limits.max_steps < 1:
+        problems.append(("max_steps", "ten minste 1"))
+    if limits.disable_min < 1 or limits.disable_max < limits.disable_min:
+        problems.append(("disable_after_failures_max", "1 <= disable_after_failures_min <= _max"))
+    if problems:
+        raise Problem(
+            422,
+            "Ongeldige invoer",
+            "Deze grenzen zijn onmogelijk.",
+            errors=[{"field": f, "message": m} for f, m in problems],
+        )
+    values = {
+        "min_seconds": limits.min_seconds,
+        "max_seconds": limits.max_seconds,
+        "max_steps": limits.max_steps,
+        "disable_min": limits.disable_min,
+        "disable_max": limits.disable_max,
+        "updated_by": by.subject,
+        "updated_at": datetime.now(UTC),
+    }
+    await work.session.execute(
+        insert(retry_limits)
+        .values(id=1, **values)
+        .on_conflict_do_update(index_elements=[retry_limits.c.id], set_=values)
+    )
+    await work.audit(by, "partner.retry-limits.set", "retry_limits", "1", "beheer")
+    await work.commit()
+    return limits_out(limits)
 
 
 async def set_retry_policy(
@@ -112,7 +180,7 @@ async def set_retry_policy(
     """The partner's own schedule and disable threshold, within the operator's limits (422
     naming the field otherwise); None puts back the default."""
     problems = retry_policy_problems(
-        retry_seconds, disable_after_failures, limits(TrajectenSettings())
+        retry_seconds, disable_after_failures, await current_limits(work)
     )
     if problems:
         raise Problem(
@@ -122,12 +190,13 @@ async def set_retry_policy(
             errors=[{"field": f, "message": m} for f, m in problems],
         )
     await own(work, by, subscription_id, lock=True)
-    return await _set(
+    await _set(
         work,
         subscription_id,
         retry_seconds=retry_seconds,
         disable_after_failures=disable_after_failures,
     )
+    return await policy_of(work, by, subscription_id)
 
 
 async def send_test_event(

@@ -147,8 +147,7 @@ def new_secret() -> str:
 
 
 def retry_policy(row: Any, settings: TrajectenSettings | None = None) -> dict[str, Any]:
-    """A subscription's retry policy in force (its own or the default), with the limits an
-    operator set on what it may choose."""
+    """A subscription's retry policy in force (its own or the default)."""
     settings = settings or TrajectenSettings()
     disable_after = row.disable_after_failures or settings.disable_after_failures
     return {
@@ -157,13 +156,6 @@ def retry_policy(row: Any, settings: TrajectenSettings | None = None) -> dict[st
         "warn_after_failures": warn_threshold(disable_after, settings.warn_after_failures),
         "jitter": settings.delivery_jitter,
         "own": row.retry_seconds is not None or row.disable_after_failures is not None,
-        "limits": {
-            "min_seconds": settings.retry_min_seconds,
-            "max_seconds": settings.retry_max_seconds,
-            "max_steps": settings.retry_max_steps,
-            "disable_after_failures_min": settings.disable_after_failures_min,
-            "disable_after_failures_max": settings.disable_after_failures_max,
-        },
     }
 
 

@@ -1,6 +1,7 @@
 """Partner edge controls: paused subscriptions, a per-subscription retry policy and payload
 format, test events, the partner organisations' operational contacts and the notifications
-sent to them, and the legal basis expiry a subscription was last warned of.
+sent to them, the retry limits an admin sets, and the legal basis expiry a subscription was
+last warned of.
 
 Revision ID: 0010
 """
@@ -62,6 +63,18 @@ def upgrade() -> None:
         ["status", "next_attempt_at"],
         schema=S,
     )
+    op.create_table(
+        "partner_retry_limits",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("min_seconds", sa.Float, nullable=False),
+        sa.Column("max_seconds", sa.Float, nullable=False),
+        sa.Column("max_steps", sa.Integer, nullable=False),
+        sa.Column("disable_min", sa.Integer, nullable=False),
+        sa.Column("disable_max", sa.Integer, nullable=False),
+        sa.Column("updated_by", sa.Text, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        schema=S,
+    )
     op.create_index(
         "partner_deliveries_subscription_event",
         "partner_deliveries",
@@ -72,6 +85,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("partner_deliveries_subscription_event", "partner_deliveries", schema=S)
+    op.drop_table("partner_retry_limits", schema=S)
     op.drop_table("partner_notifications", schema=S)
     op.drop_table("partner_contacts", schema=S)
     op.drop_column("partner_events", "test", schema=S)
