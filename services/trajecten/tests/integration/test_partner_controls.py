@@ -399,6 +399,34 @@ async def test_a_test_event_carries_only_the_bases_fields_and_is_marked(
     )
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "event_type"
 
+    # To another endpoint the subscription may use: checked as at creation, logged with it.
+    other = FastAPI()
+    elsewhere: list[dict[str, str]] = []
+
+    @other.post("/new-hook")
+    async def new_hook(request: Request) -> Response:
+        elsewhere.append(dict(request.headers))
+        return Response(status_code=204)
+
+    refused = await client.post(
+        f"/partners/v1/subscriptions/{sub['id']}/test-events",
+        json={"event_type": OPENED, "endpoint_url": "ftp://127.0.0.1/x"},
+        headers=me,
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "endpoint_url"
+    async with serving(other) as base:
+        sent = await client.post(
+            f"/partners/v1/subscriptions/{sub['id']}/test-events",
+            json={"event_type": OPENED, "endpoint_url": f"{base}/new-hook"},
+            headers=me,
+        )
+        assert sent.status_code == 202, sent.text
+        await deliver()
+    assert len(receiver.received) == 1 and elsewhere[0]["webhook-test"] == "true"
+    log = await client.get(f"/partners/v1/subscriptions/{sub['id']}/deliveries", headers=me)
+    [entry] = [d for d in log.json()["items"] if d["id"] == sent.json()["delivery_id"]]
+    assert entry["endpoint_url"] == f"{base}/new-hook" and entry["status"] == "delivered"
+
 
 async def test_a_resent_dead_delivery_says_it_arrives_out_of_order(
     client, partner, receiver, open_in, start, pump, deliver, runtime_for

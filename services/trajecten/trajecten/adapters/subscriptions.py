@@ -85,6 +85,8 @@ deliveries = Table(
     Column("last_error", Text),
     Column("delivered_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Another endpoint than the subscription's, for a test event only (0010).
+    Column("endpoint_url", Text),
     Index("partner_deliveries_due", "status", "next_attempt_at"),
     Index("partner_deliveries_order", "subscription_id", "trajectory_id", "status"),
     Index("partner_deliveries_subscription_event", "subscription_id", "event_pk"),

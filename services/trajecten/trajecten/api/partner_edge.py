@@ -111,6 +111,9 @@ class TestEventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event_type: str = Field(max_length=200)
+    endpoint_url: str | None = Field(
+        None, max_length=2000, description="Another endpoint to try (checked as at creation)"
+    )
 
 
 @router.post("/subscriptions/{subscription_id}/test-events", status_code=202)
@@ -118,9 +121,12 @@ async def send_test_event(
     subscription_id: UUID, body: TestEventIn, principal: Writer, work: Work
 ) -> dict[str, Any]:
     """A made-up event, with only the fields the legal basis allows, marked as a test
-    (``webhook-test: true`` and ``"test": true``), delivered and logged like a real one."""
+    (``webhook-test: true`` and ``"test": true``), delivered and logged like a real one; to the
+    subscription's endpoint or to ``endpoint_url``, one it may use (checked as at creation)."""
     async with work:
-        return await controls.send_test_event(work, principal, subscription_id, body.event_type)
+        return await controls.send_test_event(
+            work, principal, subscription_id, body.event_type, body.endpoint_url
+        )
 
 
 class ReplayIn(BaseModel):

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from standardwebhooks import Webhook
 
@@ -209,7 +209,9 @@ class DeliveryLoop:
                         deliveries.c.attempts,
                         deliveries.c.subscription_id,
                         deliveries.c.sequence,
-                        subscriptions.c.endpoint_url,
+                        func.coalesce(
+                            deliveries.c.endpoint_url, subscriptions.c.endpoint_url
+                        ).label("endpoint_url"),
                         subscriptions.c.legal_basis,
                         subscriptions.c.created_by,
                         subscriptions.c.sealed_secret,
@@ -587,6 +589,7 @@ async def delivery_log(
             "sequence": r.sequence,
             "occurred_at": r.occurred_at.isoformat(),
             "test": r.test,
+            "endpoint_url": r.endpoint_url,  # another endpoint than the subscription's (a test)
             "status": r.status,
             "attempts": by_delivery.get(r.id, []),
             "next_attempt_at": r.next_attempt_at.isoformat() if r.status == "pending" else None,

@@ -200,17 +200,26 @@ async def set_retry_policy(
 
 
 async def send_test_event(
-    work: UnitOfWork, by: Principal, subscription_id: UUID, event_type: str
+    work: UnitOfWork,
+    by: Principal,
+    subscription_id: UUID,
+    event_type: str,
+    endpoint_url: str | None = None,
 ) -> dict[str, Any]:
     """A made-up event of a type the subscription receives, with only the fields its legal
     basis allows, delivered (and retried, and logged) like a real one but marked as a test;
-    also while the subscription is paused or disabled, to check the endpoint before resuming.
-    It is in nobody's feed and does not count towards disabling."""
+    also while the subscription is paused or disabled, to check the endpoint before resuming,
+    and to another endpoint (checked as at creation) to try it before switching to it. It is in
+    nobody's feed and does not count towards disabling."""
     sub = await own(work, by, subscription_id)
     if sub.status not in ("active", "paused", "disabled"):
         raise _conflict(sub.status, "een testbericht krijgen")
     if event_type not in sub.event_types:
         raise _invalid("event_type", f"dit abonnement ontvangt geen {event_type}")
+    if endpoint_url is not None and endpoint_url != sub.endpoint_url:
+        await check_endpoint(endpoint_url)
+    else:
+        endpoint_url = None
     model = CONTRACTS.get(event_type)
     basis = legal_bases().get(sub.legal_basis)
     if model is None or basis is None:
@@ -254,6 +263,7 @@ async def send_test_event(
             sequence=1,
             status="pending",
             next_attempt_at=now,
+            endpoint_url=endpoint_url,
         )
     )
     await work.commit()

@@ -268,9 +268,12 @@ def install(app: FastAPI) -> None:
         principal: PartnerUser,
         work: Work,
         event_type: Annotated[str, Form(max_length=200)] = "",
+        test_endpoint_url: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
         async def run() -> None:
-            await controls.send_test_event(work, principal, subscription_id, event_type)
+            await controls.send_test_event(
+                work, principal, subscription_id, event_type, test_endpoint_url.strip() or None
+            )
 
         return await act(request, principal, work, subscription_id, run, "Testbericht verstuurd.")
 

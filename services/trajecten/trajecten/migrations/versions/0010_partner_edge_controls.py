@@ -1,7 +1,7 @@
 """Partner edge controls: paused subscriptions, a per-subscription retry policy and payload
-format, test events, the partner organisations' operational contacts and the notifications
-sent to them, the retry limits an admin sets, and the legal basis expiry a subscription was
-last warned of.
+format, test events (to the subscription's endpoint or another checked one), the partner
+organisations' operational contacts and the notifications sent to them, the retry limits an
+admin sets, and the legal basis expiry a subscription was last warned of.
 
 Revision ID: 0010
 """
@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("test", sa.Boolean, nullable=False, server_default=sa.false()),
         schema=S,
     )
+    op.add_column("partner_deliveries", sa.Column("endpoint_url", sa.Text), schema=S)
     op.create_table(
         "partner_contacts",
         sa.Column("organisation", sa.Text, primary_key=True),
@@ -88,6 +89,7 @@ def downgrade() -> None:
     op.drop_table("partner_retry_limits", schema=S)
     op.drop_table("partner_notifications", schema=S)
     op.drop_table("partner_contacts", schema=S)
+    op.drop_column("partner_deliveries", "endpoint_url", schema=S)
     op.drop_column("partner_events", "test", schema=S)
     for column in ("basis_expiry_warned", "disable_after_failures", "retry_seconds", "format"):
         op.drop_column("partner_subscriptions", column, schema=S)
