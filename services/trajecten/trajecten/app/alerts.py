@@ -188,7 +188,8 @@ class NotificationLoop:
                 if error is None:
                     values: dict[str, Any] = {"status": "sent", "sent_at": datetime.now(UTC)}
                 else:
-                    log.warning("alert %s over %s failed: %s", row.id, row.channel, error[:100])
+                    # Not the error text: an SMTP answer may quote the recipient's address.
+                    log.warning("alert %s over %s failed (attempt %d)", row.id, row.channel, tries)
                     outcome = after_failure(
                         tries, now, self._settings.notification_retry_seconds, 0.0
                     )
