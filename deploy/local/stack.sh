@@ -86,6 +86,9 @@ service_secrets() {
     # Each webhook delivery asks the issuer whether the subscribing client is still active.
     printf ',CIVIC_TRAJECTEN_PARTNER_CLIENT_STATUS_URL="http://127.0.0.1:%s/oauth2/client-status"' \
       "$ISSUER_PORT"
+    # Partner alert mails go to the local mail catcher (deploy/local/mail.sh).
+    printf ',CIVIC_TRAJECTEN_SMTP_HOST="127.0.0.1",CIVIC_TRAJECTEN_SMTP_PORT="%s"' \
+      "${CIVIC_MAIL_SMTP_PORT:-1025}"
   fi
 }
 
@@ -182,6 +185,7 @@ TEXT
 cmd_up() {
   "$SCRIPT_DIR/python-env.sh"
   "$SCRIPT_DIR/infra.sh" start
+  "$SCRIPT_DIR/mail.sh" start # partner alert mails: inbox at http://127.0.0.1:1080
   ensure_service_secrets
   "$VENV/bin/civic-provision"
   local jwks
@@ -207,6 +211,7 @@ cmd_down() {
     ctl shutdown >/dev/null 2>&1 || true
     wait_for_supervisor_exit
   fi
+  "$SCRIPT_DIR/mail.sh" stop
   "$SCRIPT_DIR/infra.sh" stop
 }
 

@@ -49,6 +49,8 @@ REVIEWED: dict[str, dict[str, str]] = {
         "subject_category": CODE,
     },
     "trajecten.subscription.disabled.v1": {"organisation": IDENTIFIER},
+    "trajecten.subscription.failing.v1": {"organisation": IDENTIFIER},
+    "trajecten.legal-basis.expiring.v1": {"organisation": IDENTIFIER, "legal_basis": CODE},
     "trajecten.trajectory.opened.v1": {"kind": CODE, "template_version": CODE},
     "trajecten.trajectory.completed.v1": {
         "actor": IDENTIFIER,

@@ -3,8 +3,11 @@ an environment of their own."""
 
 import base64
 import secrets
+import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -12,7 +15,8 @@ import pytest
 import pytest_asyncio
 
 from civic_common.testing.infra import Infra
-from civic_common.testing.plugin import isolated_environment
+from civic_common.testing.plugin import free_port, isolated_environment
+from civic_common.testing.processes import stop_processes
 from civic_common.testing.system import System, running_system
 
 # Service settings beyond ServiceSettings that the e2e system runs with, e.g. faster timers.
@@ -21,14 +25,60 @@ EXTRA_ENVIRONMENT = {
     "CIVIC_TOLKEN_TIMER_SECONDS": "2",
     "CIVIC_HOUSEKEEPING_SECONDS": "2",
     "CIVIC_TRAJECTEN_WEBHOOKS_ALLOW_PRIVATE": "true",  # partner receivers on loopback in e2e
+    # Partners may choose short retry waits here, so a test sees a subscription disabled soon.
+    "CIVIC_TRAJECTEN_RETRY_MIN_SECONDS": "0.5",
     # A keyring of this run's own: webhook secrets are sealed at rest.
     "CIVIC_TRAJECTEN_WEBHOOK_SECRET_KEYS": "e2e:"
     + base64.b64encode(secrets.token_bytes(32)).decode(),
 }
 
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class MailCatcher:
+    """MailDev (deploy/local/mail.sh) on ports of this run: SMTP in, the inbox as JSON out."""
+
+    smtp_port: int
+    inbox_url: str
+
+    def messages(self) -> list[dict]:
+        return httpx.get(f"{self.inbox_url}/email", timeout=5).json()
+
+
+@pytest.fixture(scope="session")
+def mail_catcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailCatcher]:
+    script = REPO_ROOT / "deploy" / "local" / "mail.sh"
+    subprocess.run([script, "install"], check=True)
+    smtp, web = free_port(), free_port()
+    log = tmp_path_factory.mktemp("mail") / "maildev.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [script, "run", str(smtp), str(web)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    catcher = MailCatcher(smtp, f"http://127.0.0.1:{web}")
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                catcher.messages()
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"maildev did not start: {log.read_text()}") from None
+                time.sleep(0.2)
+        yield catcher
+    finally:
+        stop_processes([process], grace=5)
+
+
 @pytest_asyncio.fixture(scope="session")
 async def system(
+    mail_catcher: MailCatcher,
     infra: Infra,
     issuer_db: str,
     jwt_keys: Path,
@@ -44,7 +94,11 @@ async def system(
             prefix,
             jwt_keys,
             logs,
-            extra_environment=EXTRA_ENVIRONMENT,
+            extra_environment=EXTRA_ENVIRONMENT
+            | {
+                "CIVIC_TRAJECTEN_SMTP_HOST": "127.0.0.1",
+                "CIVIC_TRAJECTEN_SMTP_PORT": str(mail_catcher.smtp_port),
+            },
             issuer_db=issuer_db,
         ) as found,
     ):

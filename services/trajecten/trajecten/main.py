@@ -19,8 +19,9 @@ from civic_common.periodic import PeriodicJob
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import Subscriptions, create_worker
 from trajecten.adapters.tables import messaging, metadata
-from trajecten.api import organisations, partners, staff, subscriptions
+from trajecten.api import organisations, partner_edge, partners, staff, subscriptions
 from trajecten.api.errors import install_error_handlers
+from trajecten.app.alerts import NotificationLoop, on_partner_alert, warn_of_expiring_bases
 from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.organisations import on_candidacy_submitted, on_organisation_registered
 from trajecten.app.subscriptions import on_trajectory_event
@@ -32,7 +33,7 @@ from trajecten.app.trajectories import (
     refer_missed_deadlines,
 )
 from trajecten.settings import TrajectenSettings
-from trajecten.web import pages
+from trajecten.web import pages, partner_portal
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -46,11 +47,14 @@ def build_app(runtime: Runtime) -> FastAPI:
             partners.router,
             organisations.router,
             subscriptions.router,
+            partner_edge.router,
             subscriptions.admin_router,
+            partner_edge.admin_router,
         ],
     )
     install_error_handlers(app)
     pages.install(app)
+    partner_portal.install(app)
     return app
 
 
@@ -71,6 +75,12 @@ def consumed() -> Subscriptions:
             for model in CONTRACTS.values()
             if model.topic == "trajecten.trajectories"
         },
+        # Alerts about a partner's subscriptions, told to its operational contact.
+        "trajecten.partner-alerts": {
+            model: on_partner_alert
+            for model in CONTRACTS.values()
+            if model.topic == "trajecten.partner-alerts"
+        },
     }
 
 
@@ -82,15 +92,20 @@ def build_worker(runtime: Runtime, settings: TrajectenSettings | None = None) ->
         while await refer_missed_deadlines(runtime.uow(), today):
             pass  # batch after batch until no unreferred miss is left
 
+    async def expiring_bases() -> None:
+        async with runtime.uow() as work:
+            await warn_of_expiring_bases(work, datetime.now(BRUSSELS).date(), settings)
+
     # One worker at a time refers (civic_common.periodic); row locks would keep two from
     # referring twice anyway.
     return create_worker(
         runtime,
         subscriptions=consumed(),
         periodic=[
-            PeriodicJob("missed-deadlines", settings.deadline_check_seconds, missed_deadlines)
+            PeriodicJob("missed-deadlines", settings.deadline_check_seconds, missed_deadlines),
+            PeriodicJob("legal-basis-expiry", settings.basis_expiry_check_seconds, expiring_bases),
         ],
-        tasks=[DeliveryLoop(runtime, settings).run],
+        tasks=[DeliveryLoop(runtime, settings).run, NotificationLoop(runtime, settings).run],
     )
 
 

@@ -47,3 +47,40 @@ class TrajectenSettings(BaseSettings):
         "separated; the first seals, all open. No default: required once a secret is touched",
     )
     max_filter_values: int = Field(50, gt=0, description="Values per subscription filter")
+
+    # Limits an operator sets on the retry policy a partner may choose per subscription.
+    retry_min_seconds: float = Field(
+        5.0, gt=0, description="Shortest wait a partner may set between two attempts"
+    )
+    retry_max_seconds: float = Field(
+        86400.0, gt=0, description="Longest wait a partner may set between two attempts"
+    )
+    retry_max_steps: int = Field(20, gt=0, description="Most retries a partner may set")
+    disable_after_failures_min: int = Field(
+        2, gt=0, description="Fewest consecutive failures a partner may set before disabling"
+    )
+    disable_after_failures_max: int = Field(
+        200, gt=0, description="Most consecutive failures a partner may set before disabling"
+    )
+    warn_after_failures: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Share of the disable threshold at which the partner is warned of failures",
+    )
+    replay_max_days: int = Field(31, gt=0, description="Longest time range of one replay")
+    replay_max_events: int = Field(10000, gt=0, description="Most deliveries one replay queues")
+
+    # Alerts to the partner's operational contact (trajecten.partner-alerts, consumed here).
+    smtp_host: str | None = Field(None, description="SMTP server for alert mails (unset: no mail)")
+    smtp_port: int = Field(25, gt=0, lt=65536)
+    smtp_starttls: bool = Field(False, description="STARTTLS before sending")
+    mail_from: str = Field("partners@civic.invalid", description="Sender of alert mails")
+    notification_retry_seconds: list[float] = Field(
+        default_factory=lambda: [10, 60, 300, 900, 3600],
+        description="Waits before each retry of a failed alert; dead after the last",
+    )
+    basis_expiry_warn_days: int = Field(
+        30, gt=0, description="How long before a legal basis ends its partners are told"
+    )
+    basis_expiry_check_seconds: float = Field(3600.0, gt=0)

@@ -18,5 +18,6 @@ def test_the_worker_consumes_intake_and_its_own_trajectory_events(runtime_for):
             "intake.organisations",
             "intake.candidacies",
             "trajecten.trajectories",  # into partner deliveries and the feed
+            "trajecten.partner-alerts",  # told to the partner's operational contact
         )
     }

@@ -58,6 +58,9 @@ class WishIn(BaseModel):
 
 class SubscriptionIn(WishIn):
     endpoint_url: str = Field(max_length=2000)
+    format: Literal["standard-webhooks", "cloudevents-binary", "cloudevents-structured"] = (
+        "standard-webhooks"
+    )
 
 
 @router.post("/subscriptions", status_code=201)
@@ -66,7 +69,7 @@ async def create_subscription(
 ) -> Response:
     async def run() -> JSONResponse:
         async with work:
-            created = await use.create(work, principal, body.endpoint_url, body.wish())
+            created = await use.create(work, principal, body.endpoint_url, body.wish(), body.format)
         return JSONResponse(
             created,
             status_code=201,

@@ -8,18 +8,17 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from standardwebhooks import Webhook
 
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
-from civic_common.events.contracts.trajecten import SubscriptionDisabled
+from civic_common.events.contracts.trajecten import SubscriptionDisabled, SubscriptionFailing
 from civic_common.runtime import Runtime
 from trajecten.adapters.sealing import UnsealError, keyring
 from trajecten.adapters.subscriptions import (
@@ -28,8 +27,16 @@ from trajecten.adapters.subscriptions import (
     partner_events,
     subscriptions,
 )
-from trajecten.domain.delivery import ERASURE_NOTICE, after_failure, payload, succeeded
-from trajecten.domain.subscriptions import address_problem, legal_bases
+from trajecten.domain.delivery import (
+    ERASURE_NOTICE,
+    after_failure,
+    cloudevent,
+    cloudevent_headers,
+    order_headers,
+    payload,
+    succeeded,
+)
+from trajecten.domain.subscriptions import address_problem, legal_bases, warn_threshold
 from trajecten.settings import TrajectenSettings
 
 log = logging.getLogger(__name__)
@@ -75,6 +82,53 @@ def _head_of_order() -> Any:
     )
 
 
+def _previous_id() -> Any:
+    """The webhook-id of the delivery before this one of the same trajectory to the same
+    subscription (by sequence, then arrival); NULL for the first."""
+    earlier = aliased(deliveries)
+    return (
+        select(earlier.c.id)
+        .where(
+            earlier.c.subscription_id == deliveries.c.subscription_id,
+            earlier.c.trajectory_id == deliveries.c.trajectory_id,
+            earlier.c.status != "cancelled",
+            or_(
+                earlier.c.sequence < deliveries.c.sequence,
+                and_(
+                    earlier.c.sequence == deliveries.c.sequence,
+                    earlier.c.event_pk < deliveries.c.event_pk,
+                ),
+            ),
+        )
+        .order_by(earlier.c.sequence.desc(), earlier.c.event_pk.desc())
+        .limit(1)
+        .correlate(deliveries)
+        .scalar_subquery()
+    )
+
+
+def _later_delivered() -> Any:
+    """A later delivery of the same trajectory already went out: this one arrives out of order
+    (a dead one resent)."""
+    later = aliased(deliveries)
+    return exists().where(
+        later.c.subscription_id == deliveries.c.subscription_id,
+        later.c.trajectory_id == deliveries.c.trajectory_id,
+        later.c.status == "delivered",
+        or_(
+            later.c.sequence > deliveries.c.sequence,
+            and_(
+                later.c.sequence == deliveries.c.sequence,
+                later.c.event_pk > deliveries.c.event_pk,
+            ),
+        ),
+    )
+
+
+def message_id(delivery_id: UUID) -> str:
+    return f"msg_{delivery_id.hex}"
+
+
 class ClientStatus:
     """Whether a partner client is still active, and its legal bases, as the issuer says;
     answers reused for a few seconds. None when the issuer cannot answer (fail-closed)."""
@@ -108,6 +162,9 @@ class DeliveryLoop:
         self._client = httpx.AsyncClient(
             timeout=self._settings.delivery_timeout_seconds, follow_redirects=False
         )
+        # One connection pool per endpoint host: connections go to the checked address, so a
+        # pool keyed by address alone could reuse one host's TLS session for another.
+        self._pinned: dict[str, httpx.AsyncClient] = {}
         self._status = ClientStatus(
             self._settings.partner_client_status_url,
             self._settings.partner_client_status_cache_seconds,
@@ -126,6 +183,20 @@ class DeliveryLoop:
 
     async def close(self) -> None:
         await self._client.aclose()
+        for client in self._pinned.values():
+            await client.aclose()
+        self._pinned.clear()
+
+    def _client_for(self, host: str) -> httpx.AsyncClient:
+        client = self._pinned.get(host)
+        if client is None:
+            if len(self._pinned) >= 256:  # a bound on open pools; the oldest goes
+                oldest = next(iter(self._pinned))
+                asyncio.get_running_loop().create_task(self._pinned.pop(oldest).aclose())
+            client = self._pinned[host] = httpx.AsyncClient(
+                timeout=self._settings.delivery_timeout_seconds, follow_redirects=False
+            )
+        return client
 
     async def run_once(self) -> int:
         """One batch: claimed under SKIP LOCKED, so several workers share the queue."""
@@ -138,24 +209,39 @@ class DeliveryLoop:
                         deliveries.c.attempts,
                         deliveries.c.subscription_id,
                         deliveries.c.sequence,
-                        subscriptions.c.endpoint_url,
+                        func.coalesce(
+                            deliveries.c.endpoint_url, subscriptions.c.endpoint_url
+                        ).label("endpoint_url"),
                         subscriptions.c.legal_basis,
                         subscriptions.c.created_by,
                         subscriptions.c.sealed_secret,
                         subscriptions.c.sealed_previous_secret,
                         subscriptions.c.previous_secret_until,
+                        subscriptions.c.format,
+                        subscriptions.c.retry_seconds,
+                        subscriptions.c.disable_after_failures,
                         partner_events.c.event_id,
                         partner_events.c.event_type,
                         partner_events.c.trajectory_id,
                         partner_events.c.occurred_at,
                         partner_events.c.data,
+                        partner_events.c.test,
+                        _previous_id().label("previous_id"),
+                        _later_delivered().label("later_delivered"),
                     )
                     .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
                     .join(partner_events, partner_events.c.id == deliveries.c.event_pk)
                     .where(
                         deliveries.c.status == "pending",
                         deliveries.c.next_attempt_at <= now,
-                        subscriptions.c.status == "active",
+                        or_(
+                            subscriptions.c.status == "active",
+                            # a test event also checks a paused or disabled endpoint
+                            and_(
+                                partner_events.c.test,
+                                subscriptions.c.status.in_(("paused", "disabled")),
+                            ),
+                        ),
                         _head_of_order(),
                     )
                     .order_by(deliveries.c.next_attempt_at)
@@ -191,14 +277,17 @@ class DeliveryLoop:
                 verdicts[row.subscription_id] = "wait"
                 continue
             active, bases = status
+            basis = legal_bases().get(row.legal_basis)
             if not active:
                 verdicts[row.subscription_id] = "revoked"
+            elif basis is None or basis.expired(datetime.now(UTC).date()):
+                verdicts[row.subscription_id] = "basis_expired"
             elif self._status_configured and row.legal_basis not in bases:
                 verdicts[row.subscription_id] = "basis_withdrawn"
             else:
                 verdicts[row.subscription_id] = None
         for subscription_id, verdict in verdicts.items():
-            if verdict in ("revoked", "basis_withdrawn"):
+            if verdict in ("revoked", "basis_withdrawn", "basis_expired"):
                 log.warning("subscription %s stopped: %s", subscription_id, verdict)
                 await work.session.execute(
                     update(subscriptions)
@@ -240,47 +329,87 @@ class DeliveryLoop:
             data = row.data  # the person id the partner already had, and when it was erased
         else:
             data = basis.strip(row.data) if basis is not None else {}
-        body = json.dumps(
-            payload(
-                str(row.event_id),
-                row.event_type,
-                row.occurred_at,
-                str(row.trajectory_id),
-                row.sequence,
-                data,
-            ),
-            separators=(",", ":"),
+        event = payload(
+            str(row.event_id),
+            row.event_type,
+            row.occurred_at,
+            str(row.trajectory_id),
+            row.sequence,
+            data,
+            test=row.test,
         )
+        headers: dict[str, str] = {"content-type": "application/json"}
+        if row.format == "cloudevents-structured":
+            headers["content-type"] = "application/cloudevents+json"
+            content: Any = cloudevent(event)
+        elif row.format == "cloudevents-binary":
+            ce = cloudevent(event)
+            headers |= cloudevent_headers(ce)
+            content = ce["data"]
+        else:
+            content = event
+        body = json.dumps(content, separators=(",", ":"))
         at = datetime.now(UTC)
-        msg_id = f"msg_{row.id.hex}"  # the same on every retry: receivers dedupe on it
-        headers = {
-            "content-type": "application/json",
+        msg_id = message_id(row.id)  # the same on every retry: receivers dedupe on it
+        headers |= {
             "webhook-id": msg_id,
             "webhook-timestamp": str(int(at.timestamp())),
             "webhook-signature": signer.sign(msg_id, at, body),
         }
+        headers |= order_headers(
+            row.sequence,
+            message_id(row.previous_id) if row.previous_id is not None else None,
+            bool(row.later_delivered),
+        )
+        if row.test:
+            headers["webhook-test"] = "true"
         started = time.perf_counter()
-        if (refused := await self._refused(row.endpoint_url)) is not None:
-            return Attempt(None, refused, 0)
-        try:
-            response = await self._client.post(row.endpoint_url, content=body, headers=headers)
-            code: int | None = response.status_code
-            error = None if succeeded(response.status_code) else response.text[:300]
-        except httpx.HTTPError as exc:
-            code, error = None, f"{type(exc).__name__}: {exc}"[:300]
+        pinned = await self._pin(row.endpoint_url)
+        if isinstance(pinned, str):
+            return Attempt(None, pinned, 0)
+        urls, extensions, host_header = pinned
+        headers["host"] = host_header
+        code: int | None = None
+        error: str | None = None
+        for url in urls:  # each checked address in turn, while none can be connected to
+            try:
+                response = await self._client_for(host_header).post(
+                    url, content=body, headers=headers, extensions=extensions
+                )
+                code = response.status_code
+                error = None if succeeded(response.status_code) else response.text[:300]
+                break
+            except httpx.ConnectError as exc:
+                code, error = None, f"{type(exc).__name__}: {exc}"[:300]
+            except httpx.HTTPError as exc:
+                code, error = None, f"{type(exc).__name__}: {exc}"[:300]
+                break
         return Attempt(code, error, int((time.perf_counter() - started) * 1000))
 
-    async def _refused(self, url: str) -> str | None:
-        """Resolve again at delivery time: a host that now points inside our network (DNS
-        rebinding) gets nothing."""
-        if self._settings.webhooks_allow_private:
-            return None
+    async def _pin(self, url: str) -> tuple[list[httpx.URL], dict[str, Any], str] | str:
+        """Resolve the host at delivery time, check every address (a host that now points
+        inside our network, DNS rebinding, gets nothing) and connect to the checked address
+        itself, so the HTTP client does not resolve it again; the Host header and, for https,
+        SNI and the certificate check keep the host name. Up to three addresses, in the
+        resolver's order, for a host that has several (IPv6 and IPv4). A refusal is a string."""
+        target = httpx.URL(url)
+        host = target.host
         try:
-            found = await asyncio.get_running_loop().getaddrinfo(urlsplit(url).hostname, None)
+            found = await asyncio.get_running_loop().getaddrinfo(
+                host, target.port or (443 if target.scheme == "https" else 80)
+            )
         except OSError as exc:
             return f"host onbekend: {exc}"[:300]
-        problem = address_problem({f[4][0] for f in found}, allow_private=False)
-        return f"geweigerd: {problem}" if problem else None
+        addresses = [f[4][0] for f in found]
+        problem = address_problem(set(addresses), self._settings.webhooks_allow_private)
+        if problem:
+            return f"geweigerd: {problem}"[:300]
+        host_header = target.netloc.decode("ascii")  # host[:port], brackets for IPv6
+        extensions: dict[str, Any] = {}
+        if target.scheme == "https":
+            extensions["sni_hostname"] = host
+        ordered = list(dict.fromkeys(addresses))[:3]
+        return [target.copy_with(host=a) for a in ordered], extensions, host_header
 
     async def _record(self, work: UnitOfWork, results: list[tuple[Any, Attempt]]) -> None:
         """Log every attempt; successes in bulk, failures one by one (the rare path)."""
@@ -331,7 +460,10 @@ class DeliveryLoop:
     async def _failed(self, work: UnitOfWork, row: Any, attempt: Attempt, now: datetime) -> None:
         tries = row.attempts + 1
         outcome = after_failure(
-            tries, now, self._settings.delivery_retry_seconds, self._settings.delivery_jitter
+            tries,
+            now,
+            row.retry_seconds or self._settings.delivery_retry_seconds,
+            self._settings.delivery_jitter,
         )
         await work.session.execute(
             update(deliveries)
@@ -344,6 +476,9 @@ class DeliveryLoop:
                 last_error=attempt.error,
             )
         )
+        if row.test:
+            return  # a partner's test event does not count towards disabling
+        disable_after = row.disable_after_failures or self._settings.disable_after_failures
         sub = (
             await work.session.execute(
                 update(subscriptions)
@@ -356,9 +491,21 @@ class DeliveryLoop:
                 )
             )
         ).one()
-        if sub.status == "active" and sub.consecutive_failures >= (
-            self._settings.disable_after_failures
-        ):
+        warn_at = warn_threshold(disable_after, self._settings.warn_after_failures)
+        if sub.status == "active" and sub.consecutive_failures == warn_at < disable_after:
+            await work.publish(
+                SubscriptionFailing(
+                    subscription_id=row.subscription_id,
+                    organisation=sub.organisation,
+                    consecutive_failures=sub.consecutive_failures,
+                    disable_after_failures=disable_after,
+                    last_status_code=attempt.status_code,
+                    at=now,
+                ),
+                key=row.subscription_id,
+                sequence=sub.consecutive_failures,
+            )
+        if sub.status == "active" and sub.consecutive_failures >= disable_after:
             await work.session.execute(
                 update(subscriptions)
                 .where(subscriptions.c.id == row.subscription_id)
@@ -381,13 +528,32 @@ class DeliveryLoop:
 
 
 async def delivery_log(
-    work: UnitOfWork, subscription_id: UUID, status: str | None, after: int | None, limit: int
+    work: UnitOfWork,
+    subscription_id: UUID,
+    status: str | None,
+    after: int | None,
+    limit: int,
+    newest_first: bool = False,
 ) -> tuple[list[dict[str, Any]], str | None]:
+    """The deliveries of a subscription with every attempt, oldest first from a cursor (the
+    API), or the most recent ``limit`` newest first (the portal)."""
     query = (
-        select(deliveries, partner_events.c.event_id, partner_events.c.event_type)
+        select(
+            deliveries,
+            partner_events.c.event_id,
+            partner_events.c.event_type,
+            partner_events.c.occurred_at,
+            partner_events.c.test,
+        )
         .join(partner_events, partner_events.c.id == deliveries.c.event_pk)
         .where(deliveries.c.subscription_id == subscription_id)
-        .order_by(deliveries.c.event_pk, deliveries.c.id)
+        .order_by(
+            *(
+                (deliveries.c.event_pk.desc(), deliveries.c.id.desc())
+                if newest_first
+                else (deliveries.c.event_pk, deliveries.c.id)
+            )
+        )
         .limit(limit + 1)
     )
     if status:
@@ -421,6 +587,9 @@ async def delivery_log(
             "event_type": r.event_type,
             "trajectory_id": str(r.trajectory_id),
             "sequence": r.sequence,
+            "occurred_at": r.occurred_at.isoformat(),
+            "test": r.test,
+            "endpoint_url": r.endpoint_url,  # another endpoint than the subscription's (a test)
             "status": r.status,
             "attempts": by_delivery.get(r.id, []),
             "next_attempt_at": r.next_attempt_at.isoformat() if r.status == "pending" else None,

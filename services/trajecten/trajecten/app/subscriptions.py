@@ -29,6 +29,7 @@ from trajecten.adapters.subscriptions import (
 from trajecten.adapters.tables import components, trajectories
 from trajecten.domain.delivery import ERASURE_NOTICE, payload
 from trajecten.domain.subscriptions import (
+    FORMATS,
     DataScope,
     Filters,
     LegalBasis,
@@ -38,6 +39,7 @@ from trajecten.domain.subscriptions import (
     matches,
     missing_event_scopes,
     url_problem,
+    warn_threshold,
 )
 from trajecten.settings import TrajectenSettings
 
@@ -144,6 +146,19 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def retry_policy(row: Any, settings: TrajectenSettings | None = None) -> dict[str, Any]:
+    """A subscription's retry policy in force (its own or the default)."""
+    settings = settings or TrajectenSettings()
+    disable_after = row.disable_after_failures or settings.disable_after_failures
+    return {
+        "retry_seconds": list(row.retry_seconds or settings.delivery_retry_seconds),
+        "disable_after_failures": disable_after,
+        "warn_after_failures": warn_threshold(disable_after, settings.warn_after_failures),
+        "jitter": settings.delivery_jitter,
+        "own": row.retry_seconds is not None or row.disable_after_failures is not None,
+    }
+
+
 def _out(row: Any, secret: str | None = None) -> dict[str, Any]:
     out = {
         "id": str(row.id),
@@ -151,8 +166,10 @@ def _out(row: Any, secret: str | None = None) -> dict[str, Any]:
         "event_types": row.event_types,
         "filters": row.filters,
         "legal_basis": row.legal_basis,
+        "format": row.format,
         "status": row.status,
         "consecutive_failures": row.consecutive_failures,
+        "retry_policy": retry_policy(row),
         "created_at": row.created_at.isoformat(),
     }
     if secret is not None:
@@ -160,8 +177,17 @@ def _out(row: Any, secret: str | None = None) -> dict[str, Any]:
     return out
 
 
-async def create(work: UnitOfWork, by: Principal, url: str, wish: Wish) -> dict[str, Any]:
+def checked_format(format_: str) -> str:
+    if format_ not in FORMATS:
+        raise _invalid("format", f"een van {', '.join(FORMATS)}")
+    return format_
+
+
+async def create(
+    work: UnitOfWork, by: Principal, url: str, wish: Wish, format_: str = FORMATS[0]
+) -> dict[str, Any]:
     basis, scope = checked(wish, by)
+    checked_format(format_)
     await check_endpoint(url)
     subscription_id, secret = uuid.uuid4(), new_secret()
     row = (
@@ -180,6 +206,7 @@ async def create(work: UnitOfWork, by: Principal, url: str, wish: Wish) -> dict[
                     "kinds": list(wish.filters.kinds),
                 },
                 legal_basis=basis.code,
+                format=format_,
                 sealed_secret=keyring().seal(secret, subscription_id),
                 status="active",
             )
@@ -428,8 +455,11 @@ async def on_trajectory_event(work: UnitOfWork, event: EventData, envelope: Enve
             .returning(partner_events.c.id)
         )
     ).scalar_one()
+    # A paused subscription's deliveries are queued too: they wait, in order, for its resume.
     active = (
-        await work.session.execute(select(subscriptions).where(subscriptions.c.status == "active"))
+        await work.session.execute(
+            select(subscriptions).where(subscriptions.c.status.in_(("active", "paused")))
+        )
     ).all()
     now = datetime.now(UTC)
     for sub in active:
@@ -564,6 +594,7 @@ async def _events(
 ) -> tuple[list[dict[str, Any]], int | None]:
     """Every person whose data is shown is audited."""
     filters = [
+        partner_events.c.test.is_(False),  # a partner's test events are not anyone's feed
         partner_events.c.event_type.in_(sorted(set(wish.event_types) & basis.event_types)),
         _scope_clause(scope),
         partner_events.c.municipality_nis.in_(wish.filters.municipalities)

@@ -3,6 +3,7 @@
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -17,6 +18,18 @@ class LegalBasis:
     description: str
     event_types: frozenset[str]
     fields: frozenset[str]
+    valid_until: date | None = None  # the last day it allows deliveries; None: no end known
+
+    def expired(self, today: date) -> bool:
+        return self.valid_until is not None and today > self.valid_until
+
+    def ends_within(self, today: date, days: int) -> bool:
+        """Whether the basis ends within ``days`` from ``today`` (and has not ended yet)."""
+        return (
+            self.valid_until is not None
+            and not self.expired(today)
+            and (self.valid_until - today).days <= days
+        )
 
     def strip(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Only the fields this basis allows; everything else is left out (fail-closed)."""
@@ -39,10 +52,17 @@ def parse_legal_bases(raw: Mapping[str, Any]) -> LegalBases:
             description=" ".join(str(b.get("description", "")).split()),
             event_types=frozenset(b["event_types"]),
             fields=frozenset(b["fields"]),
+            valid_until=_day(b.get("valid_until")),
         )
         for b in raw["legal_bases"]
     }
     return LegalBases(version=str(raw["version"]), bases=bases)
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 @cache
@@ -148,3 +168,50 @@ def address_problem(addresses: Iterable[str], allow_private: bool) -> str | None
         if not ip.is_global or ip.is_multicast:
             return f"adres {address} is niet publiek"
     return None
+
+
+# How a webhook's body is shaped: Standard Webhooks' own JSON, or a CloudEvent over HTTP in
+# binary mode (ce-* headers, the data as body) or structured mode (the whole event as body).
+FORMATS = ("standard-webhooks", "cloudevents-binary", "cloudevents-structured")
+
+
+@dataclass(frozen=True)
+class RetryLimits:
+    """What an operator lets a partner choose for a subscription's retry policy."""
+
+    min_seconds: float
+    max_seconds: float
+    max_steps: int
+    disable_min: int
+    disable_max: int
+
+
+def retry_policy_problems(
+    schedule: Iterable[float] | None, disable_after: int | None, limits: RetryLimits
+) -> list[tuple[str, str]]:
+    """(field, why) for every part of a retry policy outside the operator's limits."""
+    problems: list[tuple[str, str]] = []
+    if schedule is not None:
+        waits = list(schedule)
+        if not waits or len(waits) > limits.max_steps:
+            problems.append(("retry_seconds", f"1 tot {limits.max_steps} wachttijden"))
+        elif any(not limits.min_seconds <= w <= limits.max_seconds for w in waits):
+            problems.append(
+                (
+                    "retry_seconds",
+                    f"elke wachttijd tussen {limits.min_seconds:g} en {limits.max_seconds:g} s",
+                )
+            )
+    if disable_after is not None and not limits.disable_min <= disable_after <= limits.disable_max:
+        problems.append(
+            (
+                "disable_after_failures",
+                f"tussen {limits.disable_min} en {limits.disable_max}",
+            )
+        )
+    return problems
+
+
+def warn_threshold(disable_after: int, share: float) -> int:
+    """After how many consecutive failures the partner is warned (before the disable)."""
+    return max(1, min(disable_after - 1, round(disable_after * share))) if disable_after > 1 else 1

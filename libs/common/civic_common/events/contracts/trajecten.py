@@ -229,3 +229,34 @@ class SubscriptionDisabled(EventData):
     consecutive_failures: int = Field(ge=1)
     last_status_code: int | None = Field(None, description="HTTP status of the last attempt")
     disabled_at: datetime
+
+
+class SubscriptionFailing(EventData):
+    event_type = "trajecten.subscription.failing.v1"
+    topic = "trajecten.partner-alerts"
+    summary = (
+        "Alert: a partner's webhook deliveries keep failing (the subscription reached its "
+        "warning threshold of consecutive failed attempts, before it is disabled). Key = the "
+        "subscription id."
+    )
+
+    subscription_id: UUID
+    organisation: str = Field(description="The partner organisation owning the subscription")
+    consecutive_failures: int = Field(ge=1)
+    disable_after_failures: int = Field(ge=1, description="When it will be disabled")
+    last_status_code: int | None = Field(None, description="HTTP status of the last attempt")
+    at: datetime
+
+
+class LegalBasisExpiring(EventData):
+    event_type = "trajecten.legal-basis.expiring.v1"
+    topic = "trajecten.partner-alerts"
+    summary = (
+        "Alert: the legal basis a partner's subscription receives under ends soon; after that "
+        "day nothing more is delivered under it. Key = the subscription id."
+    )
+
+    subscription_id: UUID
+    organisation: str = Field(description="The partner organisation owning the subscription")
+    legal_basis: str = Field(description="Code of the legal basis")
+    valid_until: date = Field(description="The last day the basis allows deliveries")
