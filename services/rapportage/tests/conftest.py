@@ -34,7 +34,7 @@ def _training(**changes: Any) -> TrainingRecorded:
     """A held training of AgII in Limburg, 2019, with two organisations and an evaluation."""
     fields: dict[str, Any] = {
         "training_id": uuid.uuid4(),
-        "agencies": ["AgII"],
+        "agencies": ["AgII"],  # as an older producer spelled it: stored as agii
         "offer": "open",
         "theme": "Duidelijke taal",
         "title": "Helder schrijven",
@@ -183,6 +183,19 @@ def training() -> Callable[..., TrainingRecorded]:
 @pytest.fixture
 def report_settings() -> RapportageSettings:
     return RapportageSettings(annual_hours_per_fte=Decimal(1596), small_cell_threshold=5)
+
+
+@pytest.fixture
+def agency(report_settings) -> Callable[[], str]:
+    """A fresh agency of this test's own (the run's database is shared by every test), known
+    to the API under test: reports refuse an agency they do not know."""
+
+    def new() -> str:
+        code = f"t-{uuid.uuid4().hex[:8]}"
+        report_settings.agencies[code] = code
+        return code
+
+    return new
 
 
 @pytest.fixture

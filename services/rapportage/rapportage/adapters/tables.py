@@ -52,8 +52,11 @@ trainings = Table(
     Column("other_participants", Integer, nullable=False),
     Column("local_governments", ARRAY(Text), nullable=False),
     Column("other_organisations", ARRAY(Text), nullable=False),
-    Column("cost_eur", Numeric(14, 2), nullable=False),
-    Column("staff_hours", Numeric(12, 2), nullable=False),
+    # NULL: not registered (an import said nothing), never summed as 0.
+    Column("cost_eur", Numeric(14, 2)),
+    # Who bore the cost: {bearer code: amount as text}; {} when not registered per bearer.
+    Column("cost_by", JSONB, nullable=False, server_default="{}"),
+    Column("staff_hours", Numeric(12, 2)),
     Column("invited", Integer),
     Column("responded", Integer),
     Column("satisfied", Integer),
@@ -77,10 +80,19 @@ organisation_trajectories = Table(
     Column("organisations", Integer, nullable=False),
     Column("participants", Integer, nullable=False),
     Column("organisation_names", ARRAY(Text), nullable=False),
-    Column("cost_eur", Numeric(14, 2), nullable=False),
-    Column("staff_hours", Numeric(12, 2), nullable=False),
+    # NULL: not registered (an import said nothing), never summed as 0.
+    Column("cost_eur", Numeric(14, 2)),
+    # Who bore the cost: {bearer code: amount as text}; {} when not registered per bearer.
+    Column("cost_by", JSONB, nullable=False, server_default="{}"),
+    Column("staff_hours", Numeric(12, 2)),
     Column("results", Text),
     Column("evaluation_criteria", ARRAY(Text), nullable=False),
+    # NULL: not registered (historical rows that do not say).
+    Column("sessions", Integer),
+    Column("groups", Integer),
+    Column("invited", Integer),
+    Column("responded", Integer),
+    Column("satisfied", Integer),
 )
 
 # Newcomer facts keyed by pseudonymous ids only; reports expose aggregates, never these ids.
@@ -96,6 +108,7 @@ intakes = Table(
     Column("residence_category", Text),
     Column("interpreter_language", Text),
     Column("dutch_level", Text),
+    Column("agency", Text),  # whose case it is (canonical code); follows a transfer
 )
 
 trajectories = Table(
@@ -181,6 +194,23 @@ publications = Table(
     Column("parameters", JSONB, nullable=False),
     Column("tables", JSONB, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every historical import as a batch: rapportage's own record (a rebuild keeps it). ``rows``
+# summarises each imported row (line, year, agencies, count) and ``declared`` the file's
+# "Totaal" rows, for the reconciliation of declared totals against the sum of the rows.
+import_batches = Table(
+    "import_batches",
+    metadata,
+    Column("import_id", UUID(as_uuid=True), primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("status", Text, nullable=False),  # imported | withdrawn | replaced
+    Column("imported", Integer, nullable=False),
+    Column("rejected", JSONB, nullable=False),
+    Column("declared", JSONB, nullable=False),
+    Column("rows", JSONB, nullable=False),
 )
 
 # Everything a rebuild empties; publications are rapportage's own records, not projections.

@@ -133,11 +133,20 @@ class RejectionOut(BaseModel):
     reason: str
 
 
+class DeclaredOut(BaseModel):
+    line: int
+    year: int
+    agencies: list[str]
+    trainings: int | None
+    cost_eur: str | None
+
+
 class ImportOut(BaseModel):
     kind: str
     import_id: str
     imported: int
     rejected: list[RejectionOut]
+    declared: list[DeclaredOut] = []
 
 
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -148,6 +157,7 @@ async def import_historical(
     kind: Literal["trainings", "organisation-trajectories"],
     _: Analyst,
     work: Work,
+    settings: Settings,
     file: Annotated[UploadFile, File(description="CSV (; or ,) or XLSX, see the documentation")],
 ) -> ImportOut:
     """Valid rows are imported together, rejected rows reported; 422 only when the file as a
@@ -157,7 +167,14 @@ async def import_historical(
         raise _file_problem("het bestand is groter dan 20 MB")
     try:
         sheet = read_sheet(file.filename or "", content)
-        result = await import_sheet(work, KINDS[kind], sheet, date.today())
+        result = await import_sheet(
+            work,
+            KINDS[kind],
+            sheet,
+            date.today(),
+            agencies=settings.agencies,
+            filename=file.filename or "",
+        )
     except UnreadableFile as exc:
         raise _file_problem(str(exc)) from exc
     except MissingColumns as exc:
@@ -167,6 +184,7 @@ async def import_historical(
         import_id=str(result.import_id),
         imported=result.imported,
         rejected=[RejectionOut(line=r.line, reason=r.reason) for r in result.rejected],
+        declared=[DeclaredOut(**d) for d in result.declared],
     )
 
 

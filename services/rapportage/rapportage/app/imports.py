@@ -6,11 +6,12 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
+from civic_common.agencies import AGENCIES
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import EventData
 from civic_common.events.contracts.rapportage import (
@@ -18,6 +19,7 @@ from civic_common.events.contracts.rapportage import (
     HistoricalTrainingsImported,
 )
 from rapportage.adapters.spreadsheets import Sheet
+from rapportage.adapters.tables import import_batches
 from rapportage.domain import historical
 from rapportage.domain.historical import RowError
 
@@ -29,7 +31,7 @@ Progress = Callable[[int, int], None]
 class Kind:
     name: str
     required: tuple[str, ...]
-    parse: Callable[[Mapping[str, str], int], dict[str, Any]]
+    parse: Callable[[Mapping[str, str], int, Mapping[str, str]], dict[str, Any]]
     key: Callable[[dict[str, Any]], str]
     event: type[EventData]
 
@@ -64,6 +66,7 @@ class ImportResult:
     import_id: uuid.UUID
     imported: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    declared: list[dict[str, Any]] = field(default_factory=list)  # the file's "Totaal" rows
 
 
 class MissingColumns(ValueError):
@@ -76,19 +79,46 @@ def _reason(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
 
 
+def _summary(line: int, data: dict[str, Any]) -> dict[str, Any]:
+    """What the reconciliation needs of an imported row."""
+    return {
+        "line": line,
+        "year": data.get("year") or int(str(data.get("edition", "0"))[:4]),
+        "agencies": data["agencies"],
+        "label": data.get("theme") or data.get("goal") or "",
+        "trainings": data.get("trainings", 1),
+        "cost_eur": str(data["cost_eur"]) if data.get("cost_eur") is not None else None,
+    }
+
+
 async def import_sheet(
-    uow: UnitOfWork, kind: Kind, sheet: Sheet, today: date, progress: Progress | None = None
+    uow: UnitOfWork,
+    kind: Kind,
+    sheet: Sheet,
+    today: date,
+    progress: Progress | None = None,
+    *,
+    agencies: Mapping[str, str] = AGENCIES,
+    filename: str = "",
 ) -> ImportResult:
     """The same registration (same key) imported again replaces the earlier import: its
-    record_id is derived from the key, and a later import carries a higher sequence."""
+    record_id is derived from the key, and a later import carries a higher sequence. The
+    import is recorded as a batch with the totals the file declares ("Totaal" rows, never
+    imported as registrations), in the same transaction as its events."""
     if missing := historical.missing_columns(sheet.header, kind.required):
         raise MissingColumns(missing)
     result = ImportResult(kind.name, uuid.uuid4())
     valid: list[EventData] = []
+    rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for done, (line, row) in enumerate(sheet.rows, start=1):
         try:
-            data = kind.parse(row, today.year)
+            if historical.is_total(row):
+                if kind.name == "trainings":
+                    declared = historical.declared_total(row, today.year, agencies)
+                    result.declared.append({"line": line, **declared})
+                continue
+            data = kind.parse(row, today.year, agencies)
             key = kind.key(data)
             if key in seen:
                 raise RowError(f"dezelfde registratie als lijn {seen[key]}")
@@ -97,18 +127,32 @@ async def import_sheet(
                 kind.event(record_id=record_id, import_id=result.import_id, **data)  # type: ignore[call-arg]
             )
             seen[key] = line
+            rows.append(_summary(line, data))
         except RowError as exc:
             result.rejected.append(Rejection(line, str(exc)))
         except ValidationError as exc:
             result.rejected.append(Rejection(line, _reason(exc)))
         if progress:
             progress(done, len(sheet.rows))
-    if valid:
+    result.imported = len(valid)
+    if valid or result.declared:
         sequence = time.time_ns() // 1000  # a later import of the same registration wins
         async with uow:
             for event in valid:
                 record_id = event.record_id  # type: ignore[attr-defined]
                 await uow.publish(event, key=record_id, sequence=sequence)
+            await uow.session.execute(
+                import_batches.insert().values(
+                    import_id=result.import_id,
+                    kind=kind.name,
+                    filename=filename,
+                    imported_at=datetime.now(UTC),
+                    status="imported",
+                    imported=result.imported,
+                    rejected=[{"line": r.line, "reason": r.reason} for r in result.rejected],
+                    declared=result.declared,
+                    rows=rows,
+                )
+            )
             await uow.commit()
-    result.imported = len(valid)
     return result

@@ -74,6 +74,7 @@ def person_registered(event: PersonRegistered, _: Envelope) -> list[Write]:
         "residence_category": event.residence_category,
         "interpreter_language": event.interpreter_language,
         "dutch_level": event.dutch_level,
+        "agency": event.agency,
     }
     return [
         _count(month, event.municipality_nis, Metric.INTAKES),
@@ -105,8 +106,8 @@ def person_erased(event: PersonErased, _: Envelope) -> list[Write]:
 
 
 def person_transferred(event: PersonTransferred, _: Envelope) -> list[Write]:
-    """Nothing changes: reports count by municipality and region, not by agency."""
-    return []
+    """The case is now the other agency's: newcomer indicators per agency follow it."""
+    return [Update(tables.intakes, {"person_id": event.person_id}, {"agency": event.to_agency})]
 
 
 def trajectory_opened(event: TrajectoryOpened, _: Envelope) -> list[Write]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from civic_common.agencies import canonical
 from civic_common.events.contracts.rapportage import (
     HistoricalOrganisationTrajectoryImported,
     HistoricalTrainingsImported,
@@ -35,8 +36,45 @@ def _split(organisations: list[ParticipatingOrganisation]) -> Row:
     }
 
 
+def _folded(value: str) -> str:
+    return " ".join(value.strip().lower().split())
+
+
+def agency_codes(agencies: list[str]) -> list[str]:
+    """Every spelling of an agency to its one code (``AgII`` -> ``agii``), lead agency first,
+    each once; a name the reference list does not know is kept, folded to lower case."""
+    codes: list[str] = []
+    for agency in agencies:
+        code = canonical(agency) or _folded(agency)
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def bearer(borne_by: str) -> str:
+    """Who bore a cost: an agency's code, or the folded name of another payer (``vivo``)."""
+    return canonical(borne_by) or _folded(borne_by)
+
+
 def _cost(lines: list[Any]) -> Decimal:
     return sum((line.amount_eur for line in lines), Decimal(0))
+
+
+def cost_by(lines: list[Any]) -> dict[str, str]:
+    """The cost per bearer (amounts as text, exact in JSON)."""
+    shares: dict[str, Decimal] = {}
+    for line in lines:
+        who = bearer(line.borne_by)
+        shares[who] = shares.get(who, Decimal(0)) + line.amount_eur
+    return {who: str(amount) for who, amount in sorted(shares.items())}
+
+
+def historical_cost_by(agencies: list[str], cost: Decimal | None) -> dict[str, str]:
+    """An import names no bearer: one agency bore the cost of its own training; who bore
+    what of a joint one is not registered (empty)."""
+    if cost is None or len(agencies) != 1:
+        return {}
+    return {agencies[0]: str(cost)}
 
 
 def training_row(event: TrainingRecorded, sequence: int, recorded_at: datetime) -> Row:
@@ -50,8 +88,8 @@ def training_row(event: TrainingRecorded, sequence: int, recorded_at: datetime) 
         "sequence": sequence,
         "source": "live",
         "year": year,
-        "agencies": list(event.agencies),
-        "joint": len(set(event.agencies)) > 1,
+        "agencies": (agencies := agency_codes(event.agencies)),
+        "joint": len(agencies) > 1,
         "offer": event.offer,
         "theme": event.theme,
         "title": event.title,
@@ -62,6 +100,7 @@ def training_row(event: TrainingRecorded, sequence: int, recorded_at: datetime) 
         "organisers": list(event.organisers) + list(event.external_partners),
         **_split(event.participating_organisations),
         "cost_eur": _cost(event.cost_lines),
+        "cost_by": cost_by(event.cost_lines),
         "staff_hours": event.staff_hours,
         "invited": evaluation.invited if evaluation else None,
         "responded": evaluation.responded if evaluation else None,
@@ -76,8 +115,8 @@ def historical_training_row(event: HistoricalTrainingsImported, sequence: int) -
         "sequence": sequence,
         "source": "historical",
         "year": event.year,
-        "agencies": list(event.agencies),
-        "joint": len(set(event.agencies)) > 1,
+        "agencies": (agencies := agency_codes(event.agencies)),
+        "joint": len(agencies) > 1,
         "offer": event.offer,
         "theme": event.theme,
         "title": event.title,
@@ -91,6 +130,7 @@ def historical_training_row(event: HistoricalTrainingsImported, sequence: int) -
         "local_governments": [],
         "other_organisations": list(event.other_organisations),
         "cost_eur": event.cost_eur,
+        "cost_by": historical_cost_by(agencies, event.cost_eur),
         "staff_hours": event.staff_hours,
         "invited": event.invited,
         "responded": event.responded,
@@ -112,7 +152,7 @@ def organisation_trajectory_row(event: OrganisationTrajectoryRecorded, sequence:
         "source": "live",
         "edition": event.edition,
         "year": edition_year(event.edition),
-        "agencies": list(event.agencies),
+        "agencies": agency_codes(event.agencies),
         "partners": list(event.partners),
         "region": event.region,
         "goal": event.goal,
@@ -122,9 +162,15 @@ def organisation_trajectory_row(event: OrganisationTrajectoryRecorded, sequence:
         "participants": sum(o.participants for o in organisations),
         "organisation_names": sorted({o.name for o in organisations}),
         "cost_eur": _cost(event.cost_lines),
+        "cost_by": cost_by(event.cost_lines),
         "staff_hours": event.staff_hours,
         "results": event.results,
         "evaluation_criteria": list(event.evaluation_criteria),
+        "sessions": len(event.sessions),
+        "groups": event.groups,
+        "invited": event.evaluation.invited if event.evaluation else None,
+        "responded": event.evaluation.responded if event.evaluation else None,
+        "satisfied": event.evaluation.satisfied if event.evaluation else None,
     }
 
 
@@ -137,7 +183,7 @@ def historical_organisation_trajectory_row(
         "source": "historical",
         "edition": event.edition,
         "year": edition_year(event.edition),
-        "agencies": list(event.agencies),
+        "agencies": (agencies := agency_codes(event.agencies)),
         "partners": list(event.partners),
         "region": event.region,
         "goal": event.goal,
@@ -147,7 +193,13 @@ def historical_organisation_trajectory_row(
         "participants": event.participants,
         "organisation_names": list(event.organisation_names),
         "cost_eur": event.cost_eur,
+        "cost_by": historical_cost_by(agencies, event.cost_eur),
         "staff_hours": event.staff_hours,
         "results": event.results,
         "evaluation_criteria": list(event.evaluation_criteria),
+        "sessions": event.sessions,
+        "groups": event.groups,
+        "invited": event.invited,
+        "responded": event.responded,
+        "satisfied": event.satisfied,
     }

@@ -5,7 +5,29 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-Cell = str | int | Decimal | None
+
+class NotRegistered:
+    """A figure the registrations cannot give (the seed: "kan niet uit de huidige
+    registratietool worden gegenereerd"). Not zero: it is never summed, and every format
+    says so in words. The one instance is ``NOT_REGISTERED``."""
+
+    TEXT = "niet geregistreerd"
+    _instance: "NotRegistered | None" = None
+
+    def __new__(cls) -> "NotRegistered":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __str__(self) -> str:
+        return self.TEXT
+
+    def __repr__(self) -> str:
+        return "NOT_REGISTERED"
+
+
+NOT_REGISTERED = NotRegistered()
+Cell = str | int | Decimal | NotRegistered | None
 Kind = Literal["label", "count", "amount", "text"]
 
 REGIONS: tuple[str, ...] = (
@@ -37,25 +59,73 @@ class Table:
         return [dict(zip((c.key for c in self.columns), row, strict=True)) for row in self.rows]
 
     def as_json(self) -> dict[str, Any]:
-        """Amounts as JSON numbers; a suppressed count is null."""
+        """Amounts as JSON numbers; a suppressed count is null; a figure that is not
+        registered is null too, and its key is listed in the row's ``niet_geregistreerd``."""
+
+        def row_json(row: dict[str, Cell]) -> dict[str, Any]:
+            out: dict[str, Any] = {
+                k: None if isinstance(v, NotRegistered) else float(v) if isinstance(v, Decimal)
+                else v
+                for k, v in row.items()
+            }  # fmt: skip
+            unknown = [k for k, v in row.items() if isinstance(v, NotRegistered)]
+            if unknown:
+                out["niet_geregistreerd"] = unknown
+            return out
+
         return {
             "title": self.title,
             "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in self.columns],
-            "rows": [
-                {k: float(v) if isinstance(v, Decimal) else v for k, v in row.items()}
-                for row in self.records()
-            ],
+            "rows": [row_json(row) for row in self.records()],
             "notes": list(self.notes),
         }
 
 
-def vte(staff_hours: Decimal, annual_hours_per_fte: Decimal) -> Decimal:
-    """Full-time equivalents: staff hours over the configured hours of one VTE per year."""
+def vte(
+    staff_hours: Decimal | NotRegistered | None, annual_hours_per_fte: Decimal
+) -> Decimal | NotRegistered:
+    """Full-time equivalents: staff hours over the configured hours of one VTE per year.
+    Hours not registered give a VTE not registered."""
+    if staff_hours is None or isinstance(staff_hours, NotRegistered):
+        return NOT_REGISTERED
     return (staff_hours / annual_hours_per_fte).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def known_sum(values: Iterable[Decimal | NotRegistered | None]) -> Decimal | NotRegistered:
+    """The sum of figures, or not registered when any of them is: an unknown is never 0."""
+    total = Decimal(0)
+    for value in values:
+        if value is None or isinstance(value, NotRegistered):
+            return NOT_REGISTERED
+        total += value
+    return total
+
+
+# A municipality's region from its NIS code (the province digit; Brussels 21, Flemish
+# Brabant 23 and 24). First match wins, so the two-digit prefixes come first.
+NIS_REGIONS: tuple[tuple[str, str], ...] = (
+    ("21", "Brussel"),
+    ("23", "Vlaams-Brabant"),
+    ("24", "Vlaams-Brabant"),
+    ("1", "Antwerpen"),
+    ("3", "West-Vlaanderen"),
+    ("4", "Oost-Vlaanderen"),
+    ("7", "Limburg"),
+)
+OUTSIDE = "buiten Vlaanderen en Brussel"
+
+
+def region_of_nis(nis: str) -> str:
+    for prefix, region in NIS_REGIONS:
+        if nis.startswith(prefix):
+            return region
+    return OUTSIDE
 
 
 def region_label(region: str) -> str:
     """As in the answer to question 321: 'Regio Antwerpen', 'Regio-overschrijdend'."""
+    if region == OUTSIDE:
+        return "Buiten Vlaanderen en Brussel"
     return "Regio-overschrijdend" if region == "regio-overschrijdend" else f"Regio {region}"
 
 

@@ -46,9 +46,10 @@ def _query(params: Params, **extra: object) -> str:
     return urlencode(params.as_json() | {k: v for k, v in extra.items() if v is not None})
 
 
-def _context(params: Params, **values: object) -> dict[str, object]:
+def _context(params: Params, agencies: dict[str, str], **values: object) -> dict[str, object]:
     return {
         "params": params,
+        "agencies": list(agencies.items()),
         "query": _query(params),
         "regions": [(r, region_label(r)) for r in REGIONS],
         "catalogue": CATALOGUE.values(),
@@ -92,6 +93,7 @@ async def dashboard(
         "dashboard.html",
         _context(
             params,
+            settings.agencies,
             figures=[
                 ("Vormingen", f"{sum(counts):,}".replace(",", ".")),
                 ("Kostprijs vormingen", f"€ {dutch_number(cost_total)}"),
@@ -130,7 +132,13 @@ async def report_page(
     return templates.TemplateResponse(
         request,
         "report.html",
-        _context(params, report=report, tables=tables, export=f"/rapporten/{report.id}/export"),
+        _context(
+            params,
+            settings.agencies,
+            report=report,
+            tables=tables,
+            export=f"/rapporten/{report.id}/export",
+        ),
     )
 
 
@@ -153,6 +161,7 @@ async def answer_page(
         "answer.html",
         _context(
             params,
+            settings.agencies,
             question=question,
             heading=QUESTIONS[question],
             tables=tables,

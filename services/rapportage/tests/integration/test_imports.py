@@ -23,15 +23,15 @@ def csv_file(agency: str) -> bytes:
         f"2017;{agency};Mars;Meertaligheid;;;1;;;;",  # unknown region
         f"2018;{agency};Brussel;Meertaligheid;;;nul;;;;",  # not a number
         f"2017;{agency};Limburg;Meertaligheid;op maat;Talen thuis;5;;;;",  # same as line 3
-        f"2017;{agency}|Atlas;regio-overschrijdend;Tolken;open;Werken met tolken;2;;;;aangepast",
+        f"2017;{agency}|atlas;regio-overschrijdend;Tolken;open;Werken met tolken;2;;;;aangepast",
     ]
     return "\n".join(lines).encode("utf-8")
 
 
 async def test_valid_rows_import_rejected_rows_are_reported_and_reports_include_them(
-    client, auth, events
+    client, auth, events, agency
 ):
-    agency = f"H-{uuid.uuid4().hex[:6]}"
+    agency = agency()
     response = await client.post(
         "/api/v1/imports/trainings",
         files={"file": ("vormingen.csv", csv_file(agency), "text/csv")},
@@ -75,8 +75,10 @@ async def test_valid_rows_import_rejected_rows_are_reported_and_reports_include_
     assert per_year.json()["tables"][0]["rows"][0] == {"year": "2016", "trainings": 111}
 
 
-async def test_an_xlsx_of_trajectories_imports_and_feeds_the_310_report(client, auth, events):
-    agency = f"H-{uuid.uuid4().hex[:6]}"
+async def test_an_xlsx_of_trajectories_imports_and_feeds_the_310_report(
+    client, auth, events, agency
+):
+    agency = agency()
     book = Workbook()
     sheet = book.active
     sheet.append(
@@ -123,7 +125,21 @@ async def test_an_xlsx_of_trajectories_imports_and_feeds_the_310_report(client, 
     answer = await client.get(
         "/api/v1/answers/310", params={"agency": agency}, headers=auth("analyst")
     )
-    [row] = answer.json()["tables"][0]["rows"]
+    tables = answer.json()["tables"]
+    [edition] = tables[0]["rows"]
+    assert edition["edition"] == "2016-2017" and edition["cost_eur"] == 0
+    # The file says nothing of sessions, groups or the evaluation: not registered, not 0.
+    assert edition["sessions"] is None and edition["invited"] is None
+    assert set(edition["niet_geregistreerd"]) == {
+        "sessions",
+        "groups",
+        "invited",
+        "responded",
+        "satisfied",
+    }
+    per_province = {r["label"]: r for r in tables[1]["rows"]}
+    assert per_province["Regio Vlaams-Brabant"]["2016"] == 1
+    [row] = tables[2]["rows"]
     assert (row["edition"], row["organisations"], row["participants"]) == ("2016-2017", 17, 30)
     assert row["organisers"] == f"{agency}, VIVO"
     assert row["evaluation_criteria"] == "tevredenheid; toepassing"
