@@ -2,7 +2,6 @@
 own events, and the reports count them like live data."""
 
 import io
-import uuid
 
 import pytest
 from openpyxl import Workbook
