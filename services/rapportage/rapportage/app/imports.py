@@ -79,6 +79,19 @@ def _reason(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
 
 
+def _registered(data: dict[str, Any]) -> dict[str, Any]:
+    """An empty cost or staff-hours cell travels as 0 with ``*_registered = False``."""
+    out = dict(data)
+    for field_name, flag in (
+        ("cost_eur", "cost_registered"),
+        ("staff_hours", "staff_hours_registered"),
+    ):
+        out[flag] = out.get(field_name) is not None
+        if out[field_name] is None:
+            out[field_name] = 0
+    return out
+
+
 def _summary(line: int, data: dict[str, Any]) -> dict[str, Any]:
     """What the reconciliation needs of an imported row."""
     return {
@@ -124,7 +137,9 @@ async def import_sheet(
                 raise RowError(f"dezelfde registratie als lijn {seen[key]}")
             record_id = uuid.uuid5(NAMESPACE, f"{kind.name}:{key}")
             valid.append(
-                kind.event(record_id=record_id, import_id=result.import_id, **data)  # type: ignore[call-arg]
+                kind.event(  # type: ignore[call-arg]
+                    record_id=record_id, import_id=result.import_id, **_registered(data)
+                )
             )
             seen[key] = line
             rows.append(_summary(line, data))

@@ -41,8 +41,14 @@ class HistoricalTrainingsImported(EventData):
     local_government_participants: int = Field(0, ge=0)
     other_participants: int = Field(0, ge=0)
     other_organisations: list[str] = Field(default_factory=list)
-    cost_eur: Decimal | None = Field(None, ge=0, description="None: not registered (not 0)")
-    staff_hours: Decimal | None = Field(None, ge=0, description="None: not registered (not 0)")
+    cost_eur: Decimal = Field(Decimal(0), ge=0)
+    staff_hours: Decimal = Field(Decimal(0), ge=0)
+    cost_registered: bool = Field(
+        True, description="False: the file gave no cost (not registered, which is not 0)"
+    )
+    staff_hours_registered: bool = Field(
+        True, description="False: the file gave no staff hours (not registered, not 0)"
+    )
     invited: int | None = Field(None, ge=0)
     responded: int | None = Field(None, ge=0)
     satisfied: int | None = Field(None, ge=0)
@@ -68,8 +74,14 @@ class HistoricalOrganisationTrajectoryImported(EventData):
     organisations: int = Field(0, ge=0)
     participants: int = Field(0, ge=0)
     organisation_names: list[str] = Field(default_factory=list)
-    cost_eur: Decimal | None = Field(None, ge=0, description="None: not registered (not 0)")
-    staff_hours: Decimal | None = Field(None, ge=0, description="None: not registered (not 0)")
+    cost_eur: Decimal = Field(Decimal(0), ge=0)
+    staff_hours: Decimal = Field(Decimal(0), ge=0)
+    cost_registered: bool = Field(
+        True, description="False: the file gave no cost (not registered, which is not 0)"
+    )
+    staff_hours_registered: bool = Field(
+        True, description="False: the file gave no staff hours (not registered, not 0)"
+    )
     results: str | None = None
     evaluation_criteria: list[str] = Field(default_factory=list)
     sessions: int | None = Field(None, ge=0, description="Work sessions; None: not registered")
