@@ -819,7 +819,11 @@ async def trainings_per_offer(
         Column("participants", "Deelnemers totaal"),
     )
     title = f"Vormingen in open aanbod en op maat, en hun deelnemers{params.span()}"
-    return [Table(title, columns, rows)]
+    sums = (
+        ("trainings", ("open", "custom", "offer_unknown")),
+        ("participants", ("local_government_participants", "other_participants")),
+    )
+    return [Table(title, columns, rows, sums=sums)]
 
 
 async def organisation_trajectories_per_edition(
