@@ -31,4 +31,7 @@ class RapportageSettings(BaseSettings):
         description="The known agencies, code -> display name (civic_common.agencies): imports "
         "and filters accept these only; partners whose organisation claim is one see their own",
     )
+    background_import_rows: int = Field(
+        2000, ge=0, description="Imports of more rows than this run as a background job (202)"
+    )
     rebuild_batch: int = Field(2000, ge=1, description="Events per fetch while rebuilding")

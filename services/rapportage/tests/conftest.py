@@ -94,25 +94,31 @@ class Events:
         """Deliver the published envelopes (read back from Kafka) as the worker would."""
         return await self.apply_ids({str(e.id) for e in envelopes}, topic)
 
-    async def relay_and_apply(self, topic: str, import_id: str) -> list[str]:
-        """Send rapportage's outbox to Kafka (the worker's relay) and apply one import's events."""
-        runtime = self.runtime
-        async with runtime.engine.connect() as conn:
+    async def outbox_ids(self, import_id: str) -> list[str]:
+        """The event ids of one import's events in rapportage's outbox, in order."""
+        async with self.runtime.engine.connect() as conn:
             ids = (
                 (
                     await conn.execute(
-                        select(messaging.outbox.c.event_id).where(
+                        select(messaging.outbox.c.event_id)
+                        .where(
                             func.convert_from(messaging.outbox.c.payload, "UTF8").contains(
                                 import_id
                             )
                         )
+                        .order_by(messaging.outbox.c.id)
                     )
                 )
                 .scalars()
                 .all()
             )
+        return [str(i) for i in ids]
+
+    async def relay_and_apply(self, topic: str, import_id: str) -> list[str]:
+        """Send rapportage's outbox to Kafka (the worker's relay) and apply one import's events."""
+        ids = await self.outbox_ids(import_id)
         await self.relay()
-        return await self.apply_ids({str(i) for i in ids}, topic)
+        return await self.apply_ids(set(ids), topic)
 
     async def relay(self) -> None:
         """Send rapportage's outbox to Kafka, as the worker's relay does."""

@@ -1,6 +1,6 @@
 """The unit of work: one transaction holding a change, the events it causes and its audit trail."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -143,6 +143,36 @@ class UnitOfWork:
             envelope.type,
         )
         return envelope
+
+    async def publish_many(
+        self, events: Sequence[tuple[EventData, UUID | str, int]], *, batch: int = 5000
+    ) -> None:
+        """Put many events in the outbox with one multi-row insert per ``batch``: an import
+        of tens of thousands of rows in seconds instead of minutes. ``(event, key, sequence)``
+        each, as for ``publish``."""
+        parent = current_traceparent()
+        rows = []
+        for event, key, sequence in events:
+            envelope = Envelope(
+                type=event.event_type,
+                source=self._source,
+                partitionkey=str(key),
+                sequence=sequence,
+                traceparent=parent,
+                data=event.model_dump(mode="json"),
+            )
+            rows.append(
+                {
+                    "event_id": envelope.id,
+                    "topic": event.topic,
+                    "partition_key": envelope.partitionkey,
+                    "event_type": envelope.type,
+                    "headers": envelope.headers(),
+                    "payload": envelope.value(),
+                }
+            )
+        for start in range(0, len(rows), batch):
+            await self.session.execute(self._tables.outbox.insert(), rows[start : start + batch])
 
     async def publish_raw(
         self,

@@ -61,6 +61,8 @@ trainings = Table(
     Column("responded", Integer),
     Column("satisfied", Integer),
     Column("outcome", Text),
+    # The import batch a historical row came with (NULL: live): shown once its batch is whole.
+    Column("import_id", UUID(as_uuid=True)),
 )
 
 organisation_trajectories = Table(
@@ -93,6 +95,7 @@ organisation_trajectories = Table(
     Column("invited", Integer),
     Column("responded", Integer),
     Column("satisfied", Integer),
+    Column("import_id", UUID(as_uuid=True)),
 )
 
 # Newcomer facts keyed by pseudonymous ids only; reports expose aggregates, never these ids.
@@ -206,16 +209,30 @@ import_batches = Table(
     Column("kind", Text, nullable=False),
     Column("filename", Text, nullable=False),
     Column("imported_at", DateTime(timezone=True), nullable=False),
-    Column("status", Text, nullable=False),  # imported | withdrawn | replaced
+    # running (a background import) | imported | failed | withdrawn | replaced
+    Column("status", Text, nullable=False),
     Column("imported", Integer, nullable=False),
     Column("rejected", JSONB, nullable=False),
     Column("declared", JSONB, nullable=False),
     Column("rows", JSONB, nullable=False),
+    Column("rows_total", Integer, nullable=False, server_default="0"),
+    Column("rows_done", Integer, nullable=False, server_default="0"),
+    Column("replaces", UUID(as_uuid=True)),  # the batch this one corrects
+)
+
+# How many rows of each import batch the projections hold: a batch shows in the reports only
+# once all of its rows are in (``applied`` = ``import_batches.imported``), never half of it.
+batch_rows = Table(
+    "batch_rows",
+    metadata,
+    Column("import_id", UUID(as_uuid=True), primary_key=True),
+    Column("applied", Integer, nullable=False),
 )
 
 # Everything a rebuild empties; publications are rapportage's own records, not projections.
 PROJECTIONS = (
     monthly_counts,
+    batch_rows,
     trainings,
     organisation_trajectories,
     intakes,

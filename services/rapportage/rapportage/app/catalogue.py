@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from civic_common.agencies import display
 from rapportage.adapters.tables import (
+    batch_rows,
     components,
     import_batches,
     intakes,
@@ -80,9 +81,21 @@ class Report:
     query: Query
 
 
+def whole_batches(import_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Live rows, and historical rows of a batch that is neither withdrawn nor replaced and
+    whose rows are all in: a report never shows half a batch."""
+    b, r = import_batches.c, batch_rows.c
+    whole = (
+        select(b.import_id)
+        .join(batch_rows, r.import_id == b.import_id)
+        .where(b.status == "imported", r.applied >= b.imported)
+    )
+    return import_id.is_(None) | import_id.in_(whole)
+
+
 def _held(query: Select, params: Params) -> Select:
     t = trainings.c
-    query = query.where(t.status != "cancelled")
+    query = query.where(t.status != "cancelled", whole_batches(t.import_id))
     if params.from_year is not None:
         query = query.where(t.year >= params.from_year)
     if params.to_year is not None:
@@ -484,14 +497,7 @@ async def organisation_trajectory_overview(
     query = select(organisation_trajectories).order_by(
         o.year, o.region, o.edition, o.goal, o.organisation_trajectory_id
     )
-    if params.from_year is not None:
-        query = query.where(o.year >= params.from_year)
-    if params.to_year is not None:
-        query = query.where(o.year <= params.to_year)
-    if params.agency:
-        query = query.where(literal(params.agency) == any_(o.agencies))
-    if params.region:
-        query = query.where(o.region == params.region)
+    query = _trajectory_filters(query, params)
     columns = (
         Column("edition", "Editie", "label"),
         Column("region", "Provincie", "text"),
@@ -901,6 +907,7 @@ async def organisation_trajectories_per_edition(
 
 def _trajectory_filters(query: Select, params: Params) -> Select:
     o = organisation_trajectories.c
+    query = query.where(whole_batches(o.import_id))
     if params.from_year is not None:
         query = query.where(o.year >= params.from_year)
     if params.to_year is not None:

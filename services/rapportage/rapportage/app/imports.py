@@ -4,14 +4,17 @@ they take live data. Rejected rows are reported with their line and reason."""
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 
 from civic_common.agencies import AGENCIES
+from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import EventData
 from civic_common.events.contracts.rapportage import (
@@ -19,12 +22,13 @@ from civic_common.events.contracts.rapportage import (
     HistoricalTrainingsImported,
 )
 from rapportage.adapters.spreadsheets import Sheet
-from rapportage.adapters.tables import import_batches
+from rapportage.adapters.tables import batch_rows, import_batches
 from rapportage.domain import historical
 from rapportage.domain.historical import RowError
 
 NAMESPACE = uuid.UUID("0b7f3f55-1f0c-4a43-9a8c-6b5f5a0e2c11")
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int], Awaitable[None] | None]
+PROGRESS_EVERY = 1000  # rows between progress reports
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,21 @@ def _summary(line: int, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class UnknownBatch(LookupError):
+    """No import batch with that id."""
+
+
+class NotReplaceable(ValueError):
+    """Only a whole import of the same kind can be corrected."""
+
+
+async def _report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        outcome = progress(done, total)
+        if isinstance(outcome, Awaitable):
+            await outcome
+
+
 async def import_sheet(
     uow: UnitOfWork,
     kind: Kind,
@@ -113,17 +132,24 @@ async def import_sheet(
     *,
     agencies: Mapping[str, str] = AGENCIES,
     filename: str = "",
+    import_id: uuid.UUID | None = None,
+    replaces: uuid.UUID | None = None,
 ) -> ImportResult:
     """The same registration (same key) imported again replaces the earlier import: its
     record_id is derived from the key, and a later import carries a higher sequence. The
     import is recorded as a batch with the totals the file declares ("Totaal" rows, never
-    imported as registrations), in the same transaction as its events."""
+    imported as registrations), in the same transaction as its events: all or nothing.
+
+    ``replaces``: the batch this file corrects. It is marked replaced in the same transaction,
+    so its rows that the correction no longer holds leave the reports: a correction replaces,
+    never adds. ``import_id``: the batch a background job already announced."""
     if missing := historical.missing_columns(sheet.header, kind.required):
         raise MissingColumns(missing)
-    result = ImportResult(kind.name, uuid.uuid4())
+    result = ImportResult(kind.name, import_id or uuid.uuid4())
     valid: list[EventData] = []
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
+    total = len(sheet.rows)
     for done, (line, row) in enumerate(sheet.rows, start=1):
         try:
             if historical.is_total(row):
@@ -147,27 +173,198 @@ async def import_sheet(
             result.rejected.append(Rejection(line, str(exc)))
         except ValidationError as exc:
             result.rejected.append(Rejection(line, _reason(exc)))
-        if progress:
-            progress(done, len(sheet.rows))
+        if done % PROGRESS_EVERY == 0 or done == total:
+            await _report(progress, done, total)
     result.imported = len(valid)
-    if valid or result.declared:
-        sequence = time.time_ns() // 1000  # a later import of the same registration wins
-        async with uow:
-            for event in valid:
-                record_id = event.record_id  # type: ignore[attr-defined]
-                await uow.publish(event, key=record_id, sequence=sequence)
-            await uow.session.execute(
-                import_batches.insert().values(
-                    import_id=result.import_id,
-                    kind=kind.name,
-                    filename=filename,
-                    imported_at=datetime.now(UTC),
-                    status="imported",
-                    imported=result.imported,
-                    rejected=[{"line": r.line, "reason": r.reason} for r in result.rejected],
-                    declared=result.declared,
-                    rows=rows,
+    if not (valid or result.declared or import_id or replaces):
+        return result
+    sequence = time.time_ns() // 1000  # a later import of the same registration wins
+    async with uow:
+        b = import_batches.c
+        if replaces is not None:
+            old = (
+                await uow.session.execute(
+                    select(b.kind, b.status).where(b.import_id == replaces).with_for_update()
                 )
+            ).first()
+            if old is None:
+                raise UnknownBatch(str(replaces))
+            if old.kind != kind.name or old.status != "imported":
+                raise NotReplaceable(f"{old.kind}, {old.status}")
+            await uow.session.execute(
+                import_batches.update().where(b.import_id == replaces).values(status="replaced")
+            )
+        await uow.publish_many(
+            [(event, event.record_id, sequence) for event in valid]  # type: ignore[attr-defined]
+        )
+        values = {
+            "kind": kind.name,
+            "filename": filename,
+            "imported_at": datetime.now(UTC),
+            "status": "imported",
+            "imported": result.imported,
+            "rejected": [{"line": r.line, "reason": r.reason} for r in result.rejected],
+            "declared": result.declared,
+            "rows": rows,
+            "rows_total": total,
+            "rows_done": total,
+            "replaces": replaces,
+        }
+        statement = insert(import_batches).values(import_id=result.import_id, **values)
+        await uow.session.execute(
+            statement.on_conflict_do_update(index_elements=["import_id"], set_=values)
+        )
+        await uow.commit()
+    return result
+
+
+async def announce(
+    uow: UnitOfWork, kind: Kind, filename: str, total: int, replaces: uuid.UUID | None
+) -> uuid.UUID:
+    """A background import's batch, running, so its progress can be followed at once."""
+    import_id = uuid.uuid4()
+    async with uow:
+        await uow.session.execute(
+            import_batches.insert().values(
+                import_id=import_id,
+                kind=kind.name,
+                filename=filename,
+                imported_at=datetime.now(UTC),
+                status="running",
+                imported=0,
+                rejected=[],
+                declared=[],
+                rows=[],
+                rows_total=total,
+                rows_done=0,
+                replaces=replaces,
+            )
+        )
+        await uow.commit()
+    return import_id
+
+
+async def run_in_background(
+    new_uow: Callable[[], UnitOfWork],
+    kind: Kind,
+    sheet: Sheet,
+    today: date,
+    *,
+    import_id: uuid.UUID,
+    agencies: Mapping[str, str],
+    filename: str,
+    replaces: uuid.UUID | None,
+) -> None:
+    """The import of a large file, its state in ``import_batches``: progress as it goes,
+    ``imported`` when it committed, ``failed`` (with the reason) when it could not."""
+    b = import_batches.c
+
+    async def progress(done: int, total: int) -> None:
+        async with new_uow() as uow:
+            await uow.session.execute(
+                import_batches.update().where(b.import_id == import_id).values(rows_done=done)
             )
             await uow.commit()
-    return result
+
+    try:
+        await import_sheet(
+            new_uow(),
+            kind,
+            sheet,
+            today,
+            progress,
+            agencies=agencies,
+            filename=filename,
+            import_id=import_id,
+            replaces=replaces,
+        )
+    except Exception as exc:  # the job's state must say it failed, whatever the cause
+        reason = (
+            "het gecorrigeerde import bestaat niet of is niet meer geldig"
+            if isinstance(exc, UnknownBatch | NotReplaceable)
+            else "de import is mislukt"
+        )
+        async with new_uow() as uow:
+            await uow.session.execute(
+                import_batches.update()
+                .where(b.import_id == import_id)
+                .values(status="failed", rejected=[{"line": 0, "reason": reason}])
+            )
+            await uow.commit()
+        if not isinstance(exc, UnknownBatch | NotReplaceable):
+            raise
+
+
+async def batches(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Every import batch, newest first, with how far the projections have it."""
+    b, r = import_batches.c, batch_rows.c
+    query = (
+        select(
+            b.import_id, b.kind, b.filename, b.imported_at, b.status, b.imported,
+            b.rows_total, b.rows_done, b.replaces, func.jsonb_array_length(b.rejected),
+            func.coalesce(r.applied, 0),
+        )
+        .select_from(import_batches.outerjoin(batch_rows, r.import_id == b.import_id))
+        .order_by(b.imported_at.desc(), b.import_id)
+    )  # fmt: skip
+    async with uow:
+        return [_view(row) for row in (await uow.session.execute(query)).all()]
+
+
+def _view(row: Any) -> dict[str, Any]:
+    (import_id, kind, filename, at, status, imported, total, done, replaces, rejected, applied) = (
+        row
+    )
+    return {
+        "import_id": str(import_id),
+        "kind": kind,
+        "filename": filename,
+        "imported_at": at.isoformat(),
+        "status": status,
+        "rows_total": total,
+        "rows_done": done,
+        "imported": imported,
+        "rejected_count": rejected,
+        "applied": min(applied, imported),
+        "visible": status == "imported" and applied >= imported,
+        "replaces": str(replaces) if replaces else None,
+    }
+
+
+async def batch(uow: UnitOfWork, import_id: uuid.UUID) -> dict[str, Any]:
+    b, r = import_batches.c, batch_rows.c
+    query = (
+        select(
+            b.import_id, b.kind, b.filename, b.imported_at, b.status, b.imported,
+            b.rows_total, b.rows_done, b.replaces, func.jsonb_array_length(b.rejected),
+            func.coalesce(r.applied, 0), b.rejected, b.declared,
+        )
+        .select_from(import_batches.outerjoin(batch_rows, r.import_id == b.import_id))
+        .where(b.import_id == import_id)
+    )  # fmt: skip
+    async with uow:
+        row = (await uow.session.execute(query)).first()
+    if row is None:
+        raise UnknownBatch(str(import_id))
+    return _view(row[:11]) | {"rejected": row[11], "declared": row[12]}
+
+
+async def withdraw(uow: UnitOfWork, principal: Principal, import_id: uuid.UUID) -> None:
+    """A withdrawn batch leaves every report at once (its rows stay in the read models, hidden,
+    and a rebuild keeps them hidden: the batch record is rapportage's own)."""
+    b = import_batches.c
+    async with uow:
+        status = (
+            await uow.session.execute(
+                select(b.status).where(b.import_id == import_id).with_for_update()
+            )
+        ).scalar()
+        if status is None:
+            raise UnknownBatch(str(import_id))
+        if status not in ("imported", "failed"):
+            raise NotReplaceable(status)
+        await uow.session.execute(
+            import_batches.update().where(b.import_id == import_id).values(status="withdrawn")
+        )
+        await uow.audit(principal, "withdraw", "import", str(import_id))
+        await uow.commit()

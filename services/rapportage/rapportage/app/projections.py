@@ -244,10 +244,16 @@ def training_recorded(event: TrainingRecorded, env: Envelope) -> list[Write]:
 
 
 def historical_trainings(event: HistoricalTrainingsImported, env: Envelope) -> list[Write]:
-    """Keeps the imported historical trainings beside the live ones."""
+    """Keeps the imported historical trainings beside the live ones, and counts the row in for
+    its batch (the batch shows once all its rows are in)."""
     return [
-        Upsert(tables.trainings, facts.historical_training_row(event, env.sequence), "snapshot")
+        Upsert(tables.trainings, facts.historical_training_row(event, env.sequence), "snapshot"),
+        _batch_row(event.import_id),
     ]
+
+
+def _batch_row(import_id: object) -> Increment:
+    return Increment(tables.batch_rows, {"import_id": import_id}, "applied")
 
 
 def organisation_trajectory_recorded(
@@ -261,9 +267,10 @@ def organisation_trajectory_recorded(
 def historical_organisation_trajectory(
     event: HistoricalOrganisationTrajectoryImported, env: Envelope
 ) -> list[Write]:
-    """Keeps the imported historical organisation trajectory beside the live ones."""
+    """Keeps the imported historical organisation trajectory beside the live ones, and counts
+    the row in for its batch."""
     row = facts.historical_organisation_trajectory_row(event, env.sequence)
-    return [Upsert(tables.organisation_trajectories, row, "snapshot")]
+    return [Upsert(tables.organisation_trajectories, row, "snapshot"), _batch_row(event.import_id)]
 
 
 PROJECTORS: Mapping[str, Mapping[type[EventData], Projector]] = {
