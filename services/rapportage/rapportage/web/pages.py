@@ -21,6 +21,7 @@ from rapportage.adapters import charts
 from rapportage.api.rendering import answer_title, form_params, render, settings_of
 from rapportage.app import catalogue
 from rapportage.app.catalogue import ANSWERS, CATALOGUE, QUESTIONS, Params
+from rapportage.app.imports import batches
 from rapportage.app.reports import answer, check, generate, report_for
 from rapportage.domain.reports import REGIONS, Cell, NotRegistered, Table, region_label
 from rapportage.settings import RapportageSettings
@@ -219,4 +220,34 @@ async def answer_export(
         params=params,
         meta={},
         numbered=True,
+    )
+
+
+IMPORT_KINDS = {"trainings": "vormingen", "organisation-trajectories": "leertrajecten"}
+IMPORT_STATUSES = {
+    "running": "bezig",
+    "imported": "geïmporteerd",
+    "failed": "mislukt",
+    "withdrawn": "ingetrokken",
+    "replaced": "vervangen",
+}
+
+
+@router.get("/imports", response_class=HTMLResponse)
+async def imports_page(request: Request, _: Analyst, work: Work) -> Response:
+    """Every import batch with its progress; refreshes itself while one runs."""
+    listed = await batches(work)
+    return templates.TemplateResponse(
+        request,
+        "imports.html",
+        {
+            "batches": listed,
+            "kinds": IMPORT_KINDS,
+            "statuses": IMPORT_STATUSES,
+            "running": any(
+                b["status"] == "running" or not b["visible"]
+                for b in listed
+                if b["status"] in ("running", "imported")
+            ),
+        },
     )

@@ -87,3 +87,24 @@ async def test_pages_are_for_analysts_only(runtime_for, report_settings, signed_
     async with serving(app) as base_url, signed_in(base_url, "counter") as page:
         response = await page.goto("/")
         assert response.status == 403
+
+
+async def test_the_imports_page_shows_each_batch_and_its_progress(
+    runtime_for, report_settings, signed_in, client, auth, agency
+):
+    mine = agency()
+    content = f"jaar;agentschap;regio;thema;aantal\n2005;{mine};Limburg;Taal;3\n".encode()
+    imported = await client.post(
+        "/api/v1/imports/trainings",
+        files={"file": ("import-pagina.csv", content, "text/csv")},
+        headers=auth("analyst"),
+    )
+    import_id = imported.json()["import_id"]
+    app = build_app(runtime_for("rapportage"), report_settings)
+    async with serving(app) as base_url, signed_in(base_url, "analyst") as page:
+        await page.goto("/imports")
+        row = page.locator(f"tr[data-import='{import_id}']")
+        assert "import-pagina.csv" in await row.inner_text()
+        assert await row.locator(".status").inner_text() == "geïmporteerd (wordt verwerkt)"
+        cells = await row.locator("td.count").all_inner_texts()
+        assert [c.strip() for c in cells] == ["1 / 1", "1", "0", "0 / 1"]
