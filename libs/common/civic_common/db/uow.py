@@ -1,5 +1,6 @@
 """The unit of work: one transaction holding a change, the events it causes and its audit trail."""
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -147,11 +148,12 @@ class UnitOfWork:
     async def publish_many(
         self, events: Sequence[tuple[EventData, UUID | str, int]], *, batch: int = 5000
     ) -> None:
-        """Put many events in the outbox with one multi-row insert per ``batch``: an import
-        of tens of thousands of rows in seconds instead of minutes. ``(event, key, sequence)``
-        each, as for ``publish``."""
+        """Put many events in the outbox in one COPY (asyncpg; a multi-row insert per
+        ``batch`` on another driver): an import of tens of thousands of rows in seconds. Inside
+        this unit's transaction, like ``publish``. ``(event, key, sequence)`` each."""
         parent = current_traceparent()
-        rows = []
+        columns = ("event_id", "topic", "partition_key", "event_type", "headers", "payload")
+        records = []
         for event, key, sequence in events:
             envelope = Envelope(
                 type=event.event_type,
@@ -161,18 +163,32 @@ class UnitOfWork:
                 traceparent=parent,
                 data=event.model_dump(mode="json"),
             )
-            rows.append(
-                {
-                    "event_id": envelope.id,
-                    "topic": event.topic,
-                    "partition_key": envelope.partitionkey,
-                    "event_type": envelope.type,
-                    "headers": envelope.headers(),
-                    "payload": envelope.value(),
-                }
+            records.append(
+                (
+                    envelope.id,
+                    event.topic,
+                    envelope.partitionkey,
+                    envelope.type,
+                    envelope.headers(),
+                    envelope.value(),
+                )
             )
+        if not records:
+            return
+        outbox = self._tables.outbox
+        connection = await self.session.connection()
+        raw = (await connection.get_raw_connection()).driver_connection
+        if hasattr(raw, "copy_records_to_table"):
+            await raw.copy_records_to_table(
+                outbox.name,
+                schema_name=outbox.schema,
+                columns=list(columns),
+                records=[(*r[:4], json.dumps(r[4]), r[5]) for r in records],
+            )
+            return
+        rows = [dict(zip(columns, r, strict=True)) for r in records]
         for start in range(0, len(rows), batch):
-            await self.session.execute(self._tables.outbox.insert(), rows[start : start + batch])
+            await self.session.execute(outbox.insert(), rows[start : start + batch])
 
     async def publish_raw(
         self,

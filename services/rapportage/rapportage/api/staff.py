@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from datetime import date
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -15,7 +16,7 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
-from rapportage.adapters.spreadsheets import UnreadableFile, read_sheet
+from rapportage.adapters.spreadsheets import UnreadableFile, read_sheet, rows_hint
 from rapportage.api.rendering import Format, answer_title, render, report_params, settings_of
 from rapportage.app.catalogue import CATALOGUE, Params
 from rapportage.app.counts import monthly_counts
@@ -32,7 +33,6 @@ from rapportage.app.imports import (
     withdraw,
 )
 from rapportage.app.reports import answer, generate, report_for
-from rapportage.domain import historical
 from rapportage.domain.monthly_counts import Metric
 from rapportage.settings import RapportageSettings
 
@@ -209,17 +209,15 @@ async def import_historical(
         raise _file_problem("het bestand is groter dan 20 MB")
     filename = file.filename or ""
     try:
-        sheet = await run_in_threadpool(read_sheet, filename, content)
-        if missing := historical.missing_columns(sheet.header, KINDS[kind].required):
-            raise MissingColumns(missing)
-        if len(sheet.rows) > settings.background_import_rows:
+        if rows_hint(filename, content) > settings.background_import_rows:
             runtime = runtime_of(request)
-            import_id = await announce(work, KINDS[kind], filename, len(sheet.rows), replaces)
+            total = rows_hint(filename, content)
+            import_id = await announce(work, KINDS[kind], filename, total, replaces)
             job = asyncio.create_task(
                 run_in_background(
                     runtime.uow,
                     KINDS[kind],
-                    sheet,
+                    partial(read_sheet, filename, content),
                     date.today(),
                     import_id=import_id,
                     agencies=settings.agencies,
@@ -234,6 +232,7 @@ async def import_historical(
             return ImportOut(
                 kind=kind, import_id=str(import_id), status="running", imported=0, rejected=[]
             )
+        sheet = await run_in_threadpool(read_sheet, filename, content)
         result = await import_sheet(
             work,
             KINDS[kind],

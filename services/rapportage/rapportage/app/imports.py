@@ -2,9 +2,10 @@
 events in one transaction (all of them or none), so the projections take them in exactly as
 they take live data. Rejected rows are reported with their line and reason."""
 
+import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -27,7 +28,7 @@ from rapportage.domain import historical
 from rapportage.domain.historical import RowError
 
 NAMESPACE = uuid.UUID("0b7f3f55-1f0c-4a43-9a8c-6b5f5a0e2c11")
-Progress = Callable[[int, int], Awaitable[None] | None]
+Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 1000  # rows between progress reports
 
 
@@ -116,36 +117,17 @@ class NotReplaceable(ValueError):
     """Only a whole import of the same kind can be corrected."""
 
 
-async def _report(progress: Progress | None, done: int, total: int) -> None:
-    if progress is not None:
-        outcome = progress(done, total)
-        if isinstance(outcome, Awaitable):
-            await outcome
-
-
-async def import_sheet(
-    uow: UnitOfWork,
+def validate(
     kind: Kind,
     sheet: Sheet,
     today: date,
+    agencies: Mapping[str, str],
+    import_id: uuid.UUID,
     progress: Progress | None = None,
-    *,
-    agencies: Mapping[str, str] = AGENCIES,
-    filename: str = "",
-    import_id: uuid.UUID | None = None,
-    replaces: uuid.UUID | None = None,
-) -> ImportResult:
-    """The same registration (same key) imported again replaces the earlier import: its
-    record_id is derived from the key, and a later import carries a higher sequence. The
-    import is recorded as a batch with the totals the file declares ("Totaal" rows, never
-    imported as registrations), in the same transaction as its events: all or nothing.
-
-    ``replaces``: the batch this file corrects. It is marked replaced in the same transaction,
-    so its rows that the correction no longer holds leave the reports: a correction replaces,
-    never adds. ``import_id``: the batch a background job already announced."""
-    if missing := historical.missing_columns(sheet.header, kind.required):
-        raise MissingColumns(missing)
-    result = ImportResult(kind.name, import_id or uuid.uuid4())
+) -> tuple[ImportResult, list[EventData], list[dict[str, Any]]]:
+    """Every row parsed and validated (pure CPU work: run in a thread, so the API stays
+    responsive during a large import)."""
+    result = ImportResult(kind.name, import_id)
     valid: list[EventData] = []
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
@@ -173,8 +155,37 @@ async def import_sheet(
             result.rejected.append(Rejection(line, str(exc)))
         except ValidationError as exc:
             result.rejected.append(Rejection(line, _reason(exc)))
-        if done % PROGRESS_EVERY == 0 or done == total:
-            await _report(progress, done, total)
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+            progress(done, total)
+    return result, valid, rows
+
+
+async def import_sheet(
+    uow: UnitOfWork,
+    kind: Kind,
+    sheet: Sheet,
+    today: date,
+    progress: Progress | None = None,
+    *,
+    agencies: Mapping[str, str] = AGENCIES,
+    filename: str = "",
+    import_id: uuid.UUID | None = None,
+    replaces: uuid.UUID | None = None,
+) -> ImportResult:
+    """The same registration (same key) imported again replaces the earlier import: its
+    record_id is derived from the key, and a later import carries a higher sequence. The
+    import is recorded as a batch with the totals the file declares ("Totaal" rows, never
+    imported as registrations), in the same transaction as its events: all or nothing.
+
+    ``replaces``: the batch this file corrects. It is marked replaced in the same transaction,
+    so its rows that the correction no longer holds leave the reports: a correction replaces,
+    never adds. ``import_id``: the batch a background job already announced."""
+    if missing := historical.missing_columns(sheet.header, kind.required):
+        raise MissingColumns(missing)
+    total = len(sheet.rows)
+    result, valid, rows = await asyncio.to_thread(
+        validate, kind, sheet, today, agencies, import_id or uuid.uuid4(), progress
+    )
     result.imported = len(valid)
     if not (valid or result.declared or import_id or replaces):
         return result
@@ -247,7 +258,7 @@ async def announce(
 async def run_in_background(
     new_uow: Callable[[], UnitOfWork],
     kind: Kind,
-    sheet: Sheet,
+    read: Callable[[], Sheet],
     today: date,
     *,
     import_id: uuid.UUID,
@@ -258,15 +269,35 @@ async def run_in_background(
     """The import of a large file, its state in ``import_batches``: progress as it goes,
     ``imported`` when it committed, ``failed`` (with the reason) when it could not."""
     b = import_batches.c
+    seen = {"done": 0}
 
-    async def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int) -> None:  # called from the validating thread
+        seen["done"] = done
+
+    async def report() -> None:
+        written = 0
+        while True:
+            await asyncio.sleep(0.5)
+            if seen["done"] != written:
+                written = seen["done"]
+                async with new_uow() as uow:
+                    await uow.session.execute(
+                        import_batches.update()
+                        .where(b.import_id == import_id, b.status == "running")
+                        .values(rows_done=written)
+                    )
+                    await uow.commit()
+
+    reporter = asyncio.create_task(report())
+    try:
+        sheet = await asyncio.to_thread(read)
         async with new_uow() as uow:
             await uow.session.execute(
-                import_batches.update().where(b.import_id == import_id).values(rows_done=done)
+                import_batches.update()
+                .where(b.import_id == import_id)
+                .values(rows_total=len(sheet.rows))
             )
             await uow.commit()
-
-    try:
         await import_sheet(
             new_uow(),
             kind,
@@ -279,9 +310,14 @@ async def run_in_background(
             replaces=replaces,
         )
     except Exception as exc:  # the job's state must say it failed, whatever the cause
+        expected = isinstance(exc, UnknownBatch | NotReplaceable | MissingColumns | ValueError)
         reason = (
             "het gecorrigeerde import bestaat niet of is niet meer geldig"
             if isinstance(exc, UnknownBatch | NotReplaceable)
+            else f"ontbrekende kolommen: {exc}"
+            if isinstance(exc, MissingColumns)
+            else str(exc)
+            if isinstance(exc, ValueError)  # an unreadable file, said in Dutch
             else "de import is mislukt"
         )
         async with new_uow() as uow:
@@ -291,8 +327,10 @@ async def run_in_background(
                 .values(status="failed", rejected=[{"line": 0, "reason": reason}])
             )
             await uow.commit()
-        if not isinstance(exc, UnknownBatch | NotReplaceable):
+        if not expected:
             raise
+    finally:
+        reporter.cancel()
 
 
 async def batches(uow: UnitOfWork) -> list[dict[str, Any]]:

@@ -101,6 +101,8 @@ def number(text: str, exact: bool = False) -> Decimal:
     (``1.250``, ``1,250``: a thousands mark or a decimal?) and a comma before a point
     (``1,234.56``: English notation in a Belgian file). ``exact``: the file held a number
     (XLSX), not text. Raises ValueError with the reason in Dutch."""
+    if text.isdigit():  # the common case, read at once
+        return Decimal(text)
     value = text.replace(" ", "").replace("\u00a0", "").replace("€", "")
     if exact:
         return Decimal(value)
@@ -124,6 +126,10 @@ def _int(row: Mapping[str, str], column: str, default: int | None = 0, low: int 
     value = _text(row, column)
     if not value:
         return default
+    if value.isdigit():
+        if int(value) < low:
+            raise RowError(f"{column}: moet minstens {low} zijn")
+        return int(value)
     try:
         parsed = number(value, isinstance(row.get(column), Exact))
     except ValueError as exc:
@@ -209,7 +215,11 @@ TOTAL_COLUMNS = ("regio", "thema", "titel", "provincie", "doel", "editie")
 def is_total(row: Mapping[str, str]) -> bool:
     """A "Totaal" row (as under the tables of the answers: "Totaal", "Totaal aantal
     vormingen", "TOTAAL") declares a total; it is never imported as a registration."""
-    return any(_text(row, c).lower().startswith("totaal") for c in TOTAL_COLUMNS)
+    for column in TOTAL_COLUMNS:
+        value = row.get(column)
+        if value and value.lstrip()[:6].lower() == "totaal":
+            return True
+    return False
 
 
 def declared_total(

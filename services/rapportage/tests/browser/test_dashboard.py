@@ -90,7 +90,7 @@ async def test_pages_are_for_analysts_only(runtime_for, report_settings, signed_
 
 
 async def test_the_imports_page_shows_each_batch_and_its_progress(
-    runtime_for, report_settings, signed_in, client, auth, agency
+    runtime_for, report_settings, signed_in, client, auth, agency, events
 ):
     mine = agency()
     content = f"jaar;agentschap;regio;thema;aantal\n2005;{mine};Limburg;Taal;3\n".encode()
@@ -108,3 +108,5 @@ async def test_the_imports_page_shows_each_batch_and_its_progress(
         assert await row.locator(".status").inner_text() == "geïmporteerd (wordt verwerkt)"
         cells = await row.locator("td.count").all_inner_texts()
         assert [c.strip() for c in cells] == ["1 / 1", "1", "0", "0 / 1"]
+    # Through the read models, as the worker would: the run's data stays consistent.
+    await events.relay_and_apply("rapportage.historical", import_id)
