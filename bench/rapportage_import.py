@@ -27,8 +27,19 @@ REPO = Path(__file__).resolve().parents[1]
 REGIONS = ["Antwerpen", "Brussel", "Limburg", "Oost-Vlaanderen", "Vlaams-Brabant"]
 THEMES = ["Duidelijke taal", "Meertaligheid", "Tolken", "Diversiteit", "Polarisatie"]
 AGENCIES = ["AgII", "Atlas", "IN-Gent", "AgII|Atlas"]
-HEADER = ("jaar", "agentschap", "regio", "thema", "titel", "aanbod", "aantal",
-          "deelnemers_lokale_besturen", "deelnemers_andere", "kostprijs_eur", "personeelsuren")  # fmt: skip
+HEADER = (
+    "jaar",
+    "agentschap",
+    "regio",
+    "thema",
+    "titel",
+    "aanbod",
+    "aantal",
+    "deelnemers_lokale_besturen",
+    "deelnemers_andere",
+    "kostprijs_eur",
+    "personeelsuren",
+)
 
 
 def rows(count: int) -> list[tuple[str, ...]]:
