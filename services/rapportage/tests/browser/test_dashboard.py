@@ -2,12 +2,13 @@
 
 import io
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from civic_common.events.contracts.reporting import Session
+from civic_common.events.contracts.reporting import CostLine, Session
 from civic_common.testing.server import serving
 from rapportage.main import build_app
 
@@ -110,3 +111,36 @@ async def test_the_imports_page_shows_each_batch_and_its_progress(
         assert [c.strip() for c in cells] == ["1 / 1", "1", "0", "0 / 1"]
     # Through the read models, as the worker would: the run's data stays consistent.
     await events.relay_and_apply("rapportage.historical", import_id)
+
+
+async def test_the_key_figures_count_a_joint_training_once_and_name_years_not_registered(
+    runtime_for, report_settings, signed_in, client, auth, events, training
+):
+    """1998 and 1999 are this test's own years: the figures for all agencies are its data."""
+    joint = training(
+        agencies=["agii", "atlas"],
+        sessions=[Session(held_on=date(1998, 4, 2), half_days=1)],
+        cost_lines=[
+            CostLine(description="lesgevers", amount_eur=Decimal("705683.92"), borne_by="agii"),
+        ],
+        staff_hours=Decimal("75905.76"),  # 47,56 VTE
+    )
+    await events.deliver((joint, str(joint.training_id), 1))
+    history = b"jaar;agentschap;regio;thema;aantal;kostprijs_eur\n1999;AgII;Limburg;Taal;4;\n"
+    imported = await client.post(
+        "/api/v1/imports/trainings",
+        files={"file": ("1999.csv", history, "text/csv")},
+        headers=auth("analyst"),
+    )
+    await events.relay_and_apply("rapportage.historical", imported.json()["import_id"])
+    app = build_app(runtime_for("rapportage"), report_settings)
+    async with serving(app) as base_url, signed_in(base_url, "analyst") as page:
+        await page.goto("/?from_year=1998&to_year=1998")
+        figure = page.locator("[data-figure='Kostprijs vormingen']")
+        assert await figure.inner_text() == "€ 705.683,92", "once, not once per agency"
+        assert await page.inner_text("[data-figure='VTE vormingen']") == "47,56"
+        assert await page.inner_text("[data-figure='Vormingen']") == "1"
+        await page.goto("/?from_year=1998&to_year=1999")
+        assert await figure.inner_text() == "€ 705.683,92 (niet geregistreerd: 1999)"
+        await page.goto("/?from_year=1999&to_year=1999&municipality_nis=71016")
+        assert await figure.inner_text() == "niet per gemeente geregistreerd"
