@@ -155,13 +155,14 @@ class UnitOfWork:
         columns = ("event_id", "topic", "partition_key", "event_type", "headers", "payload")
         records = []
         for event, key, sequence in events:
+            # The value as ``Envelope.value`` would write it, serialised by pydantic at once.
             envelope = Envelope(
                 type=event.event_type,
                 source=self._source,
                 partitionkey=str(key),
                 sequence=sequence,
                 traceparent=parent,
-                data=event.model_dump(mode="json"),
+                data={},
             )
             records.append(
                 (
@@ -170,7 +171,7 @@ class UnitOfWork:
                     envelope.partitionkey,
                     envelope.type,
                     envelope.headers(),
-                    envelope.value(),
+                    event.model_dump_json().encode(),
                 )
             )
         if not records:

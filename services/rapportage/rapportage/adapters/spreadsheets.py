@@ -79,7 +79,7 @@ def _csv(content: bytes) -> Sheet:
     for cells in reader:
         start, line = line + 1, reader.line_num
         if any(c.strip() for c in cells):
-            rows.append((start, _named(header, cells)))
+            rows.append((start, _named(header, [c.strip() for c in cells])))
     return Sheet(header, rows)
 
 

@@ -85,7 +85,8 @@ class RowError(ValueError):
 
 
 def _text(row: Mapping[str, str], column: str) -> str:
-    return (row.get(column) or "").strip()
+    """A cell's text; the readers (``adapters.spreadsheets``) strip every cell already."""
+    return row.get(column) or ""
 
 
 def _required(row: Mapping[str, str], column: str) -> str:

@@ -209,3 +209,74 @@ async def test_the_atlas_totals_are_reconciled_and_the_rows_named(client, auth, 
     cells = {r["label"]: [r[str(y)] for y in YEARS] for r in per_theme}
     assert cells == {**{k: list(v) for k, v in TABLE_4.items()},
                      "Totaal aantal vormingen": [231, 360, 306, 270, 227]}  # fmt: skip
+
+
+async def test_question_310_every_cell_from_history_and_a_live_edition(
+    client, auth, events, agency
+):
+    """The seed: a first edition in 2016-2017 (17 organisations, about 30 participants) and a
+    second in 2019-2020 (29 organisations, about 45 participants; five work sessions in three
+    groups; the costs largely borne by VIVO)."""
+    import uuid
+
+    from civic_common.events.contracts.reporting import (
+        Evaluation,
+        ParticipatingOrganisation,
+    )
+    from civic_common.events.contracts.trajecten import OrganisationTrajectoryRecorded
+
+    mine = agency()
+    first = (
+        "editie;agentschap;partners;provincie;doel;inhoud;organisaties;deelnemers;"
+        "kostprijs_eur;sessies;groepen\n"
+        f"2016-2017;{mine};VIVO;Vlaams-Brabant;Cultuursensitieve zorg;Lerend netwerk;17;30;;5;\n"
+    ).encode()
+    await imported(client, auth, events, "organisation-trajectories", "310.csv", first)
+    second = OrganisationTrajectoryRecorded(
+        organisation_trajectory_id=uuid.uuid4(),
+        edition="2019-2020",
+        partners=["VIVO", "Atlas"],
+        goal="Cultuursensitieve zorg",
+        content="Lerend netwerk en coaching",
+        status="completed",
+        groups=3,
+        agencies=[mine],
+        region="Antwerpen",
+        sessions=[Session(held_on=date(2019, 10, d), half_days=2) for d in (1, 8, 15, 22, 29)],
+        participating_organisations=[
+            ParticipatingOrganisation(
+                name=f"Zorg {n}",
+                organisation_type="care_and_welfare",
+                participants=2 if n < 16 else 1,
+            )
+            for n in range(29)
+        ],
+        cost_lines=[
+            CostLine(description="personeel", amount_eur=Decimal("9000"), borne_by="VIVO"),
+            CostLine(description="catering", amount_eur=Decimal("1000"), borne_by="vivo"),
+            CostLine(description="begeleiding", amount_eur=Decimal("2500"), borne_by=mine),
+        ],
+        evaluation=Evaluation(invited=45, responded=30, satisfied=28),
+    )
+    await events.deliver((second, str(second.organisation_trajectory_id), 1))
+
+    answer = await client.get(
+        "/api/v1/answers/310", params={"agency": mine}, headers=auth("analyst")
+    )
+    assert answer.status_code == 200, answer.text
+    per_edition, per_province, overview = answer.json()["tables"]
+    assert per_edition["rows"] == [
+        {"edition": "2016-2017", "region": "Regio Vlaams-Brabant", "sessions": 5, "groups": None,
+         "organisations": 17, "participants": 30, "cost_eur": None, "agency_cost_eur": None,
+         "agency_share": None, "invited": None, "responded": None, "satisfied": None,
+         "niet_geregistreerd": ["groups", "cost_eur", "agency_cost_eur", "agency_share",
+                                "invited", "responded", "satisfied"]},
+        {"edition": "2019-2020", "region": "Regio Antwerpen", "sessions": 5, "groups": 3,
+         "organisations": 29, "participants": 45, "cost_eur": 12500.0,
+         "agency_cost_eur": 2500.0, "agency_share": 20.0, "invited": 45, "responded": 30,
+         "satisfied": 28},
+    ]  # fmt: skip
+    cells = {r["label"]: r for r in per_province["rows"]}
+    assert cells["Regio Vlaams-Brabant"]["2016"] == 1 and cells["Regio Antwerpen"]["2019"] == 1
+    assert cells["Totaal"] == {"label": "Totaal", "2016": 1, "2017": 0, "2018": 0, "2019": 1}
+    assert [r["organisers"] for r in overview["rows"]] == [f"{mine}, VIVO", f"{mine}, VIVO, Atlas"]
