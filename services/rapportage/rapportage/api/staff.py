@@ -210,6 +210,10 @@ async def import_historical(
     filename = file.filename or ""
     try:
         if rows_hint(filename, content) > settings.background_import_rows:
+            if replaces is not None:  # refused now, not after the 202
+                corrected = await batch(work, replaces)
+                if corrected["kind"] != kind or corrected["status"] != "imported":
+                    raise NotReplaceable(f"{corrected['kind']}, {corrected['status']}")
             runtime = runtime_of(request)
             total = rows_hint(filename, content)
             import_id = await announce(work, KINDS[kind], filename, total, replaces)

@@ -267,3 +267,16 @@ async def test_a_large_import_runs_in_the_background_with_its_progress(
     assert not state["visible"], "its rows have not reached the read models yet"
     await events.relay_and_apply("rapportage.historical", state["import_id"])
     assert await per_year(client, auth, mine) == {"2012": 30}
+
+
+async def test_a_large_correction_of_an_unknown_batch_is_refused_before_it_starts(
+    client, auth, agency, report_settings
+):
+    report_settings.background_import_rows = 2
+    response = await client.post(
+        "/api/v1/imports/trainings",
+        params={"replaces": str(uuid.uuid4())},
+        files={"file": ("groot.csv", themes(agency(), 5), "text/csv")},
+        headers=auth("analyst"),
+    )
+    assert response.status_code == 404
