@@ -43,7 +43,8 @@ wait_for_supervisor_exit() {
 
 # One database password per service (and the issuer), generated once, kept with the superuser's.
 ensure_service_secrets() {
-  local secrets="$CIVIC_STATE/secrets.env" var
+  # svc is local: cmd_exec calls this with its own svc, which the loop must not overwrite.
+  local secrets="$CIVIC_STATE/secrets.env" var svc
   for svc in "${SERVICES[@]}" issuer; do
     var="CIVIC_${svc^^}_DB_PASSWORD"
     grep -q "^$var=" "$secrets" || (umask 077 && echo "$var=$(openssl rand -hex 24)" >>"$secrets")

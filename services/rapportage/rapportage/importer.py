@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from rapportage.adapters.spreadsheets import read_sheet
 from rapportage.app.imports import KINDS, ImportResult, import_sheet
+from rapportage.settings import RapportageSettings
 
 
 def main() -> None:
@@ -33,6 +34,8 @@ def main() -> None:
                     sheet,
                     date.today(),
                     progress=lambda done, _: bar.update(task, completed=done),
+                    agencies=RapportageSettings().agencies,
+                    filename=args.file.name,
                 )
             finally:
                 await runtime.engine.dispose()
@@ -40,6 +43,8 @@ def main() -> None:
         result = asyncio.run(run())
     for rejection in result.rejected:
         print(f"lijn {rejection.line}: {rejection.reason}")
+    for total in result.declared:
+        print(f"lijn {total['line']}: totaalrij {total['year']}, niet als registratie ingelezen")
     print(f"{result.imported} rijen geïmporteerd, {len(result.rejected)} geweigerd")
     raise SystemExit(1 if result.rejected else 0)
 

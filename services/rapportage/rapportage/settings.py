@@ -5,6 +5,8 @@ from decimal import Decimal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from civic_common.agencies import AGENCIES
+
 
 class RapportageSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CIVIC_RAPPORTAGE_", extra="ignore")
@@ -24,8 +26,12 @@ class RapportageSettings(BaseSettings):
         default_factory=lambda: ["trainings-per-region", "intakes-per-month"],
         description="Report ids the schedule publishes",
     )
-    agencies: list[str] = Field(
-        default_factory=lambda: ["AgII", "Atlas", "IN-Gent"],
-        description="Organisation claims that are agencies: partners from these see their own",
+    agencies: dict[str, str] = Field(
+        default_factory=lambda: dict(AGENCIES),
+        description="The known agencies, code -> display name (civic_common.agencies): imports "
+        "and filters accept these only; partners whose organisation claim is one see their own",
+    )
+    background_import_rows: int = Field(
+        2000, ge=0, description="Imports of more rows than this run as a background job (202)"
     )
     rebuild_batch: int = Field(2000, ge=1, description="Events per fetch while rebuilding")

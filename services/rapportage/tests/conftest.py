@@ -34,7 +34,7 @@ def _training(**changes: Any) -> TrainingRecorded:
     """A held training of AgII in Limburg, 2019, with two organisations and an evaluation."""
     fields: dict[str, Any] = {
         "training_id": uuid.uuid4(),
-        "agencies": ["AgII"],
+        "agencies": ["AgII"],  # as an older producer spelled it: stored as agii
         "offer": "open",
         "theme": "Duidelijke taal",
         "title": "Helder schrijven",
@@ -94,25 +94,31 @@ class Events:
         """Deliver the published envelopes (read back from Kafka) as the worker would."""
         return await self.apply_ids({str(e.id) for e in envelopes}, topic)
 
-    async def relay_and_apply(self, topic: str, import_id: str) -> list[str]:
-        """Send rapportage's outbox to Kafka (the worker's relay) and apply one import's events."""
-        runtime = self.runtime
-        async with runtime.engine.connect() as conn:
+    async def outbox_ids(self, import_id: str) -> list[str]:
+        """The event ids of one import's events in rapportage's outbox, in order."""
+        async with self.runtime.engine.connect() as conn:
             ids = (
                 (
                     await conn.execute(
-                        select(messaging.outbox.c.event_id).where(
+                        select(messaging.outbox.c.event_id)
+                        .where(
                             func.convert_from(messaging.outbox.c.payload, "UTF8").contains(
                                 import_id
                             )
                         )
+                        .order_by(messaging.outbox.c.id)
                     )
                 )
                 .scalars()
                 .all()
             )
+        return [str(i) for i in ids]
+
+    async def relay_and_apply(self, topic: str, import_id: str) -> list[str]:
+        """Send rapportage's outbox to Kafka (the worker's relay) and apply one import's events."""
+        ids = await self.outbox_ids(import_id)
         await self.relay()
-        return await self.apply_ids({str(i) for i in ids}, topic)
+        return await self.apply_ids(set(ids), topic)
 
     async def relay(self) -> None:
         """Send rapportage's outbox to Kafka, as the worker's relay does."""
@@ -183,6 +189,19 @@ def training() -> Callable[..., TrainingRecorded]:
 @pytest.fixture
 def report_settings() -> RapportageSettings:
     return RapportageSettings(annual_hours_per_fte=Decimal(1596), small_cell_threshold=5)
+
+
+@pytest.fixture
+def agency(report_settings) -> Callable[[], str]:
+    """A fresh agency of this test's own (the run's database is shared by every test), known
+    to the API under test: reports refuse an agency they do not know."""
+
+    def new() -> str:
+        code = f"t-{uuid.uuid4().hex[:8]}"
+        report_settings.agencies[code] = code
+        return code
+
+    return new
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The unit of work: one transaction holding a change, the events it causes and its audit trail."""
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -143,6 +144,52 @@ class UnitOfWork:
             envelope.type,
         )
         return envelope
+
+    async def publish_many(
+        self, events: Sequence[tuple[EventData, UUID | str, int]], *, batch: int = 5000
+    ) -> None:
+        """Put many events in the outbox in one COPY (asyncpg; a multi-row insert per
+        ``batch`` on another driver): an import of tens of thousands of rows in seconds. Inside
+        this unit's transaction, like ``publish``. ``(event, key, sequence)`` each."""
+        parent = current_traceparent()
+        columns = ("event_id", "topic", "partition_key", "event_type", "headers", "payload")
+        records = []
+        for event, key, sequence in events:
+            # The value as ``Envelope.value`` would write it, serialised by pydantic at once.
+            envelope = Envelope(
+                type=event.event_type,
+                source=self._source,
+                partitionkey=str(key),
+                sequence=sequence,
+                traceparent=parent,
+                data={},
+            )
+            records.append(
+                (
+                    envelope.id,
+                    event.topic,
+                    envelope.partitionkey,
+                    envelope.type,
+                    envelope.headers(),
+                    event.model_dump_json().encode(),
+                )
+            )
+        if not records:
+            return
+        outbox = self._tables.outbox
+        connection = await self.session.connection()
+        raw = (await connection.get_raw_connection()).driver_connection
+        if hasattr(raw, "copy_records_to_table"):
+            await raw.copy_records_to_table(
+                outbox.name,
+                schema_name=outbox.schema,
+                columns=list(columns),
+                records=[(*r[:4], json.dumps(r[4]), r[5]) for r in records],
+            )
+            return
+        rows = [dict(zip(columns, r, strict=True)) for r in records]
+        for start in range(0, len(rows), batch):
+            await self.session.execute(outbox.insert(), rows[start : start + batch])
 
     async def publish_raw(
         self,

@@ -23,7 +23,14 @@ def _render(chart: pygal.Graph) -> str:
     return chart.render(is_unicode=True)
 
 
+# More bars than this and the chart names every fifth year, upright, without printed values.
+CROWDED = 15
+
+
 def bar_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[float]]) -> str:
+    """Bars per label (year). Forty years stay readable: no value printed over crowded bars,
+    every fifth year named in full (never truncated with '…'), turned upright."""
+    crowded = len(labels) > CROWDED
     chart = pygal.Bar(
         title=title,
         style=STYLE,
@@ -31,8 +38,12 @@ def bar_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[floa
         disable_xml_declaration=True,
         explicit_size=True,
         show_legend=len(series) > 1,
-        print_values=True,
-        height=320,
+        print_values=not crowded,
+        truncate_label=-1,
+        x_label_rotation=90 if crowded else 0,
+        x_labels_major_every=5 if crowded else None,
+        show_minor_x_labels=not crowded,
+        height=360 if crowded else 320,
         width=720,
     )
     chart.x_labels = list(labels)

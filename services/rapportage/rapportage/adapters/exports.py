@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from rapportage.domain.reports import Cell, Table
+from rapportage.domain.reports import Cell, NotRegistered, Table
 
 SUPPRESSED = "afgeschermd"
 
@@ -70,7 +70,13 @@ def to_xlsx(tables: Sequence[Table], numbered: bool = False) -> bytes:
         for row in table.rows:
             sheet.append(
                 [
-                    (float(v) if isinstance(v, Decimal) else v)
+                    (
+                        float(v)
+                        if isinstance(v, Decimal)
+                        else str(v)
+                        if isinstance(v, NotRegistered)
+                        else v
+                    )
                     if v is not None or c.kind != "count"
                     else SUPPRESSED
                     for c, v in zip(table.columns, row, strict=True)

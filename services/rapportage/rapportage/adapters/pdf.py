@@ -2,8 +2,8 @@
 parameters, then each table (header row repeated on every page it spans) with its notes under
 it; A4, a footer with the generation time and the page numbers. Pure: tables in, bytes out."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -76,14 +76,65 @@ def _landscape(tables: Sequence[Table]) -> bool:
     )
 
 
+class TooWide(ValueError):
+    """The table's columns do not fit the page without breaking a word."""
+
+
+SIZES = (9.0, 7.0, 6.0, 5.5)  # pt: a wide table is printed smaller before it is split
+
+
+def _grid(pdf: _Pdf, table: Table) -> "_Grid | None":
+    """The table at the largest size at which it fits the page unbroken, or None."""
+    start = 7.0 if len(table.columns) >= SMALL_FROM_COLUMNS else 9.0
+    for size in (s for s in SIZES if s <= start):
+        try:
+            return _Grid(pdf, table, size)
+        except TooWide:
+            continue
+    return None
+
+
+def column_groups(table: Table, fits: "Callable[[Table], bool]") -> list[Table]:
+    """A table too wide for the page, as tables of as many columns as fit, each repeating the
+    first (label) column: e.g. 40 years in groups of years."""
+    first, rest = table.columns[0], list(range(1, len(table.columns)))
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for index in rest:
+        trial = [*current, index]
+        if current and not fits(_columns(table, trial, first)):
+            groups.append(current)
+            trial = [index]
+        current = trial
+    if current:
+        groups.append(current)
+    parts = []
+    for number, group in enumerate(groups, start=1):
+        part = _columns(table, group, first)
+        title = f"{table.title} (deel {number} van {len(groups)})"
+        parts.append(replace(part, title=title, notes=table.notes if number == len(groups) else ()))
+    return parts
+
+
+def _columns(table: Table, indexes: list[int], first: Column) -> Table:
+    keep = [0, *indexes]
+    return replace(
+        table,
+        columns=(first, *(table.columns[i] for i in indexes)),
+        rows=tuple(tuple(row[i] for i in keep) for row in table.rows),
+        sums=(),
+        total_row=False,
+    )
+
+
 class _Grid:
     """One table drawn with fpdf's primitives (text, rect): fpdf's own table wraps every cell
     twice through multi_cell, some 11 times slower, which a report of thousands of rows feels.
     Rows never split; the header row is drawn again on top of every page the table reaches."""
 
-    def __init__(self, pdf: _Pdf, table: Table) -> None:
+    def __init__(self, pdf: _Pdf, table: Table, size: float | None = None) -> None:
         self.pdf, self.table = pdf, table
-        self.size = 7.0 if len(table.columns) >= SMALL_FROM_COLUMNS else 9.0
+        self.size = size or (7.0 if len(table.columns) >= SMALL_FROM_COLUMNS else 9.0)
         size_mm = self.size * PT
         self.line = size_mm * LEADING
         # DejaVu's ascent and descent, in ems: centres the glyphs in their line.
@@ -99,27 +150,42 @@ class _Grid:
         self.rows = [self._layout(texts, "") for texts in self.texts]
 
     def _column_widths(self) -> list[float]:
-        """Numbers and labels as wide as their widest value (never broken), a header wrapping
-        between its words; free text shares the rest of the page width, in proportion to its
-        length. Too many columns for the page are narrowed alike."""
+        """Numbers and labels as wide as their widest value, a header as wide as its widest
+        word: none is ever broken inside a word ("201/6", "Aanta/l"). Free text shares the rest
+        of the page width, in proportion to its length, never narrower than its longest word
+        (up to ``TEXT_MIN``). A table whose unbreakable minimum is wider than the page raises
+        ``TooWide``: it is printed smaller or in column groups instead."""
         pdf, columns = self.pdf, self.table.columns
         self._font("B")
         headers = [max(self._measure(w) for w in c.label.split() or [""]) for c in columns]
         self._font("")
         widths: list[float] = []
+        least: list[float] = []
         for i, column in enumerate(columns):
             widest = max(self._measure(row[i]) for row in self.texts)
             if column.kind == "text":
+                word = max(
+                    (self._measure(w) for row in self.texts for w in row[i].split()), default=0.0
+                )
+                least.append(max(headers[i], min(word, TEXT_MIN)) + 2 * PADDING + SLACK)
                 widest = min(widest, TEXT_WIDTH)
             widths.append(max(headers[i], widest) + 2 * PADDING + SLACK)
+            if column.kind != "text":
+                least.append(widths[-1])
+        if sum(least) > pdf.epw:
+            raise TooWide(sum(least))
         text = [i for i, c in enumerate(columns) if c.kind == "text"]
         if text:
             room = pdf.epw - sum(w for i, w in enumerate(widths) if i not in text)
             natural = sum(widths[i] for i in text)
             for i in text:
-                widths[i] = max(TEXT_MIN, room * widths[i] / natural)
-        if sum(widths) > pdf.epw:
-            widths = [w * pdf.epw / sum(widths) for w in widths]
+                widths[i] = max(least[i], room * widths[i] / natural)
+        if sum(widths) > pdf.epw:  # only text columns give way, down to their longest word
+            excess = sum(widths) - pdf.epw
+            give = [i for i in text if widths[i] > least[i]]
+            slack = sum(widths[i] - least[i] for i in give)
+            for i in give:
+                widths[i] -= excess * (widths[i] - least[i]) / slack
         return widths
 
     def _font(self, style: str) -> None:
@@ -204,7 +270,12 @@ class _Grid:
 
 
 def _table(pdf: _Pdf, heading: str, table: Table) -> None:
-    grid = _Grid(pdf, table) if table.rows else None
+    grid = _grid(pdf, table) if table.rows else None
+    if table.rows and grid is None:
+        parts = column_groups(table, lambda part: _grid(pdf, part) is not None)
+        for part in parts:
+            _table(pdf, heading + part.title.removeprefix(table.title), part)
+        return
     # A table's title is not left alone at the foot of a page: it goes with the header row and
     # the first row.
     first = grid.first_height() if grid else 0.0

@@ -52,12 +52,17 @@ trainings = Table(
     Column("other_participants", Integer, nullable=False),
     Column("local_governments", ARRAY(Text), nullable=False),
     Column("other_organisations", ARRAY(Text), nullable=False),
-    Column("cost_eur", Numeric(14, 2), nullable=False),
-    Column("staff_hours", Numeric(12, 2), nullable=False),
+    # NULL: not registered (an import said nothing), never summed as 0.
+    Column("cost_eur", Numeric(14, 2)),
+    # Who bore the cost: {bearer code: amount as text}; {} when not registered per bearer.
+    Column("cost_by", JSONB, nullable=False, server_default="{}"),
+    Column("staff_hours", Numeric(12, 2)),
     Column("invited", Integer),
     Column("responded", Integer),
     Column("satisfied", Integer),
     Column("outcome", Text),
+    # The import batch a historical row came with (NULL: live): shown once its batch is whole.
+    Column("import_id", UUID(as_uuid=True)),
 )
 
 organisation_trajectories = Table(
@@ -77,10 +82,20 @@ organisation_trajectories = Table(
     Column("organisations", Integer, nullable=False),
     Column("participants", Integer, nullable=False),
     Column("organisation_names", ARRAY(Text), nullable=False),
-    Column("cost_eur", Numeric(14, 2), nullable=False),
-    Column("staff_hours", Numeric(12, 2), nullable=False),
+    # NULL: not registered (an import said nothing), never summed as 0.
+    Column("cost_eur", Numeric(14, 2)),
+    # Who bore the cost: {bearer code: amount as text}; {} when not registered per bearer.
+    Column("cost_by", JSONB, nullable=False, server_default="{}"),
+    Column("staff_hours", Numeric(12, 2)),
     Column("results", Text),
     Column("evaluation_criteria", ARRAY(Text), nullable=False),
+    # NULL: not registered (historical rows that do not say).
+    Column("sessions", Integer),
+    Column("groups", Integer),
+    Column("invited", Integer),
+    Column("responded", Integer),
+    Column("satisfied", Integer),
+    Column("import_id", UUID(as_uuid=True)),
 )
 
 # Newcomer facts keyed by pseudonymous ids only; reports expose aggregates, never these ids.
@@ -96,6 +111,7 @@ intakes = Table(
     Column("residence_category", Text),
     Column("interpreter_language", Text),
     Column("dutch_level", Text),
+    Column("agency", Text),  # whose case it is (canonical code); follows a transfer
 )
 
 trajectories = Table(
@@ -183,9 +199,40 @@ publications = Table(
     Column("published_at", DateTime(timezone=True), nullable=False),
 )
 
+# Every historical import as a batch: rapportage's own record (a rebuild keeps it). ``rows``
+# summarises each imported row (line, year, agencies, count) and ``declared`` the file's
+# "Totaal" rows, for the reconciliation of declared totals against the sum of the rows.
+import_batches = Table(
+    "import_batches",
+    metadata,
+    Column("import_id", UUID(as_uuid=True), primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    # running (a background import) | imported | failed | withdrawn | replaced
+    Column("status", Text, nullable=False),
+    Column("imported", Integer, nullable=False),
+    Column("rejected", JSONB, nullable=False),
+    Column("declared", JSONB, nullable=False),
+    Column("rows", JSONB, nullable=False),
+    Column("rows_total", Integer, nullable=False, server_default="0"),
+    Column("rows_done", Integer, nullable=False, server_default="0"),
+    Column("replaces", UUID(as_uuid=True)),  # the batch this one corrects
+)
+
+# How many rows of each import batch the projections hold: a batch shows in the reports only
+# once all of its rows are in (``applied`` = ``import_batches.imported``), never half of it.
+batch_rows = Table(
+    "batch_rows",
+    metadata,
+    Column("import_id", UUID(as_uuid=True), primary_key=True),
+    Column("applied", Integer, nullable=False),
+)
+
 # Everything a rebuild empties; publications are rapportage's own records, not projections.
 PROJECTIONS = (
     monthly_counts,
+    batch_rows,
     trainings,
     organisation_trajectories,
     intakes,

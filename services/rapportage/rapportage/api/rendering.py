@@ -1,13 +1,15 @@
 """Tables as JSON, CSV, XLSX or PDF responses, and the query parameters every report takes."""
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from civic_common.agencies import canonical, display
 from civic_common.api.problems import Problem
 from rapportage.adapters.exports import to_csv, to_xlsx
 from rapportage.adapters.pdf import Document, to_pdf
@@ -20,17 +22,54 @@ Format = Literal["json", "csv", "xlsx", "pdf"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+FILTERS = ("from_year", "to_year", "agency", "region", "municipality_nis")
+
+
+def _unknown_filters(keys: list[str], also: tuple[str, ...] = ()) -> None:
+    """A filter no report knows is refused, never ignored."""
+    unknown = sorted({k for k in keys if k not in FILTERS and k not in also})
+    if unknown:
+        raise Problem(
+            422,
+            "Onbekende filter",
+            f"Deze filters bestaan niet: {', '.join(unknown)}.",
+            errors=[{"field": k, "message": "onbekende filter"} for k in unknown],
+        )
+
+
+def _agency(value: str | None, settings: RapportageSettings) -> str | None:
+    """The agency's canonical code (``AgII``, ``agii`` -> ``agii``); an unknown one is a 422."""
+    if value is None:
+        return None
+    code = canonical(value, settings.agencies)
+    if code is None:
+        known = ", ".join(settings.agencies)
+        message = f"'{value}' is geen gekend agentschap ({known})"
+        raise Problem(
+            422,
+            "Onbekend agentschap",
+            message,
+            errors=[{"field": "agency", "message": message}],
+        )
+    return code
+
+
 def report_params(
+    request: Request,
     from_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
     to_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
     agency: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
     region: Annotated[Literal[REGIONS] | None, Query()] = None,  # type: ignore[valid-type]
     municipality_nis: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
 ) -> Params:
-    return Params(from_year, to_year, agency, region, municipality_nis)
+    _unknown_filters(list(request.query_params), also=("format",))
+    code = _agency(agency, settings_of(request))
+    return Params(from_year, to_year, code, region, municipality_nis)
 
 
 class _Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     from_year: int | None = Field(None, ge=1990, le=2100)
     to_year: int | None = Field(None, ge=1990, le=2100)
     agency: str | None = Field(None, max_length=50)
@@ -41,11 +80,13 @@ class _Filters(BaseModel):
 def form_params(request: Request) -> Params:
     """Report parameters from a page's filter form, where an empty field means no filter."""
     raw = {k: v.strip() for k, v in request.query_params.items() if v.strip()}
+    _unknown_filters(list(raw))
     try:
-        return Params(**_Filters.model_validate(raw).model_dump())
+        params = Params(**_Filters.model_validate(raw).model_dump())
     except ValidationError as exc:
         errors = [{"field": str(e["loc"][0]), "message": e["msg"]} for e in exc.errors()]
         raise Problem(422, "Ongeldige filter", "Controleer de filters.", errors=errors) from exc
+    return replace(params, agency=_agency(params.agency, settings_of(request)))
 
 
 def settings_of(request: Request) -> RapportageSettings:
@@ -57,7 +98,7 @@ def parameter_lines(params: Params) -> list[tuple[str, str]]:
     lines = [
         ("Van jaar", params.from_year),
         ("Tot en met jaar", params.to_year),
-        ("Agentschap", params.agency),
+        ("Agentschap", display(params.agency) if params.agency else None),
         ("Regio", region_label(params.region) if params.region else None),
         ("Gemeente (NIS-code)", params.municipality_nis),
     ]

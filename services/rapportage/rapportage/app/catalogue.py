@@ -9,11 +9,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, any_, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    Select,
+    any_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from civic_common.agencies import display
 from rapportage.adapters.tables import (
+    batch_rows,
     components,
+    import_batches,
     intakes,
     interpreter_requests,
     organisation_trajectories,
@@ -21,8 +35,13 @@ from rapportage.adapters.tables import (
     trajectories,
 )
 from rapportage.domain.reports import (
+    NIS_REGIONS,
+    NOT_REGISTERED,
+    OUTSIDE,
     REGIONS,
+    Cell,
     Column,
+    NotRegistered,
     Table,
     pivot,
     region_label,
@@ -62,9 +81,21 @@ class Report:
     query: Query
 
 
+def whole_batches(import_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Live rows, and historical rows of a batch that is neither withdrawn nor replaced and
+    whose rows are all in: a report never shows half a batch."""
+    b, r = import_batches.c, batch_rows.c
+    whole = (
+        select(b.import_id)
+        .join(batch_rows, r.import_id == b.import_id)
+        .where(b.status == "imported", r.applied >= b.imported)
+    )
+    return import_id.is_(None) | import_id.in_(whole)
+
+
 def _held(query: Select, params: Params) -> Select:
     t = trainings.c
-    query = query.where(t.status != "cancelled")
+    query = query.where(t.status != "cancelled", whole_batches(t.import_id))
     if params.from_year is not None:
         query = query.where(t.year >= params.from_year)
     if params.to_year is not None:
@@ -77,7 +108,49 @@ def _held(query: Select, params: Params) -> Select:
 
 
 def _agency_suffix(params: Params) -> str:
-    return f" van {params.agency}" if params.agency else " in Vlaanderen en Brussel"
+    return f" van {display(params.agency)}" if params.agency else " in Vlaanderen en Brussel"
+
+
+def _agencies(codes: list[str], settings: RapportageSettings) -> str:
+    return ", ".join(display(code, settings.agencies) for code in codes)
+
+
+def _amount(value: Any) -> Decimal | NotRegistered:
+    """A stored amount; NULL is a figure not registered, never 0."""
+    return NOT_REGISTERED if value is None else Decimal(value)
+
+
+def _unless_unknown(total: Any, unknown: int) -> Decimal | NotRegistered:
+    """A summed amount, unless one of its rows is not registered."""
+    return NOT_REGISTERED if unknown or total is None else Decimal(total)
+
+
+def nis_region(nis: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The region of a municipality's NIS code, in SQL (``domain.reports.region_of_nis``)."""
+    return case(
+        *((nis.startswith(prefix), literal(region)) for prefix, region in NIS_REGIONS),
+        else_=literal(OUTSIDE),
+    )
+
+
+def _newcomers(
+    query: Select,
+    params: Params,
+    month: ColumnElement[Any],
+    nis: ColumnElement[Any],
+    person: ColumnElement[Any] | None,
+) -> Select:
+    """The newcomer filters: years, municipality, region (of the municipality) and agency
+    (whose case the person is, ``intakes.agency``)."""
+    query = _months(query, month, params)
+    if params.municipality_nis:
+        query = query.where(nis == params.municipality_nis)
+    if params.region:
+        query = query.where(nis_region(nis) == params.region)
+    if params.agency and person is not None:
+        cases = select(intakes.c.person_id).where(intakes.c.agency == params.agency)
+        query = query.where(person.in_(cases))
+    return query
 
 
 async def trainings_per_year(
@@ -124,42 +197,162 @@ async def trainings_per_theme(
 async def cost_and_vte_per_year(
     session: AsyncSession, params: Params, settings: RapportageSettings
 ) -> list[Table]:
-    """Per agency and year; a joint training counts for each organising agency."""
+    """Three tables. (1) Per year for Flanders and Brussels (or the agency asked): every
+    training once, joint ones too, with its whole cost and staff hours. (2) Per year and
+    organising agency: the trainings it organised (a joint one for each of its agencies), the
+    cost it bore itself (the cost lines' ``borne_by``) and its share of the staff hours (a joint
+    training's hours split evenly over its agencies). (3) Who bore the cost: per year and
+    bearer, agencies and others (VIVO, ...). A figure not registered is never summed as 0."""
     t = trainings.c
+    hours = settings.annual_hours_per_fte
+    unknown_cost = func.count().filter(t.cost_eur.is_(None))
+    unknown_hours = func.count().filter(t.staff_hours.is_(None))
+    totals = _held(
+        select(
+            t.year,
+            func.sum(t.trainings),
+            func.sum(t.cost_eur),
+            unknown_cost,
+            func.sum(t.staff_hours),
+            unknown_hours,
+        )
+        .group_by(t.year)
+        .order_by(t.year),
+        params,
+    )
+    per_year = tuple(
+        (
+            str(y),
+            int(n),
+            _unless_unknown(cost, no_cost),
+            staff := _unless_unknown(staff_hours, no_hours),
+            vte(staff, hours),
+        )
+        for y, n, cost, no_cost, staff_hours, no_hours in await session.execute(totals)
+    )
+    first = Table(
+        f"Kostprijs en VTE van de vormingen per jaar{_agency_suffix(params)}{params.span()}",
+        (
+            Column("year", "Jaar", "label"),
+            Column("trainings", "Aantal vormingen"),
+            Column("cost_eur", "Kostprijs (EUR)", "amount"),
+            Column("staff_hours", "Personeelsuren", "amount"),
+            Column("vte", "VTE", "amount"),
+        ),
+        per_year,
+        (
+            f"1 VTE = {hours} uren per jaar.",
+            "Een gezamenlijke vorming telt één keer mee, met haar volledige kostprijs en inzet.",
+            "'niet geregistreerd': de registratie geeft dit cijfer niet; het telt niet als 0.",
+        ),
+    )
+
     agency = func.unnest(t.agencies).label("agency")
-    inner = _held(select(agency, t.year, t.trainings, t.cost_eur, t.staff_hours), params).subquery()
+    share = (t.staff_hours / func.cardinality(t.agencies)).label("share")
+    unassigned = (t.cost_eur.is_(None)) | (
+        (t.cost_by == cast(literal("{}"), t.cost_by.type)) & (t.cost_eur > 0)
+    )
+    inner = _held(
+        select(
+            agency,
+            t.year,
+            t.trainings,
+            t.joint,
+            t.cost_by,
+            unassigned.label("unassigned"),
+            share,
+        ),
+        params,
+    ).subquery()
+    borne = func.coalesce(
+        func.sum(cast(inner.c.cost_by[inner.c.agency].astext, Numeric(14, 2))), Decimal(0)
+    )
     query = (
         select(
             inner.c.year,
             inner.c.agency,
             func.sum(inner.c.trainings),
-            func.sum(inner.c.cost_eur),
-            func.sum(inner.c.staff_hours),
+            func.coalesce(func.sum(inner.c.trainings).filter(inner.c.joint), 0),
+            borne,
+            func.count().filter(inner.c.unassigned),
+            func.sum(inner.c.share),
+            func.count().filter(inner.c.share.is_(None)),
         )
         .group_by(inner.c.year, inner.c.agency)
         .order_by(inner.c.year, inner.c.agency)
     )
     if params.agency:
         query = query.where(inner.c.agency == params.agency)
-    columns = (
-        Column("year", "Jaar", "label"),
-        Column("agency", "Agentschap", "label"),
-        Column("trainings", "Aantal vormingen"),
-        Column("cost_eur", "Kostprijs (EUR)", "amount"),
-        Column("staff_hours", "Personeelsuren", "amount"),
-        Column("vte", "VTE", "amount"),
+    per_agency = tuple(
+        (
+            str(y),
+            display(a, settings.agencies),
+            int(n),
+            int(joint),
+            _unless_unknown(cost, no_cost),
+            staff := _unless_unknown(
+                Decimal(h).quantize(Decimal("0.01")) if h is not None else None, no_hours
+            ),
+            vte(staff, hours),
+        )
+        for y, a, n, joint, cost, no_cost, h, no_hours in await session.execute(query)
     )
-    rows = tuple(
-        (str(y), a, int(n), Decimal(c), Decimal(h), vte(Decimal(h), settings.annual_hours_per_fte))
-        for y, a, n, c, h in (await session.execute(query))
+    second = Table(
+        f"Kostprijs en VTE per jaar en agentschap{params.span()}",
+        (
+            Column("year", "Jaar", "label"),
+            Column("agency", "Agentschap", "label"),
+            Column("trainings", "Georganiseerde vormingen"),
+            Column("joint", "waarvan gezamenlijk"),
+            Column("cost_borne_eur", "Gedragen kostprijs (EUR)", "amount"),
+            Column("staff_hours", "Personeelsuren (aandeel)", "amount"),
+            Column("vte", "VTE (aandeel)", "amount"),
+        ),
+        per_agency,
+        (
+            "Een gezamenlijke vorming telt bij elk organiserend agentschap als georganiseerde "
+            "vorming, maar haar kostprijs alleen bij wie hem droeg (kostenlijnen 'gedragen "
+            "door') en haar personeelsuren gelijk verdeeld over de organiserende agentschappen. "
+            "Tel deze rijen dus niet op tot een totaal: dat staat in de tabel hierboven.",
+        ),
     )
-    title = f"Kostprijs en VTE van de vormingen per jaar en agentschap{params.span()}"
-    notes = (
-        f"1 VTE = {settings.annual_hours_per_fte} uren per jaar.",
-        "Een gezamenlijke vorming telt met haar volledige kostprijs en inzet mee bij elk "
-        "organiserend agentschap.",
+
+    bearer = func.jsonb_each_text(t.cost_by).table_valued("key", "value").alias("bearer")
+    bearers = _held(
+        select(t.year, bearer.c.key, func.sum(cast(bearer.c.value, Numeric(14, 2))))
+        .select_from(trainings.join(bearer, true()))
+        .group_by(t.year, bearer.c.key)
+        .order_by(t.year, bearer.c.key),
+        params,
     )
-    return [Table(title, columns, rows, notes)]
+    gaps = _held(
+        select(t.year, func.sum(t.cost_eur).filter(t.cost_eur.is_not(None)), unknown_cost)
+        .where(unassigned)
+        .group_by(t.year)
+        .order_by(t.year),
+        params,
+    )
+    rows: list[tuple[Cell, ...]] = [
+        (str(y), display(who, settings.agencies), Decimal(amount))
+        for y, who, amount in await session.execute(bearers)
+    ]
+    for y, amount, no_cost in await session.execute(gaps):
+        if amount:
+            rows.append(
+                (str(y), "niet toegewezen (gezamenlijk, zonder verdeling)", Decimal(amount))
+            )
+        if no_cost:
+            rows.append((str(y), "kostprijs niet geregistreerd", NOT_REGISTERED))
+    third = Table(
+        f"Wie droeg de kostprijs van de vormingen{params.span()}",
+        (
+            Column("year", "Jaar", "label"),
+            Column("borne_by", "Gedragen door", "label"),
+            Column("cost_eur", "Bedrag (EUR)", "amount"),
+        ),
+        tuple(sorted(rows, key=lambda r: (str(r[0]), str(r[1])))),
+    )
+    return [first, second, third]
 
 
 async def training_details(
@@ -187,7 +380,7 @@ async def training_details(
     rows = tuple(
         (
             str(r.year),
-            ", ".join(r.agencies),
+            _agencies(r.agencies, settings),
             offers[r.offer],
             r.theme,
             r.title,
@@ -197,8 +390,8 @@ async def training_details(
             r.local_government_participants,
             r.other_participants,
             ", ".join(r.other_organisations),
-            Decimal(r.cost_eur),
-            vte(Decimal(r.staff_hours), settings.annual_hours_per_fte),
+            _amount(r.cost_eur),
+            vte(_amount(r.staff_hours), settings.annual_hours_per_fte),
             "historisch" if r.source == "historical" else "registratie",
         )
         for r in (await session.execute(query)).all()
@@ -217,9 +410,9 @@ async def training_evaluation(
     query = _held(
         select(
             t.year,
-            func.coalesce(func.sum(t.invited), 0),
-            func.coalesce(func.sum(t.responded), 0),
-            func.coalesce(func.sum(t.satisfied), 0),
+            func.sum(t.invited),
+            func.sum(t.responded),
+            func.sum(t.satisfied),
             outcome("continued"),
             outcome("stopped"),
             outcome("adjusted"),
@@ -240,10 +433,21 @@ async def training_evaluation(
     )
     rows = []
     for y, inv, resp, sat, cont, stop, adj in await session.execute(query):
-        share = (Decimal(sat) * 100 / resp).quantize(Decimal("0.1")) if resp else None
-        rows.append((str(y), int(inv), int(resp), int(sat), share, int(cont), int(stop), int(adj)))
+        # Trainings without an evaluation count in none of these sums; a year without any
+        # evaluation has figures not registered, not 0.
+        share: Cell = (
+            (Decimal(sat) * 100 / resp).quantize(Decimal("0.1"))
+            if resp and sat is not None
+            else NOT_REGISTERED
+            if resp is None
+            else None
+        )
+        figures = [NOT_REGISTERED if v is None else int(v) for v in (inv, resp, sat)]
+        rows.append((str(y), *figures, share, int(cont), int(stop), int(adj)))
     decided = _held(
-        select(t.year, t.title, t.outcome).where(t.outcome.is_not(None)).order_by(t.year, t.title),
+        select(t.year, t.title, t.outcome)
+        .where(t.outcome.is_not(None))
+        .order_by(t.year, t.title, t.outcome, t.training_id),
         params,
     )
     names = {"continued": "voortgezet", "stopped": "beëindigd", "adjusted": "aangepast"}
@@ -260,13 +464,13 @@ async def training_evaluation(
 
 
 async def joint_trainings(
-    session: AsyncSession, params: Params, _: RapportageSettings
+    session: AsyncSession, params: Params, settings: RapportageSettings
 ) -> list[Table]:
     t = trainings.c
     query = _held(
         select(t.year, t.agencies, t.theme, t.title, t.region, t.trainings)
         .where(t.joint)
-        .order_by(t.year, t.title),
+        .order_by(t.year, t.title, t.theme, t.region, t.training_id),
         params,
     )
     columns = (
@@ -278,7 +482,7 @@ async def joint_trainings(
         Column("trainings", "Aantal"),
     )
     rows = tuple(
-        (str(y), ", ".join(a), theme, title, region_label(reg), n)
+        (str(y), _agencies(a, settings), theme, title, region_label(reg), n)
         for y, a, theme, title, reg, n in (await session.execute(query))
     )
     return [
@@ -290,15 +494,10 @@ async def organisation_trajectory_overview(
     session: AsyncSession, params: Params, settings: RapportageSettings
 ) -> list[Table]:
     o = organisation_trajectories.c
-    query = select(organisation_trajectories).order_by(o.year, o.region, o.edition)
-    if params.from_year is not None:
-        query = query.where(o.year >= params.from_year)
-    if params.to_year is not None:
-        query = query.where(o.year <= params.to_year)
-    if params.agency:
-        query = query.where(literal(params.agency) == any_(o.agencies))
-    if params.region:
-        query = query.where(o.region == params.region)
+    query = select(organisation_trajectories).order_by(
+        o.year, o.region, o.edition, o.goal, o.organisation_trajectory_id
+    )
+    query = _trajectory_filters(query, params)
     columns = (
         Column("edition", "Editie", "label"),
         Column("region", "Provincie", "text"),
@@ -319,9 +518,9 @@ async def organisation_trajectory_overview(
             region_label(r.region),
             r.goal,
             r.content,
-            ", ".join([*r.agencies, *r.partners]),
-            Decimal(r.cost_eur),
-            vte(Decimal(r.staff_hours), settings.annual_hours_per_fte),
+            ", ".join([*(display(a, settings.agencies) for a in r.agencies), *r.partners]),
+            _amount(r.cost_eur),
+            vte(_amount(r.staff_hours), settings.annual_hours_per_fte),
             r.organisations,
             r.participants,
             ", ".join(r.organisation_names),
@@ -358,9 +557,7 @@ async def intakes_per_month(
         .group_by(i.month, i.municipality_nis, i.nationality, i.residence_category)
         .order_by(i.month, i.municipality_nis, i.nationality, i.residence_category)
     )
-    query = _months(query, i.month, params)
-    if params.municipality_nis:
-        query = query.where(i.municipality_nis == params.municipality_nis)
+    query = _newcomers(query, params, i.month, i.municipality_nis, i.person_id)
     columns = (
         Column("month", "Maand", "label"),
         Column("municipality_nis", "Gemeente (NIS)", "label"),
@@ -384,9 +581,7 @@ async def trajectories_per_month(
         .group_by(t.month, t.municipality_nis, t.kind, t.status)
         .order_by(t.month, t.municipality_nis, t.kind, t.status)
     )
-    query = _months(query, t.month, params)
-    if params.municipality_nis:
-        query = query.where(t.municipality_nis == params.municipality_nis)
+    query = _newcomers(query, params, t.month, t.municipality_nis, t.person_id)
     statuses = STATUSES
     columns = (
         Column("month", "Maand", "label"),
@@ -432,9 +627,7 @@ async def trajectory_status(
         .group_by(t.municipality_nis)
         .order_by(t.municipality_nis)
     )
-    query = _months(query, t.month, params)
-    if params.municipality_nis:
-        query = query.where(t.municipality_nis == params.municipality_nis)
+    query = _newcomers(query, params, t.month, t.municipality_nis, t.person_id)
     columns = (
         Column("municipality_nis", "Gemeente (NIS)", "label"),
         Column("started", "Gestart"),
@@ -466,9 +659,7 @@ async def component_results(
         .group_by(c.component)
         .order_by(c.component)
     )
-    query = _months(query, t.month, params)
-    if params.municipality_nis:
-        query = query.where(t.municipality_nis == params.municipality_nis)
+    query = _newcomers(query, params, t.month, t.municipality_nis, t.person_id)
     columns = (
         Column("component", "Onderdeel", "label"),
         Column("started", "Gestart"),
@@ -519,10 +710,8 @@ async def vdab_referrals(
         .group_by("result")
         .order_by("result")
     )
-    query, outcomes = _months(query, t.month, params), _months(outcomes, t.month, params)
-    if params.municipality_nis:
-        query = query.where(t.municipality_nis == params.municipality_nis)
-        outcomes = outcomes.where(t.municipality_nis == params.municipality_nis)
+    query = _newcomers(query, params, t.month, t.municipality_nis, t.person_id)
+    outcomes = _newcomers(outcomes, params, t.month, t.municipality_nis, t.person_id)
     flow = Table(
         f"Doorverwijzingen naar VDAB: door- en uitstroom{params.span()}",
         (
@@ -596,8 +785,308 @@ async def interpreter_requests_report(
     return [Table(title, columns, tuple(rows))]
 
 
+async def trainings_per_offer(
+    session: AsyncSession, params: Params, _: RapportageSettings
+) -> list[Table]:
+    """Question 321: per year, open offer against custom (op maat), and the participants
+    split into local governments and other organisations."""
+    t = trainings.c
+
+    def offer(name: str | None) -> ColumnElement[Any]:
+        which = t.offer.is_(None) if name is None else t.offer == name
+        return func.coalesce(func.sum(t.trainings).filter(which), 0)
+
+    query = _held(
+        select(
+            t.year,
+            offer("open"),
+            offer("custom"),
+            offer(None),
+            func.sum(t.trainings),
+            func.sum(t.local_government_participants),
+            func.sum(t.other_participants),
+        )
+        .group_by(t.year)
+        .order_by(t.year),
+        params,
+    )
+    rows = tuple(
+        (str(y), int(o), int(c), int(u), int(n), int(lg), int(other), int(lg) + int(other))
+        for y, o, c, u, n, lg, other in await session.execute(query)
+    )
+    columns = (
+        Column("year", "Jaar", "label"),
+        Column("open", "Open aanbod"),
+        Column("custom", "Op maat"),
+        Column("offer_unknown", "Soort niet geregistreerd"),
+        Column("trainings", "Totaal vormingen"),
+        Column("local_government_participants", "Deelnemers lokale besturen"),
+        Column("other_participants", "Deelnemers andere organisaties"),
+        Column("participants", "Deelnemers totaal"),
+    )
+    title = f"Vormingen in open aanbod en op maat, en hun deelnemers{params.span()}"
+    sums = (
+        ("trainings", ("open", "custom", "offer_unknown")),
+        ("participants", ("local_government_participants", "other_participants")),
+    )
+    return [Table(title, columns, rows, sums=sums)]
+
+
+async def organisation_trajectories_per_edition(
+    session: AsyncSession, params: Params, settings: RapportageSettings
+) -> list[Table]:
+    """Question 310: per edition its sessions and groups, organisations and participants, the
+    cost and the share the agency (AgII unless one is asked) bore, and the evaluation; then the
+    number of trajectories per province and year."""
+    o = organisation_trajectories.c
+    agency = params.agency or "agii"
+    query = select(organisation_trajectories).order_by(
+        o.year, o.edition, o.region, o.goal, o.organisation_trajectory_id
+    )
+    query = _trajectory_filters(query, params)
+
+    def known(value: int | None) -> Cell:
+        return NOT_REGISTERED if value is None else value
+
+    rows = []
+    for r in (await session.execute(query)).all():
+        cost = _amount(r.cost_eur)
+        if isinstance(cost, NotRegistered):
+            borne: Cell = NOT_REGISTERED
+            part: Cell = NOT_REGISTERED
+        elif r.cost_by or not cost:
+            borne = Decimal(r.cost_by.get(agency, "0"))
+            part = (borne * 100 / cost).quantize(Decimal("0.1")) if cost else None
+        else:
+            borne, part = NOT_REGISTERED, NOT_REGISTERED
+        rows.append(
+            (
+                r.edition,
+                region_label(r.region),
+                known(r.sessions),
+                known(r.groups),
+                r.organisations,
+                r.participants,
+                cost,
+                borne,
+                part,
+                known(r.invited),
+                known(r.responded),
+                known(r.satisfied),
+            )
+        )
+    name = display(agency, settings.agencies)
+    per_edition = Table(
+        f"Leer- en coachingstrajecten per editie{params.span()}",
+        (
+            Column("edition", "Editie", "label"),
+            Column("region", "Provincie", "label"),
+            Column("sessions", "Werksessies"),
+            Column("groups", "Groepen"),
+            Column("organisations", "Organisaties"),
+            Column("participants", "Deelnemers"),
+            Column("cost_eur", "Kostprijs (EUR)", "amount"),
+            Column("agency_cost_eur", f"Gedragen door {name} (EUR)", "amount"),
+            Column("agency_share", f"Aandeel {name} (%)", "amount"),
+            Column("invited", "Bevraagd"),
+            Column("responded", "Respondenten"),
+            Column("satisfied", "Tevreden"),
+        ),
+        tuple(rows),
+        (f"Het aandeel van {name}: de kostenlijnen die {name} droeg, over de hele kostprijs.",),
+    )
+    counts = _trajectory_filters(
+        select(o.region, o.year, func.count()).group_by(o.region, o.year), params
+    )
+    cells = [(region_label(reg), y, int(n)) for reg, y, n in await session.execute(counts)]
+    years = year_span((y for _, y, _ in cells), params.from_year, params.to_year)
+    regions = [region_label(r) for r in REGIONS if not params.region or r == params.region]
+    title = f"Aantal leer- en coachingstrajecten per provincie en jaar{params.span()}"
+    return [per_edition, pivot(title, "Provincie", cells, years, row_order=regions)]
+
+
+def _trajectory_filters(query: Select, params: Params) -> Select:
+    o = organisation_trajectories.c
+    query = query.where(whole_batches(o.import_id))
+    if params.from_year is not None:
+        query = query.where(o.year >= params.from_year)
+    if params.to_year is not None:
+        query = query.where(o.year <= params.to_year)
+    if params.agency:
+        query = query.where(literal(params.agency) == any_(o.agencies))
+    if params.region:
+        query = query.where(o.region == params.region)
+    return query
+
+
+async def newcomers_per_region_and_agency(
+    session: AsyncSession, params: Params, settings: RapportageSettings
+) -> list[Table]:
+    """Newcomer indicators per region (of the municipality) and agency (whose case it is):
+    intakes, trajectories started, running, completed and overdue."""
+    i, t = intakes.c, trajectories.c
+    unknown = literal("onbekend")
+    region = nis_region(i.municipality_nis).label("region")
+    agency = func.coalesce(i.agency, unknown).label("agency")
+    registered = _newcomers(
+        select(region, agency, func.count()).group_by(region, agency),
+        params,
+        i.month,
+        i.municipality_nis,
+        i.person_id,
+    )
+    t_region = nis_region(t.municipality_nis).label("region")
+    t_agency = func.coalesce(i.agency, unknown).label("agency")
+    started = _newcomers(
+        select(
+            t_region,
+            t_agency,
+            func.count(),
+            func.count().filter(t.status == "opened"),
+            func.count().filter(t.status == "completed"),
+            func.count().filter(t.overdue),
+        )
+        .select_from(trajectories.outerjoin(intakes, i.person_id == t.person_id))
+        .group_by(t_region, t_agency),
+        params,
+        t.month,
+        t.municipality_nis,
+        t.person_id,
+    )
+    cells: dict[tuple[str, str], list[int]] = {}
+    for reg, ag, n in await session.execute(registered):
+        cells.setdefault((reg, ag), [0] * 5)[0] = int(n)
+    for reg, ag, n, running, done, late in await session.execute(started):
+        cells.setdefault((reg, ag), [0] * 5)[1:] = [int(n), int(running), int(done), int(late)]
+    order = {r: n for n, r in enumerate((*REGIONS, OUTSIDE))}
+    rows = tuple(
+        (region_label(reg), display(ag, settings.agencies), *values)
+        for (reg, ag), values in sorted(cells.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))
+    )
+    columns = (
+        Column("region", "Regio", "label"),
+        Column("agency", "Agentschap", "label"),
+        Column("intakes", "Inschrijvingen"),
+        Column("started", "Trajecten gestart"),
+        Column("running", "Lopend"),
+        Column("completed", "Afgerond (attest)"),
+        Column("overdue", "Termijn overschreden"),
+    )
+    title = f"Inburgering per regio en agentschap{params.span()}"
+    return [Table(title, columns, rows)]
+
+
+async def trajectory_status_by_origin(
+    session: AsyncSession, params: Params, _: RapportageSettings
+) -> list[Table]:
+    """Where trajectories stand, by nationality and residence category at intake."""
+    i, t = intakes.c, trajectories.c
+    unknown = literal("onbekend")
+    nationality = func.coalesce(i.nationality, unknown).label("nationality")
+    category = func.coalesce(i.residence_category, unknown).label("category")
+
+    def having(status: str) -> ColumnElement[Any]:
+        return func.count().filter(t.status == status)
+
+    query = _newcomers(
+        select(
+            nationality,
+            category,
+            func.count(),
+            having("opened"),
+            having("suspended"),
+            having("stopped"),
+            having("completed"),
+            func.count().filter(t.overdue),
+        )
+        .select_from(trajectories.outerjoin(intakes, i.person_id == t.person_id))
+        .group_by(nationality, category)
+        .order_by(nationality, category),
+        params,
+        t.month,
+        t.municipality_nis,
+        t.person_id,
+    )
+    columns = (
+        Column("nationality", "Nationaliteit", "label"),
+        Column("residence_category", "Verblijfscategorie", "label"),
+        Column("started", "Gestart"),
+        Column("running", "Lopend"),
+        Column("suspended", "Geschorst"),
+        Column("stopped", "Stopgezet"),
+        Column("completed", "Afgerond (attest)"),
+        Column("overdue", "Termijn overschreden"),
+    )
+    rows = tuple(
+        (nat, cat, *(int(v) for v in counts)) for nat, cat, *counts in await session.execute(query)
+    )
+    title = f"Inburgeringstrajecten naar nationaliteit en verblijfscategorie{params.span()}"
+    return [Table(title, columns, rows)]
+
+
+async def import_reconciliation(
+    session: AsyncSession, params: Params, settings: RapportageSettings
+) -> list[Table]:
+    """Per historical import, agency and year: the total the file declares ("Totaal" rows)
+    against the sum of its rows, and the rows that make up that sum when they differ."""
+    b = import_batches.c
+    query = (
+        select(b.import_id, b.filename, b.imported_at, b.declared, b.rows)
+        .where(b.status == "imported", b.kind == "trainings")
+        .order_by(b.imported_at, b.import_id)
+    )
+    out: list[tuple[Cell, ...]] = []
+    for import_id, filename, _, declared, rows in await session.execute(query):
+        for total in sorted(declared, key=lambda d: (d["year"], d["agencies"], d["line"])):
+            year, agencies = total["year"], total["agencies"]
+            if params.from_year is not None and year < params.from_year:
+                continue
+            if params.to_year is not None and year > params.to_year:
+                continue
+            if params.agency and params.agency not in agencies:
+                continue
+            mine = [
+                r
+                for r in rows
+                if r["year"] == year and (not agencies or sorted(r["agencies"]) == sorted(agencies))
+            ]
+            summed = sum(int(r["trainings"]) for r in mine)
+            expected = total["trainings"]
+            differs = expected is not None and summed != expected
+            named = (
+                "; ".join(f"lijn {r['line']} {r['label']}: {r['trainings']}" for r in mine)
+                if differs
+                else ""
+            )
+            out.append(
+                (
+                    filename or str(import_id),
+                    _agencies(agencies, settings) or "alle",
+                    str(year),
+                    expected,
+                    summed,
+                    (summed - expected) if expected is not None else None,
+                    "verschil" if differs else "klopt",
+                    named,
+                )
+            )
+    columns = (
+        Column("file", "Bestand", "label"),
+        Column("agency", "Agentschap", "label"),
+        Column("year", "Jaar", "label"),
+        Column("declared", "Opgegeven totaal"),
+        Column("summed", "Som van de rijen"),
+        Column("difference", "Verschil"),
+        Column("status", "Controle", "text"),
+        Column("rows", "Rijen (lijn, thema, aantal)", "text"),
+    )
+    title = "Controle van de opgegeven totalen van de historische imports"
+    notes = ("Een totaalrij ('Totaal') wordt nooit als registratie ingelezen.",)
+    return [Table(title, columns, tuple(out), notes)]
+
+
 TRAINING_PARAMS = ("from_year", "to_year", "agency", "region")
-NEWCOMER_PARAMS = ("from_year", "to_year", "municipality_nis")
+NEWCOMER_PARAMS = ("from_year", "to_year", "agency", "region", "municipality_nis")
 
 CATALOGUE: dict[str, Report] = {
     r.id: r
@@ -616,8 +1105,20 @@ CATALOGUE: dict[str, Report] = {
                TRAINING_PARAMS, training_evaluation),
         Report("joint-trainings", "Gezamenlijk georganiseerde vormingen", "321", False,
                TRAINING_PARAMS, joint_trainings),
+        Report("trainings-per-offer", "Open aanbod en op maat, met deelnemers", "321", True,
+               TRAINING_PARAMS, trainings_per_offer),
         Report("organisation-trajectories", "Leer- en coachingstrajecten", "310", False,
                TRAINING_PARAMS, organisation_trajectory_overview),
+        Report("organisation-trajectories-per-edition",
+               "Leer- en coachingstrajecten per editie en provincie", "310", False,
+               TRAINING_PARAMS, organisation_trajectories_per_edition),
+        Report("import-reconciliation", "Controle van opgegeven totalen (imports)", None, False,
+               ("from_year", "to_year", "agency"), import_reconciliation),
+        Report("newcomers-per-region-and-agency", "Inburgering per regio en agentschap", None,
+               True, NEWCOMER_PARAMS, newcomers_per_region_and_agency),
+        Report("trajectory-status-by-origin",
+               "Trajecten naar nationaliteit en verblijfscategorie", None, True, NEWCOMER_PARAMS,
+               trajectory_status_by_origin),
         Report("intakes-per-month", "Inschrijvingen per maand", None, True, NEWCOMER_PARAMS,
                intakes_per_month),
         Report("trajectories-per-month", "Inburgeringstrajecten per maand", None, True,
@@ -637,6 +1138,7 @@ CATALOGUE: dict[str, Report] = {
 ANSWERS: dict[str, tuple[str, ...]] = {
     "321": (
         "trainings-per-year",
+        "trainings-per-offer",
         "cost-and-vte-per-year",
         "training-details",
         "trainings-per-region",
@@ -644,7 +1146,7 @@ ANSWERS: dict[str, tuple[str, ...]] = {
         "training-evaluation",
         "joint-trainings",
     ),
-    "310": ("organisation-trajectories",),
+    "310": ("organisation-trajectories-per-edition", "organisation-trajectories"),
 }
 
 # What each answered question is about, as its heading on the page and in the PDF.

@@ -74,6 +74,7 @@ def person_registered(event: PersonRegistered, _: Envelope) -> list[Write]:
         "residence_category": event.residence_category,
         "interpreter_language": event.interpreter_language,
         "dutch_level": event.dutch_level,
+        "agency": event.agency,
     }
     return [
         _count(month, event.municipality_nis, Metric.INTAKES),
@@ -105,8 +106,8 @@ def person_erased(event: PersonErased, _: Envelope) -> list[Write]:
 
 
 def person_transferred(event: PersonTransferred, _: Envelope) -> list[Write]:
-    """Nothing changes: reports count by municipality and region, not by agency."""
-    return []
+    """The case is now the other agency's: newcomer indicators per agency follow it."""
+    return [Update(tables.intakes, {"person_id": event.person_id}, {"agency": event.to_agency})]
 
 
 def trajectory_opened(event: TrajectoryOpened, _: Envelope) -> list[Write]:
@@ -243,10 +244,16 @@ def training_recorded(event: TrainingRecorded, env: Envelope) -> list[Write]:
 
 
 def historical_trainings(event: HistoricalTrainingsImported, env: Envelope) -> list[Write]:
-    """Keeps the imported historical trainings beside the live ones."""
+    """Keeps the imported historical trainings beside the live ones, and counts the row in for
+    its batch (the batch shows once all its rows are in)."""
     return [
-        Upsert(tables.trainings, facts.historical_training_row(event, env.sequence), "snapshot")
+        Upsert(tables.trainings, facts.historical_training_row(event, env.sequence), "snapshot"),
+        _batch_row(event.import_id),
     ]
+
+
+def _batch_row(import_id: object) -> Increment:
+    return Increment(tables.batch_rows, {"import_id": import_id}, "applied")
 
 
 def organisation_trajectory_recorded(
@@ -260,9 +267,10 @@ def organisation_trajectory_recorded(
 def historical_organisation_trajectory(
     event: HistoricalOrganisationTrajectoryImported, env: Envelope
 ) -> list[Write]:
-    """Keeps the imported historical organisation trajectory beside the live ones."""
+    """Keeps the imported historical organisation trajectory beside the live ones, and counts
+    the row in for its batch."""
     row = facts.historical_organisation_trajectory_row(event, env.sequence)
-    return [Upsert(tables.organisation_trajectories, row, "snapshot")]
+    return [Upsert(tables.organisation_trajectories, row, "snapshot"), _batch_row(event.import_id)]
 
 
 PROJECTORS: Mapping[str, Mapping[type[EventData], Projector]] = {

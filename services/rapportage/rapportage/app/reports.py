@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+from civic_common.agencies import canonical
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
@@ -17,7 +18,30 @@ def report_for(report_id: str, *, shared: bool = False) -> Report:
     return report
 
 
-def check(params: Params) -> None:
+LABELS = {
+    "from_year": "van jaar",
+    "to_year": "tot en met jaar",
+    "agency": "agentschap",
+    "region": "regio",
+    "municipality_nis": "gemeente",
+}
+
+
+def check(params: Params, accepted: tuple[str, ...] | None = None) -> None:
+    """A filter the report cannot apply is refused (422), never silently ignored."""
+    if accepted is not None:
+        refused = [k for k in params.as_json() if k not in accepted]
+        if refused:
+            raise Problem(
+                422,
+                "Filter niet van toepassing",
+                "Dit rapport kan niet filteren op: "
+                + ", ".join(LABELS.get(k, k) for k in refused)
+                + ".",
+                errors=[
+                    {"field": k, "message": "dit rapport kan hierop niet filteren"} for k in refused
+                ],
+            )
     if (
         params.from_year is not None
         and params.to_year is not None
@@ -34,7 +58,7 @@ def check(params: Params) -> None:
 async def generate(
     uow: UnitOfWork, report: Report, params: Params, settings: RapportageSettings
 ) -> list[Table]:
-    check(params)
+    check(params, report.parameters)
     async with uow:
         return await report.query(uow.session, params, settings)
 
@@ -45,7 +69,7 @@ async def answer(
     """Every table of the answer to a written question, in the question's order."""
     if question not in ANSWERS:
         raise Problem(404, "Onbekende vraag", f"Er is geen antwoord op vraag {question}.")
-    check(params)
+    check(params, answer_parameters(question))
     tables: list[Table] = []
     async with uow:
         for report_id in ANSWERS[question]:
@@ -53,13 +77,25 @@ async def answer(
     return tables
 
 
-def partner_scope(principal: Principal, params: Params, agencies: list[str]) -> Params:
+def answer_parameters(question: str) -> tuple[str, ...]:
+    """The filters every report of an answer applies (an answer takes only these)."""
+    reports = [CATALOGUE[r] for r in ANSWERS[question]]
+    return tuple(p for p in reports[0].parameters if all(p in r.parameters for r in reports))
+
+
+def partner_scope(
+    principal: Principal,
+    params: Params,
+    agencies: dict[str, str],
+    accepted: tuple[str, ...] = ("agency", "municipality_nis"),
+) -> Params:
     """A partner sees its own municipality only; an organisation claim naming an agency scopes
     the training reports to that agency. No claim: the Flemish administration, all of it."""
-    if principal.municipality:
+    if principal.municipality and "municipality_nis" in accepted:
         params = replace(params, municipality_nis=principal.municipality)
-    if principal.organisation in agencies:
-        params = replace(params, agency=principal.organisation)
+    agency = canonical(principal.organisation, agencies) if principal.organisation else None
+    if agency and "agency" in accepted:
+        params = replace(params, agency=agency)
     return params
 
 
@@ -72,7 +108,8 @@ async def shared_report(
 ) -> tuple[Params, list[Table]]:
     """A report leaving the agency: scoped to the caller, small cells suppressed, and logged
     (who received which report with which parameters)."""
-    scoped = partner_scope(principal, params, settings.agencies)
+    check(params, report.parameters)
+    scoped = partner_scope(principal, params, settings.agencies, report.parameters)
     check(scoped)
     async with uow:
         tables = await report.query(uow.session, scoped, settings)

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from civic_common.agencies import canonical
 from civic_common.events.contracts.rapportage import (
     HistoricalOrganisationTrajectoryImported,
     HistoricalTrainingsImported,
@@ -35,8 +36,45 @@ def _split(organisations: list[ParticipatingOrganisation]) -> Row:
     }
 
 
+def _folded(value: str) -> str:
+    return " ".join(value.strip().lower().split())
+
+
+def agency_codes(agencies: list[str]) -> list[str]:
+    """Every spelling of an agency to its one code (``AgII`` -> ``agii``), lead agency first,
+    each once; a name the reference list does not know is kept, folded to lower case."""
+    codes: list[str] = []
+    for agency in agencies:
+        code = canonical(agency) or _folded(agency)
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def bearer(borne_by: str) -> str:
+    """Who bore a cost: an agency's code, or the folded name of another payer (``vivo``)."""
+    return canonical(borne_by) or _folded(borne_by)
+
+
 def _cost(lines: list[Any]) -> Decimal:
     return sum((line.amount_eur for line in lines), Decimal(0))
+
+
+def cost_by(lines: list[Any]) -> dict[str, str]:
+    """The cost per bearer (amounts as text, exact in JSON)."""
+    shares: dict[str, Decimal] = {}
+    for line in lines:
+        who = bearer(line.borne_by)
+        shares[who] = shares.get(who, Decimal(0)) + line.amount_eur
+    return {who: str(amount) for who, amount in sorted(shares.items())}
+
+
+def historical_cost_by(agencies: list[str], cost: Decimal | None) -> dict[str, str]:
+    """An import names no bearer: one agency bore the cost of its own training; who bore
+    what of a joint one is not registered (empty)."""
+    if cost is None or len(agencies) != 1:
+        return {}
+    return {agencies[0]: str(cost)}
 
 
 def training_row(event: TrainingRecorded, sequence: int, recorded_at: datetime) -> Row:
@@ -49,9 +87,10 @@ def training_row(event: TrainingRecorded, sequence: int, recorded_at: datetime) 
         "training_id": event.training_id,
         "sequence": sequence,
         "source": "live",
+        "import_id": None,
         "year": year,
-        "agencies": list(event.agencies),
-        "joint": len(set(event.agencies)) > 1,
+        "agencies": (agencies := agency_codes(event.agencies)),
+        "joint": len(agencies) > 1,
         "offer": event.offer,
         "theme": event.theme,
         "title": event.title,
@@ -62,6 +101,7 @@ def training_row(event: TrainingRecorded, sequence: int, recorded_at: datetime) 
         "organisers": list(event.organisers) + list(event.external_partners),
         **_split(event.participating_organisations),
         "cost_eur": _cost(event.cost_lines),
+        "cost_by": cost_by(event.cost_lines),
         "staff_hours": event.staff_hours,
         "invited": evaluation.invited if evaluation else None,
         "responded": evaluation.responded if evaluation else None,
@@ -75,9 +115,10 @@ def historical_training_row(event: HistoricalTrainingsImported, sequence: int) -
         "training_id": event.record_id,
         "sequence": sequence,
         "source": "historical",
+        "import_id": event.import_id,
         "year": event.year,
-        "agencies": list(event.agencies),
-        "joint": len(set(event.agencies)) > 1,
+        "agencies": (agencies := agency_codes(event.agencies)),
+        "joint": len(agencies) > 1,
         "offer": event.offer,
         "theme": event.theme,
         "title": event.title,
@@ -90,8 +131,9 @@ def historical_training_row(event: HistoricalTrainingsImported, sequence: int) -
         "other_participants": event.other_participants,
         "local_governments": [],
         "other_organisations": list(event.other_organisations),
-        "cost_eur": event.cost_eur,
-        "staff_hours": event.staff_hours,
+        "cost_eur": (cost := event.cost_eur if event.cost_registered else None),
+        "cost_by": historical_cost_by(agencies, cost),
+        "staff_hours": event.staff_hours if event.staff_hours_registered else None,
         "invited": event.invited,
         "responded": event.responded,
         "satisfied": event.satisfied,
@@ -110,9 +152,10 @@ def organisation_trajectory_row(event: OrganisationTrajectoryRecorded, sequence:
         "organisation_trajectory_id": event.organisation_trajectory_id,
         "sequence": sequence,
         "source": "live",
+        "import_id": None,
         "edition": event.edition,
         "year": edition_year(event.edition),
-        "agencies": list(event.agencies),
+        "agencies": agency_codes(event.agencies),
         "partners": list(event.partners),
         "region": event.region,
         "goal": event.goal,
@@ -122,9 +165,15 @@ def organisation_trajectory_row(event: OrganisationTrajectoryRecorded, sequence:
         "participants": sum(o.participants for o in organisations),
         "organisation_names": sorted({o.name for o in organisations}),
         "cost_eur": _cost(event.cost_lines),
+        "cost_by": cost_by(event.cost_lines),
         "staff_hours": event.staff_hours,
         "results": event.results,
         "evaluation_criteria": list(event.evaluation_criteria),
+        "sessions": len(event.sessions),
+        "groups": event.groups,
+        "invited": event.evaluation.invited if event.evaluation else None,
+        "responded": event.evaluation.responded if event.evaluation else None,
+        "satisfied": event.evaluation.satisfied if event.evaluation else None,
     }
 
 
@@ -135,9 +184,10 @@ def historical_organisation_trajectory_row(
         "organisation_trajectory_id": event.record_id,
         "sequence": sequence,
         "source": "historical",
+        "import_id": event.import_id,
         "edition": event.edition,
         "year": edition_year(event.edition),
-        "agencies": list(event.agencies),
+        "agencies": (agencies := agency_codes(event.agencies)),
         "partners": list(event.partners),
         "region": event.region,
         "goal": event.goal,
@@ -146,8 +196,14 @@ def historical_organisation_trajectory_row(
         "organisations": event.organisations,
         "participants": event.participants,
         "organisation_names": list(event.organisation_names),
-        "cost_eur": event.cost_eur,
-        "staff_hours": event.staff_hours,
+        "cost_eur": (cost := event.cost_eur if event.cost_registered else None),
+        "cost_by": historical_cost_by(agencies, cost),
+        "staff_hours": event.staff_hours if event.staff_hours_registered else None,
         "results": event.results,
         "evaluation_criteria": list(event.evaluation_criteria),
+        "sessions": event.sessions,
+        "groups": event.groups,
+        "invited": event.invited,
+        "responded": event.responded,
+        "satisfied": event.satisfied,
     }

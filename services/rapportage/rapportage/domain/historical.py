@@ -1,14 +1,30 @@
 """The historical import format: one row of a file to the data of a historical event. Pure.
 
 Columns are documented in docs/services/rapportage.md; cells may be empty where optional.
-Lists are separated by '|'; amounts accept a decimal comma.
+Lists are separated by '|'. Numbers are read one way only (``number``): a value that could be
+read two ways is refused, never guessed. An empty cost or staff-hours cell is *not registered*
+(None), not 0. A row whose region, theme or title says "Totaal" is the file's declared total,
+not a registration (``declared_total``).
 """
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from civic_common.agencies import AGENCIES, canonical
 from rapportage.domain.reports import REGIONS
+
+
+class Exact(str):
+    """A cell that was a number in the file itself (XLSX): its text is unambiguous."""
+
+
+# nl-BE: 1.250,50 / 1250,50 / 1.250.000 ; plain decimals: 1250.50 / 1250.5 / 1250
+_NL_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
+_NL_DECIMAL = re.compile(r"^\d+,\d+$")
+_PLAIN = re.compile(r"^\d+(\.\d+)?$")
+_THREE_AFTER = re.compile(r"^\d{1,3}[.,]\d{3}$")
 
 TRAINING_COLUMNS = (
     "jaar",
@@ -46,6 +62,11 @@ TRAJECTORY_COLUMNS = (
     "personeelsuren",
     "resultaten",
     "evaluatiecriteria",
+    "sessies",
+    "groepen",
+    "bevraagd",
+    "respondenten",
+    "tevreden",
 )
 TRAJECTORY_REQUIRED = ("editie", "agentschap", "provincie", "doel", "inhoud")
 
@@ -64,7 +85,8 @@ class RowError(ValueError):
 
 
 def _text(row: Mapping[str, str], column: str) -> str:
-    return (row.get(column) or "").strip()
+    """A cell's text; the readers (``adapters.spreadsheets``) strip every cell already."""
+    return row.get(column) or ""
 
 
 def _required(row: Mapping[str, str], column: str) -> str:
@@ -74,32 +96,88 @@ def _required(row: Mapping[str, str], column: str) -> str:
     return value
 
 
+def number(text: str, exact: bool = False) -> Decimal:
+    """A number written nl-BE (``1.250,50``, ``1.250.000``, ``1250,5``) or as a plain decimal
+    (``1250.50``). Refused as ambiguous: one separator followed by exactly three digits
+    (``1.250``, ``1,250``: a thousands mark or a decimal?) and a comma before a point
+    (``1,234.56``: English notation in a Belgian file). ``exact``: the file held a number
+    (XLSX), not text. Raises ValueError with the reason in Dutch."""
+    if text.isdigit():  # the common case, read at once
+        return Decimal(text)
+    value = text.replace(" ", "").replace("\u00a0", "").replace("€", "")
+    if exact:
+        return Decimal(value)
+    if _THREE_AFTER.match(value):
+        raise ValueError(
+            f"'{text}' is dubbelzinnig (duizendtal of decimaal?): schrijf zonder "
+            "duizendtalpunt (1250) of met decimalen (1.250,00 of 1250.00)"
+        )
+    if "," in value and "." in value and value.index(",") < value.index("."):
+        raise ValueError(f"'{text}' is Engelse notatie: schrijf 1.234,56 of 1234.56")
+    if _NL_GROUPED.match(value):
+        return Decimal(value.replace(".", "").replace(",", "."))
+    if _NL_DECIMAL.match(value):
+        return Decimal(value.replace(",", "."))
+    if _PLAIN.match(value):
+        return Decimal(value)
+    raise ValueError(f"'{text}' is geen getal")
+
+
 def _int(row: Mapping[str, str], column: str, default: int | None = 0, low: int = 0) -> int | None:
     value = _text(row, column)
     if not value:
         return default
+    if value.isdigit():
+        if int(value) < low:
+            raise RowError(f"{column}: moet minstens {low} zijn")
+        return int(value)
     try:
-        number = int(value)
+        parsed = number(value, isinstance(row.get(column), Exact))
     except ValueError as exc:
-        raise RowError(f"{column}: '{value}' is geen geheel getal") from exc
-    if number < low:
-        raise RowError(f"{column}: moet minstens {low} zijn")
-    return number
-
-
-def _amount(row: Mapping[str, str], column: str) -> Decimal:
-    value = _text(row, column).replace(" ", "").replace("€", "")
-    if not value:
-        return Decimal(0)
-    if "," in value:  # 1.234,56 (Belgian) -> 1234.56
-        value = value.replace(".", "").replace(",", ".")
-    try:
-        amount = Decimal(value)
+        raise RowError(f"{column}: {exc}") from exc
     except InvalidOperation as exc:
-        raise RowError(f"{column}: '{_text(row, column)}' is geen bedrag") from exc
+        raise RowError(f"{column}: '{value}' is geen geheel getal") from exc
+    if parsed != parsed.to_integral_value():
+        raise RowError(f"{column}: '{value}' is geen geheel getal")
+    if parsed < low:
+        raise RowError(f"{column}: moet minstens {low} zijn")
+    return int(parsed)
+
+
+def _amount(row: Mapping[str, str], column: str) -> Decimal | None:
+    """None: the cell is empty, the figure not registered (not 0)."""
+    value = _text(row, column)
+    if not value:
+        return None
+    if value.startswith("-"):
+        raise RowError(f"{column}: mag niet negatief zijn")
+    try:
+        amount = number(value, isinstance(row.get(column), Exact))
+    except ValueError as exc:
+        raise RowError(f"{column}: {exc}") from exc
+    except InvalidOperation as exc:
+        raise RowError(f"{column}: '{value}' is geen bedrag") from exc
     if amount < 0 or not amount.is_finite():
         raise RowError(f"{column}: mag niet negatief zijn")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise RowError(f"{column}: '{value}' heeft meer dan twee decimalen")
     return amount
+
+
+def _agencies(row: Mapping[str, str], column: str, known: Mapping[str, str]) -> list[str]:
+    """Each agency to its code (``AgII`` -> ``agii``); one the reference list does not know is
+    refused, so no agency is counted twice under two spellings."""
+    names = _list(row, column) or [_required(row, column)]
+    codes: list[str] = []
+    for name in names:
+        code = canonical(name, known)
+        if code is None:
+            raise RowError(
+                f"{column}: '{name}' is geen gekend agentschap ({', '.join(known.values())})"
+            )
+        if code not in codes:
+            codes.append(code)
+    return codes
 
 
 def _list(row: Mapping[str, str], column: str) -> list[str]:
@@ -123,15 +201,53 @@ def _choice(row: Mapping[str, str], column: str, choices: Mapping[str, str | Non
     return choices[value]
 
 
-def parse_training(row: Mapping[str, str], this_year: int) -> dict[str, Any]:
+def _year(row: Mapping[str, str], this_year: int) -> int:
     year = _int(row, "jaar", default=None, low=1990)
     if year is None:
         raise RowError("jaar: verplicht")
     if year > this_year:
         raise RowError(f"jaar: {year} ligt in de toekomst")
+    return year
+
+
+TOTAL_COLUMNS = ("regio", "thema", "titel", "provincie", "doel", "editie")
+
+
+def is_total(row: Mapping[str, str]) -> bool:
+    """A "Totaal" row (as under the tables of the answers: "Totaal", "Totaal aantal
+    vormingen", "TOTAAL") declares a total; it is never imported as a registration."""
+    for column in TOTAL_COLUMNS:
+        value = row.get(column)
+        if value and value.lstrip()[:6].lower() == "totaal":
+            return True
+    return False
+
+
+def declared_total(
+    row: Mapping[str, str], this_year: int, known: Mapping[str, str] = AGENCIES
+) -> dict[str, Any]:
+    """The total a file declares for a year (and its agency, when the row names one): the
+    number of trainings in ``aantal``, a cost in ``kostprijs_eur`` if given."""
+    agencies = _agencies(row, "agentschap", known) if _text(row, "agentschap") else []
+    trainings = _int(row, "aantal", default=None)
+    cost = _amount(row, "kostprijs_eur")
+    if trainings is None and cost is None:
+        raise RowError("aantal: verplicht in een totaalrij")
+    return {
+        "year": _year(row, this_year),
+        "agencies": agencies,
+        "trainings": trainings,
+        "cost_eur": str(cost) if cost is not None else None,
+    }
+
+
+def parse_training(
+    row: Mapping[str, str], this_year: int, known: Mapping[str, str] = AGENCIES
+) -> dict[str, Any]:
+    year = _year(row, this_year)
     data: dict[str, Any] = {
         "year": year,
-        "agencies": _list(row, "agentschap") or [_required(row, "agentschap")],
+        "agencies": _agencies(row, "agentschap", known),
         "region": _region(row, "regio"),
         "theme": _required(row, "thema"),
         "offer": _choice(row, "aanbod", OFFERS),
@@ -162,7 +278,9 @@ def training_key(data: dict[str, Any]) -> str:
     return f"{data['year']}/{agencies}/{data['region']}/{data['theme']}/{data['title']}".lower()
 
 
-def parse_trajectory(row: Mapping[str, str], this_year: int) -> dict[str, Any]:
+def parse_trajectory(
+    row: Mapping[str, str], this_year: int, known: Mapping[str, str] = AGENCIES
+) -> dict[str, Any]:
     edition = _required(row, "editie")
     parts = edition.split("-")
     if not all(p.isdigit() and len(p) == 4 for p in parts) or len(parts) > 2:
@@ -171,7 +289,7 @@ def parse_trajectory(row: Mapping[str, str], this_year: int) -> dict[str, Any]:
         raise RowError(f"editie: {parts[0]} ligt buiten 1990-{this_year}")
     return {
         "edition": edition,
-        "agencies": _list(row, "agentschap") or [_required(row, "agentschap")],
+        "agencies": _agencies(row, "agentschap", known),
         "partners": _list(row, "partners"),
         "region": _region(row, "provincie"),
         "goal": _required(row, "doel"),
@@ -183,6 +301,11 @@ def parse_trajectory(row: Mapping[str, str], this_year: int) -> dict[str, Any]:
         "staff_hours": _amount(row, "personeelsuren"),
         "results": _text(row, "resultaten") or None,
         "evaluation_criteria": _list(row, "evaluatiecriteria"),
+        "sessions": _int(row, "sessies", default=None),
+        "groups": _int(row, "groepen", default=None),
+        "invited": _int(row, "bevraagd", default=None),
+        "responded": _int(row, "respondenten", default=None),
+        "satisfied": _int(row, "tevreden", default=None),
     }
 
 

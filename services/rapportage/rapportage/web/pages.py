@@ -2,6 +2,8 @@
 written questions, each with their exports."""
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,8 +21,9 @@ from rapportage.adapters import charts
 from rapportage.api.rendering import answer_title, form_params, render, settings_of
 from rapportage.app import catalogue
 from rapportage.app.catalogue import ANSWERS, CATALOGUE, QUESTIONS, Params
+from rapportage.app.imports import batches
 from rapportage.app.reports import answer, check, generate, report_for
-from rapportage.domain.reports import REGIONS, Table, region_label
+from rapportage.domain.reports import REGIONS, Cell, NotRegistered, Table, region_label
 from rapportage.settings import RapportageSettings
 
 templates: Jinja2Templates = page_templates(Path(__file__).parent / "templates", "Rapportage")
@@ -32,6 +35,17 @@ def dutch_number(value: object) -> object:
     if isinstance(value, Decimal):
         return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
     return value
+
+
+def key_figure(rows: Sequence[tuple[Cell, ...]], index: int, prefix: str = "") -> str:
+    """A total over the years: every training once (the totals table counts a joint one
+    once). Years whose figure is not registered are named, never added as 0."""
+    known = sum((r[index] for r in rows if isinstance(r[index], Decimal)), Decimal(0))
+    missing = [str(r[0]) for r in rows if isinstance(r[index], NotRegistered)]
+    if missing and len(missing) == len(rows):
+        return NotRegistered.TEXT
+    text = f"{prefix}{dutch_number(known)}"
+    return f"{text} (niet geregistreerd: {', '.join(missing)})" if missing else text
 
 
 templates.env.filters["nl"] = dutch_number
@@ -46,9 +60,10 @@ def _query(params: Params, **extra: object) -> str:
     return urlencode(params.as_json() | {k: v for k, v in extra.items() if v is not None})
 
 
-def _context(params: Params, **values: object) -> dict[str, object]:
+def _context(params: Params, agencies: dict[str, str], **values: object) -> dict[str, object]:
     return {
         "params": params,
+        "agencies": list(agencies.items()),
         "query": _query(params),
         "regions": [(r, region_label(r)) for r in REGIONS],
         "catalogue": CATALOGUE.values(),
@@ -62,22 +77,31 @@ async def dashboard(
     request: Request, _: Analyst, work: Work, settings: Settings, params: Filters
 ) -> Response:
     check(params)
+    # Trainings are not registered per municipality: with one chosen, their figures are not
+    # shown (never silently shown for all municipalities).
+    per_municipality = params.municipality_nis is not None
     async with work:
         session = work.session
-        [per_year] = await catalogue.trainings_per_year(session, params, settings)
-        [per_region] = await catalogue.trainings_per_region(session, params, settings)
-        [cost] = await catalogue.cost_and_vte_per_year(session, params, settings)
+        if per_municipality:
+            per_year = per_region = Table("", (), ())
+            cost: list[Table] = []
+        else:
+            [per_year] = await catalogue.trainings_per_year(session, params, settings)
+            [per_region] = await catalogue.trainings_per_region(session, params, settings)
+            cost = await catalogue.cost_and_vte_per_year(session, params, settings)
         [intakes] = await catalogue.intakes_per_month(session, params, settings)
         [stand] = await catalogue.trajectory_status(session, params, settings)
-        [requests] = await catalogue.interpreter_requests_report(session, params, settings)
+        [requests] = await catalogue.interpreter_requests_report(
+            session, replace(params, agency=None, region=None, municipality_nis=None), settings
+        )
     years = [str(r[0]) for r in per_year.rows]
     counts = [int(r[1] or 0) for r in per_year.rows]
     regions = {label: sum(int(v or 0) for v in row[1:]) for label, *row in per_region.rows[:-1]}
     monthly: dict[str, int] = defaultdict(int)
     for month, *_, n in intakes.rows:
         monthly[str(month)] += int(n or 0)
-    cost_total = sum((Decimal(r[3] or 0) for r in cost.rows), Decimal(0))
-    vte_total = sum((Decimal(r[5] or 0) for r in cost.rows), Decimal(0))
+    not_here = "niet per gemeente geregistreerd"
+    totals = cost[0].rows if cost else ()
     started = sum(int(r[1]) for r in stand.rows)
     completed = sum(int(r[5]) for r in stand.rows)
     fulfilled = sum(int(r[3]) for r in requests.rows)
@@ -92,14 +116,27 @@ async def dashboard(
         "dashboard.html",
         _context(
             params,
+            settings.agencies,
             figures=[
-                ("Vormingen", f"{sum(counts):,}".replace(",", ".")),
-                ("Kostprijs vormingen", f"€ {dutch_number(cost_total)}"),
-                ("VTE vormingen", dutch_number(vte_total)),
+                (
+                    "Vormingen",
+                    not_here if per_municipality else f"{sum(counts):,}".replace(",", "."),
+                ),
+                (
+                    "Kostprijs vormingen",
+                    not_here if per_municipality else key_figure(totals, 2, "€ "),
+                ),
+                ("VTE vormingen", not_here if per_municipality else key_figure(totals, 4)),
                 ("Inschrijvingen onthaal", f"{sum(monthly.values()):,}".replace(",", ".")),
                 ("Trajecten gestart", str(started)),
                 ("Trajecten afgerond (attest)", str(completed)),
-                ("Tolkaanvragen ingevuld", share),
+                (
+                    "Tolkaanvragen ingevuld",
+                    # Interpreter requests are not registered per region or agency.
+                    f"{share} (heel Vlaanderen en Brussel)"
+                    if params.agency or params.region or params.municipality_nis
+                    else share,
+                ),
             ],
             per_year_chart=charts.bar_chart("Vormingen per jaar", years, {"Vormingen": counts}),
             per_region_chart=charts.horizontal_bar_chart("Vormingen per regio", regions),
@@ -111,7 +148,8 @@ async def dashboard(
             if monthly
             else None,
             drill=drill,
-            cost=cost,
+            cost=cost[:2],
+            per_municipality=per_municipality,
         ),
     )
 
@@ -130,7 +168,13 @@ async def report_page(
     return templates.TemplateResponse(
         request,
         "report.html",
-        _context(params, report=report, tables=tables, export=f"/rapporten/{report.id}/export"),
+        _context(
+            params,
+            settings.agencies,
+            report=report,
+            tables=tables,
+            export=f"/rapporten/{report.id}/export",
+        ),
     )
 
 
@@ -153,6 +197,7 @@ async def answer_page(
         "answer.html",
         _context(
             params,
+            settings.agencies,
             question=question,
             heading=QUESTIONS[question],
             tables=tables,
@@ -175,4 +220,34 @@ async def answer_export(
         params=params,
         meta={},
         numbered=True,
+    )
+
+
+IMPORT_KINDS = {"trainings": "vormingen", "organisation-trajectories": "leertrajecten"}
+IMPORT_STATUSES = {
+    "running": "bezig",
+    "imported": "geïmporteerd",
+    "failed": "mislukt",
+    "withdrawn": "ingetrokken",
+    "replaced": "vervangen",
+}
+
+
+@router.get("/imports", response_class=HTMLResponse)
+async def imports_page(request: Request, _: Analyst, work: Work) -> Response:
+    """Every import batch with its progress; refreshes itself while one runs."""
+    listed = await batches(work)
+    return templates.TemplateResponse(
+        request,
+        "imports.html",
+        {
+            "batches": listed,
+            "kinds": IMPORT_KINDS,
+            "statuses": IMPORT_STATUSES,
+            "running": any(
+                b["status"] == "running" or not b["visible"]
+                for b in listed
+                if b["status"] in ("running", "imported")
+            ),
+        },
     )

@@ -1,14 +1,14 @@
 """The dashboard and the answer pages in headless Chromium."""
 
 import io
-import uuid
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from civic_common.events.contracts.reporting import Session
+from civic_common.events.contracts.reporting import CostLine, Session
 from civic_common.testing.server import serving
 from rapportage.main import build_app
 
@@ -16,9 +16,9 @@ pytestmark = pytest.mark.integration
 
 
 async def test_an_analyst_filters_the_dashboard_drills_down_and_exports(
-    runtime_for, report_settings, signed_in, events, training
+    runtime_for, report_settings, signed_in, events, training, agency
 ):
-    agency = f"D-{uuid.uuid4().hex[:6]}"
+    agency = agency()
     held = [
         training(agencies=[agency], title=f"Vorming {n}", region=region, sessions=[
             Session(held_on=date(year, 5, 1), half_days=1)
@@ -33,7 +33,7 @@ async def test_an_analyst_filters_the_dashboard_drills_down_and_exports(
     async with serving(app) as base_url, signed_in(base_url, "analyst") as page:
         await page.goto("/")
         assert await page.inner_text("h1") == "Dashboard integratie en inburgering"
-        await page.fill("#agency", agency)
+        await page.select_option("#agency", agency)
         await page.fill("#from_year", "2019")
         await page.fill("#to_year", "2020")
         await page.press("#to_year", "Enter")
@@ -57,9 +57,9 @@ async def test_an_analyst_filters_the_dashboard_drills_down_and_exports(
 
 
 async def test_the_answer_to_question_321_reads_like_the_tables_of_the_seed(
-    runtime_for, report_settings, signed_in, events, training
+    runtime_for, report_settings, signed_in, events, training, agency
 ):
-    agency = f"D-{uuid.uuid4().hex[:6]}"
+    agency = agency()
     held = training(agencies=[agency], region="West-Vlaanderen")
     await events.deliver((held, str(held.training_id), 1))
     app = build_app(runtime_for("rapportage"), report_settings)
@@ -67,7 +67,7 @@ async def test_the_answer_to_question_321_reads_like_the_tables_of_the_seed(
         await page.goto(f"/antwoorden/321?agency={agency}&from_year=2016&to_year=2020")
         headings = await page.locator("h2").all_inner_texts()
         assert headings[0] == f"Tabel 1: Aantal vormingen van {agency} 2016-2020"
-        region_table = page.locator("table.report").nth(3)
+        region_table = page.locator("table.report", has_text="naar regio").first
         header = await region_table.locator("thead th").all_inner_texts()
         assert header == ["Regio", "2016", "2017", "2018", "2019", "2020"]
         west = region_table.locator("tbody tr", has_text="Regio West-Vlaanderen")
@@ -88,3 +88,59 @@ async def test_pages_are_for_analysts_only(runtime_for, report_settings, signed_
     async with serving(app) as base_url, signed_in(base_url, "counter") as page:
         response = await page.goto("/")
         assert response.status == 403
+
+
+async def test_the_imports_page_shows_each_batch_and_its_progress(
+    runtime_for, report_settings, signed_in, client, auth, agency, events
+):
+    mine = agency()
+    content = f"jaar;agentschap;regio;thema;aantal\n2005;{mine};Limburg;Taal;3\n".encode()
+    imported = await client.post(
+        "/api/v1/imports/trainings",
+        files={"file": ("import-pagina.csv", content, "text/csv")},
+        headers=auth("analyst"),
+    )
+    import_id = imported.json()["import_id"]
+    app = build_app(runtime_for("rapportage"), report_settings)
+    async with serving(app) as base_url, signed_in(base_url, "analyst") as page:
+        await page.goto("/imports")
+        row = page.locator(f"tr[data-import='{import_id}']")
+        assert "import-pagina.csv" in await row.inner_text()
+        assert await row.locator(".status").inner_text() == "geïmporteerd (wordt verwerkt)"
+        cells = await row.locator("td.count").all_inner_texts()
+        assert [c.strip() for c in cells] == ["1 / 1", "1", "0", "0 / 1"]
+    # Through the read models, as the worker would: the run's data stays consistent.
+    await events.relay_and_apply("rapportage.historical", import_id)
+
+
+async def test_the_key_figures_count_a_joint_training_once_and_name_years_not_registered(
+    runtime_for, report_settings, signed_in, client, auth, events, training
+):
+    """1998 and 1999 are this test's own years: the figures for all agencies are its data."""
+    joint = training(
+        agencies=["agii", "atlas"],
+        sessions=[Session(held_on=date(1998, 4, 2), half_days=1)],
+        cost_lines=[
+            CostLine(description="lesgevers", amount_eur=Decimal("705683.92"), borne_by="agii"),
+        ],
+        staff_hours=Decimal("75905.76"),  # 47,56 VTE
+    )
+    await events.deliver((joint, str(joint.training_id), 1))
+    history = b"jaar;agentschap;regio;thema;aantal;kostprijs_eur\n1999;AgII;Limburg;Taal;4;\n"
+    imported = await client.post(
+        "/api/v1/imports/trainings",
+        files={"file": ("1999.csv", history, "text/csv")},
+        headers=auth("analyst"),
+    )
+    await events.relay_and_apply("rapportage.historical", imported.json()["import_id"])
+    app = build_app(runtime_for("rapportage"), report_settings)
+    async with serving(app) as base_url, signed_in(base_url, "analyst") as page:
+        await page.goto("/?from_year=1998&to_year=1998")
+        figure = page.locator("[data-figure='Kostprijs vormingen']")
+        assert await figure.inner_text() == "€ 705.683,92", "once, not once per agency"
+        assert await page.inner_text("[data-figure='VTE vormingen']") == "47,56"
+        assert await page.inner_text("[data-figure='Vormingen']") == "1"
+        await page.goto("/?from_year=1998&to_year=1999")
+        assert await figure.inner_text() == "€ 705.683,92 (niet geregistreerd: 1999)"
+        await page.goto("/?from_year=1999&to_year=1999&municipality_nis=71016")
+        assert await figure.inner_text() == "niet per gemeente geregistreerd"

@@ -157,3 +157,78 @@ async def test_vdab_referrals_and_outflow_by_nationality_and_dutch_level_survive
     # Erasure takes the person id away, not the person from the statistics.
     await events.deliver((PersonErased(person_id=people[1], erased_at=now), str(people[1]), 2))
     assert await report() == [flow, by_result]
+
+
+async def test_newcomer_indicators_per_region_and_agency_and_status_by_origin(
+    events, client, auth, agency
+):
+    """Three newcomers of this test's agency in a Limburg municipality (NIS 7xxxx) and one in
+    Antwerp (1xxxx); one moves to another agency. Every cell per region and agency, the
+    region filter honoured, and trajectories by nationality and residence category."""
+    from civic_common.events.contracts.intake import PersonTransferred
+
+    mine, other = agency(), agency()
+    limburg, antwerp = f"7{random.randrange(1000, 9999)}", f"1{random.randrange(1000, 9999)}"
+    now = datetime.now(UTC)
+    people = [
+        (uuid.uuid4(), limburg, "SY", "refugee"),
+        (uuid.uuid4(), limburg, "SY", "refugee"),
+        (uuid.uuid4(), limburg, "MA", None),
+        (uuid.uuid4(), antwerp, "UA", "temporary_protection"),
+    ]
+    sent = []
+    for person, nis, nationality, category in people:
+        sent.append((PersonRegistered(person_id=person, registered_at=now, municipality_nis=nis,
+                                      nationality=nationality, residence_category=category,
+                                      agency=mine), str(person), 1))  # fmt: skip
+        opened = TrajectoryOpened(trajectory_id=uuid.uuid4(), person_id=person,
+                                  kind="inburgeringstraject", template_version="2025.1",
+                                  opened_at=now, municipality_nis=nis)  # fmt: skip
+        sent.append((opened, str(person), 1))
+    moved = people[2][0]
+    sent.append((PersonTransferred(person_id=moved, transferred_at=now, from_agency=mine,
+                                   to_agency=other), str(moved), 2))  # fmt: skip
+    await events.deliver(*sent)
+
+    rows = (
+        await client.get(
+            "/api/v1/reports/newcomers-per-region-and-agency",
+            params={"agency": mine},
+            headers=auth("analyst"),
+        )
+    ).json()["tables"][0]["rows"]
+    assert rows == [
+        {"region": "Regio Antwerpen", "agency": mine, "intakes": 1, "started": 1, "running": 1,
+         "completed": 0, "overdue": 0},
+        {"region": "Regio Limburg", "agency": mine, "intakes": 2, "started": 2, "running": 2,
+         "completed": 0, "overdue": 0},
+    ]  # fmt: skip
+    limburg_only = (
+        await client.get(
+            "/api/v1/reports/newcomers-per-region-and-agency",
+            params={"agency": other, "region": "Limburg"},
+            headers=auth("analyst"),
+        )
+    ).json()["tables"][0]["rows"]
+    assert [(r["region"], r["agency"], r["intakes"]) for r in limburg_only] == [
+        ("Regio Limburg", other, 1)
+    ], "the transfer moved the case, and the region filter is honoured"
+    by_origin = (
+        await client.get(
+            "/api/v1/reports/trajectory-status-by-origin",
+            params={"agency": mine},
+            headers=auth("analyst"),
+        )
+    ).json()["tables"][0]["rows"]
+    assert [(r["nationality"], r["residence_category"], r["started"]) for r in by_origin] == [
+        ("SY", "refugee", 2),
+        ("UA", "temporary_protection", 1),
+    ]
+    intakes = (
+        await client.get(
+            "/api/v1/reports/intakes-per-month",
+            params={"agency": mine, "region": "Antwerpen"},
+            headers=auth("analyst"),
+        )
+    ).json()["tables"][0]["rows"]
+    assert [(r["municipality_nis"], r["intakes"]) for r in intakes] == [(antwerp, 1)]

@@ -186,3 +186,34 @@ async def test_the_schedule_publishes_once_a_day_with_an_event_in_the_outbox(
     fetched = await client.get(f"/partners/v1/publications/{first[0]}", headers=partner(auth))
     assert fetched.status_code == 200
     assert fetched.json()["report_id"] == report_settings.published_reports[0]
+
+
+async def test_a_small_cell_cannot_be_recovered_from_the_totals_a_partner_receives(
+    events, client, auth, agency, training
+):
+    """Trainings per region of an agency: Limburg's 2 in 2019 is suppressed, and so is a second
+    count in its column, so the total row does not give it back."""
+    from datetime import date
+
+    from civic_common.events.contracts.reporting import Session
+
+    mine = agency()
+    held = [
+        training(agencies=[mine], region=region, title=f"{region} {n}",
+                 sessions=[Session(held_on=date(2019, 3, 1), half_days=1)])
+        for region, count in (("Limburg", 2), ("Antwerpen", 9), ("Brussel", 6))
+        for n in range(count)
+    ]  # fmt: skip
+    await events.deliver(*[(t, str(t.training_id), 1) for t in held])
+    shared = await client.get(
+        "/partners/v1/reports/trainings-per-region",
+        params={"agency": mine, "from_year": 2019, "to_year": 2019},
+        headers=partner(auth),
+    )
+    assert shared.status_code == 200, shared.text
+    table = shared.json()["tables"][0]
+    column = {r["label"]: r["2019"] for r in table["rows"]}
+    assert column["Regio Limburg"] is None
+    hidden = [label for label, n in column.items() if n is None]
+    assert len(hidden) >= 2, "a total minus the shown cells must not give the small one back"
+    assert any("andere aantallen" in note for note in table["notes"])

@@ -3,26 +3,22 @@
 import io
 import uuid
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from civic_common.events.contracts.intake import PersonRegistered
-from civic_common.events.contracts.reporting import Session
+from civic_common.events.contracts.reporting import CostLine, Session
 from civic_common.events.contracts.trajecten import TrajectoryOpened
 from rapportage.rebuild import rebuild
 
 pytestmark = pytest.mark.integration
 
 
-def agency() -> str:
-    """Each test its own agency: the run's database is shared by every test."""
-    return f"T-{uuid.uuid4().hex[:8]}"
-
-
 async def test_a_snapshot_keeps_its_highest_sequence_and_redeliveries_change_nothing(
-    events, client, auth, training
+    agency, events, client, auth, training
 ):
     mine = agency()
     first = training(agencies=[mine], title="Eerste versie")
@@ -43,7 +39,7 @@ async def test_a_snapshot_keeps_its_highest_sequence_and_redeliveries_change_not
 
 
 async def test_the_321_overviews_count_per_year_region_and_theme_with_cost_and_vte(
-    events, client, auth, training
+    agency, events, client, auth, training
 ):
     mine = agency()
     partner = agency()
@@ -89,7 +85,11 @@ async def test_the_321_overviews_count_per_year_region_and_theme_with_cost_and_v
     ).json()
     [y2019, y2020] = cost["tables"][0]["rows"]
     assert (y2019["cost_eur"], y2019["staff_hours"], y2019["vte"]) == (250.0, 15.96, 0.01)
-    assert y2020["agency"] == mine, "the agency filter keeps only the asked agency's share"
+    assert y2020["trainings"] == 1
+    per_agency = cost["tables"][1]["rows"]
+    assert [(r["year"], r["agency"]) for r in per_agency] == [("2019", mine), ("2020", mine)]
+    assert per_agency[1]["joint"] == 1, "the agency filter keeps only the asked agency's share"
+    assert per_agency[1]["cost_borne_eur"] == 0, "the joint training's cost was borne by agii"
 
     details = (
         await client.get("/api/v1/reports/training-details", params=params, headers=analyst)
@@ -111,7 +111,7 @@ async def test_the_321_overviews_count_per_year_region_and_theme_with_cost_and_v
 
 
 async def test_reports_export_as_csv_and_xlsx_and_the_answer_numbers_its_tables(
-    events, client, auth, training
+    agency, events, client, auth, training
 ):
     mine = agency()
     t = training(agencies=[mine], title="Taal; en ‘tekens’")
@@ -131,7 +131,7 @@ async def test_reports_export_as_csv_and_xlsx_and_the_answer_numbers_its_tables(
     )
     book = load_workbook(io.BytesIO(xlsx.content))
     assert book.worksheets[0]["A1"].value.startswith("Tabel 1: Aantal vormingen van")
-    assert len(book.worksheets) == 8  # seven reports, the evaluation has two tables
+    assert len(book.worksheets) == 11  # eight reports; cost has three tables, evaluation two
 
 
 def pdf_lines(content: bytes) -> list[str]:
@@ -140,7 +140,7 @@ def pdf_lines(content: bytes) -> list[str]:
 
 
 async def test_reports_and_answers_download_as_pdf_for_analysts_only(
-    events, client, auth, training
+    agency, events, client, auth, training
 ):
     mine = agency()
     held = [training(agencies=[mine], title=f"Vorming {n}") for n in range(3)]
@@ -198,7 +198,7 @@ async def test_bad_parameters_are_422_naming_the_field_and_reports_are_for_analy
 
 
 async def test_a_rebuild_from_the_topics_gives_the_same_numbers(
-    events, client, auth, runtime_for, now, training
+    agency, events, client, auth, runtime_for, now, training
 ):
     mine = agency()
     trainings = [training(agencies=[mine], region=r) for r in ("Limburg", "Brussel", "Limburg")]
@@ -229,7 +229,8 @@ async def test_a_rebuild_from_the_topics_gives_the_same_numbers(
 
     before = await snapshot()
     assert before[0]["tables"][0]["rows"] == [{"year": "2019", "trainings": 3}]
-    assert any(r["title"] == "Bijgewerkt" for r in before[0]["tables"][2]["rows"])
+    [details] = [t for t in before[0]["tables"] if t["title"].startswith("Overzicht per vorming")]
+    assert any(r["title"] == "Bijgewerkt" for r in details["rows"])
 
     seen: list[tuple[int, int]] = []
     result = await rebuild(
@@ -237,3 +238,76 @@ async def test_a_rebuild_from_the_topics_gives_the_same_numbers(
     )
     assert result.applied >= 6 and seen[-1][0] == seen[-1][1] == result.events
     assert await snapshot() == before
+
+
+async def test_a_joint_training_counts_once_in_the_flemish_totals_and_each_agency_shows_its_share(
+    events, client, auth, training
+):
+    """A year no other test uses: the Flemish totals of 1997 are this test's alone."""
+    joint = training(
+        agencies=["agii", "Atlas"],
+        sessions=[Session(held_on=date(1997, 3, 5), half_days=2)],
+        cost_lines=[
+            CostLine(description="lesgevers", amount_eur=Decimal("300.00"), borne_by="AgII"),
+            CostLine(description="zaal", amount_eur=Decimal("200.00"), borne_by="atlas"),
+            CostLine(description="catering", amount_eur=Decimal("50.00"), borne_by="VIVO"),
+        ],
+        staff_hours=Decimal("1596"),
+    )
+    alone = training(
+        agencies=["atlas"],
+        sessions=[Session(held_on=date(1997, 6, 1), half_days=1)],
+        cost_lines=[CostLine(description="zaal", amount_eur=Decimal("100"), borne_by="atlas")],
+        staff_hours=Decimal("798"),
+    )
+    await events.deliver(*[(t, str(t.training_id), 1) for t in (joint, alone)])
+    params = {"from_year": 1997, "to_year": 1997}
+    cost = (
+        await client.get(
+            "/api/v1/reports/cost-and-vte-per-year", params=params, headers=auth("analyst")
+        )
+    ).json()
+    totals, per_agency, bearers = (t["rows"] for t in cost["tables"])
+    assert totals == [
+        {"year": "1997", "trainings": 2, "cost_eur": 650.0, "staff_hours": 2394.0, "vte": 1.5}
+    ], "the joint training once, not once per agency"
+    assert per_agency == [
+        {"year": "1997", "agency": "AgII", "trainings": 1, "joint": 1, "cost_borne_eur": 300.0,
+         "staff_hours": 798.0, "vte": 0.5},
+        {"year": "1997", "agency": "Atlas", "trainings": 2, "joint": 1, "cost_borne_eur": 300.0,
+         "staff_hours": 1596.0, "vte": 1.0},
+    ]  # fmt: skip
+    assert bearers == [
+        {"year": "1997", "borne_by": "AgII", "cost_eur": 300.0},
+        {"year": "1997", "borne_by": "Atlas", "cost_eur": 300.0},
+        {"year": "1997", "borne_by": "vivo", "cost_eur": 50.0},
+    ]
+    assert any("één keer" in note for note in cost["tables"][0]["notes"])
+
+    # AgII and agii are one agency, in every spelling a filter may use.
+    for spelling in ("AgII", "agii", "AGII"):
+        response = await client.get(
+            "/api/v1/reports/trainings-per-year",
+            params={**params, "agency": spelling},
+            headers=auth("analyst"),
+        )
+        assert response.json()["tables"][0]["rows"] == [{"year": "1997", "trainings": 1}]
+    unknown = await client.get(
+        "/api/v1/reports/trainings-per-year",
+        params={**params, "agency": "Agentschap X"},
+        headers=auth("analyst"),
+    )
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "agency"
+
+
+async def test_a_filter_a_report_cannot_apply_is_422_never_ignored(client, auth):
+    analyst = auth("analyst")
+    for path, params, field in (
+        ("/api/v1/reports/interpreter-requests", {"region": "Limburg"}, "region"),
+        ("/api/v1/reports/trainings-per-year", {"municipality_nis": "44021"}, "municipality_nis"),
+        ("/api/v1/reports/trainings-per-year", {"regio": "Limburg"}, "regio"),
+        ("/api/v1/answers/321", {"municipality_nis": "44021"}, "municipality_nis"),
+    ):
+        response = await client.get(path, params=params, headers=analyst)
+        assert response.status_code == 422, (path, params)
+        assert [e["field"] for e in response.json()["errors"]] == [field]

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from rapportage.adapters.pdf import Document, cell_text, nl_number, to_pdf
 from rapportage.domain.monthly_counts import BRUSSELS
-from rapportage.domain.reports import Column, Table, suppress
+from rapportage.domain.reports import Column, Table, pivot, suppress
 
 pytestmark = pytest.mark.unit
 
@@ -145,3 +145,48 @@ def test_a_cell_longer_than_a_page_is_cut_and_its_row_kept_whole():
     cut = page.index("2020 kort") - 1
     assert page[cut].endswith("…"), "the cut cell ends on the same page as it starts"
     assert "woord5999" not in "".join(texts)
+
+
+def test_forty_years_are_never_broken_inside_a_year_or_a_word():
+    """Regions x 40 years with a total column: wider than a page. The table is printed smaller
+    and then in groups of years, each with the region column, and no year or header word is
+    ever cut ("201/6", "Aanta/l")."""
+    years = list(range(1985, 2025))
+    table = pivot(
+        "Aantal vormingen naar regio",
+        "Regio",
+        [(f"Regio {r}", y, (y * 7 + n) % 300) for n, r in enumerate(("Antwerpen", "Limburg"))
+         for y in years],
+        years,
+        total_column="Totaal aantal",
+    )  # fmt: skip
+    text = "\n".join(pages(Document("Vormingen", [], [table], GENERATED)))
+    words = set(text.split())
+    assert {str(y) for y in years} <= words, "every year whole"
+    assert {"Aantal", "Totaal", "aantal"} <= words
+    assert "(deel 1 van" in text and "Regio Antwerpen" in text
+    for broken in ("201\n", "\n6 ", "Aanta\n"):
+        assert broken not in text
+
+
+def test_a_header_word_wider_than_its_numbers_widens_the_column():
+    table = Table(
+        "Smal",
+        (Column("year", "Jaar", "label"), Column("n", "Deelnemersaantallen")),
+        (("2016", 1),),
+    )
+    [text] = pages(Document("Smal", [], [table], GENERATED))
+    assert "Deelnemersaantallen" in text.split()
+
+
+def test_the_year_chart_stays_readable_for_forty_years():
+    from rapportage.adapters.charts import bar_chart
+
+    years = [str(y) for y in range(1985, 2025)]
+    svg = bar_chart("Vormingen per jaar", years, {"Vormingen": [100 + n for n in range(40)]})
+    named = [y for y in years if f">{y}</text>" in svg]
+    assert named == [str(y) for y in range(1985, 2025, 5)], "every fifth year, in full"
+    assert "…" not in svg
+    assert ">139</text>" not in svg, "no values printed over forty bars"
+    few = bar_chart("Vormingen per jaar", years[-5:], {"Vormingen": [1, 2, 3, 4, 5]})
+    assert all(f">{y}</text>" in few for y in years[-5:]) and ">5</text>" in few

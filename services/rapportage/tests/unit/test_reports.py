@@ -47,3 +47,35 @@ def test_year_span_fills_gaps_and_honours_the_asked_range():
     assert year_span([2016, 2018], None, None) == [2016, 2017, 2018]
     assert year_span([2016], 2015, 2017) == [2015, 2016, 2017]
     assert year_span([], None, None) == []
+
+
+def test_a_small_cell_cannot_be_recovered_from_the_totals() -> None:
+    """Regions x years with a total row and column: the 3 of Limburg in 2019 is hidden, and so
+    is a second cell in its row and in its column, so neither subtraction gives it back."""
+    table = pivot(
+        "Vormingen",
+        "Regio",
+        [("Antwerpen", 2019, 40), ("Antwerpen", 2020, 12), ("Limburg", 2019, 3),
+         ("Limburg", 2020, 20), ("Brussel", 2019, 9), ("Brussel", 2020, 30)],
+        [2019, 2020],
+        row_order=["Antwerpen", "Brussel", "Limburg"],
+        total_column="TOTAAL",
+    )  # fmt: skip
+    shared = suppress(table, 5)
+    cells = {row[0]: row[1:] for row in shared.rows}
+    assert cells["Limburg"][0] is None, "primary"
+    # Every row and column that adds up hides none or at least two of its cells.
+    for row in shared.rows:
+        assert sum(v is None for v in row[1:]) != 1, row
+    for column in range(1, 4):
+        assert sum(row[column] is None for row in shared.rows) != 1, column
+    # Recovering 3 from Limburg's row (23 - 20) or 2019's column (52 - 40 - 9) is impossible.
+    assert cells["Limburg"][1] is None or cells["Limburg"][2] is None
+    assert cells["Brussel"][0] is None or cells["Totaal"][0] is None
+    assert any("andere aantallen" in note for note in shared.notes)
+    assert shared.rows[-1][-1] == 114, "the grand total adds nothing to recover"
+
+
+def test_without_small_cells_nothing_is_hidden() -> None:
+    table = pivot("V", "Regio", [("Antwerpen", 2019, 40), ("Limburg", 2019, 0)], [2019])
+    assert suppress(table, 5).rows == table.rows

@@ -43,6 +43,12 @@ class HistoricalTrainingsImported(EventData):
     other_organisations: list[str] = Field(default_factory=list)
     cost_eur: Decimal = Field(Decimal(0), ge=0)
     staff_hours: Decimal = Field(Decimal(0), ge=0)
+    cost_registered: bool = Field(
+        True, description="False: the file gave no cost (not registered, which is not 0)"
+    )
+    staff_hours_registered: bool = Field(
+        True, description="False: the file gave no staff hours (not registered, not 0)"
+    )
     invited: int | None = Field(None, ge=0)
     responded: int | None = Field(None, ge=0)
     satisfied: int | None = Field(None, ge=0)
@@ -70,8 +76,19 @@ class HistoricalOrganisationTrajectoryImported(EventData):
     organisation_names: list[str] = Field(default_factory=list)
     cost_eur: Decimal = Field(Decimal(0), ge=0)
     staff_hours: Decimal = Field(Decimal(0), ge=0)
+    cost_registered: bool = Field(
+        True, description="False: the file gave no cost (not registered, which is not 0)"
+    )
+    staff_hours_registered: bool = Field(
+        True, description="False: the file gave no staff hours (not registered, not 0)"
+    )
     results: str | None = None
     evaluation_criteria: list[str] = Field(default_factory=list)
+    sessions: int | None = Field(None, ge=0, description="Work sessions; None: not registered")
+    groups: int | None = Field(None, ge=0, description="Groups; None: not registered")
+    invited: int | None = Field(None, ge=0)
+    responded: int | None = Field(None, ge=0)
+    satisfied: int | None = Field(None, ge=0)
 
 
 class ReportPublished(EventData):
