@@ -9,7 +9,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from civic_common.auth.issuer import mint
-from civic_common.web.pages import SESSION_COOKIE
+from civic_common.testing.keycloak import keycloak  # noqa: F401 - a fixture of this plugin
 
 # Without the background-networking flags Chromium keeps dialling out of a closed network.
 CHROMIUM_ARGS = [
@@ -37,8 +37,10 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 def signed_in(browser: Browser, jwt_keys: Path) -> Callable[..., "AsyncContextFactory"]:
     """``async with signed_in(base_url, "counter", organisation="atlas") as page:`` — a page
-    whose browser carries a session cookie for ``role`` (and any claims) on ``base_url``. Like
-    ``auth``, staff belong to AgII unless ``organisation=`` says otherwise."""
+    whose browser sends a token of the test issuer for ``role`` (and any claims) with every
+    request, as scripts do (``Authorization``; pages accept it beside their OpenID Connect
+    session). Like ``auth``, staff belong to AgII unless ``organisation=`` says otherwise. The
+    real sign-in through Keycloak has tests of its own (tests/e2e/test_single_sign_in.py)."""
 
     def context(
         base_url: str, role: str, subject: str | None = None, **claims: str | None
@@ -56,9 +58,10 @@ class AsyncContextFactory:
         self._context: BrowserContext | None = None
 
     async def __aenter__(self):  # noqa: ANN204 - playwright's Page
-        self._context = await self._browser.new_context(base_url=self._base_url, locale="nl-BE")
-        await self._context.add_cookies(
-            [{"name": SESSION_COOKIE, "value": self._token, "url": self._base_url}]
+        self._context = await self._browser.new_context(
+            base_url=self._base_url,
+            locale="nl-BE",
+            extra_http_headers={"Authorization": f"Bearer {self._token}"},
         )
         return await self._context.new_page()
 

@@ -1,0 +1,84 @@
+"""Server-side page sessions: the browser holds only a random session id (HttpOnly cookie); the
+principal and the provider's tokens stay in the api process.
+
+In memory, per api process: a restart forgets the sessions, and the next page view signs the
+person in again through the provider's single sign-on, without a password prompt while the
+provider's session lives. Several api processes of one service behind one address would need a
+shared store (docs/architecture.md)."""
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from civic_common.auth.principal import Principal
+from civic_common.web.oidc import Tokens
+
+# A sign-in started but not finished (the browser is at the provider) expires after this.
+PENDING_SECONDS = 600.0
+
+
+@dataclass
+class PageSession:
+    principal: Principal
+    display_name: str
+    tokens: Tokens
+    created_at: float
+    checked_at: float
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    state: str
+    nonce: str
+    verifier: str
+    next: str
+    redirect_uri: str
+    created_at: float
+
+
+class SessionStore:
+    def __init__(self, max_age_seconds: float) -> None:
+        self._max_age = max_age_seconds
+        self._sessions: dict[str, PageSession] = {}
+        self._pending: dict[str, PendingSignIn] = {}
+
+    def create(self, principal: Principal, display_name: str, tokens: Tokens) -> str:
+        self._prune()
+        session_id = secrets.token_urlsafe(32)
+        now = time.monotonic()
+        self._sessions[session_id] = PageSession(principal, display_name, tokens, now, now)
+        return session_id
+
+    def get(self, session_id: str | None) -> PageSession | None:
+        if not session_id:
+            return None
+        found = self._sessions.get(session_id)
+        if found is not None and time.monotonic() - found.created_at > self._max_age:
+            self.drop(session_id)
+            return None
+        return found
+
+    def drop(self, session_id: str | None) -> PageSession | None:
+        return self._sessions.pop(session_id, None) if session_id else None
+
+    def start_sign_in(self, pending: PendingSignIn) -> None:
+        self._prune()
+        self._pending[pending.state] = pending
+
+    def finish_sign_in(self, state: str) -> PendingSignIn | None:
+        """The pending sign-in of ``state``, once: a replayed callback finds nothing."""
+        found = self._pending.pop(state, None)
+        if found is None or time.monotonic() - found.created_at > PENDING_SECONDS:
+            return None
+        return found
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, s in self._sessions.items() if now - s.created_at > self._max_age]:
+            del self._sessions[key]
+        for key in [k for k, p in self._pending.items() if now - p.created_at > PENDING_SECONDS]:
+            del self._pending[key]
+
+    def __len__(self) -> int:
+        return len(self._sessions)
