@@ -139,8 +139,13 @@ async def keycloak_tokens(
             r'action="([^"]+)"[^>]*id="kc-form-login"', form.text
         )
         assert action is not None, "no Keycloak login form"
+        # Keycloak marks its cookies Secure; a browser keeps them on http://127.0.0.1 (a secure
+        # context), httpx does not: hand them back as a browser would.
+        cookies = "; ".join(c.split(";", 1)[0] for c in form.headers.get_list("set-cookie"))
         posted = await http.post(
-            unescape(action.group(1)), data={"username": username, "password": password}
+            unescape(action.group(1)),
+            data={"username": username, "password": password},
+            headers={"Cookie": cookies},
         )
         assert posted.status_code == 302, posted.text[:500]
         code = parse_qs(urlsplit(posted.headers["location"]).query)["code"][0]
