@@ -37,6 +37,12 @@ class ServiceSettings(BaseSettings):
         "sign in there and the APIs accept its access tokens for staff. Unset: pages cannot "
         "sign in (scripts still can, with tokens of the local issuer)",
     )
+    oidc_discovery_url: str | None = Field(
+        None,
+        description="Where the services reach the provider when its public address (the issuer) "
+        "is not reachable from inside, e.g. http://keycloak:8180/realms/civic in containers "
+        "(unset: the issuer)",
+    )
     oidc_client_id: str = Field("civic-pages", description="The pages' public client there")
     oidc_session_check_seconds: float = Field(
         0.0,

@@ -89,7 +89,11 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> Fas
         settings.jwt_jwks,
         settings.jwt_issuer,
         settings.jwt_audience,
-        StaffIssuer(settings.oidc_issuer, settings.jwt_audience) if settings.oidc_issuer else None,
+        (
+            StaffIssuer(settings.oidc_issuer, settings.jwt_audience, settings.oidc_discovery_url)
+            if settings.oidc_issuer
+            else None
+        ),
     )
     app.state.proof_registry = ProofRegistry(runtime.engine, runtime.tables.dpop_proofs)
     app.state.introspector = introspector

@@ -39,13 +39,14 @@ class StaffIssuer:
     """The OpenID Connect provider staff sign in at (Keycloak, ``CIVIC_OIDC_ISSUER``): its access
     tokens are accepted for staff, their keys found through discovery when first needed."""
 
-    def __init__(self, issuer: str, audience: str) -> None:
+    def __init__(self, issuer: str, audience: str, discovery_url: str | None = None) -> None:
         self.issuer, self.audience = issuer.rstrip("/"), audience
+        self._discovery = (discovery_url or issuer).rstrip("/")
         self._client: jwt.PyJWKClient | None = None
 
     def key(self, token: str) -> jwt.PyJWK:
         if self._client is None:
-            url = f"{self.issuer}/.well-known/openid-configuration"
+            url = f"{self._discovery}/.well-known/openid-configuration"
             try:
                 with urllib.request.urlopen(url, timeout=10) as response:
                     metadata = json.load(response)

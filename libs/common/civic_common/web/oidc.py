@@ -68,8 +68,15 @@ def staff_principal(claims: dict[str, Any]) -> Principal:
 class OidcProvider:
     """One provider (``issuer``) and this platform's public client (``client_id``) there."""
 
-    def __init__(self, issuer: str, client_id: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str,
+        timeout: float = 10.0,
+        discovery_url: str | None = None,
+    ) -> None:
         self.issuer, self.client_id = issuer.rstrip("/"), client_id
+        self._discovery = (discovery_url or issuer).rstrip("/")
         self._http = httpx.AsyncClient(timeout=timeout)
         self._metadata: dict[str, Any] | None = None
         self._metadata_at = 0.0
@@ -92,7 +99,7 @@ class OidcProvider:
     async def metadata(self) -> dict[str, Any]:
         """The provider's ``.well-known/openid-configuration``, cached for an hour."""
         if self._metadata is None or time.monotonic() - self._metadata_at > DISCOVERY_TTL_SECONDS:
-            found = await self._get_json(f"{self.issuer}/.well-known/openid-configuration")
+            found = await self._get_json(f"{self._discovery}/.well-known/openid-configuration")
             if found.get("issuer") != self.issuer:
                 raise ProviderUnavailable("discovery names another issuer")
             self._metadata, self._metadata_at = found, time.monotonic()
