@@ -142,10 +142,14 @@ cmd_stop() {
     return
   fi
   log "stopping keycloak (pid $pid)"
-  kill -TERM "$pid"
+  # kc.sh may run java as its child: stop the whole process group setsid gave it.
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"
   local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  while kill -0 -- "-$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
+  if kill -0 -- "-$pid" 2>/dev/null; then
+    log "keycloak still running after 30s; sending SIGKILL"
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
   rm -f "$KC_PID_FILE"
 }
 
