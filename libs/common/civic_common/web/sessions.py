@@ -15,6 +15,8 @@ from civic_common.web.oidc import Tokens
 
 # A sign-in started but not finished (the browser is at the provider) expires after this.
 PENDING_SECONDS = 600.0
+# At most this many sign-ins pending at once: a flood of /aanmelden drops the oldest.
+MAX_PENDING = 10_000
 
 
 @dataclass
@@ -64,6 +66,8 @@ class SessionStore:
 
     def start_sign_in(self, pending: PendingSignIn) -> None:
         self._prune()
+        while len(self._pending) >= MAX_PENDING:
+            del self._pending[next(iter(self._pending))]
         self._pending[pending.state] = pending
 
     def finish_sign_in(self, state: str) -> PendingSignIn | None:
