@@ -11,6 +11,7 @@ Scripts and tests may instead send the API's ``Authorization`` header (a token o
 issuer, ``make token``): a browser never adds one by itself, so it needs no CSRF check.
 """
 
+import hashlib
 import logging
 import secrets
 import time
@@ -73,9 +74,11 @@ class PageAuth:
     def session_cookie(self) -> str:
         return SESSION_COOKIE_PREFIX + self.service
 
-    @property
-    def login_cookie(self) -> str:
-        return LOGIN_COOKIE_PREFIX + self.service
+    def login_cookie(self, state: str) -> str:
+        """One cookie per pending sign-in, so two tabs signing in at once do not collide."""
+        return (
+            f"{LOGIN_COOKIE_PREFIX}{self.service}_{hashlib.sha256(state.encode()).hexdigest()[:12]}"
+        )
 
 
 def page_auth_of(request: Request) -> PageAuth:
@@ -215,7 +218,11 @@ def sign_in_router(templates: Jinja2Templates) -> APIRouter:
         response = RedirectResponse(url, status_code=303)
         # Binds the callback to this browser: no one else's code is redeemed in its name.
         response.set_cookie(
-            auth.login_cookie, state, max_age=600, path=CALLBACK_PATH, **_cookie_flags(request)
+            auth.login_cookie(state),
+            state,
+            max_age=600,
+            path=CALLBACK_PATH,
+            **_cookie_flags(request),
         )
         return response
 
@@ -224,7 +231,7 @@ def sign_in_router(templates: Jinja2Templates) -> APIRouter:
         request: Request, state: str = "", code: str = "", error: str = ""
     ) -> Response:
         auth = page_auth_of(request)
-        bound = request.cookies.get(auth.login_cookie)
+        bound = request.cookies.get(auth.login_cookie(state)) if state else None
         pending = auth.sessions.finish_sign_in(state) if state and bound == state else None
         if pending is None or auth.provider is None:
             return message(
@@ -268,7 +275,7 @@ def sign_in_router(templates: Jinja2Templates) -> APIRouter:
         )
         response = RedirectResponse(pending.next, status_code=303)
         response.set_cookie(auth.session_cookie, session_id, path="/", **_cookie_flags(request))
-        response.delete_cookie(auth.login_cookie, path=CALLBACK_PATH)
+        response.delete_cookie(auth.login_cookie(state), path=CALLBACK_PATH)
         return response
 
     @router.post("/afmelden")

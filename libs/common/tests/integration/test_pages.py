@@ -86,11 +86,25 @@ async def test_a_visitor_signs_in_at_keycloak_lands_where_they_wanted_and_signs_
         await context.close()
 
 
+async def test_two_tabs_signing_in_at_once_both_land(app, browser, keycloak: Keycloak):
+    async with serving(app) as base_url:
+        context = await browser.new_context(base_url=base_url, locale="nl-BE")
+        first, second = await context.new_page(), await context.new_page()
+        await first.goto("/?tab=1")
+        await second.goto("/?tab=2")  # a second pending sign-in, before the first ends
+        await sign_in_at_keycloak(first, DEMO_USERS["counter"])
+        await first.wait_for_url(f"{base_url}/?tab=1")
+        await second.reload()  # Keycloak knows the browser now: straight back, no password
+        await second.wait_for_url(f"{base_url}/?tab=2")
+        assert await second.inner_text("h1") == "Welkom agii"
+        await context.close()
+
+
 async def test_a_callback_not_started_by_this_browser_is_refused(app, keycloak: Keycloak):
     async with serving(app) as base_url, httpx.AsyncClient(base_url=base_url) as http:
         started = await http.get("/aanmelden", params={"next": "/"})
         assert started.status_code == 303
-        state = started.cookies["civic_login_intake"]
+        [state] = [v for k, v in started.cookies.items() if k.startswith("civic_login_intake_")]
         # Another browser (no login cookie) brings that state back with a code: refused.
         async with httpx.AsyncClient(base_url=base_url) as other:
             refused = await other.get("/auth/callback", params={"state": state, "code": "x"})
