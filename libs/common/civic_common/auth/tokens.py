@@ -37,28 +37,51 @@ class ProofRequired(InvalidToken):
 
 class StaffIssuer:
     """The OpenID Connect provider staff sign in at (Keycloak, ``CIVIC_OIDC_ISSUER``): its access
-    tokens are accepted for staff, their keys found through discovery when first needed."""
+    tokens are accepted for staff, their keys found through discovery when first needed.
+
+    Fetched synchronously (validation is synchronous) with a short timeout, and at most once per
+    ``REFRESH_SECONDS``: tokens naming an unknown key, or a provider that is down, cannot make
+    every request wait on the provider."""
+
+    TIMEOUT_SECONDS = 3.0
+    REFRESH_SECONDS = 30.0
 
     def __init__(self, issuer: str, audience: str, discovery_url: str | None = None) -> None:
         self.issuer, self.audience = issuer.rstrip("/"), audience
         self._discovery = (discovery_url or issuer).rstrip("/")
-        self._client: jwt.PyJWKClient | None = None
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at: float | None = None
+
+    def _get(self, url: str) -> dict[str, Any]:
+        with urllib.request.urlopen(url, timeout=self.TIMEOUT_SECONDS) as response:
+            body = json.load(response)
+        if not isinstance(body, dict):
+            raise ValueError("not a JSON object")
+        return body
+
+    def _refresh(self) -> None:
+        self._fetched_at = time.monotonic()
+        try:
+            metadata = self._get(f"{self._discovery}/.well-known/openid-configuration")
+            if metadata.get("issuer") != self.issuer or not metadata.get("jwks_uri"):
+                raise ValueError("the discovery document names another issuer or no JWKS")
+            jwks = jwt.PyJWKSet.from_dict(self._get(str(metadata["jwks_uri"])))
+        except (OSError, ValueError, jwt.PyJWTError) as exc:
+            raise InvalidToken(f"staff issuer's keys unavailable: {exc}") from exc
+        self._keys = {key.key_id: key for key in jwks.keys if key.key_id}
 
     def key(self, token: str) -> jwt.PyJWK:
-        if self._client is None:
-            url = f"{self._discovery}/.well-known/openid-configuration"
-            try:
-                with urllib.request.urlopen(url, timeout=10) as response:
-                    metadata = json.load(response)
-            except (OSError, ValueError) as exc:
-                raise InvalidToken(f"staff issuer unreachable: {exc}") from exc
-            if metadata.get("issuer") != self.issuer or not metadata.get("jwks_uri"):
-                raise InvalidToken("staff issuer's discovery document does not hold")
-            self._client = jwt.PyJWKClient(metadata["jwks_uri"], cache_keys=True, lifespan=300)
         try:
-            return self._client.get_signing_key_from_jwt(token)
+            kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
+        if kid not in self._keys and (
+            self._fetched_at is None or time.monotonic() - self._fetched_at >= self.REFRESH_SECONDS
+        ):
+            self._refresh()
+        if kid not in self._keys:
+            raise InvalidToken("unknown signing key")
+        return self._keys[kid]
 
 
 class TokenValidator:

@@ -55,7 +55,10 @@ def provider_token(keys: Path, **claims: object) -> str:
         "roles": ["counter", "default-roles-civic", "offline_access", "partner"],
         "org": "agii",
     } | claims
-    return jwt.encode(body, (keys / PRIVATE_KEY).read_text(), algorithm="RS256")
+    kid = json.loads((keys / "jwks.json").read_text())["keys"][0]["kid"]
+    return jwt.encode(
+        body, (keys / PRIVATE_KEY).read_text(), algorithm="RS256", headers={"kid": kid}
+    )
 
 
 def validator(local: Path, provider: Path) -> TokenValidator:
@@ -141,3 +144,35 @@ def _request(**headers: str) -> Request:
 )
 def test_only_this_origins_own_pages_may_post(headers: dict[str, str], allowed: bool):
     assert same_origin(_request(**headers)) is allowed
+
+
+class CountingStaffIssuer(StaffIssuer):
+    """The provider's discovery and JWKS answered from a file, counting the fetches."""
+
+    def __init__(self, keys: Path) -> None:
+        super().__init__(PROVIDER, "civic")
+        self.fetches: list[str] = []
+        self._jwks = json.loads((keys / "jwks.json").read_text())
+
+    def _get(self, url: str) -> dict:
+        self.fetches.append(url)
+        if url.endswith("openid-configuration"):
+            return {"issuer": PROVIDER, "jwks_uri": f"{PROVIDER}/certs"}
+        return self._jwks
+
+
+def test_the_providers_keys_are_fetched_once_and_unknown_keys_do_not_refetch_each_time(
+    local, provider
+):
+    staff = CountingStaffIssuer(provider)
+    tokens = TokenValidator(str(local / "jwks.json"), "civic-local", "civic", staff)
+    assert tokens.validate(provider_token(provider)).roles == {"counter"}
+    assert tokens.validate(provider_token(provider)).roles == {"counter"}
+    assert len(staff.fetches) == 2  # discovery and JWKS, once
+    unknown = jwt.encode(
+        {"iss": PROVIDER}, (provider / PRIVATE_KEY).read_text(), "RS256", headers={"kid": "x"}
+    )
+    for _ in range(5):
+        with pytest.raises(InvalidToken):
+            tokens.validate(unknown)
+    assert len(staff.fetches) == 2  # within REFRESH_SECONDS of the last fetch
