@@ -11,6 +11,7 @@ Scripts and tests may instead send the API's ``Authorization`` header (a token o
 issuer, ``make token``): a browser never adds one by itself, so it needs no CSRF check.
 """
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -164,6 +165,30 @@ def _cookie_flags(request: Request) -> dict[str, Any]:
     return {"httponly": True, "samesite": "lax", "secure": request.url.scheme == "https"}
 
 
+async def _repeated_callback(
+    request: Request, auth: PageAuth, state: str, bound: bool, wait_seconds: float = 5.0
+) -> Response | None:
+    """The callback of a sign-in already redeemed (a reload, or the provider's login page
+    refreshing itself, racing the first redirect): the browser that holds the session, or still
+    the login cookie of that state, goes on to the page it asked for, in that session."""
+    deadline = time.monotonic() + wait_seconds
+    while (finished := auth.sessions.finished_sign_in(state)) is not None:
+        if auth.sessions.get(request.cookies.get(auth.session_cookie)) is not None:
+            return RedirectResponse(finished.next, status_code=303)
+        if not bound:
+            return None
+        session_id = finished.session_id
+        if session_id is not None and auth.sessions.get(session_id) is not None:
+            response = RedirectResponse(finished.next, status_code=303)
+            response.set_cookie(auth.session_cookie, session_id, path="/", **_cookie_flags(request))
+            response.delete_cookie(auth.login_cookie(state), path=CALLBACK_PATH)
+            return response
+        if time.monotonic() >= deadline:
+            return None
+        await asyncio.sleep(0.1)  # the first callback is still redeeming the code
+    return None
+
+
 def sign_in_router(templates: Jinja2Templates) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -233,6 +258,10 @@ def sign_in_router(templates: Jinja2Templates) -> APIRouter:
         auth = page_auth_of(request)
         bound = request.cookies.get(auth.login_cookie(state)) if state else None
         pending = auth.sessions.finish_sign_in(state) if state and bound == state else None
+        if pending is None and state:
+            repeated = await _repeated_callback(request, auth, state, bound == state)
+            if repeated is not None:
+                return repeated
         if pending is None or auth.provider is None:
             return message(
                 request,
@@ -273,6 +302,7 @@ def sign_in_router(templates: Jinja2Templates) -> APIRouter:
         session_id = auth.sessions.create(
             signed_in.principal, signed_in.display_name, signed_in.tokens
         )
+        auth.sessions.complete_sign_in(state, session_id)
         response = RedirectResponse(pending.next, status_code=303)
         response.set_cookie(auth.session_cookie, session_id, path="/", **_cookie_flags(request))
         response.delete_cookie(auth.login_cookie(state), path=CALLBACK_PATH)

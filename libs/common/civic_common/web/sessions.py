@@ -15,6 +15,7 @@ from civic_common.web.oidc import Tokens
 
 # A sign-in started but not finished (the browser is at the provider) expires after this.
 PENDING_SECONDS = 600.0
+FINISHED_SECONDS = 60.0
 # At most this many sign-ins pending at once: a flood of /aanmelden drops the oldest.
 MAX_PENDING = 10_000
 
@@ -39,11 +40,21 @@ class PendingSignIn:
     created_at: float
 
 
+@dataclass
+class FinishedSignIn:
+    next: str
+    session_id: str | None  # None while the code is being redeemed, or when that failed
+    at: float
+
+
 class SessionStore:
     def __init__(self, max_age_seconds: float) -> None:
         self._max_age = max_age_seconds
         self._sessions: dict[str, PageSession] = {}
         self._pending: dict[str, PendingSignIn] = {}
+        # state -> the sign-in it finished: a callback arriving twice (a reload, or Keycloak's
+        # login page refreshing itself, racing the redirect) joins the first one's session.
+        self._finished: dict[str, FinishedSignIn] = {}
 
     def create(self, principal: Principal, display_name: str, tokens: Tokens) -> str:
         self._prune()
@@ -75,6 +86,19 @@ class SessionStore:
         found = self._pending.pop(state, None)
         if found is None or time.monotonic() - found.created_at > PENDING_SECONDS:
             return None
+        self._finished[state] = FinishedSignIn(found.next, None, time.monotonic())
+        return found
+
+    def complete_sign_in(self, state: str, session_id: str) -> None:
+        """The session the sign-in of ``state`` started."""
+        if (found := self._finished.get(state)) is not None:
+            found.session_id = session_id
+
+    def finished_sign_in(self, state: str) -> "FinishedSignIn | None":
+        """The sign-in of ``state``, if it was redeemed within the last minute."""
+        found = self._finished.get(state)
+        if found is None or time.monotonic() - found.at > FINISHED_SECONDS:
+            return None
         return found
 
     def _prune(self) -> None:
@@ -83,6 +107,8 @@ class SessionStore:
             del self._sessions[key]
         for key in [k for k, p in self._pending.items() if now - p.created_at > PENDING_SECONDS]:
             del self._pending[key]
+        for key in [k for k, f in self._finished.items() if now - f.at > FINISHED_SECONDS]:
+            del self._finished[key]
 
     def __len__(self) -> int:
         return len(self._sessions)

@@ -52,3 +52,15 @@ def test_a_flood_of_pending_sign_ins_drops_the_oldest(monkeypatch):
         store.start_sign_in(pending(state))
     assert store.finish_sign_in("a") is None
     assert all(store.finish_sign_in(state) is not None for state in "bcd")
+
+
+def test_a_redeemed_sign_in_remembers_its_page_and_then_its_session():
+    store = SessionStore(max_age_seconds=60)
+    store.start_sign_in(pending("abc"))
+    assert store.finished_sign_in("abc") is None  # not redeemed yet
+    store.finish_sign_in("abc")
+    finished = store.finished_sign_in("abc")
+    assert finished is not None and finished.next == "/" and finished.session_id is None
+    store.complete_sign_in("abc", "sid")
+    assert store.finished_sign_in("abc").session_id == "sid"
+    assert store.finished_sign_in("other") is None
