@@ -7,7 +7,7 @@ ORG ?= agii
 .PHONY: help install up down status logs token test test-unit lint docs bench chaos
 
 help:
-	@echo "make up       start Postgres, Kafka and all services (embedded default, no Docker)"
+	@echo "make up       start Postgres, Kafka, Keycloak (staff sign-in) and all services (embedded default, no Docker)"
 	@echo "make down     stop everything; data stays in .state/"
 	@echo "make status   what is running"
 	@echo "make logs     last lines of every process log (make logs P=intake-api to follow one)"

@@ -4,7 +4,10 @@
 # under $CIVIC_STATE and listening on 127.0.0.1 only.
 #
 # Usage: deploy/local/infra.sh {install|start|stop|status|env|start-kafka|stop-kafka|
-#                               start-postgres|stop-postgres|crash-postgres}
+#                               start-postgres|stop-postgres|crash-postgres|
+#                               install-keycloak|start-keycloak|stop-keycloak}
+# (Keycloak, the staff sign-in provider, lives in deploy/local/keycloak.sh; `start`/`stop` leave
+# it alone: `make up` starts it, the test suite starts it when a test needs it.)
 #   set -a; eval "$(deploy/local/infra.sh env)"; set +a
 #
 # Settings (environment):
@@ -14,6 +17,7 @@
 #   CIVIC_KAFKA_PORT             default 9092
 #   CIVIC_KAFKA_CONTROLLER_PORT  default 9093
 #   CIVIC_KAFKA_LIBS             Kafka jar dir (default: $CIVIC_STATE/kafka/libs)
+#   CIVIC_KEYCLOAK_PORT          default 8180 (more in deploy/local/keycloak.sh)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -456,12 +460,15 @@ EOF
 main() {
   local cmd=${1:-}
   case $cmd in
+    install-keycloak | start-keycloak | stop-keycloak)
+      exec "$SCRIPT_DIR/keycloak.sh" "${cmd%-keycloak}"
+      ;;
     install | start | stop | status | env | start-kafka | stop-kafka | start-postgres | stop-postgres | crash-postgres)
       init_paths
       "cmd_${cmd//-/_}"
       ;;
     *)
-      echo "usage: $0 {install|start|stop|status|env|start-kafka|stop-kafka|start-postgres|stop-postgres|crash-postgres}" >&2
+      echo "usage: $0 {install|start|stop|status|env|start-kafka|stop-kafka|start-postgres|stop-postgres|crash-postgres|install-keycloak|start-keycloak|stop-keycloak}" >&2
       exit 2
       ;;
   esac

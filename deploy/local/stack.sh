@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole system on the embedded default: local Postgres and Kafka (infra.sh) plus the api
-# and worker process of every service, and the partner token issuer, under supervisord.
+# The whole system on the embedded default: local Postgres and Kafka (infra.sh), Keycloak for
+# staff sign-in (keycloak.sh), plus the api and worker process of every service, and the partner
+# token issuer, under supervisord.
 #
 # Usage: deploy/local/stack.sh {up|down|status|logs [process]|exec <service> <command…>}
 set -euo pipefail
@@ -14,6 +15,8 @@ SERVICES=(intake trajecten tolken rapportage)
 declare -A PORTS=([intake]=8001 [trajecten]=8002 [tolken]=8003 [rapportage]=8004)
 # The embedded OAuth2 issuer for partner clients (civic-issuer): infrastructure, not a service.
 ISSUER_PORT=8000
+# Keycloak, where staff sign in to the pages (deploy/local/keycloak.sh).
+OIDC_ISSUER="http://127.0.0.1:${CIVIC_KEYCLOAK_PORT:-8180}/realms/civic"
 READY_SECONDS=${CIVIC_READY_SECONDS:-180}
 
 log() { printf 'stack: %s\n' "$*" >&2; }
@@ -118,7 +121,7 @@ supervisor_program() {
   db_url="postgresql+asyncpg://$svc:${!password_var}@$CIVIC_PG_HOST:$CIVIC_PG_PORT/civic"
   program="$svc-$process"
   program_conf "$program" "$VENV/bin/civic-service $svc $process" \
-    "CIVIC_DATABASE_URL=\"$db_url\",CIVIC_KAFKA_BOOTSTRAP=\"$CIVIC_KAFKA_BOOTSTRAP\",CIVIC_JWT_JWKS=\"$jwks\",CIVIC_JWT_INTROSPECTION_URL=\"http://127.0.0.1:$ISSUER_PORT/oauth2/introspect\",CIVIC_WORKER_HEARTBEAT_FILE=\"$SUP_DIR/$program.heartbeat\",CIVIC_WORKER_INSTANCE_ID=\"$program\"$(service_secrets "$svc")"
+    "CIVIC_DATABASE_URL=\"$db_url\",CIVIC_KAFKA_BOOTSTRAP=\"$CIVIC_KAFKA_BOOTSTRAP\",CIVIC_JWT_JWKS=\"$jwks\",CIVIC_JWT_INTROSPECTION_URL=\"http://127.0.0.1:$ISSUER_PORT/oauth2/introspect\",CIVIC_OIDC_ISSUER=\"$OIDC_ISSUER\",CIVIC_WORKER_HEARTBEAT_FILE=\"$SUP_DIR/$program.heartbeat\",CIVIC_WORKER_INSTANCE_ID=\"$program\"$(service_secrets "$svc")"
 }
 
 # Signs with the key pair civic-token uses ($CIVIC_STATE/jwt), so the services' JWKS file holds.
@@ -178,6 +181,10 @@ The system is up (logs: make logs, state: $CIVIC_STATE):
   tolken      http://127.0.0.1:8003
   rapportage  http://127.0.0.1:8004
   issuer      http://127.0.0.1:$ISSUER_PORT   (partner clients: POST /oauth2/token, docs/runbook.md)
+  keycloak    $OIDC_ISSUER   (admin console: ${OIDC_ISSUER%/realms/civic}/admin)
+Sign in to the pages: http://127.0.0.1:8001/aanmelden (any page; it leads to Keycloak's login)
+  demo users (password demo): loket (counter), begeleider (counsellor), tolkendesk
+  (interpreter_desk), tolk (interpreter), analist (analyst), beheerder (admin); agency AgII
 Kafka $CIVIC_KAFKA_BOOTSTRAP, Postgres $CIVIC_PG_HOST:$CIVIC_PG_PORT (database civic).
 A token for the APIs: make token ROLE=counter
 TEXT
@@ -187,6 +194,7 @@ cmd_up() {
   "$SCRIPT_DIR/python-env.sh"
   "$SCRIPT_DIR/infra.sh" start
   "$SCRIPT_DIR/mail.sh" start # partner alert mails: inbox at http://127.0.0.1:1080
+  "$SCRIPT_DIR/keycloak.sh" start
   ensure_service_secrets
   "$VENV/bin/civic-provision"
   local jwks
@@ -213,11 +221,13 @@ cmd_down() {
     wait_for_supervisor_exit
   fi
   "$SCRIPT_DIR/mail.sh" stop
+  "$SCRIPT_DIR/keycloak.sh" stop
   "$SCRIPT_DIR/infra.sh" stop
 }
 
 cmd_status() {
   "$SCRIPT_DIR/infra.sh" status || true
+  "$SCRIPT_DIR/keycloak.sh" status || true
   if supervisor_running; then ctl status; else echo "services  stopped"; fi
 }
 

@@ -2,6 +2,7 @@
 an environment of their own."""
 
 import base64
+import os
 import secrets
 import subprocess
 import sys
@@ -30,6 +31,10 @@ EXTRA_ENVIRONMENT = {
     # A keyring of this run's own: webhook secrets are sealed at rest.
     "CIVIC_TRAJECTEN_WEBHOOK_SECRET_KEYS": "e2e:"
     + base64.b64encode(secrets.token_bytes(32)).decode(),
+    # Staff sign in at Keycloak (the `keycloak` fixture starts it for the tests that need it;
+    # services only contact it when someone signs in or shows one of its tokens).
+    "CIVIC_OIDC_ISSUER": f"http://127.0.0.1:{os.environ.get('CIVIC_KEYCLOAK_PORT', '8180')}"
+    "/realms/civic",
 }
 
 

@@ -25,6 +25,8 @@ PUBLIC = {
     "/metrics",
     "/aanmelden",
     "/afmelden",
+    "/afgemeld",
+    "/auth/callback",
     "/openapi.json",
     "/docs",
     "/docs/oauth2-redirect",
@@ -97,13 +99,11 @@ PARTNER_SCOPES = (
 
 
 def credentials(auth, role: str, page: bool) -> dict[str, str]:
-    """Pages read the session cookie, APIs the Authorization header. Tokens carry an
-    organisation, a municipality and (partners) their scopes, as partner routes check them."""
+    """Pages and APIs both take the Authorization header (pages also a signed-in session, which
+    test_single_sign_in drives through Keycloak). Tokens carry an organisation, a municipality
+    and (partners) their scopes, as partner routes check them."""
     scope = PARTNER_SCOPES if role == "partner" else None
-    header = auth(role, organisation="agii", municipality="44021", scope=scope)
-    if not page:
-        return header
-    return {"Cookie": f"civic_session={header['Authorization'].removeprefix('Bearer ')}"}
+    return auth(role, organisation="agii", municipality="44021", scope=scope)
 
 
 def guarded_routes(apps: dict[str, FastAPI]) -> list[Guarded]:

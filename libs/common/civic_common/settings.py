@@ -33,6 +33,28 @@ class ServiceSettings(BaseSettings):
     jwt_introspection_cache_seconds: float = Field(
         30.0, ge=0, description="How long an introspection answer is reused"
     )
+    oidc_issuer: str | None = Field(
+        None,
+        description="OpenID Connect issuer staff sign in at (Keycloak: <url>/realms/civic); pages "
+        "sign in there and the APIs accept its access tokens for staff. Unset: pages cannot "
+        "sign in (scripts still can, with tokens of the local issuer)",
+    )
+    oidc_discovery_url: str | None = Field(
+        None,
+        description="Where the services reach the provider when its public address (the issuer) "
+        "is not reachable from inside, e.g. http://keycloak:8180/realms/civic in containers "
+        "(unset: the issuer)",
+    )
+    oidc_client_id: str = Field("civic-pages", description="The pages' public client there")
+    oidc_session_check_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="How often a page session asks the provider whether the sign-in still "
+        "lives (0: on every page view, so a sign-out on one service ends all at once)",
+    )
+    oidc_session_max_seconds: float = Field(
+        36000.0, gt=0, description="A page session ends after this long, whatever the provider"
+    )
     log_level: str = "INFO"
     partner_rate_per_second: float = Field(
         20.0, gt=0, description="Requests per second a partner may make at a partner edge"

@@ -15,13 +15,14 @@ from civic_common.api.app_state import runtime_of
 from civic_common.api.problems import install_problem_handlers
 from civic_common.api.ratelimit import TokenBuckets
 from civic_common.auth.introspection import Introspector
-from civic_common.auth.tokens import TokenValidator
+from civic_common.auth.tokens import StaffIssuer, TokenValidator
 from civic_common.db.migrate import at_head
 from civic_common.db.proofs import ProofRegistry
 from civic_common.db.uow import UnitOfWork
 from civic_common.kafka import kafka_reachable
 from civic_common.logging import set_traceparent
 from civic_common.runtime import Runtime
+from civic_common.web.security import SecurityHeaders, origin_of
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("http_request_duration_seconds", "HTTP latency", ["method", "route"])
@@ -85,7 +86,14 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> Fas
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.token_validator = TokenValidator(
-        settings.jwt_jwks, settings.jwt_issuer, settings.jwt_audience
+        settings.jwt_jwks,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        (
+            StaffIssuer(settings.oidc_issuer, settings.jwt_audience, settings.oidc_discovery_url)
+            if settings.oidc_issuer
+            else None
+        ),
     )
     app.state.proof_registry = ProofRegistry(runtime.engine, runtime.tables.dpop_proofs)
     app.state.introspector = introspector
@@ -94,6 +102,10 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> Fas
     )
     install_problem_handlers(app)
 
+    app.add_middleware(
+        SecurityHeaders,
+        form_targets=[origin_of(settings.oidc_issuer)] if settings.oidc_issuer else [],
+    )
     app.add_middleware(_Observe)
 
     @app.get("/healthz", include_in_schema=False)

@@ -59,6 +59,7 @@ from civic_common.db.engine import create_engine
 from civic_common.db.messaging import proof_registry_table
 from civic_common.db.migrate import upgrade
 from civic_common.db.proofs import ProofRegistry
+from civic_common.web.security import SecurityHeaders
 
 SCHEMA = "issuer"
 MIGRATIONS = str(Path(__file__).parent / "issuer_migrations")
@@ -515,6 +516,7 @@ def build_issuer_app(settings: IssuerSettings) -> FastAPI:
         str(jwks_path), settings.jwt_issuer, settings.jwt_audience
     )
     install_problem_handlers(app)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/.well-known/jwks.json", tags=["oauth2"])
     async def jwks() -> JSONResponse:

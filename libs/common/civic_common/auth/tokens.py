@@ -4,6 +4,7 @@ the role check every route makes."""
 import json
 import math
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,9 +21,10 @@ from civic_common.auth.introspection import IntrospectionUnavailable, Introspect
 from civic_common.auth.principal import Principal
 from civic_common.db.proofs import ProofRegistry
 
-ROLES = frozenset(
-    {"counter", "counsellor", "interpreter_desk", "interpreter", "analyst", "admin", "partner"}
+STAFF_ROLES = frozenset(
+    {"counter", "counsellor", "interpreter_desk", "interpreter", "analyst", "admin"}
 )
+ROLES = STAFF_ROLES | {"partner"}
 
 
 class InvalidToken(Exception):
@@ -33,9 +35,63 @@ class ProofRequired(InvalidToken):
     """A DPoP-bound token presented without a proof (as a bearer token)."""
 
 
+class StaffIssuer:
+    """The OpenID Connect provider staff sign in at (Keycloak, ``CIVIC_OIDC_ISSUER``): its access
+    tokens are accepted for staff, their keys found through discovery when first needed.
+
+    Fetched synchronously (validation is synchronous) with a short timeout, and at most once per
+    ``REFRESH_SECONDS``: tokens naming an unknown key, or a provider that is down, cannot make
+    every request wait on the provider."""
+
+    TIMEOUT_SECONDS = 3.0
+    REFRESH_SECONDS = 30.0
+
+    def __init__(self, issuer: str, audience: str, discovery_url: str | None = None) -> None:
+        self.issuer, self.audience = issuer.rstrip("/"), audience
+        self._discovery = (discovery_url or issuer).rstrip("/")
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at: float | None = None
+
+    def _get(self, url: str) -> dict[str, Any]:
+        with urllib.request.urlopen(url, timeout=self.TIMEOUT_SECONDS) as response:
+            body = json.load(response)
+        if not isinstance(body, dict):
+            raise ValueError("not a JSON object")
+        return body
+
+    def _refresh(self) -> None:
+        self._fetched_at = time.monotonic()
+        try:
+            metadata = self._get(f"{self._discovery}/.well-known/openid-configuration")
+            if metadata.get("issuer") != self.issuer or not metadata.get("jwks_uri"):
+                raise ValueError("the discovery document names another issuer or no JWKS")
+            jwks = jwt.PyJWKSet.from_dict(self._get(str(metadata["jwks_uri"])))
+        except (OSError, ValueError, jwt.PyJWTError) as exc:
+            raise InvalidToken(f"staff issuer's keys unavailable: {exc}") from exc
+        self._keys = {key.key_id: key for key in jwks.keys if key.key_id}
+
+    def key(self, token: str) -> jwt.PyJWK:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        if kid not in self._keys and (
+            self._fetched_at is None or time.monotonic() - self._fetched_at >= self.REFRESH_SECONDS
+        ):
+            self._refresh()
+        if kid not in self._keys:
+            raise InvalidToken("unknown signing key")
+        return self._keys[kid]
+
+
 class TokenValidator:
-    def __init__(self, jwks: str, issuer: str, audience: str) -> None:
-        self._issuer, self._audience = issuer, audience
+    """Tokens of the local issuer (``issuer``: staff scripts, partner clients) and, when
+    configured, access tokens of the staff sign-in provider (``staff``)."""
+
+    def __init__(
+        self, jwks: str, issuer: str, audience: str, staff: StaffIssuer | None = None
+    ) -> None:
+        self._issuer, self._audience, self._staff = issuer, audience, staff
         if jwks.startswith(("https://", "http://")):
             self._client: jwt.PyJWKClient | None = jwt.PyJWKClient(jwks, cache_keys=True)
             self._keys: jwt.PyJWKSet | None = None
@@ -52,6 +108,33 @@ class TokenValidator:
             if key.key_id == kid:
                 return key
         raise InvalidToken("unknown signing key")
+
+    def _staff_token(self, token: str) -> bool:
+        if self._staff is None:
+            return False
+        try:
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        return issuer == self._staff.issuer
+
+    def _staff_claims(self, token: str) -> dict[str, Any]:
+        assert self._staff is not None
+        try:
+            claims = jwt.decode(
+                token,
+                self._staff.key(token),
+                algorithms=["RS256", "PS256", "ES256"],
+                issuer=self._staff.issuer,
+                audience=self._staff.audience,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise InvalidToken(str(exc)) from exc
+        # Keycloak marks its access tokens; an ID or refresh token is no API credential.
+        if claims.get("typ") not in (None, "Bearer"):
+            raise InvalidToken("not an access token")
+        return claims
 
     def claims(self, token: str) -> dict[str, Any]:
         """The claims of a token whose signature, issuer, audience and expiry hold."""
@@ -71,6 +154,18 @@ class TokenValidator:
         """The caller a token names. ``key_thumbprint``: the key of the DPoP proof it came with;
         a token bound to a key (``cnf.jkt``) is valid only with a proof of that key, and an
         unbound one only without."""
+        if self._staff_token(token):
+            claims = self._staff_claims(token)
+            if key_thumbprint is not None:
+                raise InvalidToken("staff tokens are bearer tokens")
+            return Principal(
+                subject=claims["sub"],
+                # Only the platform's staff roles: never partner, never the provider's own.
+                roles=frozenset(r for r in claims.get("roles") or [] if isinstance(r, str))
+                & STAFF_ROLES,
+                organisation=claims.get("org"),
+                municipality=claims.get("municipality"),
+            )
         claims = self.claims(token)
         confirmation = claims.get("cnf")
         bound = confirmation.get("jkt") if isinstance(confirmation, dict) else None

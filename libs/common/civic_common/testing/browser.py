@@ -1,5 +1,6 @@
 """Headless Chromium (Debian's package) driven by Playwright, for the page tests."""
 
+import math
 import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -9,7 +10,10 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from civic_common.auth.issuer import mint
-from civic_common.web.pages import SESSION_COOKIE
+from civic_common.testing.keycloak import keycloak  # noqa: F401 - a fixture of this plugin
+from civic_common.testing.server import SERVED
+from civic_common.web.oidc import Tokens
+from civic_common.web.pages import PageAuth
 
 # Without the background-networking flags Chromium keeps dialling out of a closed network.
 CHROMIUM_ARGS = [
@@ -37,8 +41,11 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 def signed_in(browser: Browser, jwt_keys: Path) -> Callable[..., "AsyncContextFactory"]:
     """``async with signed_in(base_url, "counter", organisation="atlas") as page:`` — a page
-    whose browser carries a session cookie for ``role`` (and any claims) on ``base_url``. Like
-    ``auth``, staff belong to AgII unless ``organisation=`` says otherwise."""
+    whose browser is signed in as ``role`` (and any claims, in a token of the test issuer): a
+    page session made in the served app (``serving``), or, for the system's processes, the
+    token with every request as scripts send it (``Authorization``). Like ``auth``, staff
+    belong to AgII unless ``organisation=`` says otherwise. The real sign-in through Keycloak
+    has tests of its own (tests/e2e/test_single_sign_in.py)."""
 
     def context(
         base_url: str, role: str, subject: str | None = None, **claims: str | None
@@ -56,10 +63,36 @@ class AsyncContextFactory:
         self._context: BrowserContext | None = None
 
     async def __aenter__(self):  # noqa: ANN204 - playwright's Page
-        self._context = await self._browser.new_context(base_url=self._base_url, locale="nl-BE")
-        await self._context.add_cookies(
-            [{"name": SESSION_COOKIE, "value": self._token, "url": self._base_url}]
-        )
+        app = SERVED.get(self._base_url)
+        if app is not None:
+            # An app served in this test: a page session of its own, as a sign-in leaves it
+            # (Chromium drops extra headers on downloads).
+            self._context = await self._browser.new_context(base_url=self._base_url, locale="nl-BE")
+            auth: PageAuth = app.state.page_auth
+            principal = app.state.token_validator.validate(self._token)
+            session_id = auth.sessions.create(
+                principal, principal.subject, Tokens("", "", None, math.inf)
+            )
+            session = auth.sessions.get(session_id)
+            assert session is not None
+            session.checked_at = math.inf  # no provider to ask
+            await self._context.add_cookies(
+                [
+                    {
+                        "name": auth.session_cookie,
+                        "value": session_id,
+                        "url": self._base_url,
+                        "httpOnly": True,
+                        "sameSite": "Lax",
+                    }
+                ]
+            )
+        else:  # the system's processes: the token with every request, as scripts send it
+            self._context = await self._browser.new_context(
+                base_url=self._base_url,
+                locale="nl-BE",
+                extra_http_headers={"Authorization": f"Bearer {self._token}"},
+            )
         return await self._context.new_page()
 
     async def __aexit__(self, *exc: object) -> None:

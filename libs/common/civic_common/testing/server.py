@@ -9,6 +9,9 @@ from fastapi import FastAPI
 
 from civic_common.testing.plugin import free_port
 
+# The apps being served, by base URL: page tests sign a browser in on them (browser.py).
+SERVED: dict[str, FastAPI] = {}
+
 
 @contextlib.asynccontextmanager
 async def serving(app: FastAPI) -> AsyncIterator[str]:
@@ -22,8 +25,11 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
         if task.done():
             task.result()  # re-raise what stopped it
         await asyncio.sleep(0.05)
+    base_url = f"http://127.0.0.1:{port}"
+    SERVED[base_url] = app
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield base_url
     finally:
+        SERVED.pop(base_url, None)
         server.should_exit = True
         await task
