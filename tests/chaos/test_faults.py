@@ -271,7 +271,8 @@ async def _missed_deadline_referred(
     person = registered.json()["id"]
     conn = await _connect(db_url)
     try:
-        deadline = time.monotonic() + 60
+        # As long as a recovery may take: the registration may queue behind the backlog.
+        deadline = time.monotonic() + 180
         while (
             trajectory := await conn.fetchval(
                 "SELECT id FROM trajecten.trajectories WHERE person_id = $1", uuid.UUID(person)
