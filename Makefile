@@ -13,7 +13,7 @@ help:
 	@echo "make logs     last lines of every process log (make logs P=intake-api to follow one)"
 	@echo "make token    print a token from the local issuer (ROLE=counter|counsellor|..., ORG=agii|atlas|...)"
 	@echo "make test     the whole test suite against real Postgres and Kafka"
-	@echo "make lint     ruff"
+	@echo "make lint     ruff, import-linter (architecture contracts), deptry (declared dependencies)"
 	@echo "make docs     regenerate the event catalogue and JSON Schemas"
 	@echo "make bench    run every benchmark under bench/ (each prints its ratio last)"
 	@echo "make chaos    the fault-injection suite, full length (make test runs a short one)"
@@ -47,6 +47,9 @@ test-unit: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	@for p in libs/common services/intake services/trajecten services/tolken services/rapportage; do \
+	  (cd $$p && $(CURDIR)/$(VENV)/bin/deptry . --no-ansi) || exit 1; done
 
 docs: install
 	$(VENV)/bin/python -m civic_common.events.catalogue
