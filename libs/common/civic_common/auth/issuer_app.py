@@ -40,6 +40,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from civic_common.api.guard import EdgeGuard, GuardedModel, bad_character, line
+from civic_common.api.openapi import truthful
 from civic_common.api.problems import Problem, install_problem_handlers
 from civic_common.api.ratelimit import TokenBuckets
 from civic_common.auth.dpop import InvalidProof, Proof, verify_proof
@@ -154,6 +156,8 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 
 async def _authenticate(engine: AsyncEngine, client_id: str, secret: str) -> dict[str, Any] | None:
     """The client row if the secret matches its current or (in grace) previous secret."""
+    if len(client_id) > 200 or bad_character(client_id, multiline=False) is not None:
+        return None  # no client id of ours (and nothing a query should carry)
     async with engine.connect() as conn:
         row = (
             (await conn.execute(select(clients).where(clients.c.client_id == client_id)))
@@ -314,17 +318,19 @@ async def introspect(request: Request) -> JSONResponse:
 # ---------------------------------------------------------------- admin API
 
 
-class ClientIn(BaseModel):
-    display_name: str = Field(min_length=1, max_length=200)
-    organisation: str = Field(min_length=1, max_length=200)
-    municipality: str | None = Field(None, min_length=1, max_length=200)
-    allowed_scopes: list[Annotated[str, Field(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")]] = Field(
-        min_length=1
-    )
+Scope = Annotated[str, Field(max_length=100, pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")]
+LegalBasis = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,100}$")]
+
+
+class ClientIn(GuardedModel):
+    display_name: line(200, min_length=1)  # type: ignore[valid-type]
+    organisation: line(200, min_length=1)  # type: ignore[valid-type]
+    municipality: line(200, min_length=1) | None = None  # type: ignore[valid-type]
+    allowed_scopes: list[Scope] = Field(min_length=1, max_length=50)
     sender_constrained: bool = Field(
         True, description="Tokens bound to the client's DPoP key (RFC 9449); false: bearer tokens"
     )
-    legal_bases: list[Annotated[str, Field(pattern=r"^[a-z0-9-]{1,100}$")]] = Field(
+    legal_bases: list[LegalBasis] = Field(
         default_factory=list,
         max_length=20,
         description="The legal bases (codes) under which this partner may receive data; it "
@@ -332,8 +338,8 @@ class ClientIn(BaseModel):
     )
 
 
-class LegalBasesIn(BaseModel):
-    legal_bases: list[Annotated[str, Field(pattern=r"^[a-z0-9-]{1,100}$")]] = Field(max_length=20)
+class LegalBasesIn(GuardedModel):
+    legal_bases: list[LegalBasis] = Field(max_length=20)
 
 
 class ClientOut(BaseModel):
@@ -514,7 +520,9 @@ def build_issuer_app(settings: IssuerSettings) -> FastAPI:
     app.state.token_validator = TokenValidator(
         str(jwks_path), settings.jwt_issuer, settings.jwt_audience
     )
+    app.add_middleware(EdgeGuard)
     install_problem_handlers(app)
+    truthful(app)
 
     @app.get("/.well-known/jwks.json", tags=["oauth2"])
     async def jwks() -> JSONResponse:

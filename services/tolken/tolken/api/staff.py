@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from civic_common.api.app import uow
+from civic_common.api.etag import expected_version
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import Page, cursor_after, encode_cursor
+from civic_common.api.paging import CursorParam, Page, cursor_after, encode_cursor
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
@@ -96,7 +97,7 @@ async def get_interpreters(
     principal: Desk,
     work: Work,
     language: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[InterpreterOut]:
     after = cursor_after(cursor, UUID)
@@ -123,12 +124,7 @@ async def put_interpreter(
     work: Work,
     if_match: Annotated[str | None, Header()] = None,
 ) -> InterpreterOut:
-    try:
-        expected = int((if_match or "").strip('W/"'))
-    except ValueError as exc:
-        raise Problem(
-            428, "If-Match vereist", "Stuur de ETag van de tolk mee in If-Match."
-        ) from exc
+    expected = expected_version(if_match, what="de tolk")
     changed = await change_interpreter(work, body.to_domain(interpreter_id), expected, principal)
     response.headers.update(_etag(changed.version))
     return InterpreterOut.of(changed)

@@ -6,11 +6,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from civic_common.api.app import uow
+from civic_common.api.guard import GuardedModel, line
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import Page, cursor_after, encode_cursor
+from civic_common.api.paging import CursorParam, Page, cursor_after, encode_cursor
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_partner_scope, require_roles
@@ -32,19 +33,18 @@ Reader = Annotated[Principal, Depends(require_partner_scope(FEED))]
 Admin = Annotated[Principal, Depends(_admin)]
 
 
-class FiltersIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    municipalities: list[str] = Field(default_factory=list)
-    kinds: list[str] = Field(default_factory=list)
+Code = line(100, min_length=1)
 
 
-class WishIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class FiltersIn(GuardedModel):
+    municipalities: list[Code] = Field(default_factory=list, max_length=400)  # type: ignore[valid-type]
+    kinds: list[Code] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
 
-    event_types: list[str] = Field(max_length=50)
-    legal_basis: str | None = Field(
-        None, max_length=100, description="One of the client's granted bases (optional with one)"
+
+class WishIn(GuardedModel):
+    event_types: list[Code] = Field(max_length=50)  # type: ignore[valid-type]
+    legal_basis: Code | None = Field(  # type: ignore[valid-type]
+        None, description="One of the client's granted bases (optional with one)"
     )
     filters: FiltersIn = Field(default_factory=FiltersIn)
 
@@ -57,7 +57,7 @@ class WishIn(BaseModel):
 
 
 class SubscriptionIn(WishIn):
-    endpoint_url: str = Field(max_length=2000)
+    endpoint_url: line(2000, min_length=1)  # type: ignore[valid-type]
 
 
 @router.post("/subscriptions", status_code=201)
@@ -80,7 +80,7 @@ async def create_subscription(
 async def list_subscriptions(
     principal: Writer,
     work: Work,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[dict[str, Any]]:
     after = cursor_after(cursor, UUID)
@@ -122,7 +122,7 @@ async def subscription_deliveries(
     principal: Writer,
     work: Work,
     status: Literal["pending", "delivered", "dead", "cancelled"] | None = None,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[dict[str, Any]]:
     async with work:
@@ -139,9 +139,7 @@ async def _log(
     return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
 
 
-class ResendIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ResendIn(GuardedModel):
     status: Literal["dead", "delivered", "pending", "all"] = "dead"
     delivery_ids: list[UUID] | None = Field(None, max_length=1000)
 
@@ -163,11 +161,11 @@ async def resend_own(
 async def feed(
     principal: Reader,
     work: Work,
-    event_types: Annotated[list[str], Query()],
-    legal_basis: str | None = None,
-    municipalities: Annotated[list[str] | None, Query()] = None,
-    kinds: Annotated[list[str] | None, Query()] = None,
-    cursor: str | None = None,
+    event_types: Annotated[list[Code], Query(max_length=50)],  # type: ignore[valid-type]
+    legal_basis: Annotated[Code | None, Query()] = None,  # type: ignore[valid-type]
+    municipalities: Annotated[list[Code] | None, Query(max_length=400)] = None,  # type: ignore[valid-type]
+    kinds: Annotated[list[Code] | None, Query(max_length=20)] = None,  # type: ignore[valid-type]
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[dict[str, Any]]:
     """The same events, filters and fields as a webhook; replayable from any cursor."""
@@ -197,7 +195,7 @@ async def admin_subscriptions(
     principal: Admin,
     work: Work,
     organisation: Annotated[str | None, Query(max_length=200)] = None,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[dict[str, Any]]:
     """Every organisation's subscriptions (or one organisation's), to find what to suspend."""
@@ -229,7 +227,7 @@ async def admin_deliveries(
     principal: Admin,
     work: Work,
     status: Literal["pending", "delivered", "dead", "cancelled"] | None = None,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[dict[str, Any]]:
     async with work:
