@@ -168,7 +168,13 @@ def check_value(value: Any, field: str, depth: int = 0) -> None:
 
 
 def _no_constant(name: str) -> float:
-    raise ValueError(name)  # NaN and Infinity are no JSON
+    raise Refusal("body", f"{name} is geen getal")  # NaN and Infinity are no JSON
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > 100:  # int() of thousands of digits costs; walk names the rest
+        raise Refusal("body", "getal te groot")
+    return int(digits)
 
 
 def _pairs(raw: str) -> Iterator[tuple[str, str]]:
@@ -201,7 +207,9 @@ def check_body(body: bytes, content_type: str) -> None:
         return
     if "json" in content_type:
         try:
-            document = json.loads(body, parse_constant=_no_constant)
+            document = json.loads(body, parse_constant=_no_constant, parse_int=_bounded_int)
+        except Refusal:
+            raise
         except RecursionError:
             raise Refusal("body", "te diep genest") from None
         except UnicodeDecodeError:

@@ -13,7 +13,15 @@ from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
 from rapportage.adapters.spreadsheets import UnreadableFile, read_sheet
-from rapportage.api.rendering import Format, answer_title, render, report_params, settings_of
+from rapportage.api.rendering import (
+    DOWNLOADS,
+    Format,
+    ReportKey,
+    answer_title,
+    render,
+    report_params,
+    settings_of,
+)
 from rapportage.app.catalogue import CATALOGUE, Params
 from rapportage.app.counts import monthly_counts
 from rapportage.app.imports import KINDS, MissingColumns, import_sheet
@@ -91,9 +99,9 @@ async def get_monthly_counts(
     ]
 
 
-@router.get("/reports/{report_id}", response_model=None)
+@router.get("/reports/{report_id}", response_model=None, responses=DOWNLOADS)
 async def get_report(
-    report_id: str,
+    report_id: ReportKey,
     _: Analyst,
     work: Work,
     settings: Settings,
@@ -106,9 +114,9 @@ async def get_report(
     return await render(tables, format, report.id, title=report.title, params=params, meta=meta)
 
 
-@router.get("/answers/{question}", response_model=None)
+@router.get("/answers/{question}", response_model=None, responses=DOWNLOADS)
 async def get_answer(
-    question: str,
+    question: ReportKey,
     _: Analyst,
     work: Work,
     settings: Settings,
