@@ -19,7 +19,14 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +39,9 @@ MAX_QUERY_VALUE = 4000
 MAX_QUERY_FIELDS = 100
 MAX_TEXT = 10_000  # the longest free text any request may carry in one field
 OLDEST_BIRTH_DATE = date(1900, 1, 1)
+# Dates and moments a request may carry: far inside what Python and Postgres hold, so that no
+# time zone conversion or deadline arithmetic (a date plus a year) can overflow into a 500.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 # Characters no text field may hold: C0 controls but tab, newline and carriage return, lone
 # surrogates (UTF-8 cannot encode them) and the noncharacters XML (so XLSX) refuses.
@@ -114,7 +124,23 @@ Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 """A whole number a Postgres bigint holds."""
 
 
+def within_years(value: Any) -> Any:
+    """A date or datetime from FIRST_YEAR to LAST_YEAR (a ValueError otherwise); anything else
+    (lists of them too) unchanged."""
+    if isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            within_years(item)
+    elif isinstance(value, date) and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"een datum ligt tussen {FIRST_YEAR} en {LAST_YEAR}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(within_years)]
+"""A calendar date from 1900 to 2999."""
+
+
 def _utc(value: datetime) -> datetime:
+    within_years(value)
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("een tijdstip heeft een tijdzone nodig (bv. +01:00 of Z)")
     return value.astimezone(UTC)
@@ -125,9 +151,15 @@ Instant = Annotated[datetime, AfterValidator(_utc)]
 
 
 class GuardedModel(BaseModel):
-    """Base of every request body: unknown fields are refused (422 naming them)."""
+    """Base of every request body: unknown fields are refused (422 naming them), and every date
+    or datetime field lies from 1900 to 2999."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _dates_within_years(cls, value: Any) -> Any:
+        return within_years(value)
 
 
 # --- the edge ---------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ show them only their agency's persons (``domain/agency.py``); admins see every a
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -14,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from civic_common.api.app import uow
 from civic_common.api.etag import expected_version
-from civic_common.api.guard import line
+from civic_common.api.guard import Day, line
 from civic_common.api.idempotency import idempotent
 from civic_common.api.paging import CursorParam, Page, next_page
 from civic_common.api.problems import Problem
@@ -184,7 +183,7 @@ async def get_persons(
     work: Work,
     insz: Annotated[line(20) | None, Query()] = None,  # type: ignore[valid-type]
     name: Annotated[line(200, min_length=2) | None, Query()] = None,  # type: ignore[valid-type]
-    birth_date: date | None = None,
+    birth_date: Annotated[Day | None, Query()] = None,
     municipality_nis: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
     cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,

@@ -1,6 +1,5 @@
 """Staff API for the interpreter desk and interpreters: /api/v1."""
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID, uuid4
 
@@ -9,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from civic_common.api.app import uow
 from civic_common.api.etag import expected_version
+from civic_common.api.guard import Day
 from civic_common.api.idempotency import idempotent
 from civic_common.api.paging import CursorParam, Page, cursor_after, encode_cursor
 from civic_common.api.problems import Problem
@@ -155,7 +155,7 @@ async def get_queue(
     work: Work,
     rules: Rules,
     language: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
-    day: date | None = None,
+    day: Annotated[Day | None, Query()] = None,
 ) -> list[QueueItemOut]:
     """The desk's queue: open requests with the pending offer and the proposed candidates."""
     items = await desk_queue(work, language, day, rules, principal)
