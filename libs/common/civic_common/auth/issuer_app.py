@@ -125,6 +125,26 @@ audit_trail = Table(
 # ---------------------------------------------------------------- token endpoint
 
 
+_OAUTH_ERROR = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "error": {"type": "string"},
+                "error_description": {"type": "string"},
+            },
+            "required": ["error"],
+        }
+    }
+}
+# responses= of the OAuth endpoints: their errors are RFC 6749 §5.2 JSON, not problem details.
+OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "invalid_request and the like", "content": _OAUTH_ERROR},
+    401: {"description": "invalid_client", "content": _OAUTH_ERROR},
+    429: {"description": "slow_down; see Retry-After", "content": _OAUTH_ERROR},
+}
+
+
 def oauth_error(error: str, status: int = 400, description: str | None = None) -> JSONResponse:
     """RFC 6749 §5.2; invalid_client challenges for Basic, as §5.2 asks for a 401."""
     body = {"error": error} | ({"error_description": description} if description else {})
@@ -201,7 +221,7 @@ async def _proof_of_possession(
 token_router = APIRouter(tags=["oauth2"])
 
 
-@token_router.post("/oauth2/token")
+@token_router.post("/oauth2/token", responses=OAUTH_ERRORS)
 async def token(request: Request) -> JSONResponse:
     settings: IssuerSettings = request.app.state.settings
     form = await request.form()
@@ -254,7 +274,7 @@ async def token(request: Request) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
-@token_router.post("/oauth2/client-status")
+@token_router.post("/oauth2/client-status", responses=OAUTH_ERRORS)
 async def client_status(request: Request) -> JSONResponse:
     """Whether a partner client is active and which legal bases it holds: services ask before
     every webhook delivery (cached briefly), so a revocation or a withdrawn basis stops
@@ -279,7 +299,7 @@ async def client_status(request: Request) -> JSONResponse:
     )
 
 
-@token_router.post("/oauth2/introspect")
+@token_router.post("/oauth2/introspect", responses=OAUTH_ERRORS)
 async def introspect(request: Request) -> JSONResponse:
     """RFC 7662: whether a token is active — validly signed, unexpired, of a partner client that
     still exists and is not revoked. Services ask this for every partner token (cached briefly).

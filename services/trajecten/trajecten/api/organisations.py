@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from civic_common.api.app import uow
-from civic_common.api.guard import GuardedModel, Int64, line, text
+from civic_common.api.guard import GuardedModel, line, text
 from civic_common.api.idempotency import idempotent
 from civic_common.api.paging import CursorParam, Page, cursor_after, encode_cursor
 from civic_common.api.problems import Problem
@@ -249,9 +249,9 @@ class CostLineIn(_In):
 
 
 class EvaluationIn(_In):
-    invited: Int64 = Field(ge=0, le=1_000_000)
-    responded: Int64 = Field(ge=0, le=1_000_000)
-    satisfied: Int64 = Field(
+    invited: int = Field(ge=0, le=1_000_000)
+    responded: int = Field(ge=0, le=1_000_000)
+    satisfied: int = Field(
         ge=0, le=1_000_000, description="Respondents satisfied or very satisfied"
     )
 
