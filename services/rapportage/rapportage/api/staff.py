@@ -35,7 +35,9 @@ Work = Annotated[UnitOfWork, Depends(uow)]
 Settings = Annotated[RapportageSettings, Depends(settings_of)]
 ReportParams = Annotated[Params, Depends(report_params)]
 
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[
+    str, Query(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, 1900-2999")
+]
 
 
 class ReportOut(BaseModel):
