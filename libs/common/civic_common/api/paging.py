@@ -142,3 +142,9 @@ def next_page(
     if len(found) <= limit:
         return list(found), None
     return list(found[:limit]), encode_cursor(position(found[limit - 1]))
+
+
+def after_cursor(last: Any | None) -> str | None:
+    """The cursor ``cursor_after`` reads back: after ``last`` (an id or a sequence number), or
+    None when there is no further page."""
+    return None if last is None else encode_cursor({"after": last})

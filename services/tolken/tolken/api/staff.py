@@ -10,7 +10,7 @@ from civic_common.api.app import uow
 from civic_common.api.etag import expected_version
 from civic_common.api.guard import Day
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import CursorParam, Page, cursor_after, encode_cursor
+from civic_common.api.paging import CursorParam, Page, after_cursor, cursor_after
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
@@ -102,7 +102,7 @@ async def get_interpreters(
 ) -> Page[InterpreterOut]:
     after = cursor_after(cursor, UUID)
     found = await list_interpreters(work, after, limit, language, principal)
-    following = encode_cursor({"after": found[-1].id}) if len(found) == limit else None
+    following = after_cursor(found[-1].id if len(found) == limit else None)
     return Page(items=[InterpreterOut.of(i) for i in found], next_cursor=following)
 
 

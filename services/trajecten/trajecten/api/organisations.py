@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from civic_common.api.app import uow
 from civic_common.api.guard import GuardedModel, line, text
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import CursorParam, Page, cursor_after, encode_cursor
+from civic_common.api.paging import CursorParam, Page, after_cursor, cursor_after
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
@@ -110,7 +110,7 @@ def _page(items: list[Any], limit: int) -> dict[str, Any]:
     last = items[-1].id if len(items) == limit else None
     return {
         "items": [i.model_dump(mode="json") for i in items],
-        "next_cursor": encode_cursor({"after": last}) if last else None,
+        "next_cursor": after_cursor(last),
     }
 
 

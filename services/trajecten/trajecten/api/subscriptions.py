@@ -11,7 +11,7 @@ from pydantic import Field
 from civic_common.api.app import uow
 from civic_common.api.guard import GuardedModel, line
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import CursorParam, Page, cursor_after, encode_cursor
+from civic_common.api.paging import CursorParam, Page, after_cursor, cursor_after
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_partner_scope, require_roles
@@ -86,7 +86,7 @@ async def list_subscriptions(
     after = cursor_after(cursor, UUID)
     async with work:
         items, last = await use.list_page(work, principal, after, limit)
-    return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
+    return Page(items=items, next_cursor=after_cursor(last))
 
 
 @router.get("/subscriptions/{subscription_id}")
@@ -136,7 +136,7 @@ async def _log(
     items, last = await delivery.delivery_log(
         work, subscription_id, status, cursor_after(cursor, int), limit
     )
-    return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
+    return Page(items=items, next_cursor=after_cursor(last))
 
 
 class ResendIn(GuardedModel):
@@ -176,7 +176,7 @@ async def feed(
     async with work:
         items, last = await use.events_for(work, principal, wish, after, limit)
         await work.commit()  # the audit of what was read
-    return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
+    return Page(items=items, next_cursor=after_cursor(last))
 
 
 @router.post("/subscriptions/preview")
@@ -201,7 +201,7 @@ async def admin_subscriptions(
     """Every organisation's subscriptions (or one organisation's), to find what to suspend."""
     async with work:
         items, last = await use.admin_page(work, organisation, cursor_after(cursor, UUID), limit)
-    return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
+    return Page(items=items, next_cursor=after_cursor(last))
 
 
 @admin_router.post("/partner-subscriptions/{subscription_id}/suspension")
