@@ -40,7 +40,7 @@ from civic_common.testing.plugin import free_port, service_spec
 pytestmark = pytest.mark.integration
 
 # Examples per operation and generation mode: ~130 operations in well under 4 minutes.
-EXAMPLES = int(os.environ.get("CIVIC_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("CIVIC_FUZZ_EXAMPLES", "5"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
