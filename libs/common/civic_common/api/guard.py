@@ -275,8 +275,9 @@ class EdgeGuard:
             await self._refuse(scope, receive, send, refusal)
             return
         headers = dict(scope["headers"])
-        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-        if scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS") or not (
+        # FastAPI reads a body without a content type as JSON: so does the guard.
+        content_type = headers.get(b"content-type", b"application/json").decode("latin-1").lower()
+        if scope["method"] in ("GET", "HEAD", "OPTIONS") or not (
             "json" in content_type or "x-www-form-urlencoded" in content_type
         ):
             await self._app(scope, receive, send)

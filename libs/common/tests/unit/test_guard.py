@@ -178,3 +178,29 @@ def test_if_match_reads_our_etags_and_is_required() -> None:
     with pytest.raises(Problem) as refused:
         expected_version(None)
     assert refused.value.status == 428
+
+
+async def test_the_edge_reads_a_body_without_content_type_as_json() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from civic_common.api.guard import EdgeGuard
+
+    async def echo(request):  # the body reaches the route unchanged
+        return PlainTextResponse((await request.body()).decode())
+
+    app = EdgeGuard(Starlette(routes=[Route("/x", echo, methods=["POST", "DELETE"])]))
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        refused = await http.post("/x", content=b'{"name": "a\\u0000"}')
+        assert refused.status_code == 422
+        assert refused.json()["errors"] == [
+            {"field": "name", "message": "bevat een teken dat niet bewaard kan worden (U+0000)"}
+        ]
+        passed = await http.request("DELETE", "/x", content=b'{"ok": 1}')
+        assert passed.status_code == 200 and passed.text == '{"ok": 1}'
+        large = await http.post("/x", content=b'"' + b"x" * 600_000 + b'"')
+        assert large.status_code == 413
