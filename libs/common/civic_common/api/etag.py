@@ -1,5 +1,9 @@
 """ETags and If-Match: the version a change is based on, read in one place for every API."""
 
+from typing import Annotated
+
+from fastapi import Header
+
 from civic_common.api.guard import INT64_MAX
 from civic_common.api.problems import Problem
 
@@ -28,3 +32,9 @@ def expected_version(if_match: str | None, *, what: str = "dit object") -> int:
             errors=[{"field": "If-Match", "message": "geen geldige ETag"}],
         )
     return int(tag)
+
+
+IfMatch = Annotated[
+    str | None, Header(max_length=100, description='The ETag the change is based on, e.g. "3"')
+]
+"""The If-Match header parameter of a change; read it with ``expected_version``."""

@@ -22,6 +22,7 @@ from urllib.parse import unquote
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -340,6 +341,7 @@ async def introspect(request: Request) -> JSONResponse:
 
 Scope = Annotated[str, Field(max_length=100, pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")]
 LegalBasis = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,100}$")]
+ClientId = Annotated[str, PathParam(max_length=200)]
 
 
 class ClientIn(GuardedModel):
@@ -450,14 +452,14 @@ async def list_clients(_: Admin, engine: Engine) -> list[ClientOut]:
 
 
 @admin_router.get("/{client_id}")
-async def get_client(client_id: str, _: Admin, engine: Engine) -> ClientOut:
+async def get_client(client_id: ClientId, _: Admin, engine: Engine) -> ClientOut:
     async with engine.connect() as conn:
         return ClientOut.of(await _row(conn, client_id))
 
 
 @admin_router.post("/{client_id}/rotation", response_model=ClientWithSecret)
 async def rotate_secret(
-    client_id: str, request: Request, principal: Admin, engine: Engine
+    client_id: ClientId, request: Request, principal: Admin, engine: Engine
 ) -> JSONResponse:
     settings: IssuerSettings = request.app.state.settings
     secret = new_secret()
@@ -484,7 +486,7 @@ async def rotate_secret(
 
 
 @admin_router.post("/{client_id}/revocation")
-async def revoke_client(client_id: str, principal: Admin, engine: Engine) -> ClientOut:
+async def revoke_client(client_id: ClientId, principal: Admin, engine: Engine) -> ClientOut:
     async with engine.begin() as conn:
         row = await _row(conn, client_id, lock=True)
         if row["revoked_at"] is None:
@@ -499,7 +501,7 @@ async def revoke_client(client_id: str, principal: Admin, engine: Engine) -> Cli
 
 @admin_router.put("/{client_id}/legal-bases")
 async def grant_legal_bases(
-    client_id: str, body: LegalBasesIn, principal: Admin, engine: Engine
+    client_id: ClientId, body: LegalBasesIn, principal: Admin, engine: Engine
 ) -> ClientOut:
     """The legal bases the client may use from now on (replacing the earlier grant); a basis
     taken away stops the client's subscriptions under it at their next delivery."""

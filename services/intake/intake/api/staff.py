@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from civic_common.api.app import uow
-from civic_common.api.etag import expected_version
+from civic_common.api.etag import IfMatch, expected_version
 from civic_common.api.guard import Day, line
 from civic_common.api.idempotency import idempotent
 from civic_common.api.paging import CursorParam, Page, next_page
@@ -218,7 +218,7 @@ async def patch_person(
     body: PersonPatch,
     principal: Corrector,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Correct some fields. If-Match is required (428 without); a stale version gets 412."""
     expected = _expected_version(if_match)
@@ -234,7 +234,7 @@ async def post_confirm_distinct(
     person_id: UUID,
     principal: Corrector,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """The counter checked the flagged near-duplicates: this is a different person."""
     expected = _expected_version(if_match)
@@ -270,7 +270,7 @@ async def post_transfer(
     body: TransferIn,
     principal: Transferrer,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Hand a person's case over to another agency (by an admin, or by staff of the agency it
     belongs to). If-Match is required like for corrections. Afterwards only the new agency's

@@ -71,7 +71,7 @@ class InterpreterIn(Strict):
     tier: Tier
     certificate: CertificateIn | None = None
     languages: list[Language] = Field(min_length=1, max_length=20)
-    modalities: list[Modality] = Field(min_length=1)
+    modalities: list[Modality] = Field(min_length=1, max_length=10)
     regions: list[line(100, min_length=1)] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
     latitude: float = Field(ge=49.0, le=52.0, description="Base, for travel distance")
     longitude: float = Field(ge=2.0, le=7.0)

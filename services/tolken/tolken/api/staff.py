@@ -3,11 +3,11 @@
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from civic_common.api.app import uow
-from civic_common.api.etag import expected_version
+from civic_common.api.etag import IfMatch, expected_version
 from civic_common.api.guard import Day
 from civic_common.api.idempotency import idempotent
 from civic_common.api.paging import CursorParam, Page, after_cursor, cursor_after
@@ -122,7 +122,7 @@ async def put_interpreter(
     response: Response,
     principal: Desk,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> InterpreterOut:
     expected = expected_version(if_match, what="de tolk")
     changed = await change_interpreter(work, body.to_domain(interpreter_id), expected, principal)

@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from civic_common.api.app import uow
+from civic_common.api.etag import IfMatch
 from civic_common.api.guard import GuardedModel, line, text
 from civic_common.api.idempotency import idempotent
 from civic_common.api.paging import CursorParam, Page, after_cursor, cursor_after
@@ -52,7 +53,6 @@ from trajecten.domain.templates import Eligibility, shipped
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
 Staff = Annotated[Principal, Depends(require_roles("counsellor", "admin"))]
 Work = Annotated[UnitOfWork, Depends(uow)]
-IfMatch = Annotated[str | None, Header()]
 Names = Annotated[list[line(200, min_length=1)], Field(max_length=50)]  # type: ignore[misc]
 Agencies = Annotated[
     list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,60}$")]],

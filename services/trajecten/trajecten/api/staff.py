@@ -5,11 +5,12 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
 from civic_common.api.app import uow
+from civic_common.api.etag import IfMatch
 from civic_common.api.etag import expected_version as version_in
 from civic_common.api.guard import GuardedModel, Instant, line, text
 from civic_common.api.idempotency import idempotent
@@ -160,7 +161,7 @@ async def post_trajectory_transition(
     body: TrajectoryTransitionIn,
     principal: Counsellor,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     version = expected_version(if_match)
 
@@ -189,11 +190,11 @@ class ComponentTransitionIn(_In):
 )
 async def post_component_transition(
     trajectory_id: UUID,
-    code: str,
+    code: Annotated[str, Path(max_length=50)],
     body: ComponentTransitionIn,
     principal: Counsellor,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     version = expected_version(if_match)
     actor, at = principal.subject, datetime.now().astimezone()
@@ -236,11 +237,11 @@ class ProgressIn(_In):
 )
 async def post_progress(
     trajectory_id: UUID,
-    code: str,
+    code: Annotated[str, Path(max_length=50)],
     body: ProgressIn,
     principal: Counsellor,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     version = expected_version(if_match)
     changed = await change_trajectory(
@@ -347,7 +348,7 @@ async def post_take_up(
     trajectory_id: UUID,
     principal: Counsellor,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Take a transferred case up: it leaves the incoming list (on the timeline, audited)."""
     version = expected_version(if_match)
