@@ -100,9 +100,17 @@ def route_roles(app: FastAPI) -> dict[tuple[str, str], list[str]]:
     return found
 
 
-def credentials(auth: Callable[..., dict[str, str]], role: str) -> dict[str, str]:
-    scope = PARTNER_SCOPES if role == "partner" else None
-    return auth(role, organisation="agii", municipality="44021", scope=scope)
+def credentials(auth: Callable[..., dict[str, str]]) -> Callable[[str], dict[str, str]]:
+    """A token per role, minted once (signing one costs more than a request)."""
+    minted: dict[str, dict[str, str]] = {}
+
+    def header(role: str) -> dict[str, str]:
+        if role not in minted:
+            scope = PARTNER_SCOPES if role == "partner" else None
+            minted[role] = auth(role, organisation="agii", municipality="44021", scope=scope)
+        return minted[role]
+
+    return header
 
 
 def fuzz_operation(
@@ -110,7 +118,7 @@ def fuzz_operation(
     allowed: list[str],
     base_url: str,
     session: requests.Session,
-    auth: Callable[..., dict[str, str]],
+    token: Callable[[str], dict[str, str]],
     failures: dict[str, str],
 ) -> None:
     """Generated valid and invalid requests against one operation, as each allowed role."""
@@ -129,7 +137,7 @@ def fuzz_operation(
     )
     @given(case=st.one_of(strategies), role=st.sampled_from(allowed))
     def run(case: Any, role: str) -> None:
-        headers = credentials(auth, role)
+        headers = token(role)
         response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
@@ -151,6 +159,7 @@ def fuzz(app: FastAPI, base_url: str, auth: Callable[..., dict[str, str]]) -> li
     roles = route_roles(app)
     failures: dict[str, str] = {}
     session = requests.Session()
+    token = credentials(auth)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert operations, "the document lists operations"
     for operation in operations:
@@ -158,7 +167,7 @@ def fuzz(app: FastAPI, base_url: str, auth: Callable[..., dict[str, str]]) -> li
             continue  # pages and health are no API
         allowed = roles.get((operation.method.upper(), operation.path)) or ["admin"]
         started = time.monotonic()
-        fuzz_operation(operation, allowed, base_url, session, auth, failures)
+        fuzz_operation(operation, allowed, base_url, session, token, failures)
         print(f"  {operation.method.upper()} {operation.path}: {time.monotonic() - started:.1f}s")
     return list(failures.values())
 
