@@ -236,3 +236,57 @@ def test_a_formula_in_a_stored_text_is_neutralised_in_csv_and_xlsx():
     assert "'=HYPERLINK" in csv and "'@SUM(A1)" in csv and "\x00" not in csv
     assert ";-3\r\n" in csv and "-5;1" in csv, "negative numbers stay numbers"
     assert to_xlsx([table]).startswith(b"PK"), "the workbook is written"
+
+
+def _page_routes(app: Any) -> list[tuple[str, list[str]]]:
+    """(path, roles) of every page (HTML) GET route without path parameters."""
+
+    def roles_of(dependant: Any) -> set[str]:
+        found: set[str] = set()
+        for sub in dependant.dependencies:
+            found |= set(getattr(sub.call, "civic_roles", ()))
+            found |= roles_of(sub)
+        return found
+
+    pages = []
+    for route in app.routes:
+        contexts = (
+            [(c.path, c.methods, c.dependant) for c in route.effective_route_contexts()]
+            if hasattr(route, "effective_route_contexts")
+            else [(route.path, getattr(route, "methods", set()), getattr(route, "dependant", None))]
+        )
+        for path, methods, dependant in contexts:
+            if (
+                "GET" in (methods or set())
+                and dependant is not None
+                and "{" not in path
+                and not path.startswith(("/api/", "/partners/", "/docs", "/redoc", "/openapi"))
+                and (roles := roles_of(dependant))
+            ):
+                pages.append((path, sorted(roles)))
+    return pages
+
+
+@pytest.mark.parametrize("service", ["intake", "trajecten", "tolken", "rapportage"])
+async def test_pages_with_unexpected_query_parameters_are_no_500(clients, auth, service):
+    """The counter's home page once crashed on a cursor without the key it expected (KeyError
+    'f'); no page may crash on whatever a URL carries."""
+    http = clients(service)
+    app = http._transport.app  # type: ignore[attr-defined]
+    odd = [
+        {"f": "1", "g": "x"},
+        {"cursor": encode_cursor({"f": 1})},
+        {"cursor": "%%%"},
+        {"name": "Haddad", "cursor": encode_cursor({"after": 2**80})},
+        {"from_year": "99999999999999999999", "to_year": "-1", "region": "mars"},
+        {"day": "0001-01-01", "language": "x" * 50, "q": "a" * 3000},
+    ]
+    pages = _page_routes(app)
+    assert pages, f"{service} has pages"
+    for path, roles in pages:
+        token = auth(roles[0])["Authorization"].removeprefix("Bearer ")
+        for params in odd:
+            response = await http.get(
+                path, params=params, headers={"Cookie": f"civic_session={token}"}
+            )
+            assert response.status_code < 500, f"{path} {params}: {response.status_code}"
