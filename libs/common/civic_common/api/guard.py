@@ -5,8 +5,9 @@ Two layers, the same rules:
 - ``EdgeGuard`` (an ASGI middleware every app gets from ``create_app``, the issuer too) reads
   every query string, path, JSON and form body before a route sees it, and answers 422 naming
   the field when a text holds a character Postgres or an XLSX export cannot hold (NUL, other C0
-  controls, lone surrogates, U+FFFE/U+FFFF), when a number is beyond int64 or not finite, or
-  when a body nests too deep; 413 when a body is larger than an event may become.
+  controls, lone surrogates, U+FFFE/U+FFFF), when a number is beyond int64 or not finite, when
+  a text or a list is longer than any field takes, or when a body nests too deep; 413 when a
+  body is larger than an event may become.
 - The pydantic types and ``GuardedModel`` below say it per field in the request models, with
   the narrower rules a field has: one line or several, a length, a person's name, a birth date.
 """
@@ -38,6 +39,7 @@ MAX_DEPTH = 16
 MAX_QUERY_VALUE = 4000
 MAX_QUERY_FIELDS = 100
 MAX_TEXT = 10_000  # the longest free text any request may carry in one field
+MAX_ITEMS = 1000  # the longest list (or object) any request may carry in one field
 OLDEST_BIRTH_DATE = date(1900, 1, 1)
 # Dates and moments a request may carry: far inside what Python and Postgres hold, so that no
 # time zone conversion or deadline arithmetic (a date plus a year) can overflow into a 500.
@@ -188,6 +190,8 @@ def check_value(value: Any, field: str, depth: int = 0) -> None:
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise Refusal(field or "body", "geen eindig getal")
+    elif isinstance(value, dict | list) and len(value) > MAX_ITEMS:
+        raise Refusal(field or "body", f"te veel elementen (hoogstens {MAX_ITEMS})")
     elif isinstance(value, dict):
         for key, item in value.items():
             name = f"{field}.{key}" if field else str(key)

@@ -109,6 +109,8 @@ def test_the_edge_names_the_field_of_a_bad_character_anywhere_in_a_body() -> Non
 
 def test_the_edge_refuses_huge_and_non_finite_numbers_and_deep_nesting() -> None:
     assert _refusal({"version": 2**64}).field == "version"
+    assert _refusal({"ids": list(range(1001))}).field == "ids"
+    assert _refusal({"note": "x" * 10_001}).field == "note"
     with pytest.raises(Refusal):
         check_body(b'{"x": NaN}', "application/json")
     with pytest.raises(Refusal):
