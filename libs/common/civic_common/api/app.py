@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civic_common.api import audit
 from civic_common.api.app_state import runtime_of
+from civic_common.api.guard import EdgeGuard
+from civic_common.api.openapi import truthful
 from civic_common.api.problems import install_problem_handlers
 from civic_common.api.ratelimit import TokenBuckets
 from civic_common.auth.introspection import Introspector
@@ -100,7 +102,9 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> Fas
     app.state.partner_buckets = TokenBuckets(
         settings.partner_rate_per_second, settings.partner_burst
     )
+    app.add_middleware(EdgeGuard)  # innermost: its refusals are traced and measured too
     install_problem_handlers(app)
+    truthful(app)
 
     app.add_middleware(
         SecurityHeaders,

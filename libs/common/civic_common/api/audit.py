@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from civic_common.api.app_state import runtime_of
-from civic_common.api.paging import Page, decode_cursor, encode_cursor
+from civic_common.api.guard import Instant, line
+from civic_common.api.paging import CursorParam, Page, cursor_position, next_page
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 
@@ -36,12 +37,12 @@ class AuditEntry(BaseModel):
 async def read_audit_log(
     request: Request,
     principal: Annotated[Principal, Depends(require_roles("admin"))],
-    subject_id: Annotated[str | None, Query(max_length=100)] = None,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    subject_id: Annotated[line(100) | None, Query()] = None,  # type: ignore[valid-type]
+    actor: Annotated[line(200) | None, Query()] = None,  # type: ignore[valid-type]
+    since: Annotated[Instant | None, Query()] = None,
+    until: Annotated[Instant | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
 ) -> Page[AuditEntry]:
     """Newest first; filter by the person (subject_id), the actor and a time window."""
     runtime = runtime_of(request)
@@ -55,14 +56,13 @@ async def read_audit_log(
         query = query.where(log.c.at >= since)
     if until:
         query = query.where(log.c.at < until)
-    if position := decode_cursor(cursor):
-        query = query.where(log.c.id < int(position.get("before", 0)))
+    if position := cursor_position(cursor, {"before": int}):
+        query = query.where(log.c.id < position[0])
     async with runtime.uow() as work:
         rows = (await work.session.execute(query)).mappings().all()
         await work.audit(principal, "read", "audit_log", subject_id or "*", "audit query")
         await work.commit()
-    page = [AuditEntry.model_validate(dict(row)) for row in rows[:limit]]
-    more = len(rows) > limit
-    return Page[AuditEntry](
-        items=page, next_cursor=encode_cursor({"before": page[-1].id}) if more else None
+    page, following = next_page(
+        [AuditEntry.model_validate(dict(row)) for row in rows], limit, lambda e: {"before": e.id}
     )
+    return Page[AuditEntry](items=page, next_cursor=following)

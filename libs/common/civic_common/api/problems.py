@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -76,6 +77,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        fields = ", ".join(sorted({e["field"] for e in errors}))
+        return problem_response(
+            request, 422, "Ongeldige invoer", f"Controleer: {fields}", errors=errors
+        )
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_later(request: Request, exc: ValidationError) -> JSONResponse:
+        """A model built from the request further in (a domain or event model with rules of
+        its own) refused it: still the caller's input, so a 422 naming the fields."""
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+            for e in exc.errors()
+        ]
         fields = ", ".join(sorted({e["field"] for e in errors}))
         return problem_response(
             request, 422, "Ongeldige invoer", f"Controleer: {fields}", errors=errors

@@ -22,6 +22,7 @@ from urllib.parse import unquote
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from civic_common.api.guard import EdgeGuard, GuardedModel, bad_character, line
+from civic_common.api.openapi import truthful
 from civic_common.api.problems import Problem, install_problem_handlers
 from civic_common.api.ratelimit import TokenBuckets
 from civic_common.auth.dpop import InvalidProof, Proof, verify_proof
@@ -124,6 +127,26 @@ audit_trail = Table(
 # ---------------------------------------------------------------- token endpoint
 
 
+_OAUTH_ERROR = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "error": {"type": "string"},
+                "error_description": {"type": "string"},
+            },
+            "required": ["error"],
+        }
+    }
+}
+# responses= of the OAuth endpoints: their errors are RFC 6749 §5.2 JSON, not problem details.
+OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "invalid_request and the like", "content": _OAUTH_ERROR},
+    401: {"description": "invalid_client", "content": _OAUTH_ERROR},
+    429: {"description": "slow_down; see Retry-After", "content": _OAUTH_ERROR},
+}
+
+
 def oauth_error(error: str, status: int = 400, description: str | None = None) -> JSONResponse:
     """RFC 6749 §5.2; invalid_client challenges for Basic, as §5.2 asks for a 401."""
     body = {"error": error} | ({"error_description": description} if description else {})
@@ -155,6 +178,8 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 
 async def _authenticate(engine: AsyncEngine, client_id: str, secret: str) -> dict[str, Any] | None:
     """The client row if the secret matches its current or (in grace) previous secret."""
+    if len(client_id) > 200 or bad_character(client_id, multiline=False) is not None:
+        return None  # no client id of ours (and nothing a query should carry)
     async with engine.connect() as conn:
         row = (
             (await conn.execute(select(clients).where(clients.c.client_id == client_id)))
@@ -198,7 +223,7 @@ async def _proof_of_possession(
 token_router = APIRouter(tags=["oauth2"])
 
 
-@token_router.post("/oauth2/token")
+@token_router.post("/oauth2/token", responses=OAUTH_ERRORS)
 async def token(request: Request) -> JSONResponse:
     settings: IssuerSettings = request.app.state.settings
     form = await request.form()
@@ -251,7 +276,7 @@ async def token(request: Request) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
-@token_router.post("/oauth2/client-status")
+@token_router.post("/oauth2/client-status", responses=OAUTH_ERRORS)
 async def client_status(request: Request) -> JSONResponse:
     """Whether a partner client is active and which legal bases it holds: services ask before
     every webhook delivery (cached briefly), so a revocation or a withdrawn basis stops
@@ -276,7 +301,7 @@ async def client_status(request: Request) -> JSONResponse:
     )
 
 
-@token_router.post("/oauth2/introspect")
+@token_router.post("/oauth2/introspect", responses=OAUTH_ERRORS)
 async def introspect(request: Request) -> JSONResponse:
     """RFC 7662: whether a token is active — validly signed, unexpired, of a partner client that
     still exists and is not revoked. Services ask this for every partner token (cached briefly).
@@ -315,17 +340,20 @@ async def introspect(request: Request) -> JSONResponse:
 # ---------------------------------------------------------------- admin API
 
 
-class ClientIn(BaseModel):
-    display_name: str = Field(min_length=1, max_length=200)
-    organisation: str = Field(min_length=1, max_length=200)
-    municipality: str | None = Field(None, min_length=1, max_length=200)
-    allowed_scopes: list[Annotated[str, Field(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")]] = Field(
-        min_length=1
-    )
+Scope = Annotated[str, Field(max_length=100, pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")]
+LegalBasis = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,100}$")]
+ClientId = Annotated[str, PathParam(max_length=200)]
+
+
+class ClientIn(GuardedModel):
+    display_name: line(200, min_length=1)  # type: ignore[valid-type]
+    organisation: line(200, min_length=1)  # type: ignore[valid-type]
+    municipality: line(200, min_length=1) | None = None  # type: ignore[valid-type]
+    allowed_scopes: list[Scope] = Field(min_length=1, max_length=50)
     sender_constrained: bool = Field(
         True, description="Tokens bound to the client's DPoP key (RFC 9449); false: bearer tokens"
     )
-    legal_bases: list[Annotated[str, Field(pattern=r"^[a-z0-9-]{1,100}$")]] = Field(
+    legal_bases: list[LegalBasis] = Field(
         default_factory=list,
         max_length=20,
         description="The legal bases (codes) under which this partner may receive data; it "
@@ -333,8 +361,8 @@ class ClientIn(BaseModel):
     )
 
 
-class LegalBasesIn(BaseModel):
-    legal_bases: list[Annotated[str, Field(pattern=r"^[a-z0-9-]{1,100}$")]] = Field(max_length=20)
+class LegalBasesIn(GuardedModel):
+    legal_bases: list[LegalBasis] = Field(max_length=20)
 
 
 class ClientOut(BaseModel):
@@ -425,14 +453,14 @@ async def list_clients(_: Admin, engine: Engine) -> list[ClientOut]:
 
 
 @admin_router.get("/{client_id}")
-async def get_client(client_id: str, _: Admin, engine: Engine) -> ClientOut:
+async def get_client(client_id: ClientId, _: Admin, engine: Engine) -> ClientOut:
     async with engine.connect() as conn:
         return ClientOut.of(await _row(conn, client_id))
 
 
 @admin_router.post("/{client_id}/rotation", response_model=ClientWithSecret)
 async def rotate_secret(
-    client_id: str, request: Request, principal: Admin, engine: Engine
+    client_id: ClientId, request: Request, principal: Admin, engine: Engine
 ) -> JSONResponse:
     settings: IssuerSettings = request.app.state.settings
     secret = new_secret()
@@ -459,7 +487,7 @@ async def rotate_secret(
 
 
 @admin_router.post("/{client_id}/revocation")
-async def revoke_client(client_id: str, principal: Admin, engine: Engine) -> ClientOut:
+async def revoke_client(client_id: ClientId, principal: Admin, engine: Engine) -> ClientOut:
     async with engine.begin() as conn:
         row = await _row(conn, client_id, lock=True)
         if row["revoked_at"] is None:
@@ -474,7 +502,7 @@ async def revoke_client(client_id: str, principal: Admin, engine: Engine) -> Cli
 
 @admin_router.put("/{client_id}/legal-bases")
 async def grant_legal_bases(
-    client_id: str, body: LegalBasesIn, principal: Admin, engine: Engine
+    client_id: ClientId, body: LegalBasesIn, principal: Admin, engine: Engine
 ) -> ClientOut:
     """The legal bases the client may use from now on (replacing the earlier grant); a basis
     taken away stops the client's subscriptions under it at their next delivery."""
@@ -515,8 +543,10 @@ def build_issuer_app(settings: IssuerSettings) -> FastAPI:
     app.state.token_validator = TokenValidator(
         str(jwks_path), settings.jwt_issuer, settings.jwt_audience
     )
+    app.add_middleware(EdgeGuard)
     install_problem_handlers(app)
     app.add_middleware(SecurityHeaders)
+    truthful(app)
 
     @app.get("/.well-known/jwks.json", tags=["oauth2"])
     async def jwks() -> JSONResponse:

@@ -4,8 +4,9 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator
 
+from civic_common.api.guard import BirthDate, GuardedModel, PersonName, line, text
 from civic_common.events.contracts.intake import AgencyCode, OrganisationType
 from intake.domain.candidacy import CandidacyKind, ParticipantRole
 from intake.domain.insz import InvalidInsz, parse_insz
@@ -22,15 +23,13 @@ from intake.domain.person import (
     Sex,
 )
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = PersonName
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}$", description="ISO 639 code")]
 Nis = Annotated[str, Field(pattern=r"^\d{5}$", description="NIS code of the municipality")]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2")]
 
 
-class HouseholdLink(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class HouseholdLink(GuardedModel):
     person_id: UUID
     relation: HouseholdRelation
 
@@ -45,24 +44,16 @@ def normalised_insz(value: str | None) -> str | None:
         raise ValueError(f"ongeldig INSZ: {exc}") from exc
 
 
-def _past(value: date | None) -> date | None:
-    if value is not None and value > date.today():
-        raise ValueError("de geboortedatum ligt in de toekomst")
-    return value
-
-
-class PersonFields(BaseModel):
+class PersonFields(GuardedModel):
     """Everything but the required core; shared by registration and correction."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    insz: Annotated[str, Field(max_length=20)] | None = None
+    insz: line(20) | None = None  # type: ignore[valid-type]
     sex: Sex | None = None
     nationality: Country | None = None
     languages: list[Language] = Field(default_factory=list, max_length=20)
     contact_language: Language | None = None
-    street: Annotated[str, Field(max_length=200)] | None = None
-    house_number: Annotated[str, Field(max_length=20)] | None = None
+    street: line(200) | None = None  # type: ignore[valid-type]
+    house_number: line(20) | None = None  # type: ignore[valid-type]
     postal_code: Annotated[str, Field(pattern=r"^\d{4}$")] | None = None
     residence_category: ResidenceCategory | None = None
     household: list[HouseholdLink] = Field(default_factory=list, max_length=30)
@@ -91,10 +82,8 @@ class PersonFields(BaseModel):
 class PersonIn(PersonFields):
     given_name: Name
     family_name: Name
-    birth_date: date
+    birth_date: BirthDate
     municipality_nis: Nis
-
-    _check_birth = field_validator("birth_date")(_past)
 
 
 class PersonPatch(PersonFields):
@@ -102,12 +91,10 @@ class PersonPatch(PersonFields):
 
     given_name: Name = None  # type: ignore[assignment]
     family_name: Name = None  # type: ignore[assignment]
-    birth_date: date = None  # type: ignore[assignment]
+    birth_date: BirthDate = None  # type: ignore[assignment]
     municipality_nis: Nis = None  # type: ignore[assignment]
     languages: list[Language] = Field(default=None, max_length=20)  # type: ignore[assignment]
     household: list[HouseholdLink] = Field(default=None, max_length=30)  # type: ignore[assignment]
-
-    _check_birth = field_validator("birth_date")(_past)
 
 
 class PersonOut(BaseModel):
@@ -177,15 +164,11 @@ class HistoryEntry(BaseModel):
     changes: list[Change]
 
 
-class ErasureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+class ErasureIn(GuardedModel):
+    reason: text(500, min_length=1)  # type: ignore[valid-type]
 
 
-class TransferIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TransferIn(GuardedModel):
     agency: AgencyCode = Field(description="Code of the agency taking over the case, e.g. atlas")
 
 
@@ -196,11 +179,9 @@ class TransferOut(BaseModel):
     agency: str
 
 
-class OrganisationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enterprise_number: Annotated[str, Field(max_length=20)]
-    name: Annotated[str, Field(min_length=1, max_length=300)]
+class OrganisationIn(GuardedModel):
+    enterprise_number: line(20)  # type: ignore[valid-type]
+    name: line(300, min_length=1)  # type: ignore[valid-type]
     organisation_type: OrganisationType
     staff_size: Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
     municipality_nis: Nis
@@ -225,15 +206,13 @@ class OrganisationOut(BaseModel):
     registered_at: datetime
 
 
-class CandidacyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CandidacyIn(GuardedModel):
     organisation_id: UUID
     kind: CandidacyKind
     call_id: UUID | None = None
     participant_roles: list[ParticipantRole] = Field(min_length=1, max_length=10)
-    motivation: Annotated[str, Field(min_length=1, max_length=5000)]
-    theme: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    motivation: text(5000, min_length=1)  # type: ignore[valid-type]
+    theme: line(200, min_length=1) | None = None  # type: ignore[valid-type]
 
 
 class CandidacyOut(BaseModel):

@@ -5,21 +5,23 @@ show them only their agency's persons (``domain/agency.py``); admins see every a
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from civic_common.api.app import uow
+from civic_common.api.etag import IfMatch, expected_version
+from civic_common.api.guard import Day, line
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import Page, decode_cursor, encode_cursor
+from civic_common.api.paging import CursorParam, Page, next_page
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
 from intake.adapters.repository import PersonFilter
+from intake.api.cursors import person_after, person_position
 from intake.api.models import (
     ErasureIn,
     HistoryEntry,
@@ -119,17 +121,7 @@ def _person_response(person: Person, status: int = 200) -> JSONResponse:
 
 
 def _expected_version(if_match: str | None) -> int:
-    if if_match is None:
-        raise Problem(
-            428,
-            "Versie vereist",
-            "Stuur de ETag die je las mee als If-Match, zodat je geen wijziging van een collega "
-            "overschrijft.",
-        )
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise Problem(412, "Verouderde versie", "If-Match hoort bij geen versie van deze persoon.")
-    return int(tag)
+    return expected_version(if_match, what="deze persoon")
 
 
 def _gone(person_id: UUID) -> Problem:
@@ -189,11 +181,11 @@ async def post_person(
 async def get_persons(
     principal: Reader,
     work: Work,
-    insz: Annotated[str | None, Query(max_length=20)] = None,
-    name: Annotated[str | None, Query(min_length=2, max_length=200)] = None,
-    birth_date: date | None = None,
+    insz: Annotated[line(20) | None, Query()] = None,  # type: ignore[valid-type]
+    name: Annotated[line(200, min_length=2) | None, Query()] = None,  # type: ignore[valid-type]
+    birth_date: Annotated[Day | None, Query()] = None,
     municipality_nis: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[PersonSummary]:
     """Search by INSZ, name, birth date and municipality; at least one criterion (no browsing)."""
@@ -203,28 +195,11 @@ async def get_persons(
         normalised = normalised_insz(insz)
     except ValueError as exc:
         raise field_problem({"insz": str(exc)}) from exc
-    position = decode_cursor(cursor)
-    after = None
-    if position is not None:
-        try:
-            after = (str(position["f"]), str(position["g"]), str(UUID(str(position["id"]))))
-        except (KeyError, ValueError) as exc:
-            raise field_problem({"cursor": "onbekende cursor"}) from exc
+    after = person_after(cursor)
     where = PersonFilter(normalised, name, birth_date, municipality_nis)
     found = await search_persons(work, where, after, limit + 1, principal)
-    items = [
-        PersonSummary.model_validate(vars(p) | {"link": person_link(p.id)}) for p in found[:limit]
-    ]
-    next_cursor = None
-    if len(found) > limit:
-        last = found[limit - 1]
-        next_cursor = encode_cursor(
-            {
-                "f": (last.family_name or "").lower(),
-                "g": (last.given_name or "").lower(),
-                "id": last.id,
-            }
-        )
+    shown, next_cursor = next_page(found, limit, person_position)
+    items = [PersonSummary.model_validate(vars(p) | {"link": person_link(p.id)}) for p in shown]
     return Page[PersonSummary](items=items, next_cursor=next_cursor)
 
 
@@ -243,7 +218,7 @@ async def patch_person(
     body: PersonPatch,
     principal: Corrector,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Correct some fields. If-Match is required (428 without); a stale version gets 412."""
     expected = _expected_version(if_match)
@@ -259,7 +234,7 @@ async def post_confirm_distinct(
     person_id: UUID,
     principal: Corrector,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """The counter checked the flagged near-duplicates: this is a different person."""
     expected = _expected_version(if_match)
@@ -295,7 +270,7 @@ async def post_transfer(
     body: TransferIn,
     principal: Transferrer,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Hand a person's case over to another agency (by an admin, or by staff of the agency it
     belongs to). If-Match is required like for corrections. Afterwards only the new agency's

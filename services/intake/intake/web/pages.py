@@ -20,11 +20,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from civic_common.api.app import uow
-from civic_common.api.paging import decode_cursor, encode_cursor
+from civic_common.api.paging import next_page
+from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.web.pages import install_pages, page_principal, page_templates
 from intake.adapters.repository import PersonFilter
+from intake.api.cursors import person_after, person_position
 from intake.api.models import ErasureIn, PersonIn, PersonPatch, TransferIn, normalised_insz
 from intake.app import roles
 from intake.app.persons import (
@@ -169,27 +171,23 @@ def install(app: FastAPI) -> None:
             errors["municipality_nis"] = "Kies een gemeente uit de lijst."
         if errors:
             return render(request, "home.html", 422, query=query, errors=errors, results=None)
-        position = decode_cursor(cursor or None)
-        after = (position["f"], position["g"], position["id"]) if position else None
+        try:
+            after = person_after(cursor or None)
+        except Problem:
+            errors["cursor"] = "Deze vervolgpagina bestaat niet; zoek opnieuw."
+            return render(request, "home.html", 422, query=query, errors=errors, results=None)
         where = PersonFilter(
             wanted_insz, query["name"] or None, born, query["municipality_nis"] or None
         )
         found = await search_persons(work, where, after, PAGE_SIZE + 1, principal)
-        next_query = None
-        if len(found) > PAGE_SIZE:
-            last = found[PAGE_SIZE - 1]
-            position = {
-                "f": (last.family_name or "").lower(),
-                "g": (last.given_name or "").lower(),
-                "id": str(last.id),
-            }
-            next_query = urlencode(query | {"cursor": encode_cursor(position)})
+        shown, following = next_page(found, PAGE_SIZE, person_position)
+        next_query = urlencode(query | {"cursor": following}) if following else None
         return render(
             request,
             "home.html",
             query=query,
             errors={},
-            results=found[:PAGE_SIZE],
+            results=shown,
             next_cursor=next_query is not None,
             next_query=next_query,
         )

@@ -10,17 +10,22 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from civic_common.api.exports import safe_cell, safe_text, writable
 from rapportage.domain.reports import Cell, NotRegistered, Table
 
 SUPPRESSED = "afgeschermd"
 
 
 def _text(value: Cell) -> str:
+    """A CSV cell: numbers as numbers, texts neutralised (no formulas, no unwritable
+    characters; civic_common.api.exports)."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return f"{value:.2f}"
-    return str(value)
+    if isinstance(value, int | float):
+        return str(value)
+    return safe_text(str(value))
 
 
 def _cell(kind: str, value: Cell) -> str:
@@ -36,15 +41,15 @@ def to_csv(tables: Sequence[Table]) -> str:
         if len(tables) > 1:
             if number:
                 writer.writerow([])
-            writer.writerow([table.title])
-        writer.writerow([c.label for c in table.columns])
+            writer.writerow([safe_text(table.title)])
+        writer.writerow([safe_text(c.label) for c in table.columns])
         for row in table.rows:
             writer.writerow([_cell(c.kind, v) for c, v in zip(table.columns, row, strict=True)])
     return out.getvalue()
 
 
 def _sheet_name(title: str, taken: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", " ", title)[:28].strip() or "Tabel"
+    base = re.sub(r"[\[\]:*?/\\']", " ", writable(title))[:28].strip() or "Tabel"
     name, n = base, 2
     while name in taken:
         name, n = f"{base[:25]} {n}", n + 1
@@ -61,9 +66,9 @@ def to_xlsx(tables: Sequence[Table], numbered: bool = False) -> bytes:
     for number, table in enumerate(tables, start=1):
         title = f"Tabel {number}: {table.title}" if numbered else table.title
         sheet = book.create_sheet(_sheet_name(title, taken))
-        sheet.append([title])
+        sheet.append([safe_text(title)])
         sheet["A1"].font = Font(bold=True, size=12)
-        sheet.append([c.label for c in table.columns])
+        sheet.append([safe_text(c.label) for c in table.columns])
         for cell in sheet[2]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -75,7 +80,7 @@ def to_xlsx(tables: Sequence[Table], numbered: bool = False) -> bytes:
                         if isinstance(v, Decimal)
                         else str(v)
                         if isinstance(v, NotRegistered)
-                        else v
+                        else safe_cell(v)
                     )
                     if v is not None or c.kind != "count"
                     else SUPPRESSED
@@ -84,7 +89,7 @@ def to_xlsx(tables: Sequence[Table], numbered: bool = False) -> bytes:
             )
         for note in table.notes:
             sheet.append([])
-            sheet.append([note])
+            sheet.append([safe_text(note)])
         for index, column in enumerate(table.columns, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = (
                 40 if column.kind == "text" else 16

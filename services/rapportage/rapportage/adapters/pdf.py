@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from civic_common.api.exports import writable
 from rapportage.adapters.exports import SUPPRESSED
 from rapportage.domain.reports import Cell, Column, Table
 
@@ -51,7 +52,7 @@ def cell_text(column: Column, value: Cell) -> str:
     # Labels and free text as they are: a year is '2019', not '2.019'.
     if column.kind in ("count", "amount") and isinstance(value, int | Decimal):
         return nl_number(value)
-    return str(value)
+    return writable(str(value))
 
 
 class _Pdf(FPDF):

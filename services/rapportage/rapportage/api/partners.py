@@ -17,7 +17,14 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_partner_scope
 from civic_common.db.uow import UnitOfWork
-from rapportage.api.rendering import Format, render, report_params, settings_of
+from rapportage.api.rendering import (
+    DOWNLOADS,
+    Format,
+    ReportKey,
+    render,
+    report_params,
+    settings_of,
+)
 from rapportage.app.catalogue import CATALOGUE, Params
 from rapportage.app.publishing import publication
 from rapportage.app.reports import report_for, shared_report
@@ -45,9 +52,9 @@ async def list_shared_reports(_: Partner) -> list[SharedReportOut]:
     ]
 
 
-@router.get("/reports/{report_id}", response_model=None)
+@router.get("/reports/{report_id}", response_model=None, responses=DOWNLOADS)
 async def get_shared_report(
-    report_id: str,
+    report_id: ReportKey,
     principal: Partner,
     work: Work,
     settings: Settings,

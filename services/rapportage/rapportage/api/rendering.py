@@ -4,12 +4,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from civic_common.agencies import canonical, display
+from civic_common.api.guard import line
+from civic_common.api.openapi import download_responses
 from civic_common.api.problems import Problem
 from rapportage.adapters.exports import to_csv, to_xlsx
 from rapportage.adapters.pdf import Document, to_pdf
@@ -20,6 +22,9 @@ from rapportage.settings import RapportageSettings
 
 Format = Literal["json", "csv", "xlsx", "pdf"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# responses= of every route answering through ``render``: JSON, CSV, XLSX or PDF.
+DOWNLOADS = download_responses("text/csv", XLSX, "application/pdf")
+ReportKey = Annotated[str, Path(max_length=100)]
 
 
 FILTERS = ("from_year", "to_year", "agency", "region", "municipality_nis")
@@ -58,7 +63,7 @@ def report_params(
     request: Request,
     from_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
     to_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
-    agency: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    agency: Annotated[line(50, min_length=1) | None, Query()] = None,  # type: ignore[valid-type]
     region: Annotated[Literal[REGIONS] | None, Query()] = None,  # type: ignore[valid-type]
     municipality_nis: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
 ) -> Params:
@@ -72,7 +77,7 @@ class _Filters(BaseModel):
 
     from_year: int | None = Field(None, ge=1990, le=2100)
     to_year: int | None = Field(None, ge=1990, le=2100)
-    agency: str | None = Field(None, max_length=50)
+    agency: line(50) | None = None  # type: ignore[valid-type]
     region: Literal[REGIONS] | None = None  # type: ignore[valid-type]
     municipality_nis: str | None = Field(None, pattern=r"^\d{5}$")
 

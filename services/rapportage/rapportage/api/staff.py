@@ -17,7 +17,15 @@ from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
 from rapportage.adapters.spreadsheets import UnreadableFile, read_sheet, rows_hint
-from rapportage.api.rendering import Format, answer_title, render, report_params, settings_of
+from rapportage.api.rendering import (
+    DOWNLOADS,
+    Format,
+    ReportKey,
+    answer_title,
+    render,
+    report_params,
+    settings_of,
+)
 from rapportage.app.catalogue import CATALOGUE, Params
 from rapportage.app.counts import monthly_counts
 from rapportage.app.imports import (
@@ -42,7 +50,9 @@ Work = Annotated[UnitOfWork, Depends(uow)]
 Settings = Annotated[RapportageSettings, Depends(settings_of)]
 ReportParams = Annotated[Params, Depends(report_params)]
 
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[
+    str, Query(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, 1900-2999")
+]
 
 
 class ReportOut(BaseModel):
@@ -106,9 +116,9 @@ async def get_monthly_counts(
     ]
 
 
-@router.get("/reports/{report_id}", response_model=None)
+@router.get("/reports/{report_id}", response_model=None, responses=DOWNLOADS)
 async def get_report(
-    report_id: str,
+    report_id: ReportKey,
     _: Analyst,
     work: Work,
     settings: Settings,
@@ -121,9 +131,9 @@ async def get_report(
     return await render(tables, format, report.id, title=report.title, params=params, meta=meta)
 
 
-@router.get("/answers/{question}", response_model=None)
+@router.get("/answers/{question}", response_model=None, responses=DOWNLOADS)
 async def get_answer(
-    question: str,
+    question: ReportKey,
     _: Analyst,
     work: Work,
     settings: Settings,

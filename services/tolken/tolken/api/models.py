@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 from fastapi import Request as HttpRequest
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from civic_common.api.guard import GuardedModel, PersonName, line, text
 from tolken.app.registry import invalid
 from tolken.app.requests import now
 from tolken.domain.interpreters import (
@@ -36,12 +37,12 @@ def policy(request: HttpRequest) -> Policy:
     return request.app.state.policy
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(GuardedModel):
+    """Request bodies: unknown fields refused, texts guarded (civic_common.api.guard)."""
 
 
 class CertificateIn(Strict):
-    number: str = Field(min_length=1, max_length=50, description="Vlaams Register number")
+    number: line(50, min_length=1) = Field(description="Vlaams Register number")  # type: ignore[valid-type]
     valid_from: date
     valid_until: date
 
@@ -64,13 +65,15 @@ class LeaveIn(Strict):
 
 
 class InterpreterIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    account: str | None = Field(None, max_length=200, description="Sign-in subject, own pages")
+    name: PersonName
+    account: line(200) | None = Field(  # type: ignore[valid-type]
+        None, description="Sign-in subject, own pages"
+    )
     tier: Tier
     certificate: CertificateIn | None = None
     languages: list[Language] = Field(min_length=1, max_length=20)
-    modalities: list[Modality] = Field(min_length=1)
-    regions: list[str] = Field(default_factory=list, max_length=20)
+    modalities: list[Modality] = Field(min_length=1, max_length=10)
+    regions: list[line(100, min_length=1)] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
     latitude: float = Field(ge=49.0, le=52.0, description="Base, for travel distance")
     longitude: float = Field(ge=2.0, le=7.0)
     travel_range_km: float = Field(ge=0, le=400)
@@ -78,8 +81,10 @@ class InterpreterIn(Strict):
     weekly: list[WindowIn] = Field(default_factory=list, max_length=50)
     exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=200)
     leave: list[LeaveIn] = Field(default_factory=list, max_length=100)
-    organisations: dict[str, Relation] = Field(
-        default_factory=dict, description="preferred or blocked by a requesting organisation"
+    organisations: dict[line(200, min_length=1), Relation] = Field(  # type: ignore[valid-type]
+        default_factory=dict,
+        max_length=200,
+        description="preferred or blocked by a requesting organisation",
     )
     active: bool = True
 
@@ -157,10 +162,10 @@ class RequestIn(Strict):
     ends_at: AwareDatetime | None = None
     deadline: AwareDatetime | None = Field(None, description="Required for a translation")
     municipality_nis: Nis | None = Field(None, description="Required on site")
-    address: str | None = Field(None, max_length=300)
+    address: line(300) | None = None  # type: ignore[valid-type]
     latitude: float | None = Field(None, ge=49.0, le=52.0)
     longitude: float | None = Field(None, ge=2.0, le=7.0)
-    subject_category: str = Field(min_length=1, max_length=50)
+    subject_category: line(50, min_length=1)  # type: ignore[valid-type]
     urgent: bool = False
     person_id: UUID | None = None
     appointment_id: UUID | None = None
@@ -221,7 +226,9 @@ class RequestIn(Strict):
 
 
 class DeskRequestIn(RequestIn):
-    organisation: str = Field(min_length=1, max_length=200, description="Requesting organisation")
+    organisation: line(200, min_length=1) = Field(  # type: ignore[valid-type]
+        description="Requesting organisation"
+    )
 
 
 class RequestOut(BaseModel):
@@ -307,4 +314,4 @@ class CompletionIn(Strict):
 
 
 class UnfulfilledIn(Strict):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: text(500, min_length=1)  # type: ignore[valid-type]

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from civic_common.api.app import uow
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import Page, decode_cursor, encode_cursor
+from civic_common.api.paging import CursorParam, Page, cursor_position, encode_cursor
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_partner_scope
@@ -81,16 +81,10 @@ async def post_request(
 async def get_requests(
     principal: Partner,
     work: Work,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[RequestOut]:
-    position = decode_cursor(cursor)
-    try:
-        after = (datetime.fromisoformat(position["at"]), UUID(position["id"])) if position else None
-    except (KeyError, ValueError, TypeError) as exc:
-        raise Problem(
-            422, "Ongeldige invoer", errors=[{"field": "cursor", "message": "onbekende cursor"}]
-        ) from exc
+    after = cursor_position(cursor, {"at": datetime, "id": UUID})
     found = await requests_of_organisation(work, after, limit, principal)
     following = (
         encode_cursor({"at": found[-1].received_at.isoformat(), "id": found[-1].id})

@@ -1,15 +1,16 @@
 """Staff API for the interpreter desk and interpreters: /api/v1."""
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from civic_common.api.app import uow
+from civic_common.api.etag import IfMatch, expected_version
+from civic_common.api.guard import Day
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import Page, cursor_after, encode_cursor
+from civic_common.api.paging import CursorParam, Page, after_cursor, cursor_after
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
@@ -96,12 +97,12 @@ async def get_interpreters(
     principal: Desk,
     work: Work,
     language: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[InterpreterOut]:
     after = cursor_after(cursor, UUID)
     found = await list_interpreters(work, after, limit, language, principal)
-    following = encode_cursor({"after": found[-1].id}) if len(found) == limit else None
+    following = after_cursor(found[-1].id if len(found) == limit else None)
     return Page(items=[InterpreterOut.of(i) for i in found], next_cursor=following)
 
 
@@ -121,14 +122,9 @@ async def put_interpreter(
     response: Response,
     principal: Desk,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> InterpreterOut:
-    try:
-        expected = int((if_match or "").strip('W/"'))
-    except ValueError as exc:
-        raise Problem(
-            428, "If-Match vereist", "Stuur de ETag van de tolk mee in If-Match."
-        ) from exc
+    expected = expected_version(if_match, what="de tolk")
     changed = await change_interpreter(work, body.to_domain(interpreter_id), expected, principal)
     response.headers.update(_etag(changed.version))
     return InterpreterOut.of(changed)
@@ -159,7 +155,7 @@ async def get_queue(
     work: Work,
     rules: Rules,
     language: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
-    day: date | None = None,
+    day: Annotated[Day | None, Query()] = None,
 ) -> list[QueueItemOut]:
     """The desk's queue: open requests with the pending offer and the proposed candidates."""
     items = await desk_queue(work, language, day, rules, principal)

@@ -7,16 +7,20 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from civic_common.api.app import uow
+from civic_common.api.etag import IfMatch
+from civic_common.api.guard import GuardedModel, line, text
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import Page, cursor_after, encode_cursor
+from civic_common.api.paging import CursorParam, Page, after_cursor, cursor_after
+from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
+from civic_common.events.contracts.intake import OrganisationType
 from civic_common.events.contracts.reporting import (
     CostLine,
     Evaluation,
@@ -49,15 +53,20 @@ from trajecten.domain.templates import Eligibility, shipped
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
 Staff = Annotated[Principal, Depends(require_roles("counsellor", "admin"))]
 Work = Annotated[UnitOfWork, Depends(uow)]
-IfMatch = Annotated[str | None, Header()]
-Names = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=50)]
+Names = Annotated[list[line(200, min_length=1)], Field(max_length=50)]  # type: ignore[misc]
 Agencies = Annotated[
-    list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,60}$")]], Field(min_length=1)
+    list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,60}$")]],
+    Field(min_length=1, max_length=20),
 ]
+Title = line(300, min_length=1)
+TemplateVersion = line(20, min_length=1)
+# How many sessions, participating organisations and cost lines one training or organisation
+# trajectory records: its event snapshot must stay far below Kafka's 1 MB message limit.
+MAX_SESSIONS, MAX_PARTICIPANTS, MAX_COST_LINES = 100, 200, 100
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(GuardedModel):
+    pass
 
 
 def _answer(document: BaseModel, status_code: int = 200, **extra: Any) -> JSONResponse:
@@ -70,11 +79,11 @@ def _answer(document: BaseModel, status_code: int = 200, **extra: Any) -> JSONRe
 
 class CallIn(_In):
     edition: str = Field(pattern=r"^\d{4}-\d{4}$")
-    title: str = Field(min_length=1, max_length=300)
+    title: Title  # type: ignore[valid-type]
     agencies: Agencies
     opens_on: date
     closes_on: date
-    template_version: str = "2019.1"
+    template_version: TemplateVersion = "2019.1"  # type: ignore[valid-type]
     eligibility: Eligibility | None = Field(None, description="Defaults to the template's rules")
 
 
@@ -93,7 +102,7 @@ async def post_call(body: CallIn, request: Request, by: Staff, work: Work) -> Re
     return await idempotent(request, by, work, run)
 
 
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+Cursor = CursorParam
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 
 
@@ -101,7 +110,7 @@ def _page(items: list[Any], limit: int) -> dict[str, Any]:
     last = items[-1].id if len(items) == limit else None
     return {
         "items": [i.model_dump(mode="json") for i in items],
-        "next_cursor": encode_cursor({"after": last}) if last else None,
+        "next_cursor": after_cursor(last),
     }
 
 
@@ -129,7 +138,7 @@ async def get_organisation_trajectories(
 
 class DecisionIn(_In):
     selected: bool
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: text(2000, min_length=1)  # type: ignore[valid-type]
     organisation_trajectory_id: UUID | None = None
 
 
@@ -144,9 +153,9 @@ async def post_decision(candidacy_id: UUID, body: DecisionIn, by: Staff, work: W
 class TrainingIn(_In):
     agencies: Agencies
     offer: Literal["open", "custom"]
-    theme: str = Field(min_length=1, max_length=200)
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field("", max_length=5000)
+    theme: line(200, min_length=1)  # type: ignore[valid-type]
+    title: Title  # type: ignore[valid-type]
+    description: text(5000) = ""  # type: ignore[valid-type]
     region: Region
     organisers: Names = Field(default_factory=list)
     external_partners: Names = Field(default_factory=list)
@@ -155,13 +164,13 @@ class TrainingIn(_In):
 
 class OrganisationTrajectoryIn(_In):
     call_id: UUID | None = None
-    template_version: str = "2019.1"
+    template_version: TemplateVersion = "2019.1"  # type: ignore[valid-type]
     edition: str = Field(pattern=r"^\d{4}-\d{4}$")
     agencies: Agencies
     partners: Names = Field(default_factory=list)
     region: Region
-    goal: str = Field(min_length=1, max_length=2000)
-    content: str = Field(min_length=1, max_length=5000)
+    goal: text(2000, min_length=1)  # type: ignore[valid-type]
+    content: text(5000, min_length=1)  # type: ignore[valid-type]
     evaluation_criteria: Names = Field(default_factory=list)
 
 
@@ -213,8 +222,66 @@ class TrainingStatusIn(_In):
 
 class OrganisationTrajectoryStatusIn(_In):
     status: OrganisationTrajectoryStatus
-    results: str | None = Field(None, max_length=5000)
+    results: text(5000) | None = None  # type: ignore[valid-type]
     groups: int | None = Field(None, ge=0, le=100)
+
+
+class SessionIn(_In):
+    held_on: date
+    half_days: int = Field(ge=1, le=10)
+    place: line(200) | None = None  # type: ignore[valid-type]
+    trainers: Names = Field(default_factory=list, description="Trainer names or firms")
+
+
+class ParticipantsIn(_In):
+    organisation_id: UUID | None = Field(None, description="Set when registered in intake")
+    name: line(300, min_length=1)  # type: ignore[valid-type]
+    organisation_type: OrganisationType
+    participants: int = Field(ge=0, le=100_000)
+
+
+class CostLineIn(_In):
+    description: line(500, min_length=1)  # type: ignore[valid-type]
+    amount_eur: Decimal = Field(ge=0, le=100_000_000, max_digits=12, decimal_places=2)
+    borne_by: line(50, min_length=1) = Field(  # type: ignore[valid-type]
+        description="Who bears it: an agency (agii, atlas, in-gent), vivo, …"
+    )
+
+
+class EvaluationIn(_In):
+    invited: int = Field(ge=0, le=1_000_000)
+    responded: int = Field(ge=0, le=1_000_000)
+    satisfied: int = Field(
+        ge=0, le=1_000_000, description="Respondents satisfied or very satisfied"
+    )
+
+
+def _room(present: list[Any], most: int, field: str) -> None:
+    """Refuse one more of a bounded list (422 naming it): snapshots stay small."""
+    if len(present) >= most:
+        raise Problem(
+            422,
+            "Ongeldige invoer",
+            f"Hoogstens {most} per activiteit.",
+            errors=[{"field": field, "message": f"hoogstens {most}"}],
+        )
+
+
+def _add_session(a: Any, body: SessionIn) -> None:
+    _room(a.sessions, MAX_SESSIONS, "sessions")
+    a.add_session(Session.model_validate(body.model_dump()))
+
+
+def _add_participants(a: Any, body: ParticipantsIn) -> None:
+    key = body.organisation_id or body.name
+    known = [p for p in a.participating_organisations if (p.organisation_id or p.name) != key]
+    _room(known, MAX_PARTICIPANTS, "participating_organisations")
+    a.add_participants(ParticipatingOrganisation.model_validate(body.model_dump()))
+
+
+def _add_cost(a: Any, body: CostLineIn) -> None:
+    _room(a.cost_lines, MAX_COST_LINES, "cost_lines")
+    a.add_cost(CostLine.model_validate(body.model_dump()))
 
 
 def _edits(kind: type[A], path: str, out: Callable[[A], JSONResponse] = _answer) -> None:
@@ -232,25 +299,25 @@ def _edits(kind: type[A], path: str, out: Callable[[A], JSONResponse] = _answer)
 
     @router.post(f"/{path}/{{aggregate_id}}/sessions", name=f"{path}-session")
     async def post_session(
-        aggregate_id: UUID, body: Session, by: Staff, work: Work, if_match: IfMatch = None
+        aggregate_id: UUID, body: SessionIn, by: Staff, work: Work, if_match: IfMatch = None
     ) -> Response:
-        return await apply(aggregate_id, lambda a: a.add_session(body), by, work, if_match)
+        return await apply(aggregate_id, lambda a: _add_session(a, body), by, work, if_match)
 
     @router.post(f"/{path}/{{aggregate_id}}/participants", name=f"{path}-participants")
     async def post_participants(
         aggregate_id: UUID,
-        body: ParticipatingOrganisation,
+        body: ParticipantsIn,
         by: Staff,
         work: Work,
         if_match: IfMatch = None,
     ) -> Response:
-        return await apply(aggregate_id, lambda a: a.add_participants(body), by, work, if_match)
+        return await apply(aggregate_id, lambda a: _add_participants(a, body), by, work, if_match)
 
     @router.post(f"/{path}/{{aggregate_id}}/cost-lines", name=f"{path}-cost")
     async def post_cost_line(
-        aggregate_id: UUID, body: CostLine, by: Staff, work: Work, if_match: IfMatch = None
+        aggregate_id: UUID, body: CostLineIn, by: Staff, work: Work, if_match: IfMatch = None
     ) -> Response:
-        return await apply(aggregate_id, lambda a: a.add_cost(body), by, work, if_match)
+        return await apply(aggregate_id, lambda a: _add_cost(a, body), by, work, if_match)
 
     @router.post(f"/{path}/{{aggregate_id}}/staff-hours", name=f"{path}-hours")
     async def post_staff_hours(
@@ -262,9 +329,10 @@ def _edits(kind: type[A], path: str, out: Callable[[A], JSONResponse] = _answer)
 
     @router.post(f"/{path}/{{aggregate_id}}/evaluation", name=f"{path}-evaluation")
     async def post_evaluation(
-        aggregate_id: UUID, body: Evaluation, by: Staff, work: Work, if_match: IfMatch = None
+        aggregate_id: UUID, body: EvaluationIn, by: Staff, work: Work, if_match: IfMatch = None
     ) -> Response:
-        return await apply(aggregate_id, lambda a: a.evaluate(body), by, work, if_match)
+        evaluation = Evaluation.model_validate(body.model_dump())
+        return await apply(aggregate_id, lambda a: a.evaluate(evaluation), by, work, if_match)
 
 
 _edits(Training, "trainings", _training_out)

@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from civic_common.api.app import uow
+from civic_common.api.guard import GuardedModel
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_partner_scope, require_roles
@@ -40,7 +41,7 @@ if set(get_args(Format)) != set(FORMATS):  # the two lists are one promise
     raise RuntimeError("api Format and domain FORMATS differ")
 
 
-class ChangeIn(BaseModel):
+class ChangeIn(GuardedModel):
     model_config = ConfigDict(extra="forbid")
 
     endpoint_url: str | None = Field(None, max_length=2000)
@@ -89,7 +90,7 @@ async def get_retry_policy(subscription_id: UUID, principal: Writer, work: Work)
         return await controls.policy_of(work, principal, subscription_id)
 
 
-class RetryPolicyIn(BaseModel):
+class RetryPolicyIn(GuardedModel):
     model_config = ConfigDict(extra="forbid")
 
     retry_seconds: list[float] | None = Field(None, max_length=100)
@@ -107,7 +108,7 @@ async def put_retry_policy(
         )
 
 
-class TestEventIn(BaseModel):
+class TestEventIn(GuardedModel):
     model_config = ConfigDict(extra="forbid")
 
     event_type: str = Field(max_length=200)
@@ -129,7 +130,7 @@ async def send_test_event(
         )
 
 
-class ReplayIn(BaseModel):
+class ReplayIn(GuardedModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     since: datetime = Field(alias="from")
@@ -148,7 +149,7 @@ async def replay(
 # --- the operational contact and its alerts --------------------------------------------------
 
 
-class ContactIn(BaseModel):
+class ContactIn(GuardedModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str | None = Field(None, max_length=254)
@@ -208,7 +209,7 @@ admin_router = APIRouter(prefix="/api/v1", tags=["partner deliveries"])
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 
 
-class RetryLimitsIn(BaseModel):
+class RetryLimitsIn(GuardedModel):
     model_config = ConfigDict(extra="forbid")
 
     min_seconds: float = Field(gt=0, le=604800)

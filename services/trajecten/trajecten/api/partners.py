@@ -13,9 +13,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from civic_common.api.app import uow
+from civic_common.api.guard import GuardedModel
 from civic_common.api.idempotency import idempotent
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
@@ -58,9 +59,7 @@ def not_in_future(value: date) -> date:
 PastDate = Annotated[date, AfterValidator(not_in_future)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _In(GuardedModel):
     trajectory_id: UUID
 
 

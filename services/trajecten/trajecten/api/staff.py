@@ -5,13 +5,15 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from civic_common.api.app import uow
+from civic_common.api.etag import IfMatch
+from civic_common.api.etag import expected_version as version_in
+from civic_common.api.guard import GuardedModel, Instant, line, text
 from civic_common.api.idempotency import idempotent
-from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
@@ -31,11 +33,11 @@ from trajecten.domain.trajectory import ReasonCode, Trajectory
 router = APIRouter(prefix="/api/v1", tags=["trajectories"])
 Counsellor = Annotated[Principal, Depends(require_roles("counsellor", "admin"))]
 Work = Annotated[UnitOfWork, Depends(uow)]
-Reason = Annotated[str, Field(min_length=1, max_length=1000)]
+Reason = text(1000, min_length=1)
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(GuardedModel):
+    pass
 
 
 class ComponentOut(BaseModel):
@@ -82,17 +84,7 @@ class TrajectoryOut(BaseModel):
 
 def expected_version(if_match: str | None) -> int:
     """Changes must name the version they were based on (optimistic concurrency)."""
-    if if_match is None:
-        raise Problem(428, "Versie vereist", 'Stuur If-Match met de ETag van het traject, bv. "3".')
-    try:
-        return int(if_match.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise Problem(
-            422,
-            "Ongeldige invoer",
-            "If-Match moet een ETag van dit traject zijn.",
-            errors=[{"field": "If-Match", "message": "geen geldige ETag"}],
-        ) from None
+    return version_in(if_match, what="het traject")
 
 
 def with_etag(t: Trajectory, status_code: int = 200) -> JSONResponse:
@@ -115,7 +107,7 @@ async def list_trajectories(
 class OpenIn(_In):
     person_id: UUID
     kind: Literal["inburgeringstraject"] = "inburgeringstraject"  # person templates only
-    template_version: str = Field(min_length=1, max_length=20)
+    template_version: line(20, min_length=1)  # type: ignore[valid-type]
     municipality_nis: str = Field(pattern=r"^\d{5}$")
     target_group: Literal["obligated", "entitled"] | None = None
     job_seeker: bool = False
@@ -160,7 +152,9 @@ async def get_timeline(
 
 class TrajectoryTransitionIn(_In):
     action: Literal["suspend", "resume", "stop"]
-    reason: Reason = Field(description="The staff member's own words; kept on the timeline only")
+    reason: Reason = Field(  # type: ignore[valid-type]
+        description="The staff member's own words; kept on the timeline only"
+    )
     reason_code: ReasonCode | None = Field(
         None,
         description="What goes into the event: suspend (illness, pregnancy, work, education, "
@@ -176,7 +170,7 @@ async def post_trajectory_transition(
     body: TrajectoryTransitionIn,
     principal: Counsellor,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     version = expected_version(if_match)
 
@@ -196,7 +190,7 @@ async def post_trajectory_transition(
 
 class ComponentTransitionIn(_In):
     action: Literal["start", "complete", "fail", "exempt"]
-    reason: Reason | None = None
+    reason: Reason | None = None  # type: ignore[valid-type]
     reason_code: ReasonCode = Field(
         ReasonCode.OTHER,
         description="exempt only, what goes into the event: prior_qualification, medical, other",
@@ -214,11 +208,11 @@ class ComponentTransitionIn(_In):
 )
 async def post_component_transition(
     trajectory_id: UUID,
-    code: str,
+    code: Annotated[str, Path(max_length=50)],
     body: ComponentTransitionIn,
     principal: Counsellor,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     version = expected_version(if_match)
     actor, at = principal.subject, datetime.now().astimezone()
@@ -246,7 +240,7 @@ class ProgressIn(_In):
     hours: Decimal | None = Field(None, ge=0, le=2000)
     passed: bool | None = None
     cefr_level: Cefr | None = None
-    outcome: str | None = Field(None, min_length=1, max_length=100)
+    outcome: line(100, min_length=1) | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> "ProgressIn":
@@ -261,11 +255,11 @@ class ProgressIn(_In):
 )
 async def post_progress(
     trajectory_id: UUID,
-    code: str,
+    code: Annotated[str, Path(max_length=50)],
     body: ProgressIn,
     principal: Counsellor,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     version = expected_version(if_match)
     changed = await change_trajectory(
@@ -293,18 +287,17 @@ def record_progress(code: str, body: ProgressIn, actor: str) -> Command:
 
 
 class AppointmentIn(_In):
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Instant = Field(description="With a time zone; naive times are refused")
+    ends_at: Instant = Field(description="With a time zone; naive times are refused")
     municipality_nis: str = Field(pattern=r"^\d{5}$")
-    location: str | None = Field(None, max_length=300)
-    subject_category: str = Field("trajectbegeleiding", min_length=1, max_length=100)
+    location: line(300) | None = None  # type: ignore[valid-type]
+    subject_category: line(100, min_length=1) = "trajectbegeleiding"  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> "AppointmentIn":
+        # both are aware and in UTC (Instant), so they compare
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at moet na starts_at liggen")
-        if self.starts_at.tzinfo is None:
-            raise ValueError("starts_at heeft een tijdzone nodig")
         return self
 
 
@@ -344,7 +337,7 @@ class WorkItem(BaseModel):
 async def get_worklist(
     principal: Counsellor,
     work: Work,
-    days: Annotated[int, Field(ge=0, le=365)] = 10,
+    days: Annotated[int, Query(ge=0, le=365)] = 10,
 ) -> list[WorkItem]:
     """Overdue components and those due within ``days`` calendar days."""
     today = date.today()
@@ -373,7 +366,7 @@ async def post_take_up(
     trajectory_id: UUID,
     principal: Counsellor,
     work: Work,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Take a transferred case up: it leaves the incoming list (on the timeline, audited)."""
     version = expected_version(if_match)

@@ -6,11 +6,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from civic_common.api.app import uow
+from civic_common.api.guard import GuardedModel, line
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import Page, cursor_after, encode_cursor
+from civic_common.api.paging import CursorParam, Page, after_cursor, cursor_after
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_partner_scope, require_roles
@@ -32,19 +33,18 @@ Reader = Annotated[Principal, Depends(require_partner_scope(FEED))]
 Admin = Annotated[Principal, Depends(_admin)]
 
 
-class FiltersIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    municipalities: list[str] = Field(default_factory=list)
-    kinds: list[str] = Field(default_factory=list)
+Code = line(100, min_length=1)
 
 
-class WishIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class FiltersIn(GuardedModel):
+    municipalities: list[Code] = Field(default_factory=list, max_length=400)  # type: ignore[valid-type]
+    kinds: list[Code] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
 
-    event_types: list[str] = Field(max_length=50)
-    legal_basis: str | None = Field(
-        None, max_length=100, description="One of the client's granted bases (optional with one)"
+
+class WishIn(GuardedModel):
+    event_types: list[Code] = Field(max_length=50)  # type: ignore[valid-type]
+    legal_basis: Code | None = Field(  # type: ignore[valid-type]
+        None, description="One of the client's granted bases (optional with one)"
     )
     filters: FiltersIn = Field(default_factory=FiltersIn)
 
@@ -57,7 +57,7 @@ class WishIn(BaseModel):
 
 
 class SubscriptionIn(WishIn):
-    endpoint_url: str = Field(max_length=2000)
+    endpoint_url: line(2000, min_length=1)  # type: ignore[valid-type]
     format: Literal["standard-webhooks", "cloudevents-binary", "cloudevents-structured"] = (
         "standard-webhooks"
     )
@@ -83,13 +83,13 @@ async def create_subscription(
 async def list_subscriptions(
     principal: Writer,
     work: Work,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[dict[str, Any]]:
     after = cursor_after(cursor, UUID)
     async with work:
         items, last = await use.list_page(work, principal, after, limit)
-    return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
+    return Page(items=items, next_cursor=after_cursor(last))
 
 
 @router.get("/subscriptions/{subscription_id}")
@@ -125,7 +125,7 @@ async def subscription_deliveries(
     principal: Writer,
     work: Work,
     status: Literal["pending", "delivered", "dead", "cancelled"] | None = None,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[dict[str, Any]]:
     async with work:
@@ -139,12 +139,10 @@ async def _log(
     items, last = await delivery.delivery_log(
         work, subscription_id, status, cursor_after(cursor, int), limit
     )
-    return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
+    return Page(items=items, next_cursor=after_cursor(last))
 
 
-class ResendIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ResendIn(GuardedModel):
     status: Literal["dead", "delivered", "pending", "all"] = "dead"
     delivery_ids: list[UUID] | None = Field(None, max_length=1000)
 
@@ -166,11 +164,11 @@ async def resend_own(
 async def feed(
     principal: Reader,
     work: Work,
-    event_types: Annotated[list[str], Query()],
-    legal_basis: str | None = None,
-    municipalities: Annotated[list[str] | None, Query()] = None,
-    kinds: Annotated[list[str] | None, Query()] = None,
-    cursor: str | None = None,
+    event_types: Annotated[list[Code], Query(max_length=50)],  # type: ignore[valid-type]
+    legal_basis: Annotated[Code | None, Query()] = None,  # type: ignore[valid-type]
+    municipalities: Annotated[list[Code] | None, Query(max_length=400)] = None,  # type: ignore[valid-type]
+    kinds: Annotated[list[Code] | None, Query(max_length=20)] = None,  # type: ignore[valid-type]
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[dict[str, Any]]:
     """The same events, filters and fields as a webhook; replayable from any cursor."""
@@ -181,7 +179,7 @@ async def feed(
     async with work:
         items, last = await use.events_for(work, principal, wish, after, limit)
         await work.commit()  # the audit of what was read
-    return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
+    return Page(items=items, next_cursor=after_cursor(last))
 
 
 @router.post("/subscriptions/preview")
@@ -200,13 +198,13 @@ async def admin_subscriptions(
     principal: Admin,
     work: Work,
     organisation: Annotated[str | None, Query(max_length=200)] = None,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[dict[str, Any]]:
     """Every organisation's subscriptions (or one organisation's), to find what to suspend."""
     async with work:
         items, last = await use.admin_page(work, organisation, cursor_after(cursor, UUID), limit)
-    return Page(items=items, next_cursor=encode_cursor({"after": last}) if last else None)
+    return Page(items=items, next_cursor=after_cursor(last))
 
 
 @admin_router.post("/partner-subscriptions/{subscription_id}/suspension")
@@ -232,7 +230,7 @@ async def admin_deliveries(
     principal: Admin,
     work: Work,
     status: Literal["pending", "delivered", "dead", "cancelled"] | None = None,
-    cursor: str | None = None,
+    cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[dict[str, Any]]:
     async with work:
