@@ -2,14 +2,19 @@
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
+    Numeric,
     Text,
     TextClause,
+    and_,
     bindparam,
+    cast,
     func,
     or_,
     select,
@@ -24,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake.adapters.tables import candidacies, organisations, person_history, persons
 from intake.domain.agency import Visibility
 from intake.domain.person import Person
+from intake.domain.search import WORD_THRESHOLD, query_words, search_key
 
 PERSON_COLUMNS = tuple(f.name for f in fields(Person))
 
@@ -40,7 +46,7 @@ def _registration() -> TextClause:
     The near-duplicate look-up uses the persons_name_birth index.
     """
     dialect = postgresql.dialect()
-    columns = [c for c in persons.columns if c.name != "possible_duplicates"]
+    columns = [c for c in persons.columns if c.name not in ("possible_duplicates", "search_key")]
     names = ", ".join(c.name for c in columns)
     values = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)})" for c in columns)
     sql = f"""
@@ -50,10 +56,11 @@ def _registration() -> TextClause:
                OR (lower(family_name) = :family_key AND lower(given_name) = :given_key
                    AND birth_date = :birth_date AND id <> :id AND erased_at IS NULL
                    AND agency = CAST(:agency AS text)
-                   AND (insz IS NULL OR CAST(:insz AS text) IS NULL))
+                   AND (insz IS NULL OR CAST(:insz AS text) IS NULL)
+                   AND CAST(:flag_near AS boolean))
         ), added AS (
-            INSERT INTO intake.persons ({names}, possible_duplicates)
-            SELECT {values}, ARRAY(SELECT id FROM found ORDER BY id)
+            INSERT INTO intake.persons ({names}, possible_duplicates, search_key)
+            SELECT {values}, ARRAY(SELECT id FROM found ORDER BY id), CAST(:search_key AS text)
             WHERE NOT EXISTS (SELECT 1 FROM found WHERE insz = :insz)
             RETURNING id, version
         ), recorded AS (
@@ -70,6 +77,8 @@ def _registration() -> TextClause:
         bindparam("family_key", type_=Text),
         bindparam("given_key", type_=Text),
         bindparam("changes", type_=JSONB),
+        bindparam("flag_near", type_=Boolean),
+        bindparam("search_key", type_=Text),
     )
 
 
@@ -90,6 +99,22 @@ class PersonFilter:
     name: str | None = None
     birth_date: date | None = None
     municipality_nis: str | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A person found by a search, with how closely their names match the typed name (0..1,
+    None when no name was typed; then the list is in alphabetical order)."""
+
+    person: Person
+    rank: Decimal | None = None
+
+
+# Where a page of search results continues: after (rank, id) when searched by name, after
+# (lower family name, lower given name, id) otherwise.
+SearchPosition = tuple[Decimal, UUID] | tuple[str, str, UUID]
+# A likely duplicate at registration resembles the typed names at least this much on average.
+DUPLICATE_THRESHOLD = Decimal("0.6")
 
 
 class PersonRepository:
@@ -134,9 +159,10 @@ class PersonRepository:
         return None if row is None else InszHolder(row.id, row.agency)
 
     async def register(
-        self, person: Person, by: str, changes: list[dict[str, Any]]
+        self, person: Person, by: str, changes: list[dict[str, Any]], *, flag_near: bool = True
     ) -> InszHolder | None:
-        """Insert a new person with its near-duplicates flagged and its first history entry.
+        """Insert a new person with its near-duplicates flagged (unless ``flag_near`` is off:
+        the counter already confirmed it is someone else) and its first history entry.
         Returns who already holds this INSZ (and inserts nothing) if anyone does."""
         rows = (
             await self._session.execute(
@@ -147,6 +173,8 @@ class PersonRepository:
                     "family_key": (person.family_name or "").lower(),
                     "given_key": (person.given_name or "").lower(),
                     "changes": changes,
+                    "flag_near": flag_near,
+                    "search_key": search_key(person.given_name, person.family_name),
                 },
             )
         ).all()
@@ -164,6 +192,7 @@ class PersonRepository:
     async def update(self, person: Person, expected_version: int) -> bool:
         """False when someone else changed the person since ``expected_version``."""
         values = {k: v for k, v in vars(person).items() if k not in ("id", "registered_at")}
+        values["search_key"] = search_key(person.given_name, person.family_name)
         result = await self._session.execute(
             update(persons)
             .where(persons.c.id == person.id, persons.c.version == expected_version)
@@ -227,12 +256,13 @@ class PersonRepository:
     async def search(
         self,
         where: PersonFilter,
-        after: tuple[str, str, str] | None,
+        after: SearchPosition | None,
         limit: int,
         seen: Visibility,
-    ) -> list[Person]:
-        family = func.coalesce(func.lower(persons.c.family_name), "")
-        given = func.coalesce(func.lower(persons.c.given_name), "")
+    ) -> list[Found]:
+        """Persons matching every criterion given. A name is matched tolerantly (every typed
+        word must resemble a word of the person's names, domain/search.py) and the closest
+        come first; without a name, in alphabetical order."""
         query = select(persons).where(persons.c.erased_at.is_(None), *_visible_to(seen))
         if where.insz is not None:
             query = query.where(persons.c.insz == where.insz)
@@ -240,16 +270,72 @@ class PersonRepository:
             query = query.where(persons.c.birth_date == where.birth_date)
         if where.municipality_nis is not None:
             query = query.where(persons.c.municipality_nis == where.municipality_nis)
-        if where.name:
-            for word in where.name.lower().split():
-                pattern = f"%{_escape_like(word)}%"
-                query = query.where(or_(family.like(pattern), given.like(pattern)))
-        if after is not None:
-            query = query.where(
-                tuple_(family, given, persons.c.id) > tuple_(after[0], after[1], UUID(after[2]))
+        words = query_words(where.name or "")
+        if not words:
+            family = func.coalesce(func.lower(persons.c.family_name), "")
+            given = func.coalesce(func.lower(persons.c.given_name), "")
+            if after is not None:
+                query = query.where(tuple_(family, given, persons.c.id) > tuple_(*after))
+            rows = await self._session.execute(
+                query.order_by(family, given, persons.c.id).limit(limit)
             )
-        rows = await self._session.execute(query.order_by(family, given, persons.c.id).limit(limit))
-        return [_person(row) for row in rows.mappings()]
+            return [Found(_person(row)) for row in rows.mappings()]
+        await _word_threshold(self._session)
+        rank = _rank(words)
+        query = query.add_columns(rank.label("rank")).where(*_resembles(words))
+        if after is not None:
+            at, last = after[0], after[-1]
+            query = query.where(or_(rank < at, and_(rank == at, persons.c.id > last)))
+        rows = await self._session.execute(query.order_by(rank.desc(), persons.c.id).limit(limit))
+        return [Found(_person(row), row["rank"]) for row in rows.mappings()]
+
+    async def likely_duplicates(self, person: Person, limit: int = 10) -> list[Found]:
+        """Persons of the same agency (not erased) born the same day whose names resemble this
+        one's, unless both have an INSZ (two INSZ numbers are two persons; the same INSZ is a
+        hard duplicate, see ``register``). Closest first."""
+        words = query_words(f"{person.given_name or ''} {person.family_name or ''}")
+        if person.birth_date is None or not words:
+            return []
+        rank = _rank(words)
+        query = (
+            select(persons, rank.label("rank"))
+            .where(
+                persons.c.agency == person.agency,
+                persons.c.birth_date == person.birth_date,
+                persons.c.erased_at.is_(None),
+                persons.c.id != person.id,
+                rank >= DUPLICATE_THRESHOLD,
+            )
+            .order_by(rank.desc(), persons.c.id)
+            .limit(limit)
+        )
+        if person.insz is not None:
+            query = query.where(persons.c.insz.is_(None))
+        rows = await self._session.execute(query)
+        return [Found(_person(row), row["rank"]) for row in rows.mappings()]
+
+
+async def _word_threshold(session: AsyncSession) -> None:
+    """The trigram index answers ``%>`` with pg_trgm's own threshold: make it ours."""
+    await session.execute(
+        text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
+        {"t": str(WORD_THRESHOLD)},
+    )
+
+
+def _resembles(words: list[str]) -> list[ColumnElement[bool]]:
+    """Every typed word resembles a word of the names (the index finds these)."""
+    return [persons.c.search_key.op("%>", return_type=Boolean)(word) for word in words]
+
+
+def _rank(words: list[str]) -> ColumnElement[Decimal]:
+    """How closely the names match: the mean word similarity of the typed words, rounded so a
+    page's position can be written in its cursor and compared exactly."""
+    total = sum(
+        (func.word_similarity(word, persons.c.search_key) for word in words[1:]),
+        func.word_similarity(words[0], persons.c.search_key),
+    )
+    return func.round(cast(total / len(words), Numeric), 4, type_=Numeric(asdecimal=True))
 
 
 def _visible_to(seen: Visibility) -> list[ColumnElement[bool]]:

@@ -1,9 +1,12 @@
-"""Cursors of the organisation list, shared by the API and the pages."""
+"""Cursors of the organisation list and the person search, shared by the API and the pages
+(civic_common.api.paging: opaque, and a 422 naming ``cursor`` for one that is not ours)."""
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
 from civic_common.api.paging import decode_cursor, encode_cursor, unknown_cursor
+from intake.adapters.repository import Found, SearchPosition
 
 
 def organisation_after(cursor: str | None) -> tuple[str, str] | None:
@@ -25,3 +28,37 @@ def organisation_page(
         return found, None
     last = found[limit - 1]
     return found[:limit], encode_cursor({"n": last["name"].lower(), "id": last["id"]})
+
+
+def person_after(cursor: str | None, *, ranked: bool) -> SearchPosition | None:
+    """Where a person search continues: after (rank, id) for a search by name (``ranked``),
+    after (family name, given name, id) otherwise; 422 naming ``cursor`` if not ours or made
+    for the other kind of search."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        if ranked:
+            rank = Decimal(str(position["r"]))
+            if not rank.is_finite():
+                raise ValueError("rank")
+            return rank, UUID(str(position["id"]))
+        return str(position["f"]), str(position["g"]), UUID(str(position["id"]))
+    except (KeyError, ValueError, InvalidOperation) as exc:
+        raise unknown_cursor() from exc
+
+
+def person_page(found: list[Found], limit: int) -> tuple[list[Found], str | None]:
+    """The first ``limit`` of ``limit + 1`` persons found, and the cursor to the rest (if any)."""
+    if len(found) <= limit:
+        return found, None
+    last = found[limit - 1]
+    if last.rank is not None:
+        position: dict[str, Any] = {"r": str(last.rank), "id": str(last.person.id)}
+    else:
+        position = {
+            "f": (last.person.family_name or "").lower(),
+            "g": (last.person.given_name or "").lower(),
+            "id": str(last.person.id),
+        }
+    return found[:limit], encode_cursor(position)

@@ -16,7 +16,13 @@ from civic_common.events.contracts.intake import (
     PersonRegistered,
     PersonTransferred,
 )
-from intake.adapters.repository import InszHolder, PersonFilter, PersonRepository
+from intake.adapters.repository import (
+    Found,
+    InszHolder,
+    PersonFilter,
+    PersonRepository,
+    SearchPosition,
+)
 from intake.domain.agency import Visibility, own_agency, transfer_refusal, visibility
 from intake.domain.person import PERSONAL_FIELDS, Person, check_person, mirrored_household
 from intake.domain.target_group import Facts, decide
@@ -55,6 +61,16 @@ class DuplicateInsz(Exception):
     def __init__(self, existing: UUID | None) -> None:
         super().__init__(str(existing))
         self.existing = existing
+
+
+class LikelyDuplicates(Exception):
+    """Registering: persons of the caller's agency born the same day with resembling names
+    exist (``candidates``, closest first). Nothing was saved; the counter decides whether it is
+    one of them or someone else (then registers again with ``confirm_new_person``)."""
+
+    def __init__(self, candidates: list[Found]) -> None:
+        super().__init__(", ".join(str(found.person.id) for found in candidates))
+        self.candidates = candidates
 
 
 def _duplicate(holder: InszHolder, seen: Visibility) -> DuplicateInsz:
@@ -145,7 +161,16 @@ def _json(value: Any) -> Any:
     return value
 
 
-async def register_person(uow: UnitOfWork, fields: Mapping[str, Any], by: Principal) -> Person:
+async def register_person(
+    uow: UnitOfWork,
+    fields: Mapping[str, Any],
+    by: Principal,
+    *,
+    confirm_new_person: bool = False,
+) -> Person:
+    """Register a newcomer. Unless ``confirm_new_person``, likely duplicates (same birth date,
+    resembling names, same agency) stop the registration first: LikelyDuplicates, with the
+    candidates shown to the caller recorded in the audit log as reads."""
     now = datetime.now(UTC)
     agency = own_agency(by.organisation)
     person = _validated(Person(**fields, registered_at=now, agency=agency), now.date())
@@ -153,13 +178,20 @@ async def register_person(uow: UnitOfWork, fields: Mapping[str, Any], by: Princi
     async with uow:
         repository = PersonRepository(uow.session)
         await _check_household(repository, person.household, by)
+        if not confirm_new_person and (candidates := await repository.likely_duplicates(person)):
+            for found in candidates:
+                await uow.audit(by, "read", "person", found.person.id, "duplicate check")
+            await uow.commit()
+            raise LikelyDuplicates(candidates)
         changes = [
             {"field": name, "old": None, "new": _json(value)}
             for name, value in vars(person).items()
             if name not in ("id", "version", "registered_at") and value not in (None, [], False)
         ]
         try:
-            holder = await repository.register(person, by.subject, changes)
+            holder = await repository.register(
+                person, by.subject, changes, flag_near=not confirm_new_person
+            )
         except IntegrityError as exc:  # the same INSZ registered at another desk just now
             await uow.session.rollback()
             holder = await repository.insz_holder(person.insz or "")
@@ -367,15 +399,16 @@ async def erase_person(uow: UnitOfWork, person_id: UUID, reason: str, by: Princi
 async def search_persons(
     uow: UnitOfWork,
     where: PersonFilter,
-    after: tuple[str, str, str] | None,
+    after: SearchPosition | None,
     limit: int,
     by: Principal,
-) -> list[Person]:
+) -> list[Found]:
+    """Search the caller's agency's persons; every person shown is audited as a read."""
     async with uow:
         seen = visibility(by.roles, by.organisation)
         found = await PersonRepository(uow.session).search(where, after, limit, seen)
-        for person in found:
-            await uow.audit(by, "read", "person", person.id, "search")
+        for hit in found:
+            await uow.audit(by, "read", "person", hit.person.id, "search")
         await uow.commit()
     return found
 
