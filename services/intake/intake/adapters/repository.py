@@ -110,11 +110,9 @@ class Found:
     rank: Decimal | None = None
 
 
-# Where a page of search results continues: after (rank, id) when searched by name, after
-# (lower family name, lower given name, id) otherwise.
-SearchPosition = tuple[Decimal, UUID] | tuple[str, str, UUID]
-# A likely duplicate at registration resembles the typed names at least this much on average.
-DUPLICATE_THRESHOLD = Decimal("0.6")
+# Where a page of search results continues: after (rank, lower family name, lower given name,
+# id) when searched by name, after (lower family name, lower given name, id) otherwise.
+SearchPosition = tuple[Decimal, str, str, UUID] | tuple[str, str, UUID]
 
 
 class PersonRepository:
@@ -271,9 +269,9 @@ class PersonRepository:
         if where.municipality_nis is not None:
             query = query.where(persons.c.municipality_nis == where.municipality_nis)
         words = query_words(where.name or "")
+        family = func.coalesce(func.lower(persons.c.family_name), "")
+        given = func.coalesce(func.lower(persons.c.given_name), "")
         if not words:
-            family = func.coalesce(func.lower(persons.c.family_name), "")
-            given = func.coalesce(func.lower(persons.c.given_name), "")
             if after is not None:
                 query = query.where(tuple_(family, given, persons.c.id) > tuple_(*after))
             rows = await self._session.execute(
@@ -291,11 +289,13 @@ class PersonRepository:
 
     async def likely_duplicates(self, person: Person, limit: int = 10) -> list[Found]:
         """Persons of the same agency (not erased) born the same day whose names resemble this
-        one's, unless both have an INSZ (two INSZ numbers are two persons; the same INSZ is a
-        hard duplicate, see ``register``). Closest first."""
+        one's as a search would find them (every word), unless both have an INSZ (two INSZ
+        numbers are two persons; the same INSZ is a hard duplicate, see ``register``). Closest
+        first."""
         words = query_words(f"{person.given_name or ''} {person.family_name or ''}")
         if person.birth_date is None or not words:
             return []
+        await _word_threshold(self._session)
         rank = _rank(words)
         query = (
             select(persons, rank.label("rank"))
@@ -304,7 +304,7 @@ class PersonRepository:
                 persons.c.birth_date == person.birth_date,
                 persons.c.erased_at.is_(None),
                 persons.c.id != person.id,
-                rank >= DUPLICATE_THRESHOLD,
+                *_resembles(words),
             )
             .order_by(rank.desc(), persons.c.id)
             .limit(limit)
@@ -324,8 +324,16 @@ async def _word_threshold(session: AsyncSession) -> None:
 
 
 def _resembles(words: list[str]) -> list[ColumnElement[bool]]:
-    """Every typed word resembles a word of the names (the index finds these)."""
-    return [persons.c.search_key.op("%>", return_type=Boolean)(word) for word in words]
+    """Every typed word resembles a word of the names (the index finds these with ``%>``; the
+    explicit comparison keeps the threshold ours whatever the session's setting)."""
+    return [
+        condition
+        for word in words
+        for condition in (
+            persons.c.search_key.op("%>", return_type=Boolean)(word),
+            func.word_similarity(word, persons.c.search_key) >= WORD_THRESHOLD,
+        )
+    ]
 
 
 def _rank(words: list[str]) -> ColumnElement[Decimal]:

@@ -31,19 +31,20 @@ def organisation_page(
 
 
 def person_after(cursor: str | None, *, ranked: bool) -> SearchPosition | None:
-    """Where a person search continues: after (rank, id) for a search by name (``ranked``),
-    after (family name, given name, id) otherwise; 422 naming ``cursor`` if not ours or made
-    for the other kind of search."""
+    """Where a person search continues: after (rank, family name, given name, id) for a search
+    by name (``ranked``), after (family name, given name, id) otherwise; 422 naming ``cursor``
+    if not ours or made for the other kind of search."""
     position = decode_cursor(cursor)
     if position is None:
         return None
     try:
+        names = str(position["f"]), str(position["g"])
         if ranked:
             rank = Decimal(str(position["r"]))
             if not rank.is_finite():
                 raise ValueError("rank")
-            return rank, UUID(str(position["id"]))
-        return str(position["f"]), str(position["g"]), UUID(str(position["id"]))
+            return rank, *names, UUID(str(position["id"]))
+        return *names, UUID(str(position["id"]))
     except (KeyError, ValueError, InvalidOperation) as exc:
         raise unknown_cursor() from exc
 
@@ -53,12 +54,11 @@ def person_page(found: list[Found], limit: int) -> tuple[list[Found], str | None
     if len(found) <= limit:
         return found, None
     last = found[limit - 1]
+    position: dict[str, Any] = {
+        "f": (last.person.family_name or "").lower(),
+        "g": (last.person.given_name or "").lower(),
+        "id": str(last.person.id),
+    }
     if last.rank is not None:
-        position: dict[str, Any] = {"r": str(last.rank), "id": str(last.person.id)}
-    else:
-        position = {
-            "f": (last.person.family_name or "").lower(),
-            "g": (last.person.given_name or "").lower(),
-            "id": str(last.person.id),
-        }
+        position["r"] = str(last.rank)
     return found[:limit], encode_cursor(position)

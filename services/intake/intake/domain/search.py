@@ -28,7 +28,7 @@ _SPECIAL = str.maketrans(
         "ħ": "h",
     }
 )
-_NOT_LETTER = re.compile(r"[^a-z]+")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")  # digits stay: a name never has them, a code may
 # The sound rules, in order: each one a pattern and its replacement.
 _SOUNDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"ph"), "f"),
@@ -41,17 +41,18 @@ _SOUNDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"dt?$"), "t"),
 )
 # Similarity (0..1) a typed word must reach with a word of the key to count as found.
-WORD_THRESHOLD = 0.5
+WORD_THRESHOLD = 0.4
 MAX_QUERY_WORDS = 6
 
 
 def fold(text: str | None) -> str:
-    """Lower case, without accents or anything but letters; words separated by one space."""
+    """Lower case, without accents or anything but letters and digits; words separated by one
+    space."""
     if not text:
         return ""
     decomposed = unicodedata.normalize("NFKD", text.lower().translate(_SPECIAL))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_NOT_LETTER.sub(" ", bare.translate(_SPECIAL)).split())
+    return " ".join(_NOT_WORD.sub(" ", bare.translate(_SPECIAL)).split())
 
 
 def sound(word: str) -> str:

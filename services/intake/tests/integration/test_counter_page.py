@@ -6,6 +6,7 @@ from datetime import date
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from civic_common.testing.server import serving
 from intake.domain.insz import make_insz
@@ -125,7 +126,7 @@ async def test_a_visitor_without_the_counter_role_gets_no_person_data(app, signe
 
 
 async def test_the_counter_confirms_a_flagged_near_duplicate_with_the_keyboard(
-    app, signed_in, auth
+    app, signed_in, auth, runtime_for
 ):
     person = {
         "given_name": "Omar",
@@ -135,8 +136,20 @@ async def test_the_counter_confirms_a_flagged_near_duplicate_with_the_keyboard(
     }
     async with serving(app) as base_url, signed_in(base_url, "counter") as page:
         async with httpx.AsyncClient(base_url=base_url) as http:
-            await http.post("/api/v1/persons", json=person, headers=auth("counter"))
-            second = await http.post("/api/v1/persons", json=person, headers=auth("counter"))
+            first = await http.post("/api/v1/persons", json=person, headers=auth("counter"))
+            second = await http.post(
+                "/api/v1/persons",
+                json=person | {"confirm_new_person": True},
+                headers=auth("counter"),
+            )
+        # Two desks registering the same newcomer at the same moment: neither was shown the
+        # other before saving, so the registration flags the twin (as REGISTRATION does when
+        # it finds the exact same name and birth date without INSZ).
+        async with runtime_for("intake").engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE intake.persons SET possible_duplicates = ARRAY[:a] WHERE id = :b"),
+                {"a": uuid.UUID(first.json()["id"]), "b": uuid.UUID(second.json()["id"])},
+            )
         await page.goto(f"/personen/{second.json()['id']}")
         assert "Mogelijk al geregistreerd" in await page.inner_text("#mogelijke-dubbels")
         await page.focus("#mogelijke-dubbels button")

@@ -51,7 +51,5 @@ def test_search_key_holds_both_names_in_order_given_family():
 def test_query_words_reduce_like_the_key_without_repeats_and_bounded():
     assert query_words("Hadat, Amina") == ["hadat", "amina"]
     assert query_words("Haddad Hadat") == ["hadat"]
-    assert query_words("12 !!") == []
-    assert len(query_words(" ".join(f"naam{chr(97 + i)}" for i in range(20)))) == (
-        MAX_QUERY_WORDS
-    )
+    assert query_words("!! -- ''") == []
+    assert len(query_words(" ".join(f"naam{chr(97 + i)}" for i in range(20)))) == (MAX_QUERY_WORDS)
