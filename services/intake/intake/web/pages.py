@@ -25,6 +25,7 @@ from civic_common.db.uow import UnitOfWork
 from civic_common.web.pages import install_pages, page_principal, page_templates
 from intake.adapters.repository import PersonFilter
 from intake.api.cursors import person_after
+from intake.api.cursors import person_page as search_page
 from intake.api.models import ErasureIn, PersonIn, PersonPatch, TransferIn, normalised_insz
 from intake.app import roles
 from intake.app.persons import (
@@ -184,7 +185,7 @@ def install(app: FastAPI, settings: IntakeSettings) -> None:
         where = PersonFilter(
             wanted_insz, query["name"] or None, born, query["municipality_nis"] or None
         )
-        found, next_cursor = person_page(
+        found, next_cursor = search_page(
             await search_persons(work, where, after, PAGE_SIZE + 1, principal), PAGE_SIZE
         )
         return render(

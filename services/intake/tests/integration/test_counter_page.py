@@ -147,7 +147,10 @@ async def test_the_counter_confirms_a_flagged_near_duplicate_with_the_keyboard(
         # it finds the exact same name and birth date without INSZ).
         async with runtime_for("intake").engine.begin() as conn:
             await conn.execute(
-                text("UPDATE intake.persons SET possible_duplicates = ARRAY[:a] WHERE id = :b"),
+                text(
+                    "UPDATE intake.persons SET possible_duplicates = ARRAY[CAST(:a AS uuid)] "
+                    "WHERE id = :b"
+                ),
                 {"a": uuid.UUID(first.json()["id"]), "b": uuid.UUID(second.json()["id"])},
             )
         await page.goto(f"/personen/{second.json()['id']}")
