@@ -19,8 +19,9 @@ from civic_common.events.contracts.intake import (
 from civic_common.periodic import PeriodicJob
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import Subscriptions, create_worker
+from trajecten.adapters.intake_persons import IntakePersons
 from trajecten.adapters.tables import messaging, metadata
-from trajecten.api import organisations, partners, staff, subscriptions
+from trajecten.api import caseload, organisations, partners, staff, subscriptions
 from trajecten.api.errors import install_error_handlers
 from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.organisations import on_candidacy_submitted, on_organisation_registered
@@ -38,12 +39,14 @@ from trajecten.web import pages
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
-def build_app(runtime: Runtime) -> FastAPI:
+def build_app(runtime: Runtime, settings: TrajectenSettings | None = None) -> FastAPI:
+    settings = settings or TrajectenSettings()
     app = create_app(
         runtime,
         title="Trajecten",
         routers=[
             staff.router,
+            caseload.router,
             partners.router,
             organisations.router,
             subscriptions.router,
@@ -51,7 +54,8 @@ def build_app(runtime: Runtime) -> FastAPI:
         ],
     )
     install_error_handlers(app)
-    pages.install(app)
+    intake = IntakePersons(settings.intake_api_url, settings.intake_timeout_seconds)
+    pages.install(app, intake, settings.intake_pages_url)
     return app
 
 
