@@ -39,7 +39,13 @@ from trajecten.web import pages
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
-def build_app(runtime: Runtime, settings: TrajectenSettings | None = None) -> FastAPI:
+def build_app(
+    runtime: Runtime,
+    settings: TrajectenSettings | None = None,
+    intake: IntakePersons | None = None,
+) -> FastAPI:
+    """``intake``: where pages read names (tests put intake's app in process); by default
+    intake's API at ``intake_api_url``."""
     settings = settings or TrajectenSettings()
     app = create_app(
         runtime,
@@ -54,7 +60,7 @@ def build_app(runtime: Runtime, settings: TrajectenSettings | None = None) -> Fa
         ],
     )
     install_error_handlers(app)
-    intake = IntakePersons(settings.intake_api_url, settings.intake_timeout_seconds)
+    intake = intake or IntakePersons(settings.intake_api_url, settings.intake_timeout_seconds)
     pages.install(app, intake, settings.intake_pages_url)
     return app
 
