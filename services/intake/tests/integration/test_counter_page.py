@@ -188,3 +188,61 @@ async def test_an_unknown_or_erased_person_gets_a_dutch_page_not_a_crash(app, si
         gone = await page.goto(f"/personen/{person.json()['id']}")
         assert gone.status == 410
         assert await page.inner_text("h1") == "Gewist"
+
+
+async def test_likely_duplicates_are_shown_side_by_side_before_saving(
+    app, signed_in, auth, runtime_for
+):
+    agency = f"dubbel-{uuid.uuid4().hex[:6]}"
+    async with serving(app) as base_url:
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            existing = await http.post(
+                "/api/v1/persons",
+                json={
+                    "given_name": "Emre",
+                    "family_name": "Çelik",
+                    "birth_date": "1975-01-30",
+                    "municipality_nis": "12025",
+                },
+                headers=auth("counter", f"a@{agency}", organisation=agency),
+            )
+        assert existing.status_code == 201, existing.text
+        existing_id = existing.json()["id"]
+
+        async with signed_in(base_url, "counter", f"b@{agency}", organisation=agency) as page:
+
+            async def fill_in() -> None:
+                await page.goto("/personen/nieuw")
+                await type_into(page, "#given_name", "Emre")
+                await type_into(page, "#family_name", "Celik")  # no cedilla on this keyboard
+                await page.fill("#birth_date", "1975-01-30")
+                await page.select_option("#municipality_nis", "12025")
+                await type_into(page, "#street", "Stationsstraat")
+                await page.focus("#family_name")
+                async with page.expect_response(lambda r: r.request.method == "POST") as sent:
+                    await page.keyboard.press("Enter")
+                assert (await sent.value).status == 409
+
+            await fill_in()
+            compared = await page.inner_text("#vergelijking")
+            assert "Celik, Emre" in compared and "Çelik, Emre" in compared
+            assert await page.input_value("#family_name") == "Celik", "what was typed is kept"
+            assert await page.input_value("#street") == "Stationsstraat"
+            async with runtime_for("intake").engine.connect() as conn:
+                saved = await conn.scalar(
+                    text("SELECT count(*) FROM intake.persons WHERE agency = :a"), {"a": agency}
+                )
+            assert saved == 1, "nothing saved before the choice"
+
+            # "Zelfde persoon": the existing record opens.
+            await page.get_by_role("link", name="Zelfde persoon: open het dossier").click()
+            await page.wait_for_url(f"**/personen/{existing_id}")
+
+            # "Andere persoon": the record as typed is saved, with the keyboard.
+            await fill_in()
+            await page.focus("button[name=confirm_new_person]")
+            await page.keyboard.press("Enter")
+            await page.wait_for_url(PERSON_PAGE)
+            assert existing_id not in page.url
+            assert "De persoon is geregistreerd." in await page.inner_text("main")
+            assert await page.locator("#mogelijke-dubbels").count() == 0
