@@ -86,6 +86,12 @@ service_secrets() {
     # Each webhook delivery asks the issuer whether the subscribing client is still active.
     printf ',CIVIC_TRAJECTEN_PARTNER_CLIENT_STATUS_URL="http://127.0.0.1:%s/oauth2/client-status"' \
       "$ISSUER_PORT"
+    # Pages link to intake's person page and read names from its API (docs/privacy.md).
+    printf ',CIVIC_TRAJECTEN_INTAKE_PAGES_URL="http://127.0.0.1:8001"'
+    printf ',CIVIC_TRAJECTEN_INTAKE_API_URL="http://127.0.0.1:8001"'
+  fi
+  if [[ $1 == intake ]]; then
+    printf ',CIVIC_INTAKE_TRAJECTEN_PAGES_URL="http://127.0.0.1:8002"'
   fi
 }
 
