@@ -295,7 +295,6 @@ class PersonRepository:
         words = query_words(f"{person.given_name or ''} {person.family_name or ''}")
         if person.birth_date is None or not words:
             return []
-        await _word_threshold(self._session)
         rank = _rank(words)
         query = (
             select(persons, rank.label("rank"))
@@ -304,7 +303,9 @@ class PersonRepository:
                 persons.c.birth_date == person.birth_date,
                 persons.c.erased_at.is_(None),
                 persons.c.id != person.id,
-                *_resembles(words),
+                # No trigram index here: (agency, birth date) narrows it to a handful of rows,
+                # and the registration saves a round trip for pg_trgm's threshold setting.
+                *(func.word_similarity(w, persons.c.search_key) >= WORD_THRESHOLD for w in words),
             )
             .order_by(rank.desc(), persons.c.id)
             .limit(limit)
