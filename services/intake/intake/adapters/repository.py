@@ -7,8 +7,10 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    ARRAY,
     Boolean,
     ColumnElement,
+    Float,
     Numeric,
     Text,
     TextClause,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
+    literal,
     or_,
     select,
     text,
@@ -36,32 +39,37 @@ PERSON_COLUMNS = tuple(f.name for f in fields(Person))
 
 def _registration() -> TextClause:
     """Registration in one round trip: look up who already holds the INSZ (in any agency: an
-    INSZ is unique on the platform) and the near-duplicates (same name and birth date where one
-    of the two has no INSZ yet; only among the registering agency's persons, the ones its staff
-    may see), insert the person with those flags unless the INSZ is taken, and write the first
-    history entry.
+    INSZ is unique on the platform) and the likely duplicates (unless the counter confirmed a
+    new person: the registering agency's persons born the same day whose names resemble the
+    typed ones as the search would find them, where one of the two has no INSZ yet), insert
+    the person unless the INSZ is taken or a likely duplicate needs the counter's choice first,
+    and write the first history entry. (Registrations no longer flag ``possible_duplicates``:
+    the counter decides before saving; flags of earlier registrations stay until confirmed.)
 
     Plain SQL on purpose: it is the counter's hot path, and every round trip and every
     statement SQLAlchemy must rebuild costs more than the work itself (bench/intake_register.py).
-    The near-duplicate look-up uses the persons_name_birth index.
+    The likely duplicates are looked up through the persons_agency_birth index.
     """
     dialect = postgresql.dialect()
     columns = [c for c in persons.columns if c.name not in ("possible_duplicates", "search_key")]
     names = ", ".join(c.name for c in columns)
     values = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)})" for c in columns)
     sql = f"""
-        WITH found AS (
-            SELECT id, insz, agency FROM intake.persons
-            WHERE insz = :insz
-               OR (lower(family_name) = :family_key AND lower(given_name) = :given_key
-                   AND birth_date = :birth_date AND id <> :id AND erased_at IS NULL
-                   AND agency = CAST(:agency AS text)
-                   AND (insz IS NULL OR CAST(:insz AS text) IS NULL)
-                   AND CAST(:flag_near AS boolean))
+        WITH likely AS (
+            SELECT id FROM intake.persons
+            WHERE NOT CAST(:confirmed AS boolean)
+              AND agency = CAST(:agency AS text) AND birth_date = :birth_date
+              AND erased_at IS NULL AND id <> :id
+              AND (insz IS NULL OR CAST(:insz AS text) IS NULL)
+              AND (SELECT bool_and(word_similarity(w, search_key) >= :threshold)
+                   FROM unnest(CAST(:words AS text[])) AS w)
+        ), found AS (
+            SELECT id, insz, agency FROM intake.persons WHERE insz = :insz
         ), added AS (
             INSERT INTO intake.persons ({names}, possible_duplicates, search_key)
-            SELECT {values}, ARRAY(SELECT id FROM found ORDER BY id), CAST(:search_key AS text)
-            WHERE NOT EXISTS (SELECT 1 FROM found WHERE insz = :insz)
+            SELECT {values}, CAST('{{}}' AS uuid[]), CAST(:search_key AS text)
+            WHERE NOT EXISTS (SELECT 1 FROM found)
+              AND NOT EXISTS (SELECT 1 FROM likely)
             RETURNING id, version
         ), recorded AS (
             INSERT INTO intake.person_history
@@ -70,14 +78,16 @@ def _registration() -> TextClause:
                    CAST(:changes AS jsonb)
             FROM added
         )
-        SELECT id, insz, agency FROM found ORDER BY id
+        SELECT id, insz, agency, false AS likely FROM found
+        UNION ALL SELECT id, NULL, NULL, true FROM likely
+        ORDER BY id
     """
     return text(sql).bindparams(
         *(bindparam(c.name, type_=c.type) for c in columns),
-        bindparam("family_key", type_=Text),
-        bindparam("given_key", type_=Text),
         bindparam("changes", type_=JSONB),
-        bindparam("flag_near", type_=Boolean),
+        bindparam("confirmed", type_=Boolean),
+        bindparam("threshold", type_=Float),
+        bindparam("words", type_=ARRAY(Text)),
         bindparam("search_key", type_=Text),
     )
 
@@ -91,6 +101,15 @@ class InszHolder:
 
     id: UUID
     agency: str
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What a registration met: who holds the INSZ already (nothing inserted), the likely
+    duplicates awaiting the counter's choice (nothing inserted), or neither (inserted)."""
+
+    owner: InszHolder | None
+    likely: list[UUID]
 
 
 @dataclass(frozen=True)
@@ -157,35 +176,27 @@ class PersonRepository:
         return None if row is None else InszHolder(row.id, row.agency)
 
     async def register(
-        self, person: Person, by: str, changes: list[dict[str, Any]], *, flag_near: bool = True
-    ) -> InszHolder | None:
-        """Insert a new person with its near-duplicates flagged (unless ``flag_near`` is off:
-        the counter already confirmed it is someone else) and its first history entry.
-        Returns who already holds this INSZ (and inserts nothing) if anyone does."""
+        self, person: Person, by: str, changes: list[dict[str, Any]], *, confirmed: bool = False
+    ) -> Registered:
+        """Insert a new person with its near-duplicates flagged and its first history entry,
+        unless someone holds this INSZ or (not ``confirmed``) likely duplicates exist: then
+        nothing is inserted and the answer says who."""
         rows = (
             await self._session.execute(
                 REGISTRATION,
                 vars(person)
                 | {
                     "registered_by": by,
-                    "family_key": (person.family_name or "").lower(),
-                    "given_key": (person.given_name or "").lower(),
                     "changes": changes,
-                    "flag_near": flag_near,
+                    "confirmed": confirmed,
+                    "threshold": WORD_THRESHOLD,
+                    "words": query_words(f"{person.given_name or ''} {person.family_name or ''}"),
                     "search_key": search_key(person.given_name, person.family_name),
                 },
             )
         ).all()
-        owner = next(
-            (
-                InszHolder(row.id, row.agency)
-                for row in rows
-                if person.insz and row.insz == person.insz
-            ),
-            None,
-        )
-        person.possible_duplicates = [] if owner else [row.id for row in rows]
-        return owner
+        owner = next((InszHolder(row.id, row.agency) for row in rows if not row.likely), None)
+        return Registered(owner, [row.id for row in rows if row.likely])
 
     async def update(self, person: Person, expected_version: int) -> bool:
         """False when someone else changed the person since ``expected_version``."""
@@ -281,38 +292,26 @@ class PersonRepository:
         await _word_threshold(self._session)
         rank = _rank(words)
         query = query.add_columns(rank.label("rank")).where(*_resembles(words))
-        if after is not None:
-            at, last = after[0], after[-1]
-            query = query.where(or_(rank < at, and_(rank == at, persons.c.id > last)))
-        rows = await self._session.execute(query.order_by(rank.desc(), persons.c.id).limit(limit))
+        if after is not None:  # ties in alphabetical order, like the list without a name
+            at, rest = after[0], after[1:]
+            names_after = tuple_(family, given, persons.c.id) > tuple_(*rest)
+            query = query.where(or_(rank < at, and_(rank == at, names_after)))
+        rows = await self._session.execute(
+            query.order_by(rank.desc(), family, given, persons.c.id).limit(limit)
+        )
         return [Found(_person(row), row["rank"]) for row in rows.mappings()]
 
-    async def likely_duplicates(self, person: Person, limit: int = 10) -> list[Found]:
-        """Persons of the same agency (not erased) born the same day whose names resemble this
-        one's as a search would find them (every word), unless both have an INSZ (two INSZ
-        numbers are two persons; the same INSZ is a hard duplicate, see ``register``). Closest
-        first."""
+    async def candidates(self, person: Person, ids: list[UUID], limit: int = 10) -> list[Found]:
+        """The likely duplicates a registration found (``Registered.likely``), closest to
+        ``person``'s names first, to show the counter."""
         words = query_words(f"{person.given_name or ''} {person.family_name or ''}")
-        if person.birth_date is None or not words:
-            return []
-        rank = _rank(words)
-        query = (
+        rank = _rank(words) if words else cast(literal(0), Numeric)
+        rows = await self._session.execute(
             select(persons, rank.label("rank"))
-            .where(
-                persons.c.agency == person.agency,
-                persons.c.birth_date == person.birth_date,
-                persons.c.erased_at.is_(None),
-                persons.c.id != person.id,
-                # No trigram index here: (agency, birth date) narrows it to a handful of rows,
-                # and the registration saves a round trip for pg_trgm's threshold setting.
-                *(func.word_similarity(w, persons.c.search_key) >= WORD_THRESHOLD for w in words),
-            )
+            .where(persons.c.id.in_(ids))
             .order_by(rank.desc(), persons.c.id)
             .limit(limit)
         )
-        if person.insz is not None:
-            query = query.where(persons.c.insz.is_(None))
-        rows = await self._session.execute(query)
         return [Found(_person(row), row["rank"]) for row in rows.mappings()]
 
 

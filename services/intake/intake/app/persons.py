@@ -178,19 +178,14 @@ async def register_person(
     async with uow:
         repository = PersonRepository(uow.session)
         await _check_household(repository, person.household, by)
-        if not confirm_new_person and (candidates := await repository.likely_duplicates(person)):
-            for found in candidates:
-                await uow.audit(by, "read", "person", found.person.id, "duplicate check")
-            await uow.commit()
-            raise LikelyDuplicates(candidates)
         changes = [
             {"field": name, "old": None, "new": _json(value)}
             for name, value in vars(person).items()
             if name not in ("id", "version", "registered_at") and value not in (None, [], False)
         ]
         try:
-            holder = await repository.register(
-                person, by.subject, changes, flag_near=not confirm_new_person
+            met = await repository.register(
+                person, by.subject, changes, confirmed=confirm_new_person
             )
         except IntegrityError as exc:  # the same INSZ registered at another desk just now
             await uow.session.rollback()
@@ -198,8 +193,14 @@ async def register_person(
             if holder is None:
                 raise
             raise _duplicate(holder, seen) from exc
-        if holder is not None:
-            raise _duplicate(holder, seen)
+        if met.owner is not None:
+            raise _duplicate(met.owner, seen)
+        if met.likely:  # nothing inserted: the counter chooses first
+            candidates = await repository.candidates(person, met.likely)
+            for found in candidates:
+                await uow.audit(by, "read", "person", found.person.id, "duplicate check")
+            await uow.commit()
+            raise LikelyDuplicates(candidates)
         await uow.audit(by, "create", "person", person.id)
         await _mirror_household(uow, repository, person, [], by, now)
         await uow.publish(_registered(person), key=person.id, sequence=person.version)

@@ -142,9 +142,8 @@ async def test_the_counter_confirms_a_flagged_near_duplicate_with_the_keyboard(
                 json=person | {"confirm_new_person": True},
                 headers=auth("counter"),
             )
-        # Two desks registering the same newcomer at the same moment: neither was shown the
-        # other before saving, so the registration flags the twin (as REGISTRATION does when
-        # it finds the exact same name and birth date without INSZ).
+        # A flag as registrations left them before likely duplicates were shown before saving
+        # (they stay until the counter confirms them).
         async with runtime_for("intake").engine.begin() as conn:
             await conn.execute(
                 text(

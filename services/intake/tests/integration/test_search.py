@@ -122,6 +122,8 @@ async def test_the_closest_come_first_and_paging_neither_skips_nor_repeats(
     whole = await search(client, auth, name=typed, limit=100)
     assert {p["id"] for p in whole} == {exact["id"], near["id"], *(o["id"] for o in others)}
     assert whole[-1]["id"] == near["id"], "one letter more ranks below the exact family name"
+    given = [p["given_name"] for p in whole]
+    assert given == ["Bilal", "Dounia", "Farid", "Zahra", "Zahra"], "equals alphabetically"
 
     seen, cursor = [], None
     while True:
