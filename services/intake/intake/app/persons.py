@@ -195,16 +195,20 @@ async def register_person(
             raise _duplicate(holder, seen) from exc
         if met.owner is not None:
             raise _duplicate(met.owner, seen)
+        candidates: list[Found] = []
         if met.likely:  # nothing inserted: the counter chooses first
             candidates = await repository.candidates(person, met.likely)
             for found in candidates:
                 await uow.audit(by, "read", "person", found.person.id, "duplicate check")
-            await uow.commit()
-            raise LikelyDuplicates(candidates)
-        await uow.audit(by, "create", "person", person.id)
-        await _mirror_household(uow, repository, person, [], by, now)
-        await uow.publish(_registered(person), key=person.id, sequence=person.version)
+        else:
+            await uow.audit(by, "create", "person", person.id)
+            await _mirror_household(uow, repository, person, [], by, now)
+            await uow.publish(_registered(person), key=person.id, sequence=person.version)
         await uow.commit()
+    # Raised once the unit of work closed normally, so the audit of the candidates shown
+    # commits with an Idempotency-Key too (then together with the 409 answer it stores).
+    if candidates:
+        raise LikelyDuplicates(candidates)
     return person
 
 

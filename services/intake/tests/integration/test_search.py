@@ -221,3 +221,37 @@ async def test_likely_duplicates_are_shown_before_saving_until_confirmed(
         "/api/v1/persons", json=body | {"confirm_new_person": "ja"}, headers=counter(auth)
     )
     assert not_a_flag.status_code == 422
+
+
+async def test_with_an_idempotency_key_the_candidates_shown_are_audited_and_replayed(
+    client, auth, registered, runtime_for
+):
+    body = {
+        "given_name": "Emre",
+        "family_name": "Celik",
+        "birth_date": "1975-01-30",
+        "municipality_nis": "12025",
+    }
+    headers = counter(auth, AGENCY) | {"Idempotency-Key": str(uuid.uuid4())}
+    async with runtime_for("intake").engine.connect() as conn:
+        before = await conn.scalar(
+            text(
+                "SELECT count(*) FROM intake.audit_log WHERE subject_id = :id "
+                "AND purpose = 'duplicate check'"
+            ),
+            {"id": registered["celik"]["id"]},
+        )
+    first = await client.post("/api/v1/persons", json=body, headers=headers)
+    assert first.status_code == 409, first.text
+    again = await client.post("/api/v1/persons", json=body, headers=headers)
+    assert again.status_code == 409
+    assert again.headers.get("idempotent-replayed") == "true"
+    async with runtime_for("intake").engine.connect() as conn:
+        after = await conn.scalar(
+            text(
+                "SELECT count(*) FROM intake.audit_log WHERE subject_id = :id "
+                "AND purpose = 'duplicate check'"
+            ),
+            {"id": registered["celik"]["id"]},
+        )
+    assert after == before + 1, "audited once, with the answer; the replay reads nothing anew"
