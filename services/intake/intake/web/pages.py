@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from civic_common.api.app import uow
+from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.web.pages import install_pages, page_principal, page_templates
@@ -181,7 +182,11 @@ def install(app: FastAPI, settings: IntakeSettings) -> None:
             errors["name"] = "Geef hoogstens 200 tekens."
         if errors:
             return render(request, "home.html", 422, query=query, errors=errors, results=None)
-        after = person_after(cursor or None, ranked=bool(query["name"]))
+        try:
+            after = person_after(cursor or None, ranked=bool(query["name"]))
+        except Problem:  # a cursor of another search, or not ours: start again, say so
+            errors["name"] = "Deze resultatenpagina hoort bij een andere zoekopdracht."
+            return render(request, "home.html", 422, query=query, errors=errors, results=None)
         where = PersonFilter(
             wanted_insz, query["name"] or None, born, query["municipality_nis"] or None
         )

@@ -167,3 +167,18 @@ async def test_another_agency_sees_none_of_them(client, auth, cases):
     assert not set(ids(await listed(client, atlas, scope="agency"))) & {
         c["id"] for c in cases.values()
     }
+
+
+async def test_the_page_answers_a_foreign_cursor_or_filter_in_dutch(client, me, cases):
+    session = {"Cookie": f"civic_session={me['Authorization'].removeprefix('Bearer ')}"}
+    shown = await client.get("/mijn-dossiers", headers=session)
+    assert shown.status_code == 200 and 'id="dossiers"' in shown.text
+    for params, message in (
+        ({"cursor": "bm9wZQ"}, "andere sortering"),
+        ({"termijn": "gisteren"}, "te laat of binnenkort"),
+        ({"agentschap": "Niet Geldig"}, "code van een agentschap"),
+    ):
+        answer = await client.get("/mijn-dossiers", params=params, headers=session)
+        assert answer.status_code == 422, params
+        assert answer.headers["content-type"].startswith("text/html")
+        assert message in answer.text

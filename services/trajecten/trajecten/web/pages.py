@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from civic_common.api.app import uow
+from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.web.pages import SESSION_COOKIE, install_pages, page_principal, page_templates
@@ -106,9 +107,13 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
                 agency=shown["agentschap"] or None,
                 sort=sorteer,  # type: ignore[arg-type] # checked above
             )
-            rows, next_cursor = await caseload_rows(
-                work, principal, query, cursor or None, PAGE_SIZE
-            )
+            try:
+                rows, next_cursor = await caseload_rows(
+                    work, principal, query, cursor or None, PAGE_SIZE
+                )
+            except Problem:  # a cursor of another sort order, or not ours
+                errors["sorteer"] = "Deze pagina hoort bij een andere sortering; begin opnieuw."
+                next_cursor = None
             if next_cursor:
                 next_query = urlencode(shown | {"cursor": next_cursor})
         names = await intake.names([row["person_id"] for row in rows], staff_token(request))
