@@ -93,6 +93,12 @@ service_secrets() {
     # Partner alert mails go to the local mail catcher (deploy/local/mail.sh).
     printf ',CIVIC_TRAJECTEN_SMTP_HOST="127.0.0.1",CIVIC_TRAJECTEN_SMTP_PORT="%s"' \
       "${CIVIC_MAIL_SMTP_PORT:-1025}"
+    # Pages link to intake's person page and read names from its API (docs/privacy.md).
+    printf ',CIVIC_TRAJECTEN_INTAKE_PAGES_URL="http://127.0.0.1:8001"'
+    printf ',CIVIC_TRAJECTEN_INTAKE_API_URL="http://127.0.0.1:8001"'
+  fi
+  if [[ $1 == intake ]]; then
+    printf ',CIVIC_INTAKE_TRAJECTEN_PAGES_URL="http://127.0.0.1:8002"'
   fi
 }
 

@@ -25,6 +25,9 @@ def person(municipality_nis: str) -> dict[str, object]:
         "languages": ["tr"],
         "contact_language": "tr",
         "interpreter_language": "tr",
+        # Registered more than once on purpose (each time someone else to intake, who would
+        # otherwise answer 409 with the earlier registrations as likely duplicates).
+        "confirm_new_person": True,
     }
 
 

@@ -23,8 +23,9 @@ from civic_common.kafka import ensure_topics
 # embedded default keeps its partner clients in "issuer".
 INFRASTRUCTURE = ("issuer",)
 
-# Extensions a service needs in its schema; only a superuser may create them.
-EXTENSIONS: dict[str, tuple[str, ...]] = {"tolken": ("btree_gist",)}
+# Extensions a service needs in its schema; only a superuser may create them. intake's name
+# search compares trigrams (pg_trgm; accents are folded by the service itself).
+EXTENSIONS: dict[str, tuple[str, ...]] = {"tolken": ("btree_gist",), "intake": ("pg_trgm",)}
 
 
 def all_topics(prefix: str = "") -> dict[str, int]:

@@ -9,14 +9,15 @@ from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from intake.adapters.tables import messaging, metadata
 from intake.api import organisations, partners, staff
+from intake.settings import IntakeSettings
 from intake.web import pages
 
 
-def build_app(runtime: Runtime) -> FastAPI:
+def build_app(runtime: Runtime, settings: IntakeSettings | None = None) -> FastAPI:
     app = create_app(
         runtime, title="Intake", routers=[staff.router, organisations.router, partners.router]
     )
-    pages.install(app)
+    pages.install(app, settings or IntakeSettings())
     return app
 
 

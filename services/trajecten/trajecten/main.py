@@ -18,8 +18,9 @@ from civic_common.events.contracts.intake import (
 from civic_common.periodic import PeriodicJob
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import Subscriptions, create_worker
+from trajecten.adapters.intake_persons import IntakePersons
 from trajecten.adapters.tables import messaging, metadata
-from trajecten.api import organisations, partner_edge, partners, staff, subscriptions
+from trajecten.api import caseload, organisations, partner_edge, partners, staff, subscriptions
 from trajecten.api.errors import install_error_handlers
 from trajecten.app.alerts import NotificationLoop, on_partner_alert, warn_of_expiring_bases
 from trajecten.app.delivery import DeliveryLoop
@@ -38,12 +39,20 @@ from trajecten.web import pages, partner_portal
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
-def build_app(runtime: Runtime) -> FastAPI:
+def build_app(
+    runtime: Runtime,
+    settings: TrajectenSettings | None = None,
+    intake: IntakePersons | None = None,
+) -> FastAPI:
+    """``intake``: where pages read names (tests put intake's app in process); by default
+    intake's API at ``intake_api_url``."""
+    settings = settings or TrajectenSettings()
     app = create_app(
         runtime,
         title="Trajecten",
         routers=[
             staff.router,
+            caseload.router,
             partners.router,
             organisations.router,
             subscriptions.router,
@@ -53,7 +62,8 @@ def build_app(runtime: Runtime) -> FastAPI:
         ],
     )
     install_error_handlers(app)
-    pages.install(app)
+    intake = intake or IntakePersons(settings.intake_api_url, settings.intake_timeout_seconds)
+    pages.install(app, intake, settings.intake_pages_url)
     partner_portal.install(app)
     return app
 

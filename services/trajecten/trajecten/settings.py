@@ -10,6 +10,21 @@ class TrajectenSettings(BaseSettings):
     deadline_check_seconds: float = Field(
         300.0, gt=0, description="How often the worker looks for missed deadlines"
     )
+    # Intake, another host: its pages for links, its API for names shown to counsellors.
+    intake_pages_url: str | None = Field(
+        None,
+        description="Base address of intake's pages (e.g. https://onthaal.example); trajectory "
+        "pages and Mijn dossiers link to the person's page there (unset: no link)",
+    )
+    intake_api_url: str | None = Field(
+        None,
+        description="Base address of intake's API; pages fetch the name and INSZ of the "
+        "persons shown there at render time, with the signed-in counsellor's own token (unset: "
+        "only the person number is shown)",
+    )
+    intake_timeout_seconds: float = Field(
+        2.0, gt=0, description="How long a page waits for intake's answer before showing none"
+    )
     vdab_organisations: list[str] = Field(
         default_factory=lambda: ["vdab"],
         description="Organisation claims (org) allowed on the VDAB partner endpoints",

@@ -42,6 +42,18 @@ class System:
         return [p for name, p in self.processes.items() if name.startswith(f"{service}-worker")]
 
 
+def _cross_host_links(service: str, urls: Mapping[str, str]) -> dict[str, str]:
+    """Pages of one service link to another's (and trajecten's read names from intake's API)."""
+    if service == "intake":
+        return {"CIVIC_INTAKE_TRAJECTEN_PAGES_URL": urls["trajecten"]}
+    if service == "trajecten":
+        return {
+            "CIVIC_TRAJECTEN_INTAKE_PAGES_URL": urls["intake"],
+            "CIVIC_TRAJECTEN_INTAKE_API_URL": urls["intake"],
+        }
+    return {}
+
+
 @contextlib.asynccontextmanager
 async def running_system(
     infra: Infra,
@@ -75,6 +87,9 @@ async def running_system(
             },
             logs / "issuer.log",
         )
+    ports = {service: free_port() for service in SERVICES}
+    for service in SERVICES:
+        system.urls[service] = f"http://127.0.0.1:{ports[service]}"
     for service in SERVICES:
         settings = isolated_settings(infra, db, prefix, jwt_keys, service)
         if issuer_db is not None:
@@ -84,8 +99,7 @@ async def running_system(
                     "jwt_introspection_cache_seconds": introspection_cache_seconds,
                 }
             )
-        port = free_port()
-        system.urls[service] = f"http://127.0.0.1:{port}"
+        port = ports[service]
         kinds = [("api", "api", port)] + [
             (f"worker-{n}", "worker", None) for n in range(1, workers_per_service + 1)
         ]
@@ -100,6 +114,7 @@ async def running_system(
                 metrics_port = free_port()
                 env["CIVIC_WORKER_METRICS_PORT"] = str(metrics_port)
                 system.metrics[f"{service}-{name}"] = f"http://127.0.0.1:{metrics_port}/metrics"
+            env |= _cross_host_links(service, system.urls)
             system.processes[f"{service}-{name}"] = Process(
                 f"{service}-{name}",
                 [sys.executable, "-m", "civic_common.cli", service, kind],

@@ -2,15 +2,23 @@
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    ARRAY,
+    Boolean,
     ColumnElement,
+    Float,
+    Numeric,
     Text,
     TextClause,
+    and_,
     bindparam,
+    cast,
     func,
+    literal,
     or_,
     select,
     text,
@@ -24,37 +32,44 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake.adapters.tables import candidacies, organisations, person_history, persons
 from intake.domain.agency import Visibility
 from intake.domain.person import Person
+from intake.domain.search import WORD_THRESHOLD, query_words, search_key
 
 PERSON_COLUMNS = tuple(f.name for f in fields(Person))
 
 
 def _registration() -> TextClause:
     """Registration in one round trip: look up who already holds the INSZ (in any agency: an
-    INSZ is unique on the platform) and the near-duplicates (same name and birth date where one
-    of the two has no INSZ yet; only among the registering agency's persons, the ones its staff
-    may see), insert the person with those flags unless the INSZ is taken, and write the first
-    history entry.
+    INSZ is unique on the platform) and the likely duplicates (unless the counter confirmed a
+    new person: the registering agency's persons born the same day whose names resemble the
+    typed ones as the search would find them, where one of the two has no INSZ yet), insert
+    the person unless the INSZ is taken or a likely duplicate needs the counter's choice first,
+    and write the first history entry. (Registrations no longer flag ``possible_duplicates``:
+    the counter decides before saving; flags of earlier registrations stay until confirmed.)
 
     Plain SQL on purpose: it is the counter's hot path, and every round trip and every
     statement SQLAlchemy must rebuild costs more than the work itself (bench/intake_register.py).
-    The near-duplicate look-up uses the persons_name_birth index.
+    The likely duplicates are looked up through the persons_agency_birth index.
     """
     dialect = postgresql.dialect()
-    columns = [c for c in persons.columns if c.name != "possible_duplicates"]
+    columns = [c for c in persons.columns if c.name not in ("possible_duplicates", "search_key")]
     names = ", ".join(c.name for c in columns)
     values = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)})" for c in columns)
     sql = f"""
-        WITH found AS (
-            SELECT id, insz, agency FROM intake.persons
-            WHERE insz = :insz
-               OR (lower(family_name) = :family_key AND lower(given_name) = :given_key
-                   AND birth_date = :birth_date AND id <> :id AND erased_at IS NULL
-                   AND agency = CAST(:agency AS text)
-                   AND (insz IS NULL OR CAST(:insz AS text) IS NULL))
+        WITH likely AS (
+            SELECT id FROM intake.persons
+            WHERE NOT CAST(:confirmed AS boolean)
+              AND agency = CAST(:agency AS text) AND birth_date = :birth_date
+              AND erased_at IS NULL AND id <> :id
+              AND (insz IS NULL OR CAST(:insz AS text) IS NULL)
+              AND (SELECT bool_and(word_similarity(w, search_key) >= :threshold)
+                   FROM unnest(CAST(:words AS text[])) AS w)
+        ), found AS (
+            SELECT id, insz, agency FROM intake.persons WHERE insz = :insz
         ), added AS (
-            INSERT INTO intake.persons ({names}, possible_duplicates)
-            SELECT {values}, ARRAY(SELECT id FROM found ORDER BY id)
-            WHERE NOT EXISTS (SELECT 1 FROM found WHERE insz = :insz)
+            INSERT INTO intake.persons ({names}, possible_duplicates, search_key)
+            SELECT {values}, CAST('{{}}' AS uuid[]), CAST(:search_key AS text)
+            WHERE NOT EXISTS (SELECT 1 FROM found)
+              AND NOT EXISTS (SELECT 1 FROM likely)
             RETURNING id, version
         ), recorded AS (
             INSERT INTO intake.person_history
@@ -63,13 +78,17 @@ def _registration() -> TextClause:
                    CAST(:changes AS jsonb)
             FROM added
         )
-        SELECT id, insz, agency FROM found ORDER BY id
+        SELECT id, insz, agency, false AS likely FROM found
+        UNION ALL SELECT id, NULL, NULL, true FROM likely
+        ORDER BY id
     """
     return text(sql).bindparams(
         *(bindparam(c.name, type_=c.type) for c in columns),
-        bindparam("family_key", type_=Text),
-        bindparam("given_key", type_=Text),
         bindparam("changes", type_=JSONB),
+        bindparam("confirmed", type_=Boolean),
+        bindparam("threshold", type_=Float),
+        bindparam("words", type_=ARRAY(Text)),
+        bindparam("search_key", type_=Text),
     )
 
 
@@ -85,11 +104,34 @@ class InszHolder:
 
 
 @dataclass(frozen=True)
+class Registered:
+    """What a registration met: who holds the INSZ already (nothing inserted), the likely
+    duplicates awaiting the counter's choice (nothing inserted), or neither (inserted)."""
+
+    owner: InszHolder | None
+    likely: list[UUID]
+
+
+@dataclass(frozen=True)
 class PersonFilter:
     insz: str | None = None
     name: str | None = None
     birth_date: date | None = None
     municipality_nis: str | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A person found by a search, with how closely their names match the typed name (0..1,
+    None when no name was typed; then the list is in alphabetical order)."""
+
+    person: Person
+    rank: Decimal | None = None
+
+
+# Where a page of search results continues: after (rank, lower family name, lower given name,
+# id) when searched by name, after (lower family name, lower given name, id) otherwise.
+SearchPosition = tuple[Decimal, str, str, UUID] | tuple[str, str, UUID]
 
 
 class PersonRepository:
@@ -134,36 +176,32 @@ class PersonRepository:
         return None if row is None else InszHolder(row.id, row.agency)
 
     async def register(
-        self, person: Person, by: str, changes: list[dict[str, Any]]
-    ) -> InszHolder | None:
-        """Insert a new person with its near-duplicates flagged and its first history entry.
-        Returns who already holds this INSZ (and inserts nothing) if anyone does."""
+        self, person: Person, by: str, changes: list[dict[str, Any]], *, confirmed: bool = False
+    ) -> Registered:
+        """Insert a new person with its near-duplicates flagged and its first history entry,
+        unless someone holds this INSZ or (not ``confirmed``) likely duplicates exist: then
+        nothing is inserted and the answer says who."""
         rows = (
             await self._session.execute(
                 REGISTRATION,
                 vars(person)
                 | {
                     "registered_by": by,
-                    "family_key": (person.family_name or "").lower(),
-                    "given_key": (person.given_name or "").lower(),
                     "changes": changes,
+                    "confirmed": confirmed,
+                    "threshold": WORD_THRESHOLD,
+                    "words": query_words(f"{person.given_name or ''} {person.family_name or ''}"),
+                    "search_key": search_key(person.given_name, person.family_name),
                 },
             )
         ).all()
-        owner = next(
-            (
-                InszHolder(row.id, row.agency)
-                for row in rows
-                if person.insz and row.insz == person.insz
-            ),
-            None,
-        )
-        person.possible_duplicates = [] if owner else [row.id for row in rows]
-        return owner
+        owner = next((InszHolder(row.id, row.agency) for row in rows if not row.likely), None)
+        return Registered(owner, [row.id for row in rows if row.likely])
 
     async def update(self, person: Person, expected_version: int) -> bool:
         """False when someone else changed the person since ``expected_version``."""
         values = {k: v for k, v in vars(person).items() if k not in ("id", "registered_at")}
+        values["search_key"] = search_key(person.given_name, person.family_name)
         result = await self._session.execute(
             update(persons)
             .where(persons.c.id == person.id, persons.c.version == expected_version)
@@ -227,12 +265,13 @@ class PersonRepository:
     async def search(
         self,
         where: PersonFilter,
-        after: tuple[str, str, str] | None,
+        after: SearchPosition | None,
         limit: int,
         seen: Visibility,
-    ) -> list[Person]:
-        family = func.coalesce(func.lower(persons.c.family_name), "")
-        given = func.coalesce(func.lower(persons.c.given_name), "")
+    ) -> list[Found]:
+        """Persons matching every criterion given. A name is matched tolerantly (every typed
+        word must resemble a word of the person's names, domain/search.py) and the closest
+        come first; without a name, in alphabetical order."""
         query = select(persons).where(persons.c.erased_at.is_(None), *_visible_to(seen))
         if where.insz is not None:
             query = query.where(persons.c.insz == where.insz)
@@ -240,16 +279,71 @@ class PersonRepository:
             query = query.where(persons.c.birth_date == where.birth_date)
         if where.municipality_nis is not None:
             query = query.where(persons.c.municipality_nis == where.municipality_nis)
-        if where.name:
-            for word in where.name.lower().split():
-                pattern = f"%{_escape_like(word)}%"
-                query = query.where(or_(family.like(pattern), given.like(pattern)))
-        if after is not None:
-            query = query.where(
-                tuple_(family, given, persons.c.id) > tuple_(after[0], after[1], UUID(after[2]))
+        words = query_words(where.name or "")
+        family = func.coalesce(func.lower(persons.c.family_name), "")
+        given = func.coalesce(func.lower(persons.c.given_name), "")
+        if not words:
+            if after is not None:
+                query = query.where(tuple_(family, given, persons.c.id) > tuple_(*after))
+            rows = await self._session.execute(
+                query.order_by(family, given, persons.c.id).limit(limit)
             )
-        rows = await self._session.execute(query.order_by(family, given, persons.c.id).limit(limit))
-        return [_person(row) for row in rows.mappings()]
+            return [Found(_person(row)) for row in rows.mappings()]
+        await _word_threshold(self._session)
+        rank = _rank(words)
+        query = query.add_columns(rank.label("rank")).where(*_resembles(words))
+        if after is not None:  # ties in alphabetical order, like the list without a name
+            at, rest = after[0], after[1:]
+            names_after = tuple_(family, given, persons.c.id) > tuple_(*rest)
+            query = query.where(or_(rank < at, and_(rank == at, names_after)))
+        rows = await self._session.execute(
+            query.order_by(rank.desc(), family, given, persons.c.id).limit(limit)
+        )
+        return [Found(_person(row), row["rank"]) for row in rows.mappings()]
+
+    async def candidates(self, person: Person, ids: list[UUID], limit: int = 10) -> list[Found]:
+        """The likely duplicates a registration found (``Registered.likely``), closest to
+        ``person``'s names first, to show the counter."""
+        words = query_words(f"{person.given_name or ''} {person.family_name or ''}")
+        rank = _rank(words) if words else cast(literal(0), Numeric)
+        rows = await self._session.execute(
+            select(persons, rank.label("rank"))
+            .where(persons.c.id.in_(ids))
+            .order_by(rank.desc(), persons.c.id)
+            .limit(limit)
+        )
+        return [Found(_person(row), row["rank"]) for row in rows.mappings()]
+
+
+async def _word_threshold(session: AsyncSession) -> None:
+    """The trigram index answers ``%>`` with pg_trgm's own threshold: make it ours."""
+    await session.execute(
+        text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
+        {"t": str(WORD_THRESHOLD)},
+    )
+
+
+def _resembles(words: list[str]) -> list[ColumnElement[bool]]:
+    """Every typed word resembles a word of the names (the index finds these with ``%>``; the
+    explicit comparison keeps the threshold ours whatever the session's setting)."""
+    return [
+        condition
+        for word in words
+        for condition in (
+            persons.c.search_key.op("%>", return_type=Boolean)(word),
+            func.word_similarity(word, persons.c.search_key) >= WORD_THRESHOLD,
+        )
+    ]
+
+
+def _rank(words: list[str]) -> ColumnElement[Decimal]:
+    """How closely the names match: the mean word similarity of the typed words, rounded so a
+    page's position can be written in its cursor and compared exactly."""
+    total = sum(
+        (func.word_similarity(word, persons.c.search_key) for word in words[1:]),
+        func.word_similarity(words[0], persons.c.search_key),
+    )
+    return func.round(cast(total / len(words), Numeric), 4, type_=Numeric(asdecimal=True))
 
 
 def _visible_to(seen: Visibility) -> list[ColumnElement[bool]]:

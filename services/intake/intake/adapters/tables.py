@@ -56,6 +56,8 @@ persons = Table(
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("registered_by", Text, nullable=False),
     Column("agency", Text, nullable=False),
+    # The names folded and reduced for the tolerant name search (domain/search.py).
+    Column("search_key", Text, nullable=False, server_default=""),
 )
 
 # Every change to a person: who, when, and per field the old and the new value.

@@ -84,6 +84,14 @@ class PersonIn(PersonFields):
     family_name: Name
     birth_date: BirthDate
     municipality_nis: Nis
+    confirm_new_person: StrictBool = Field(
+        False,
+        description="The counter saw the likely duplicates a first attempt answered (409) and "
+        "confirms this is someone else: register anyway",
+    )
+
+    def domain_fields(self, **only: Any) -> dict[str, Any]:
+        return super().domain_fields(exclude={"confirm_new_person"}, **only)
 
 
 class PersonPatch(PersonFields):
@@ -148,6 +156,20 @@ class PersonSummary(BaseModel):
     municipality_nis: str
     agency: str
     link: str
+
+
+class DuplicateCandidate(BaseModel):
+    """A registered person who may be the newcomer being registered."""
+
+    id: UUID
+    link: str
+    insz: str | None
+    given_name: str | None
+    family_name: str | None
+    birth_date: date | None
+    municipality_nis: str
+    registered_at: datetime
+    similarity: float = Field(description="How closely the names match, 0..1")
 
 
 class Change(BaseModel):

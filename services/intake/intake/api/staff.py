@@ -15,14 +15,15 @@ from civic_common.api.app import uow
 from civic_common.api.etag import IfMatch, expected_version
 from civic_common.api.guard import Day, line
 from civic_common.api.idempotency import idempotent
-from civic_common.api.paging import CursorParam, Page, next_page
-from civic_common.api.problems import Problem
+from civic_common.api.paging import CursorParam, Page
+from civic_common.api.problems import Problem, problem_response
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
-from intake.adapters.repository import PersonFilter
-from intake.api.cursors import person_after, person_position
+from intake.adapters.repository import Found, PersonFilter
+from intake.api.cursors import person_after, person_page
 from intake.api.models import (
+    DuplicateCandidate,
     ErasureIn,
     HistoryEntry,
     PersonIn,
@@ -37,6 +38,7 @@ from intake.app import roles
 from intake.app.persons import (
     DuplicateInsz,
     InvalidPerson,
+    LikelyDuplicates,
     PersonGone,
     PersonNotFound,
     StaleVersion,
@@ -51,6 +53,7 @@ from intake.app.persons import (
 )
 from intake.domain.agency import NoAgency, visibility
 from intake.domain.person import Person
+from intake.domain.search import query_words
 
 router = APIRouter(prefix="/api/v1", tags=["persons"])
 
@@ -112,6 +115,31 @@ def duplicate_problem(existing: UUID | None) -> Problem:
     )
 
 
+def candidates_of(found: list[Found]) -> list[DuplicateCandidate]:
+    return [
+        DuplicateCandidate.model_validate(
+            vars(hit.person)
+            | {"link": person_link(hit.person.id), "similarity": float(hit.rank or 0)}
+        )
+        for hit in found
+    ]
+
+
+def likely_duplicates_answer(request: Request, exc: LikelyDuplicates) -> JSONResponse:
+    """409 with the candidates, answered (not raised) so the audit of their reading commits
+    with an Idempotency-Key too."""
+    return problem_response(
+        request,
+        409,
+        "Mogelijk al geregistreerd",
+        "Er zijn personen met dezelfde geboortedatum en een gelijkaardige naam. Open het dossier "
+        "als het dezelfde persoon is; is het iemand anders, stuur dan opnieuw met "
+        '"confirm_new_person": true.',
+        candidates=[c.model_dump(mode="json") for c in candidates_of(exc.candidates)],
+        errors=[{"field": "confirm_new_person", "message": "bevestig dat het iemand anders is"}],
+    )
+
+
 def _person_response(person: Person, status: int = 200) -> JSONResponse:
     return JSONResponse(
         PersonOut.of(person).model_dump(mode="json"),
@@ -163,11 +191,21 @@ async def post_person(
     body: PersonIn, request: Request, principal: Registrar, work: Work
 ) -> Response:
     """Register a newcomer. Same INSZ again: 409 with a link to the person already registered.
-    Same name and birth date without INSZ: registered, with ``possible_duplicates`` to confirm."""
+    Persons of your agency born the same day with a resembling name (spelling-tolerant, either
+    name order; not when both have an INSZ): 409 ``candidates`` and nothing saved; send the same
+    body with ``"confirm_new_person": true`` (and a new Idempotency-Key) to register someone
+    else all the same."""
 
     async def register() -> JSONResponse:
         try:
-            person = await register_person(work, body.domain_fields(), principal)
+            person = await register_person(
+                work,
+                body.domain_fields(),
+                principal,
+                confirm_new_person=body.confirm_new_person,
+            )
+        except LikelyDuplicates as exc:
+            return likely_duplicates_answer(request, exc)
         except InvalidPerson as exc:
             raise field_problem(exc.errors) from exc
         except DuplicateInsz as exc:
@@ -188,18 +226,27 @@ async def get_persons(
     cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[PersonSummary]:
-    """Search by INSZ, name, birth date and municipality; at least one criterion (no browsing)."""
+    """Search by INSZ, name, birth date and municipality; at least one criterion (no browsing).
+    The name is matched spelling-tolerantly ("Hadat" finds "Haddad", "Celik" finds "Çelik",
+    given and family name in either order), closest first; each person listed is audited as a
+    read."""
     if not any((insz, name, birth_date, municipality_nis)):
         raise field_problem({"query": "Geef minstens één zoekcriterium."})
+    if name is not None and not query_words(name):
+        raise field_problem({"name": "Geef een naam met letters."})
     try:
         normalised = normalised_insz(insz)
     except ValueError as exc:
         raise field_problem({"insz": str(exc)}) from exc
-    after = person_after(cursor)
+    after = person_after(cursor, ranked=bool(name))
     where = PersonFilter(normalised, name, birth_date, municipality_nis)
-    found = await search_persons(work, where, after, limit + 1, principal)
-    shown, next_cursor = next_page(found, limit, person_position)
-    items = [PersonSummary.model_validate(vars(p) | {"link": person_link(p.id)}) for p in shown]
+    found, next_cursor = person_page(
+        await search_persons(work, where, after, limit + 1, principal), limit
+    )
+    items = [
+        PersonSummary.model_validate(vars(hit.person) | {"link": person_link(hit.person.id)})
+        for hit in found
+    ]
     return Page[PersonSummary](items=items, next_cursor=next_cursor)
 
 

@@ -16,7 +16,13 @@ from civic_common.events.contracts.intake import (
     PersonRegistered,
     PersonTransferred,
 )
-from intake.adapters.repository import InszHolder, PersonFilter, PersonRepository
+from intake.adapters.repository import (
+    Found,
+    InszHolder,
+    PersonFilter,
+    PersonRepository,
+    SearchPosition,
+)
 from intake.domain.agency import Visibility, own_agency, transfer_refusal, visibility
 from intake.domain.person import PERSONAL_FIELDS, Person, check_person, mirrored_household
 from intake.domain.target_group import Facts, decide
@@ -55,6 +61,16 @@ class DuplicateInsz(Exception):
     def __init__(self, existing: UUID | None) -> None:
         super().__init__(str(existing))
         self.existing = existing
+
+
+class LikelyDuplicates(Exception):
+    """Registering: persons of the caller's agency born the same day with resembling names
+    exist (``candidates``, closest first). Nothing was saved; the counter decides whether it is
+    one of them or someone else (then registers again with ``confirm_new_person``)."""
+
+    def __init__(self, candidates: list[Found]) -> None:
+        super().__init__(", ".join(str(found.person.id) for found in candidates))
+        self.candidates = candidates
 
 
 def _duplicate(holder: InszHolder, seen: Visibility) -> DuplicateInsz:
@@ -145,7 +161,16 @@ def _json(value: Any) -> Any:
     return value
 
 
-async def register_person(uow: UnitOfWork, fields: Mapping[str, Any], by: Principal) -> Person:
+async def register_person(
+    uow: UnitOfWork,
+    fields: Mapping[str, Any],
+    by: Principal,
+    *,
+    confirm_new_person: bool = False,
+) -> Person:
+    """Register a newcomer. Unless ``confirm_new_person``, likely duplicates (same birth date,
+    resembling names, same agency) stop the registration first: LikelyDuplicates, with the
+    candidates shown to the caller recorded in the audit log as reads."""
     now = datetime.now(UTC)
     agency = own_agency(by.organisation)
     person = _validated(Person(**fields, registered_at=now, agency=agency), now.date())
@@ -159,19 +184,31 @@ async def register_person(uow: UnitOfWork, fields: Mapping[str, Any], by: Princi
             if name not in ("id", "version", "registered_at") and value not in (None, [], False)
         ]
         try:
-            holder = await repository.register(person, by.subject, changes)
+            met = await repository.register(
+                person, by.subject, changes, confirmed=confirm_new_person
+            )
         except IntegrityError as exc:  # the same INSZ registered at another desk just now
             await uow.session.rollback()
             holder = await repository.insz_holder(person.insz or "")
             if holder is None:
                 raise
             raise _duplicate(holder, seen) from exc
-        if holder is not None:
-            raise _duplicate(holder, seen)
-        await uow.audit(by, "create", "person", person.id)
-        await _mirror_household(uow, repository, person, [], by, now)
-        await uow.publish(_registered(person), key=person.id, sequence=person.version)
+        if met.owner is not None:
+            raise _duplicate(met.owner, seen)
+        candidates: list[Found] = []
+        if met.likely:  # nothing inserted: the counter chooses first
+            candidates = await repository.candidates(person, met.likely)
+            for found in candidates:
+                await uow.audit(by, "read", "person", found.person.id, "duplicate check")
+        else:
+            await uow.audit(by, "create", "person", person.id)
+            await _mirror_household(uow, repository, person, [], by, now)
+            await uow.publish(_registered(person), key=person.id, sequence=person.version)
         await uow.commit()
+    # Raised once the unit of work closed normally, so the audit of the candidates shown
+    # commits with an Idempotency-Key too (then together with the 409 answer it stores).
+    if candidates:
+        raise LikelyDuplicates(candidates)
     return person
 
 
@@ -367,15 +404,16 @@ async def erase_person(uow: UnitOfWork, person_id: UUID, reason: str, by: Princi
 async def search_persons(
     uow: UnitOfWork,
     where: PersonFilter,
-    after: tuple[str, str, str] | None,
+    after: SearchPosition | None,
     limit: int,
     by: Principal,
-) -> list[Person]:
+) -> list[Found]:
+    """Search the caller's agency's persons; every person shown is audited as a read."""
     async with uow:
         seen = visibility(by.roles, by.organisation)
         found = await PersonRepository(uow.session).search(where, after, limit, seen)
-        for person in found:
-            await uow.audit(by, "read", "person", person.id, "search")
+        for hit in found:
+            await uow.audit(by, "read", "person", hit.person.id, "search")
         await uow.commit()
     return found
 

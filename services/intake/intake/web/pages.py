@@ -20,18 +20,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from civic_common.api.app import uow
-from civic_common.api.paging import next_page
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.web.pages import install_pages, page_principal, page_templates
 from intake.adapters.repository import PersonFilter
-from intake.api.cursors import person_after, person_position
+from intake.api.cursors import person_after
+from intake.api.cursors import person_page as search_page
 from intake.api.models import ErasureIn, PersonIn, PersonPatch, TransferIn, normalised_insz
 from intake.app import roles
 from intake.app.persons import (
     DuplicateInsz,
     InvalidPerson,
+    LikelyDuplicates,
     PersonGone,
     PersonNotFound,
     StaleVersion,
@@ -46,7 +47,9 @@ from intake.app.persons import (
 )
 from intake.domain.agency import AGENCY_CODE, NoAgency, visibility
 from intake.domain.person import Person
+from intake.domain.search import query_words
 from intake.reference import municipalities
+from intake.settings import IntakeSettings
 from intake.web import labels, organisations
 from intake.web.labels import field_errors
 
@@ -113,9 +116,13 @@ Transferrer = Annotated[Principal, Depends(agency_page_principal(*roles.TRANSFER
 Work = Annotated[UnitOfWork, Depends(uow)]
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, settings: IntakeSettings) -> None:
     templates = page_templates(Path(__file__).parent / "templates", "Onthaal")
     templates.env.globals["may"] = may
+    # Where a person's trajectories are shown (trajecten's pages, another host); None: no link.
+    templates.env.globals["trajecten_pages"] = (
+        settings.trajecten_pages_url.rstrip("/") if settings.trajecten_pages_url else None
+    )
     install_pages(app, templates)
     by_name = sorted(municipalities().values(), key=lambda m: m.name)
     common = {
@@ -169,39 +176,58 @@ def install(app: FastAPI) -> None:
             errors["birth_date"] = "Geef een geldige datum."
         if query["municipality_nis"] and query["municipality_nis"] not in municipalities():
             errors["municipality_nis"] = "Kies een gemeente uit de lijst."
+        if query["name"] and not query_words(query["name"]):
+            errors["name"] = "Geef een naam met letters."
+        elif len(query["name"]) > 200:
+            errors["name"] = "Geef hoogstens 200 tekens."
         if errors:
             return render(request, "home.html", 422, query=query, errors=errors, results=None)
         try:
-            after = person_after(cursor or None)
-        except Problem:
-            errors["cursor"] = "Deze vervolgpagina bestaat niet; zoek opnieuw."
+            after = person_after(cursor or None, ranked=bool(query["name"]))
+        except Problem:  # a cursor of another search, or not ours: start again, say so
+            errors["name"] = "Deze resultatenpagina hoort bij een andere zoekopdracht."
             return render(request, "home.html", 422, query=query, errors=errors, results=None)
         where = PersonFilter(
             wanted_insz, query["name"] or None, born, query["municipality_nis"] or None
         )
-        found = await search_persons(work, where, after, PAGE_SIZE + 1, principal)
-        shown, following = next_page(found, PAGE_SIZE, person_position)
-        next_query = urlencode(query | {"cursor": following}) if following else None
+        found, next_cursor = search_page(
+            await search_persons(work, where, after, PAGE_SIZE + 1, principal), PAGE_SIZE
+        )
         return render(
             request,
             "home.html",
             query=query,
             errors={},
-            results=shown,
-            next_cursor=next_query is not None,
-            next_query=next_query,
+            results=[hit.person for hit in found],
+            next_cursor=next_cursor is not None,
+            next_query=urlencode(query | {"cursor": next_cursor}) if next_cursor else None,
         )
 
     @router.get("/personen/nieuw", response_class=HTMLResponse)
     async def new_person(request: Request, principal: Registrar) -> Response:
-        return render(request, "register.html", values={}, errors={}, duplicate=None)
+        return render(
+            request, "register.html", values={}, errors={}, duplicate=None, candidates=None
+        )
 
     @router.post("/personen/nieuw", response_class=HTMLResponse)
     async def register(request: Request, principal: Registrar, work: Work) -> Response:
         values = await _form_values(request)
+        confirmed = (await request.form()).get("confirm_new_person") == "1"
         try:
             body = PersonIn.model_validate(_submitted(values, clear_empty=False))
-            person = await register_person(work, body.domain_fields(), principal)
+            person = await register_person(
+                work, body.domain_fields(), principal, confirm_new_person=confirmed
+            )
+        except LikelyDuplicates as exc:
+            # Nothing saved yet: the typed record beside each candidate, the form kept as typed.
+            return render(
+                request,
+                "register.html",
+                409,
+                values=values,
+                errors={},
+                candidates=[hit.person for hit in exc.candidates],
+            )
         except ValidationError as exc:
             return render(request, "register.html", 422, values=values, errors=field_errors(exc))
         except InvalidPerson as exc:

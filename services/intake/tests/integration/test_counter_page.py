@@ -6,6 +6,7 @@ from datetime import date
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from civic_common.testing.server import serving
 from intake.domain.insz import make_insz
@@ -125,7 +126,7 @@ async def test_a_visitor_without_the_counter_role_gets_no_person_data(app, signe
 
 
 async def test_the_counter_confirms_a_flagged_near_duplicate_with_the_keyboard(
-    app, signed_in, auth
+    app, signed_in, auth, runtime_for
 ):
     person = {
         "given_name": "Omar",
@@ -135,8 +136,22 @@ async def test_the_counter_confirms_a_flagged_near_duplicate_with_the_keyboard(
     }
     async with serving(app) as base_url, signed_in(base_url, "counter") as page:
         async with httpx.AsyncClient(base_url=base_url) as http:
-            await http.post("/api/v1/persons", json=person, headers=auth("counter"))
-            second = await http.post("/api/v1/persons", json=person, headers=auth("counter"))
+            first = await http.post("/api/v1/persons", json=person, headers=auth("counter"))
+            second = await http.post(
+                "/api/v1/persons",
+                json=person | {"confirm_new_person": True},
+                headers=auth("counter"),
+            )
+        # A flag as registrations left them before likely duplicates were shown before saving
+        # (they stay until the counter confirms them).
+        async with runtime_for("intake").engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "UPDATE intake.persons SET possible_duplicates = ARRAY[CAST(:a AS uuid)] "
+                    "WHERE id = :b"
+                ),
+                {"a": uuid.UUID(first.json()["id"]), "b": uuid.UUID(second.json()["id"])},
+            )
         await page.goto(f"/personen/{second.json()['id']}")
         assert "Mogelijk al geregistreerd" in await page.inner_text("#mogelijke-dubbels")
         await page.focus("#mogelijke-dubbels button")
@@ -172,3 +187,61 @@ async def test_an_unknown_or_erased_person_gets_a_dutch_page_not_a_crash(app, si
         gone = await page.goto(f"/personen/{person.json()['id']}")
         assert gone.status == 410
         assert await page.inner_text("h1") == "Gewist"
+
+
+async def test_likely_duplicates_are_shown_side_by_side_before_saving(
+    app, signed_in, auth, runtime_for
+):
+    agency = f"dubbel-{uuid.uuid4().hex[:6]}"
+    async with serving(app) as base_url:
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            existing = await http.post(
+                "/api/v1/persons",
+                json={
+                    "given_name": "Emre",
+                    "family_name": "Çelik",
+                    "birth_date": "1975-01-30",
+                    "municipality_nis": "12025",
+                },
+                headers=auth("counter", f"a@{agency}", organisation=agency),
+            )
+        assert existing.status_code == 201, existing.text
+        existing_id = existing.json()["id"]
+
+        async with signed_in(base_url, "counter", f"b@{agency}", organisation=agency) as page:
+
+            async def fill_in() -> None:
+                await page.goto("/personen/nieuw")
+                await type_into(page, "#given_name", "Emre")
+                await type_into(page, "#family_name", "Celik")  # no cedilla on this keyboard
+                await page.fill("#birth_date", "1975-01-30")
+                await page.select_option("#municipality_nis", "12025")
+                await type_into(page, "#street", "Stationsstraat")
+                await page.focus("#family_name")
+                async with page.expect_response(lambda r: r.request.method == "POST") as sent:
+                    await page.keyboard.press("Enter")
+                assert (await sent.value).status == 409
+
+            await fill_in()
+            compared = await page.inner_text("#vergelijking")
+            assert "Celik, Emre" in compared and "Çelik, Emre" in compared
+            assert await page.input_value("#family_name") == "Celik", "what was typed is kept"
+            assert await page.input_value("#street") == "Stationsstraat"
+            async with runtime_for("intake").engine.connect() as conn:
+                saved = await conn.scalar(
+                    text("SELECT count(*) FROM intake.persons WHERE agency = :a"), {"a": agency}
+                )
+            assert saved == 1, "nothing saved before the choice"
+
+            # "Zelfde persoon": the existing record opens.
+            await page.get_by_role("link", name="Zelfde persoon: open het dossier").click()
+            await page.wait_for_url(f"**/personen/{existing_id}")
+
+            # "Andere persoon": the record as typed is saved, with the keyboard.
+            await fill_in()
+            await page.focus("button[name=confirm_new_person]")
+            await page.keyboard.press("Enter")
+            await page.wait_for_url(PERSON_PAGE)
+            assert existing_id not in page.url
+            assert "De persoon is geregistreerd." in await page.inner_text("main")
+            assert await page.locator("#mogelijke-dubbels").count() == 0

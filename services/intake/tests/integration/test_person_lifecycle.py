@@ -90,16 +90,19 @@ async def test_two_desks_registering_the_same_insz_at_once_make_one_person(clien
         assert refused.json()["existing_person"] == f"/api/v1/persons/{created['id']}"
 
 
-async def test_a_near_duplicate_without_insz_is_flagged_until_the_counter_confirms(client, auth):
+async def test_a_near_duplicate_without_insz_is_shown_before_saving_until_the_counter_confirms(
+    client, auth
+):
     first = (await register(client, auth, insz=None)).json()
     second = await register(client, auth, insz=None, family_name=first["family_name"])
-    assert second.status_code == 201
-    assert second.json()["possible_duplicates"] == [f"/api/v1/persons/{first['id']}"]
+    assert second.status_code == 409, "nothing saved: the counter is shown the candidate first"
+    assert [c["id"] for c in second.json()["candidates"]] == [first["id"]]
 
-    url = f"/api/v1/persons/{second.json()['id']}/confirm-distinct"
-    confirmed = await client.post(url, headers=auth("counter") | {"If-Match": '"1"'})
-    assert confirmed.status_code == 200
-    assert confirmed.json()["possible_duplicates"] == []
+    confirmed = await register(
+        client, auth, insz=None, family_name=first["family_name"], confirm_new_person=True
+    )
+    assert confirmed.status_code == 201
+    assert confirmed.json()["possible_duplicates"] == [], "already confirmed someone else"
 
 
 async def test_a_correction_needs_the_current_version_and_lands_in_the_history(client, auth):
@@ -189,7 +192,9 @@ async def test_search_by_name_birth_date_municipality_and_insz_with_cursor_pagin
     family = f"Zoek-{uuid.uuid4().hex[:6]}"
     ids = []
     for given in ("Ali", "Bahar", "Cem"):
-        created = await register(client, auth, given_name=given, family_name=family, insz=None)
+        created = await register(
+            client, auth, given_name=given, family_name=family, insz=None, confirm_new_person=True
+        )
         ids.append(created.json()["id"])
     seen, cursor = [], None
     while True:

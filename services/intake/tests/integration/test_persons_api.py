@@ -19,6 +19,9 @@ PERSON = {
     "languages": ["ar", "fr"],
     "contact_language": "ar",
     "interpreter_language": "ar",
+    # The tests register this newcomer again and again: each time "someone else" (a first
+    # attempt would be answered with the earlier ones as likely duplicates, test_search.py).
+    "confirm_new_person": True,
 }
 
 

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,13 @@ from trajecten.adapters.tables import (
     partner_updates,
     trajectories,
     transitions,
+)
+from trajecten.domain.caseload import (
+    NO_DEADLINE,
+    CaseloadPosition,
+    CaseloadQuery,
+    due_window,
+    parse_key,
 )
 from trajecten.domain.trajectory import (
     DONE,
@@ -163,6 +170,68 @@ class TrajectoryRepository:
             .limit(limit)
         )
         return [dict(row) for row in rows.mappings()]
+
+    async def caseload(
+        self,
+        actor: str,
+        query: CaseloadQuery,
+        today: date,
+        after: CaseloadPosition | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Trajectories for "Mijn dossiers" (domain/caseload.py): each with the earliest
+        deadline of its open required components (None: nothing due). ``after`` continues a
+        page; ValueError when its key does not fit ``query.sort``."""
+        next_deadline = (
+            select(func.min(components.c.deadline))
+            .where(
+                components.c.trajectory_id == trajectories.c.id,
+                components.c.required,
+                _OPEN_COMPONENT,
+            )
+            .scalar_subquery()
+        )
+        deadline = func.coalesce(next_deadline, literal(NO_DEADLINE))
+        rows = select(
+            trajectories.c.id.label("trajectory_id"),
+            trajectories.c.person_id,
+            trajectories.c.kind,
+            trajectories.c.status,
+            trajectories.c.municipality_nis,
+            trajectories.c.agency,
+            trajectories.c.opened_at,
+            trajectories.c.version,
+            next_deadline.label("next_deadline"),
+        ).where(self._visible())
+        if query.mine:
+            rows = rows.where(
+                exists().where(
+                    transitions.c.trajectory_id == trajectories.c.id, transitions.c.actor == actor
+                )
+            )
+        if query.status is not None:
+            rows = rows.where(trajectories.c.status == str(query.status))
+        if query.agency is not None:
+            rows = rows.where(trajectories.c.agency == query.agency)
+        if query.due is not None:
+            start, until = due_window(today)
+            rows = rows.where(
+                trajectories.c.status == str(TrajectoryStatus.OPEN),
+                next_deadline < start
+                if query.due == "overdue"
+                else next_deadline.between(start, until),
+            )
+        key, descending = {
+            "deadline": (deadline, False),
+            "opened": (trajectories.c.opened_at, True),
+            "status": (trajectories.c.status, False),
+        }[query.sort]
+        if after is not None:
+            at = parse_key(query.sort, after.key)
+            beyond = key < at if descending else key > at
+            rows = rows.where(or_(beyond, and_(key == at, trajectories.c.id > after.id)))
+        rows = rows.order_by(key.desc() if descending else key, trajectories.c.id).limit(limit)
+        return [dict(row) for row in (await self._session.execute(rows)).mappings()]
 
     async def timeline(self, trajectory_id: UUID) -> list[dict[str, Any]]:
         rows = await self._session.execute(

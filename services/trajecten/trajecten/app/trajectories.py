@@ -27,6 +27,7 @@ from civic_common.events.contracts.trajecten import (
 from civic_common.events.envelope import Envelope
 from trajecten.adapters.repository import TrajectoryRepository
 from trajecten.app.subscriptions import forget_partner_data
+from trajecten.domain.caseload import CaseloadPosition, CaseloadQuery
 from trajecten.domain.templates import Template, shipped
 from trajecten.domain.trajectory import (
     INBURGERING,
@@ -318,4 +319,25 @@ async def worklist(uow: UnitOfWork, today: date, until: date, by: Principal) -> 
         await uow.commit()
     for row in rows:
         row["overdue"] = row["deadline"] < today
+    return rows
+
+
+async def caseload(
+    uow: UnitOfWork,
+    query: CaseloadQuery,
+    today: date,
+    after: CaseloadPosition | None,
+    limit: int,
+    by: Principal,
+) -> list[dict]:
+    """ "Mijn dossiers" (domain/caseload.py), an audited read; each row says whether it is
+    overdue. ValueError when ``after`` does not fit the query's sort."""
+    async with uow:
+        rows = await TrajectoryRepository(uow.session, by).caseload(
+            by.subject, query, today, after, limit
+        )
+        await uow.audit(by, "read", "trajectory.caseload", today.isoformat())
+        await uow.commit()
+    for row in rows:
+        row["overdue"] = row["next_deadline"] is not None and row["next_deadline"] < today
     return rows

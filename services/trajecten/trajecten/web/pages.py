@@ -1,21 +1,28 @@
-"""Counsellor pages: the worklist (overdue and due soon) and a trajectory's timeline with forms to
-record progress. The forms call the same use cases as the API; a refusal re-renders the page
+"""Counsellor pages: the worklist (overdue and due soon), "Mijn dossiers" (the counsellor's
+trajectories, filtered, sorted and paged) and a trajectory's timeline with forms to record
+progress. Names and INSZ are not kept here: they are read from intake at render time with the
+counsellor's own token (adapters/intake_persons.py), and link to the person's page there.
+The forms call the same use cases as the API; a refusal re-renders the page
 with the reason (409) or asks to reload (412)."""
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from civic_common.api.app import uow
+from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
-from civic_common.web.pages import install_pages, page_principal, page_templates
+from civic_common.web.pages import SESSION_COOKIE, install_pages, page_principal, page_templates
+from trajecten.adapters.intake_persons import IntakePersons
+from trajecten.api.caseload import AGENCY_PATTERN, caseload_rows
 from trajecten.app.trajectories import (
     Command,
     StaleVersion,
@@ -26,6 +33,7 @@ from trajecten.app.trajectories import (
     trajectory_view,
     worklist,
 )
+from trajecten.domain.caseload import SORTS, CaseloadQuery
 from trajecten.domain.templates import CEFR_LEVELS, Template, shipped
 from trajecten.domain.trajectory import (
     REASONS,
@@ -35,19 +43,99 @@ from trajecten.domain.trajectory import (
     ReasonCode,
     Refused,
     Trajectory,
+    TrajectoryStatus,
 )
 from trajecten.web import labels
 
 Counsellor = Annotated[Principal, Depends(page_principal("counsellor", "admin"))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 DUE_SOON_DAYS = 14
+PAGE_SIZE = 20
 
 
-def install(app: FastAPI) -> None:
+def staff_token(request: Request) -> str | None:
+    """The signed-in staff member's own token, to read from intake on their behalf."""
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -> None:
     templates = page_templates(Path(__file__).parent / "templates", "Trajectbegeleiding")
     install_pages(app, templates)
     router = APIRouter(include_in_schema=False)
-    common = {"labels": labels, "cefr_levels": CEFR_LEVELS, "reasons": REASONS}
+    common = {
+        "labels": labels,
+        "cefr_levels": CEFR_LEVELS,
+        "reasons": REASONS,
+        # The person's page in intake (another host); None: no link.
+        "intake_pages": intake_pages_url.rstrip("/") if intake_pages_url else None,
+        "names_enabled": intake.enabled,
+    }
+
+    @router.get("/mijn-dossiers", response_class=HTMLResponse)
+    async def caseload_page(
+        request: Request,
+        principal: Counsellor,
+        work: Work,
+        bereik: str = "mine",
+        status: str = "",
+        termijn: str = "",
+        agentschap: str = "",
+        sorteer: str = "deadline",
+        cursor: str = "",
+    ) -> Response:
+        shown = {
+            "bereik": bereik,
+            "status": status,
+            "termijn": termijn,
+            "agentschap": agentschap.strip().lower(),
+            "sorteer": sorteer,
+        }
+        errors = {}
+        if bereik not in ("mine", "agency"):
+            errors["bereik"] = "Kies mijn dossiers of alle dossiers van het agentschap."
+        if status and status not in {str(s) for s in TrajectoryStatus}:
+            errors["status"] = "Kies een status uit de lijst."
+        if termijn and termijn not in ("overdue", "soon"):
+            errors["termijn"] = "Kies te laat of binnenkort."
+        if shown["agentschap"] and not re.fullmatch(AGENCY_PATTERN, shown["agentschap"]):
+            errors["agentschap"] = "Geef de code van een agentschap, bv. atlas."
+        if sorteer not in SORTS:
+            errors["sorteer"] = "Kies een sortering uit de lijst."
+        rows: list[dict] = []
+        next_query = None
+        if not errors:
+            query = CaseloadQuery(
+                mine=bereik == "mine",
+                status=TrajectoryStatus(status) if status else None,
+                due=termijn or None,  # type: ignore[arg-type] # checked above
+                agency=shown["agentschap"] or None,
+                sort=sorteer,  # type: ignore[arg-type] # checked above
+            )
+            try:
+                rows, next_cursor = await caseload_rows(
+                    work, principal, query, cursor or None, PAGE_SIZE
+                )
+            except Problem:  # a cursor of another sort order, or not ours
+                errors["sorteer"] = "Deze pagina hoort bij een andere sortering; begin opnieuw."
+                next_cursor = None
+            if next_cursor:
+                next_query = urlencode(shown | {"cursor": next_cursor})
+        names = await intake.names([row["person_id"] for row in rows], staff_token(request))
+        return templates.TemplateResponse(
+            request,
+            "caseload.html",
+            common
+            | {
+                "rows": rows,
+                "names": names,
+                "shown": shown,
+                "errors": errors,
+                "next_query": next_query,
+                "days": DUE_SOON_DAYS,
+                "statuses": [str(s) for s in TrajectoryStatus],
+            },
+            status_code=422 if errors else 200,
+        )
 
     @router.get("/", response_class=HTMLResponse)
     async def worklist_page(
@@ -91,12 +179,14 @@ def install(app: FastAPI) -> None:
     ) -> Response:
         trajectory, timeline, updates = await trajectory_view(work, trajectory_id, principal)
         template = shipped().get(trajectory.kind, trajectory.template_version)
+        names = await intake.names([trajectory.person_id], staff_token(request))
         return templates.TemplateResponse(
             request,
             "trajectory.html",
             common
             | {
                 "t": trajectory,
+                "person": names.get(trajectory.person_id),
                 "template": template,
                 "titles": {c.code: c.title for c in template.components},
                 "timeline": timeline,

@@ -1,0 +1,14 @@
+"""Settings of intake beyond the shared ones, from ``CIVIC_INTAKE_*`` variables."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IntakeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVIC_INTAKE_", extra="ignore")
+
+    trajecten_pages_url: str | None = Field(
+        None,
+        description="Base address of trajecten's pages (e.g. https://trajecten.example); the "
+        "person page links to the person's trajectories there (unset: no link)",
+    )
