@@ -147,6 +147,17 @@ def page_principal(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
     return dependency
 
 
+def staff_token(request: Request) -> str | None:
+    """The signed-in staff member's own access token, for reading another service's API on
+    their behalf (that service checks and audits the read as theirs): the bearer token a request
+    came with, else the page session's (after ``page_principal`` ran)."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:]
+    session = getattr(request.state, "session", None)
+    return session.tokens.access_token if session is not None else None
+
+
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: never redirect a signed-in user to another host.
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):

@@ -20,7 +20,7 @@ from civic_common.api.app import uow
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
-from civic_common.web.pages import SESSION_COOKIE, install_pages, page_principal, page_templates
+from civic_common.web.pages import install_pages, page_principal, page_templates, staff_token
 from trajecten.adapters.intake_persons import IntakePersons
 from trajecten.api.caseload import AGENCY_PATTERN, caseload_rows
 from trajecten.app.trajectories import (
@@ -51,11 +51,6 @@ Counsellor = Annotated[Principal, Depends(page_principal("counsellor", "admin"))
 Work = Annotated[UnitOfWork, Depends(uow)]
 DUE_SOON_DAYS = 14
 PAGE_SIZE = 20
-
-
-def staff_token(request: Request) -> str | None:
-    """The signed-in staff member's own token, to read from intake on their behalf."""
-    return request.cookies.get(SESSION_COOKIE)
 
 
 def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -> None:
