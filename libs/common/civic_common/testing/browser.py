@@ -71,7 +71,7 @@ class AsyncContextFactory:
             auth: PageAuth = app.state.page_auth
             principal = app.state.token_validator.validate(self._token)
             session_id = auth.sessions.create(
-                principal, principal.subject, Tokens("", "", None, math.inf)
+                principal, principal.subject, Tokens("", self._token, None, math.inf)
             )
             session = auth.sessions.get(session_id)
             assert session is not None
