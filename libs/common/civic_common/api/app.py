@@ -1,5 +1,6 @@
 """The FastAPI app factory: problem details, tracing, metrics, health and auth for every service."""
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from civic_common.logging import set_traceparent
 from civic_common.runtime import Runtime
 from civic_common.web.security import SecurityHeaders, origin_of
 
+ACCESS = logging.getLogger("civic.access")
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("http_request_duration_seconds", "HTTP latency", ["method", "route"])
 
@@ -65,8 +67,20 @@ class _Observe:
             await self._app(scope, receive, send_traced)
         finally:
             path = getattr(scope.get("route"), "path", "unmatched")
-            LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            LATENCY.labels(scope["method"], path).observe(elapsed)
             REQUESTS.labels(scope["method"], path, str(status)).inc()
+            # One access line per request, without personal data: the route's template (never
+            # the path with its ids, never the query string, which may hold a name), the
+            # status and the time; the trace id comes with every log line.
+            ACCESS.info(
+                "%s %s %d %.1fms",
+                scope["method"],
+                path,
+                status,
+                elapsed * 1000,
+                extra={"route": path, "status": status, "duration_ms": round(elapsed * 1000, 1)},
+            )
 
 
 def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter]) -> FastAPI:

@@ -246,3 +246,23 @@ async def test_a_request_failing_in_the_database_logs_no_personal_data(client, a
         )
     assert answer.status_code >= 400
     assert "Geheimnaam" not in caplog.text and "1977-07-07" not in caplog.text
+
+
+async def test_every_request_leaves_one_access_line_without_personal_data(
+    client, auth, caplog
+):
+    """The route's template, the status and the time: never the id in the path or the query,
+    which may hold a name or an INSZ (docs/privacy.md, logs)."""
+    person_id = uuid.uuid4()
+    with caplog.at_level("INFO", logger="civic.access"):
+        await client.get(f"/api/v1/persons/{person_id}", headers=auth("counter"))
+        await client.get(
+            "/api/v1/persons", params={"name": "Yousef Amina"}, headers=auth("counter")
+        )
+    lines = [r for r in caplog.records if r.name == "civic.access"]
+    assert [(r.route, r.status) for r in lines] == [
+        ("/api/v1/persons/{person_id}", 404),
+        ("/api/v1/persons", 200),
+    ]
+    logged = " ".join(r.getMessage() for r in lines)
+    assert str(person_id) not in logged and "Yousef" not in logged
