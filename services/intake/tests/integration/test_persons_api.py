@@ -248,9 +248,7 @@ async def test_a_request_failing_in_the_database_logs_no_personal_data(client, a
     assert "Geheimnaam" not in caplog.text and "1977-07-07" not in caplog.text
 
 
-async def test_every_request_leaves_one_access_line_without_personal_data(
-    client, auth, caplog
-):
+async def test_every_request_leaves_one_access_line_without_personal_data(client, auth, caplog):
     """The route's template, the status and the time: never the id in the path or the query,
     which may hold a name or an INSZ (docs/privacy.md, logs)."""
     person_id = uuid.uuid4()

@@ -249,3 +249,11 @@ async def test_the_worklist_shows_overdue_and_due_soon_items(
     items = (await client.get("/api/v1/worklist", headers=counsellor)).json()
     mine = [i for i in items if i["trajectory_id"] == trajectory["id"]]
     assert [(i["code"], i["overdue"]) for i in mine] == [("mo_course", True)]
+
+
+async def test_a_component_waiting_for_another_offers_no_start(client, counsellor, open_one):
+    trajectory = await open_one()
+    shown = await client.get(f"/api/v1/trajectories/{trajectory['id']}", headers=counsellor)
+    allowed = {c["code"]: c["allowed"] for c in shown.json()["components"]}
+    assert "start" not in allowed["mo_test"], "the MO test waits for the MO course"
+    assert "start" in allowed["mo_course"]

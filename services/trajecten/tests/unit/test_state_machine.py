@@ -68,6 +68,19 @@ def test_order_is_enforced_and_parallel_components_can_start():
     assert t.component("nt2_course").status is ComponentStatus.STARTED
 
 
+def test_allowed_actions_respect_the_order_of_components():
+    """A component waiting for another does not offer start (the seeds' order: the MO test after
+    the MO course); once the course is done, it does. Without the template, the status alone."""
+    t = opened()
+    assert "start" not in t.allowed_actions("mo_test", TEMPLATE)
+    assert "start" in t.allowed_actions("mo_test")
+    assert "start" in t.allowed_actions("mo_course", TEMPLATE)
+    t.start(TEMPLATE, "mo_course", "els", AT)
+    t.record_hours(TEMPLATE, "mo_course", Decimal(60), "els", AT)
+    assert t.component("mo_course").done
+    assert "start" in t.allowed_actions("mo_test", TEMPLATE)
+
+
 def test_hours_complete_a_component_when_the_target_is_reached():
     t = opened()
     t.record_hours(TEMPLATE, "mo_course", Decimal(35), "cvo", AT)

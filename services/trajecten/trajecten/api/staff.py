@@ -27,7 +27,7 @@ from trajecten.app.trajectories import (
     trajectory_view,
     worklist,
 )
-from trajecten.domain.templates import Cefr, Template
+from trajecten.domain.templates import Cefr, Template, shipped
 from trajecten.domain.trajectory import ReasonCode, Trajectory
 
 router = APIRouter(prefix="/api/v1", tags=["trajectories"])
@@ -70,12 +70,15 @@ class TrajectoryOut(BaseModel):
 
     @classmethod
     def of(cls, t: Trajectory) -> "TrajectoryOut":
+        template = shipped().get(t.kind, t.template_version)
         return cls(
             **{name: getattr(t, name) for name in cls.model_fields if hasattr(t, name)}
             | {
                 "allowed": t.allowed_actions(),
                 "components": [
-                    ComponentOut.model_validate(vars(c) | {"allowed": t.allowed_actions(c.code)})
+                    ComponentOut.model_validate(
+                        vars(c) | {"allowed": t.allowed_actions(c.code, template)}
+                    )
                     for c in t.components
                 ],
             }

@@ -226,12 +226,24 @@ class Trajectory:
                 return component
         raise Refused(f"dit traject heeft geen onderdeel '{code}'")
 
-    def allowed_actions(self, code: str | None = None) -> list[str]:
+    def allowed_actions(
+        self, code: str | None = None, template: Template | None = None
+    ) -> list[str]:
+        """What may be done now, to the trajectory or to one component. With the template, a
+        component whose predecessors are not done yet does not offer ``start`` (it would be
+        refused)."""
         if code is None:
             return [a for a in TRAJECTORY_TRANSITIONS.get(self.status, {}) if a != "complete"]
         if self.status is not TrajectoryStatus.OPEN:
             return []
-        return list(COMPONENT_TRANSITIONS.get(self.component(code).status, {}))
+        allowed = list(COMPONENT_TRANSITIONS.get(self.component(code).status, {}))
+        if template is not None and "start" in allowed and self.waiting_for(template, code):
+            allowed.remove("start")
+        return allowed
+
+    def waiting_for(self, template: Template, code: str) -> list[str]:
+        """The components ``code`` must wait for: its predecessors not done yet."""
+        return [p for p in _spec(template, code).after if not self.component(p).done]
 
     # --- trajectory transitions -------------------------------------------------------------
 
@@ -292,8 +304,7 @@ class Trajectory:
     # --- component transitions --------------------------------------------------------------
 
     def start(self, template: Template, code: str, actor: str, at: datetime) -> None:
-        spec = _spec(template, code)
-        waiting = [p for p in spec.after if not self.component(p).done]
+        waiting = self.waiting_for(template, code)
         if waiting:
             self._require_open(code, "start")
             raise Refused(f"'{code}' kan pas starten na {', '.join(waiting)}")
