@@ -259,7 +259,7 @@ async def test_cancelling_late_is_billable_and_frees_the_interpreter(
 
 
 async def test_cancelling_well_ahead_is_free_and_completion_records_the_actual_duration(
-    client, auth, lang, org, add_interpreter, request_body, slot
+    client, auth, lang, org, add_interpreter, request_body, slot, tolken
 ):
     interpreter = await add_interpreter(lang)
     start, end = slot(days_ahead=30)
@@ -280,6 +280,20 @@ async def test_cancelling_well_ahead_is_free_and_completion_records_the_actual_d
         json={"interpreter_id": interpreter},
         headers=auth("interpreter_desk"),
     )
+    early = await client.post(
+        f"/api/v1/requests/{second['id']}/completion",
+        json={"actual_minutes": 75},
+        headers=auth("interpreter_desk"),
+    )
+    assert early.status_code == 409 and "nog niet afgerond" in early.text, early.text
+    async with tolken.engine.begin() as conn:  # test data: as if the assignment took place
+        await conn.execute(
+            text(
+                "UPDATE tolken.requests SET starts_at = now() - interval '2 hours', "
+                "ends_at = now() - interval '1 hour' WHERE id = :r"
+            ),
+            {"r": second["id"]},
+        )
     completion = await client.post(
         f"/api/v1/requests/{second['id']}/completion",
         json={"actual_minutes": 75},

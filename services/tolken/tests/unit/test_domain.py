@@ -19,7 +19,7 @@ from tolken.domain.interpreters import (
 )
 from tolken.domain.matching import Booking, Situation, busy_range, rank, refusals
 from tolken.domain.policy import Policy
-from tolken.domain.requests import Kind, Place, Request, Status, TransitionRefused
+from tolken.domain.requests import Kind, NotStartedYet, Place, Request, Status, TransitionRefused
 
 pytestmark = pytest.mark.unit
 
@@ -187,11 +187,14 @@ def test_the_lifecycle_allows_only_its_transitions_and_versions_every_step():
     offered = r.offered()
     assigned = offered.assigned(uuid4())
     assert (offered.version, assigned.version) == (2, 3)
-    assert assigned.completed(75).status is Status.COMPLETED
+    after = START + timedelta(hours=2)
+    assert assigned.completed(75, after).status is Status.COMPLETED
     with pytest.raises(TransitionRefused):
-        r.completed(60)
+        r.completed(60, after)
     with pytest.raises(TransitionRefused):
-        assigned.completed(60).cancelled(START, 2)
+        assigned.completed(60, after).cancelled(START, 2)
+    with pytest.raises(NotStartedYet):
+        assigned.completed(60, START - timedelta(days=4))  # four days before it starts
     assert offered.unfulfilled("niemand").unfulfilled_reason == "niemand"
 
 

@@ -31,7 +31,14 @@ from tolken.adapters.repository import LanguageProfileRepository
 from tolken.domain.interpreters import Interpreter
 from tolken.domain.matching import Proposal, Situation, busy_range, rank, refusals
 from tolken.domain.policy import Policy
-from tolken.domain.requests import OPEN, Request, Status, TransitionRefused, UnfulfilledCode
+from tolken.domain.requests import (
+    OPEN,
+    NotStartedYet,
+    Request,
+    Status,
+    TransitionRefused,
+    UnfulfilledCode,
+)
 
 NO_CANDIDATE = "geen beschikbare tolk gevonden vóór de aanvang of deadline"
 
@@ -429,9 +436,11 @@ async def complete_request(
     async with uow:
         request = await _locked(uow, request_id)
         try:
-            request = request.completed(actual_minutes)
+            request = request.completed(actual_minutes, now())
         except TransitionRefused as exc:
             raise _conflict("Alleen een toegewezen aanvraag kan afgerond worden.") from exc
+        except NotStartedYet as exc:
+            raise _conflict(f"Deze opdracht kan nog niet afgerond worden: ze {exc}.") from exc
         await _save(uow, request)
         assert request.interpreter_id is not None
         await uow.publish(

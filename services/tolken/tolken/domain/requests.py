@@ -41,6 +41,14 @@ class TransitionRefused(Exception):
     """The request is not in a state that allows this step."""
 
 
+class NotStartedYet(Exception):
+    """An interpreting assignment is completed only once it has started."""
+
+    def __init__(self, starts_at: datetime) -> None:
+        super().__init__(f"begint pas op {starts_at.astimezone(BRUSSELS):%d/%m/%Y %H:%M}")
+        self.starts_at = starts_at
+
+
 @dataclass(frozen=True)
 class Place:
     municipality_nis: str
@@ -107,7 +115,11 @@ class Request:
     def assigned(self, interpreter_id: UUID) -> "Request":
         return self._step(OPEN, Status.ASSIGNED, interpreter_id=interpreter_id)
 
-    def completed(self, actual_minutes: int) -> "Request":
+    def completed(self, actual_minutes: int, at: datetime) -> "Request":
+        """Done and its minutes known: for interpreting, not before it started (a translation
+        may be delivered before its deadline)."""
+        if self.kind is Kind.INTERPRETING and self.starts_at is not None and at < self.starts_at:
+            raise NotStartedYet(self.starts_at)
         return self._step(
             frozenset({Status.ASSIGNED}), Status.COMPLETED, actual_minutes=actual_minutes
         )
