@@ -173,6 +173,11 @@ async def test_candidacies_from_intake_are_assessed_selected_and_join_a_trajecto
     assert call.status_code == 201, call.text
     call_id = call.json()["id"]
     assert call.json()["eligibility"]["min_staff"] == 10
+    read_back = await client.get(f"/api/v1/calls/{call_id}", headers=counsellor)
+    assert read_back.status_code == 200 and read_back.json() == call.json()
+    assert read_back.headers["etag"] == call.headers["etag"]
+    unknown = await client.get(f"/api/v1/calls/{uuid.uuid4()}", headers=counsellor)
+    assert unknown.status_code == 404
     ot = (
         await client.post(
             "/api/v1/organisation-trajectories",

@@ -37,6 +37,7 @@ from trajecten.app.organisations import (
     decide_candidacy,
     list_candidacies,
     list_recorded,
+    read_call,
     read_recorded,
 )
 from trajecten.domain.organisations import (
@@ -100,6 +101,11 @@ async def post_call(body: CallIn, request: Request, by: Staff, work: Work) -> Re
         return _answer(await create_call(work, call, by), 201)
 
     return await idempotent(request, by, work, run)
+
+
+@router.get("/calls/{call_id}")
+async def get_call(call_id: UUID, by: Staff, work: Work) -> JSONResponse:
+    return _answer(await read_call(work, call_id, by), 200)
 
 
 Cursor = CursorParam

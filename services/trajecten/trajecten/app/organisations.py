@@ -96,6 +96,18 @@ async def create_call(uow: UnitOfWork, call: Call, by: Principal) -> Call:
     return call
 
 
+async def read_call(uow: UnitOfWork, call_id: UUID, by: Principal) -> Call:
+    """A call as it was published, its eligibility rules included (what intake's advice and the
+    candidacies' assessment go by)."""
+    async with uow:
+        call = await _calls(uow).get(call_id)
+        if call is None:
+            raise NotFound(f"geen oproep {call_id}")
+        await uow.audit(by, "read", "call", call_id)
+        await uow.commit()
+    return call
+
+
 async def list_candidacies(
     uow: UnitOfWork, after: UUID | None, limit: int, by: Principal
 ) -> list[Candidacy]:
