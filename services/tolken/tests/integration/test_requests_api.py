@@ -198,6 +198,14 @@ async def test_the_desk_can_override_with_another_interpreter_but_not_break_the_
     assert refused.status_code == 422
     assert "certificaat" in refused.json()["errors"][0]["message"]
 
+    day = datetime.fromisoformat(created["starts_at"]).date().isoformat()
+    away = await add_interpreter(lang, leave=[{"first_day": day, "last_day": day}])
+    on_leave = await client.post(
+        path, json={"interpreter_id": away}, headers=auth("interpreter_desk")
+    )
+    assert on_leave.status_code == 422, "the desk bends the weekly pattern, never a leave"
+    assert "met verlof" in on_leave.json()["errors"][0]["message"]
+
     done = await client.post(
         path, json={"interpreter_id": chosen}, headers=auth("interpreter_desk")
     )

@@ -88,7 +88,11 @@ def test_an_interpreter_meeting_every_constraint_is_eligible_and_explained():
         ),
         ({"weekly": (WeeklyWindow(2, time(8), time(17)),)}, {}, "niet beschikbaar"),
         ({"weekly": (WeeklyWindow(1, time(10, 30), time(17)),)}, {}, "niet beschikbaar"),
-        ({"leave": (Leave(date(2026, 6, 8), date(2026, 6, 12)),)}, {}, "niet beschikbaar"),
+        (
+            {"leave": (Leave(date(2026, 6, 8), date(2026, 6, 12)),)},
+            {},
+            "met verlof van 08/06/2026 tot 12/06/2026",
+        ),
         (
             {"exceptions": (AvailabilityException(START, START + timedelta(minutes=5), False),)},
             {},

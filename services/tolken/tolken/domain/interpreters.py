@@ -88,11 +88,20 @@ class Interpreter:
             and self.certificate.valid_on(day)
         )
 
+    def on_leave(self, slot: "Slot") -> "Leave | None":
+        """The leave that overlaps ``slot``, if any."""
+        return next(
+            (
+                lv
+                for lv in self.leave
+                if lv.first_day <= slot.last_day and slot.first_day <= lv.last_day
+            ),
+            None,
+        )
+
     def available(self, slot: "Slot") -> bool:
         """Within the weekly pattern or an extra window, not on leave, not in a gap."""
-        if any(
-            lv.first_day <= slot.last_day and slot.first_day <= lv.last_day for lv in self.leave
-        ):
+        if self.on_leave(slot) is not None:
             return False
         if any(
             not e.available and e.starts_at < slot.ends_at and slot.starts_at < e.ends_at

@@ -87,7 +87,10 @@ def _refusals(need: Need, s: Situation) -> Iterator[str]:
         km = distance_km(i.latitude, i.longitude, request.place.latitude, request.place.longitude)
         if km > i.travel_range_km:
             yield f"buiten reisafstand ({km:.0f} km)"
-    if need.slot is not None and not i.available(need.slot):
+    if need.slot is not None and (leave := i.on_leave(need.slot)) is not None:
+        # Binding: not even the desk books someone on leave (the weekly pattern it may bend).
+        yield f"met verlof van {leave.first_day:%d/%m/%Y} tot {leave.last_day:%d/%m/%Y}"
+    elif need.slot is not None and not i.available(need.slot):
         yield "niet beschikbaar op dat moment"
 
 
