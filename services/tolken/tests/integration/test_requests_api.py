@@ -436,3 +436,26 @@ async def test_the_desks_words_on_an_unfulfilled_request_stay_in_tolken(
         ).scalar_one()
     assert payload["reason"] == "by_desk"
     assert "ziekenhuis" not in str(payload)
+
+
+async def test_an_interpreter_working_elsewhere_is_not_offered_but_the_desk_may_agree(
+    client, auth, lang, org, add_interpreter, request_body, tolken
+):
+    """Regions bind the matcher (on site, in Gent: Oost-Vlaanderen); the desk may agree with
+    the interpreter to go anyway, as it may for the weekly pattern."""
+    limburg = await add_interpreter(lang, regions=["Limburg"])
+    created = await submit(client, auth, request_body(lang, org))
+    assert await pending_offer(tolken, created["id"]) is None, "nobody of the region to ask"
+    queue = (
+        await client.get(
+            "/api/v1/requests", params={"language": lang}, headers=auth("interpreter_desk")
+        )
+    ).json()
+    [item] = [i for i in queue if i["request"]["id"] == created["id"]]
+    assert item["proposals"] == [], "not proposed"
+    agreed = await client.post(
+        f"/api/v1/requests/{created['id']}/assignment",
+        json={"interpreter_id": limburg},
+        headers=auth("interpreter_desk"),
+    )
+    assert agreed.status_code == 200, agreed.text

@@ -99,6 +99,7 @@ def test_an_interpreter_meeting_every_constraint_is_eligible_and_explained():
             "niet beschikbaar",
         ),
         ({"organisations": {"OCMW Gent": Relation.BLOCKED}}, {}, "geblokkeerd"),
+        ({"regions": frozenset({"Limburg"})}, {}, "werkt niet in Oost-Vlaanderen"),
         ({"latitude": 50.93, "longitude": 5.33}, {}, "buiten reisafstand"),
         ({"active": False}, {}, "niet actief"),
     ],
@@ -179,6 +180,23 @@ def test_a_translation_ignores_slot_and_modality_but_not_language_or_tier():
     )
     aspirant = interpreter(tier=Tier.ASPIRANT, certificate=None)
     assert refusals(translation, Situation(aspirant), POLICY)
+
+
+def test_tier_weighs_in_the_score_when_all_else_is_equal():
+    certified = interpreter()
+    aspirant = interpreter(tier=Tier.ASPIRANT)
+    assistant = interpreter(tier=Tier.LANGUAGE_ASSISTANT)
+    ranked = rank(
+        request(), [Situation(assistant), Situation(aspirant), Situation(certified)], POLICY
+    )
+    assert [p.interpreter_id for p in ranked] == [certified.id, aspirant.id, assistant.id]
+    assert "gecertificeerd" in ranked[0].why
+
+
+def test_regions_bind_on_site_only_and_none_listed_means_anywhere():
+    elsewhere = interpreter(regions=frozenset({"Limburg"}))
+    assert refusals(request(modality=Modality.VIDEO), Situation(elsewhere), POLICY) == []
+    assert refusals(request(), Situation(interpreter(regions=frozenset())), POLICY) == []
 
 
 def test_excluded_interpreters_are_not_proposed_again():

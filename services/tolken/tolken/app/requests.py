@@ -388,7 +388,7 @@ async def assign_by_desk(
 
 
 def _binding_refusals(request: Request, interpreter: Interpreter, policy: Policy) -> list[str]:
-    bending = ("niet beschikbaar", "maximale belasting", "al geboekt")
+    bending = ("niet beschikbaar", "maximale belasting", "al geboekt", "werkt niet in")
     return [
         r for r in refusals(request, Situation(interpreter), policy) if not r.startswith(bending)
     ]

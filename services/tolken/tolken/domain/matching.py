@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from tolken.domain.interpreters import Interpreter, Modality, Relation, Slot, distance_km
+from tolken.domain.interpreters import Interpreter, Modality, Relation, Slot, Tier, distance_km
 from tolken.domain.policy import Policy
 from tolken.domain.requests import Kind, Request
 
@@ -87,11 +87,21 @@ def _refusals(need: Need, s: Situation) -> Iterator[str]:
         km = distance_km(i.latitude, i.longitude, request.place.latitude, request.place.longitude)
         if km > i.travel_range_km:
             yield f"buiten reisafstand ({km:.0f} km)"
+        if i.regions and request.place.region not in i.regions:
+            yield f"werkt niet in {request.place.region}"
     if need.slot is not None and (leave := i.on_leave(need.slot)) is not None:
         # Binding: not even the desk books someone on leave (the weekly pattern it may bend).
         yield f"met verlof van {leave.first_day:%d/%m/%Y} tot {leave.last_day:%d/%m/%Y}"
     elif need.slot is not None and not i.available(need.slot):
         yield "niet beschikbaar op dat moment"
+
+
+TIER_WEIGHT = {Tier.CERTIFIED: 1.0, Tier.ASPIRANT: 0.5, Tier.LANGUAGE_ASSISTANT: 0.0}
+TIER_NL = {
+    Tier.CERTIFIED: "gecertificeerd",
+    Tier.ASPIRANT: "aspirant-tolk",
+    Tier.LANGUAGE_ASSISTANT: "taalhulp",
+}
 
 
 def refusals(request: Request, s: Situation, policy: Policy) -> list[str]:
@@ -115,6 +125,8 @@ def score(request: Request, s: Situation, policy: Policy) -> tuple[float, tuple[
     if i.organisations.get(request.organisation) is Relation.PREFERRED:
         total += w["preference"]
         why.append("voorkeur van de aanvrager")
+    total += w.get("tier", 0.0) * TIER_WEIGHT[i.tier]
+    why.append(TIER_NL[i.tier])
     return round(total, 2), tuple(why)
 
 

@@ -37,5 +37,6 @@ class Policy:
             "distance": 20.0,
             "fairness": 25.0,
             "preference": 15.0,
+            "tier": 10.0,  # a certified interpreter over an aspirant over a language assistant
         }
     )
