@@ -194,6 +194,11 @@ async def test_candidacies_from_intake_are_assessed_selected_and_join_a_trajecto
             headers=counsellor,
         )
     ).json()
+    status_path = f"/api/v1/organisation-trajectories/{ot['id']}/status"
+    early = await client.post(
+        status_path, json={"status": "completed"}, headers=counsellor | {"If-Match": '"1"'}
+    )
+    assert early.status_code == 422 and early.json()["errors"][0]["field"] == "status", early.text
 
     runtime = runtime_for("trajecten")
     org_ok, org_small = uuid.uuid4(), uuid.uuid4()

@@ -89,3 +89,25 @@ def test_the_open_offer_is_charged_per_person_per_half_day():
         ParticipatingOrganisation(name="Stad", organisation_type="local_government", participants=8)
     )
     assert training.charge(shipped()) == Decimal(25 * 8 * 2)
+
+
+def test_an_organisation_trajectory_moves_forward_only():
+    from trajecten.domain.organisations import OrganisationTrajectory
+
+    ot = OrganisationTrajectory(
+        id=uuid4(),
+        agencies=["agii"],
+        region="regio-overschrijdend",
+        template_version="2019.1",
+        edition="2019-2020",
+        goal="Beleid",
+        content="Lerend netwerk",
+    )
+    with pytest.raises(InvalidChange, match="mogelijk: running, stopped"):
+        ot.move_to("completed")  # not before it ran
+    ot.move_to("running")
+    ot.move_to("running")  # the same again changes nothing
+    ot.move_to("completed")
+    with pytest.raises(InvalidChange, match="eindstatus"):
+        ot.move_to("planned")  # completed is final
+    assert ot.status == "completed"

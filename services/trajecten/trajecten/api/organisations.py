@@ -372,7 +372,7 @@ async def post_organisation_trajectory_status(
     version = expected_version(if_match)
 
     def change(t: OrganisationTrajectory) -> None:
-        t.status = body.status
+        t.move_to(body.status)
         if body.results is not None:
             t.results = body.results
         if body.groups is not None:

@@ -161,6 +161,14 @@ class _Recorded(_State):
 TrainingStatus = Literal["planned", "held", "cancelled"]
 TrainingOutcome = Literal["continued", "stopped", "adjusted"]
 OrganisationTrajectoryStatus = Literal["planned", "running", "completed", "stopped"]
+# The lifecycle: planned -> running -> completed; planned or running -> stopped. Completed and
+# stopped are final (a correction of a final status is a new organisation trajectory).
+ORGANISATION_TRAJECTORY_MOVES: dict[str, frozenset[str]] = {
+    "planned": frozenset({"running", "stopped"}),
+    "running": frozenset({"completed", "stopped"}),
+    "completed": frozenset(),
+    "stopped": frozenset(),
+}
 
 
 class Training(_Recorded):
@@ -208,6 +216,19 @@ class OrganisationTrajectory(_Recorded):
     groups: int = Field(0, ge=0)
     results: str | None = None
     evaluation_criteria: list[str] = Field(default_factory=list)
+
+    def move_to(self, status: str) -> None:
+        """The next step of its lifecycle (``ORGANISATION_TRAJECTORY_MOVES``); the same status
+        again changes nothing, any other step is refused naming the allowed ones."""
+        if status == self.status:
+            return
+        allowed = ORGANISATION_TRAJECTORY_MOVES[self.status]
+        if status not in allowed:
+            choices = ", ".join(sorted(allowed)) or "geen (eindstatus)"
+            raise InvalidChange(
+                "status", f"van '{self.status}' kan niet naar '{status}'; mogelijk: {choices}"
+            )
+        self.status = status  # type: ignore[assignment]  # one of the Literal's values
 
     @model_validator(mode="after")
     def _sessions_within_the_edition(self) -> "OrganisationTrajectory":
