@@ -274,6 +274,22 @@ async def test_candidacies_from_intake_are_assessed_selected_and_join_a_trajecto
     )
     assert outside.status_code == 422 and outside.json()["errors"][0]["field"] == "held_on"
 
+    # Rejected after all: the organisation leaves the trajectory's participants.
+    rejected = await client.post(
+        f"/api/v1/candidacies/{mine[str(org_ok)]['id']}/decision",
+        json={"selected": False, "reason": "trok zich terug"},
+        headers=counsellor,
+    )
+    assert rejected.status_code == 200, rejected.text
+    after = (
+        await client.get(f"/api/v1/organisation-trajectories/{ot['id']}", headers=counsellor)
+    ).json()
+    assert after["participating_organisations"] == []
+    snapshot = [
+        d for k, d in await outbox(ot["id"]) if k == "trajecten.organisation-trajectory.recorded.v1"
+    ][-1]
+    assert snapshot["participating_organisations"] == []
+
 
 async def test_an_organisation_trajectory_of_an_unknown_template_version_is_refused(
     client, counsellor

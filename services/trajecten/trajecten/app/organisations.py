@@ -134,6 +134,17 @@ async def decide_candidacy(
             raise NotFound(f"geen kandidatuur met id {candidacy_id}")
         candidacy.decide(selected, reason, by.subject)
         candidacy.version += 1
+        if not selected and candidacy.organisation_trajectory_id is not None:
+            # Rejected after being selected: its organisation leaves that trajectory's
+            # participants in the same commit.
+            store = _store(uow, OrganisationTrajectory)
+            joined = await store.get(candidacy.organisation_trajectory_id, lock=True)
+            if joined is not None:
+                joined.remove_participants(candidacy.organisation_id)
+                joined.bump()
+                await store.save(joined)
+                await _publish(uow, joined)
+            candidacy.organisation_trajectory_id = None
         if selected and organisation_trajectory_id is not None:
             store = _store(uow, OrganisationTrajectory)
             target = await store.get(organisation_trajectory_id, lock=True)

@@ -143,6 +143,12 @@ class _Recorded(_State):
         kept = [p for p in self.participating_organisations if (p.organisation_id or p.name) != key]
         self.participating_organisations = [*kept, participating]
 
+    def remove_participants(self, organisation_id: UUID) -> None:
+        """An organisation no longer taking part (its candidacy was rejected after all)."""
+        self.participating_organisations = [
+            p for p in self.participating_organisations if p.organisation_id != organisation_id
+        ]
+
     def add_cost(self, line: CostLine) -> None:
         self.cost_lines = [*self.cost_lines, line]
 
