@@ -78,4 +78,5 @@ async def test_the_running_workers_count_outcomes_lag_and_backlog(system, auth, 
 
         relayed = await scrape(http, intake_worker)
         assert value(relayed, "civic_outbox_published_total", service="intake") >= 1
+        assert value(relayed, "civic_outbox_listening", service="intake") == 1
         assert ("civic_outbox_oldest_age_seconds", frozenset({("service", "intake")})) in relayed

@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 
 PUBLISHED = Counter("civic_outbox_published_total", "Outbox rows sent to Kafka", ["service"])
 BACKLOG = Gauge("civic_outbox_backlog", "Outbox rows not yet sent", ["service"])
+LISTENING = Gauge(
+    "civic_outbox_listening",
+    "1 while inserts wake the relay at once (LISTEN), 0 while it finds them by polling",
+    ["service"],
+)
 OLDEST = Gauge(
     "civic_outbox_oldest_age_seconds", "Age of the oldest unsent outbox row (0: none)", ["service"]
 )
@@ -118,6 +123,7 @@ class OutboxRelay:
         if self.listening:
             return
         self._listener = None
+        LISTENING.labels(self._service).set(0)
         try:
             conn = await asyncpg.connect(asyncpg_dsn(self._engine.url.render_as_string(False)))
             try:
@@ -133,6 +139,7 @@ class OutboxRelay:
                 self._polling_only = True
             return
         self._listener, self._polling_only = conn, False
+        LISTENING.labels(self._service).set(1)
         self._wake.set()  # rows may have arrived while nobody listened
         log.info("outbox LISTEN on")
 
