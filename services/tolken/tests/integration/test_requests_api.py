@@ -206,10 +206,25 @@ async def test_the_desk_can_override_with_another_interpreter_but_not_break_the_
     assert on_leave.status_code == 422, "the desk bends the weekly pattern, never a leave"
     assert "met verlof" in on_leave.json()["errors"][0]["message"]
 
-    done = await client.post(
+    unexplained = await client.post(
         path, json={"interpreter_id": chosen}, headers=auth("interpreter_desk")
     )
+    assert unexplained.status_code == 422, "past its load: the desk says why"
+    assert unexplained.json()["errors"][0]["field"] == "reason"
+    done = await client.post(
+        path,
+        json={"interpreter_id": chosen, "reason": "tolk stemde in met een extra opdracht"},
+        headers=auth("interpreter_desk"),
+    )
     assert done.status_code == 200, done.text
+    async with tolken.engine.connect() as conn:
+        why = await conn.scalar(
+            text(
+                "SELECT purpose FROM tolken.audit_log WHERE subject_id = :r AND action = 'assign'"
+            ),
+            {"r": created["id"]},
+        )
+    assert "maximale belasting" in why and "extra opdracht" in why
     assert done.json()["interpreter_id"] == chosen
     assert (await events(created["id"]))[-2:] == [
         "tolken.request.declined.v1",
@@ -455,7 +470,7 @@ async def test_an_interpreter_working_elsewhere_is_not_offered_but_the_desk_may_
     assert item["proposals"] == [], "not proposed"
     agreed = await client.post(
         f"/api/v1/requests/{created['id']}/assignment",
-        json={"interpreter_id": limburg},
+        json={"interpreter_id": limburg, "reason": "komt uitzonderlijk naar Gent"},
         headers=auth("interpreter_desk"),
     )
     assert agreed.status_code == 200, agreed.text

@@ -307,6 +307,11 @@ class QueueItemOut(BaseModel):
 
 class AssignmentIn(Strict):
     interpreter_id: UUID
+    reason: line(300) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="Why, when the interpreter falls outside the matcher's rules the desk may "
+        "bend (weekly pattern, load, region): required then, and kept in the audit log",
+    )
 
 
 class CompletionIn(Strict):

@@ -181,7 +181,9 @@ async def post_assignment(
 ) -> RequestOut:
     """The desk books an interpreter directly: a proposed one, or another (override)."""
     return RequestOut.of(
-        await assign_by_desk(work, request_id, body.interpreter_id, principal, rules)
+        await assign_by_desk(
+            work, request_id, body.interpreter_id, principal, rules, reason=body.reason
+        )
     )
 
 

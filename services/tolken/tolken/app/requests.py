@@ -354,11 +354,18 @@ async def offers_of(uow: UnitOfWork, by: Principal) -> list[tuple[Offer, Request
 
 
 async def assign_by_desk(
-    uow: UnitOfWork, request_id: UUID, interpreter_id: UUID, by: Principal, policy: Policy
+    uow: UnitOfWork,
+    request_id: UUID,
+    interpreter_id: UUID,
+    by: Principal,
+    policy: Policy,
+    *,
+    reason: str | None = None,
 ) -> Request:
     """The desk books an interpreter itself (accepting a proposal or overriding it). The rules
-    that protect the client still hold; the desk may go past the weekly pattern and the load,
-    having agreed with the interpreter, but never past a double booking."""
+    that protect the client still hold; the desk may go past the weekly pattern, the load and
+    the regions, having agreed with the interpreter, but says why (kept in the audit log), and
+    never past a double booking or a leave."""
     async with uow:
         request = await _locked(uow, request_id)
         if request.status not in OPEN:
@@ -378,20 +385,35 @@ async def assign_by_desk(
                 "; ".join(blocking),
                 errors=[{"field": "interpreter_id", "message": m} for m in blocking],
             )
+        bent = _bent_refusals(request, interpreter, policy)
+        if bent and not (reason or "").strip():
+            message = f"{'; '.join(bent)}: zeg waarom u toch deze tolk kiest"
+            raise Problem(
+                422, "Reden vereist", message, errors=[{"field": "reason", "message": message}]
+            )
         if (pending := await OfferRepository(uow.session).pending(request.id)) is not None:
             request = await _answer(uow, request, pending, "withdrawn")
         assignment_id = await _reserve(uow, request, interpreter_id, policy, True)
         request = await _assigned(uow, request, assignment_id, interpreter_id, True)
-        await uow.audit(by, "assign", "interpreting_request", request.id)
+        why = f"afwijking: {'; '.join(bent)}; reden: {reason}" if bent else None
+        await uow.audit(by, "assign", "interpreting_request", request.id, why)
         await uow.commit()
     return request
 
 
+# What the desk may bend, having agreed with the interpreter (a double booking still fails when
+# the assignment is reserved; a leave never bends).
+BENDING = ("niet beschikbaar", "maximale belasting", "al geboekt", "werkt niet in")
+
+
 def _binding_refusals(request: Request, interpreter: Interpreter, policy: Policy) -> list[str]:
-    bending = ("niet beschikbaar", "maximale belasting", "al geboekt", "werkt niet in")
     return [
-        r for r in refusals(request, Situation(interpreter), policy) if not r.startswith(bending)
+        r for r in refusals(request, Situation(interpreter), policy) if not r.startswith(BENDING)
     ]
+
+
+def _bent_refusals(request: Request, interpreter: Interpreter, policy: Policy) -> list[str]:
+    return [r for r in refusals(request, Situation(interpreter), policy) if r.startswith(BENDING)]
 
 
 async def cancel_request(

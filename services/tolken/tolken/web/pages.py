@@ -116,9 +116,10 @@ async def desk_assign(
     work: Work,
     rules: Rules,
     interpreter_id: Annotated[UUID, Form()],
+    reason: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     return await _act(
-        assign_by_desk(work, request_id, interpreter_id, principal, rules),
+        assign_by_desk(work, request_id, interpreter_id, principal, rules, reason=reason or None),
         "/tolkendesk",
         "De tolk is toegewezen.",
     )
