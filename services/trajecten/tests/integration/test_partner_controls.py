@@ -9,8 +9,6 @@ import random
 import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,8 +28,6 @@ from civic_common.testing.server import serving
 from trajecten.adapters.subscriptions import deliveries, notifications, subscriptions
 from trajecten.app import alerts as alerts_app
 from trajecten.app.alerts import on_partner_alert, warn_of_expiring_bases
-from trajecten.app.delivery import DeliveryLoop
-from trajecten.app.subscriptions import on_trajectory_event
 from trajecten.domain.subscriptions import LegalBases, legal_bases
 from trajecten.settings import TrajectenSettings
 
@@ -74,118 +70,6 @@ def partner(auth):
         )
 
     return make
-
-
-@dataclass
-class Receiver:
-    url: str
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    failing: bool = False
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, body in self.received]
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    app = FastAPI()
-    state = Receiver("")
-
-    @app.post("/hook")
-    async def hook(request: Request) -> Response:
-        if state.failing:
-            return Response(status_code=503)
-        state.received.append((dict(request.headers), await request.body()))
-        return Response(status_code=204)
-
-    async with serving(app) as base:
-        state.url = f"{base}/hook"
-        yield state
-
-
-@pytest.fixture
-def pump(runtime_for):
-    runtime = runtime_for("trajecten")
-    consumer = InboxConsumer(
-        "trajecten",
-        runtime.uow,
-        {
-            m: on_trajectory_event
-            for m in CONTRACTS.values()
-            if m.event_type.startswith("trajecten.trajectory.")
-        },
-    )
-
-    async def run() -> None:
-        async with runtime.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    text(
-                        "SELECT id, partition_key, headers, payload FROM trajecten.outbox"
-                        " WHERE topic = 'trajecten.trajectories' ORDER BY id"
-                    )
-                )
-            ).all()
-        for row in rows:
-            await consumer.handle(
-                Record(
-                    topic="trajecten.trajectories",
-                    partition=0,
-                    offset=row.id,
-                    key=row.partition_key.encode(),
-                    value=bytes(row.payload),
-                    headers={k: str(v).encode() for k, v in row.headers.items()},
-                )
-            )
-
-    return run
-
-
-@pytest.fixture
-def deliver(runtime_for):
-    async def run() -> None:
-        loop = DeliveryLoop(runtime_for("trajecten"))
-        try:
-            while await loop.run_once():
-                pass
-        finally:
-            await loop.close()
-
-    return run
-
-
-@pytest.fixture
-def open_in(client, counsellor):
-    async def open_(nis: str) -> dict:
-        response = await client.post(
-            "/api/v1/trajectories",
-            json={
-                "person_id": str(uuid.uuid4()),
-                "template_version": "2024.1",
-                "municipality_nis": nis,
-                "target_group": "obligated",
-                "job_seeker": False,
-            },
-            headers=counsellor,
-        )
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    return open_
-
-
-@pytest.fixture
-def start(client, counsellor):
-    async def start_(trajectory: dict, code: str) -> None:
-        response = await client.post(
-            f"/api/v1/trajectories/{trajectory['id']}/components/{code}/transitions",
-            json={"action": "start"},
-            headers=counsellor | {"If-Match": f'"{trajectory["version"]}"'},
-        )
-        assert response.status_code == 200, response.text
-        trajectory["version"] = int(response.headers["etag"].strip('"'))
-
-    return start_
 
 
 async def subscribe(client, headers, url: str, **extra: Any) -> dict:
