@@ -4,20 +4,18 @@ gets the subscription disabled and the partner's contact a mail (read from the m
 a time range is replayed; the discovery API matches the AsyncAPI document."""
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 from fastapi import FastAPI, Request, Response
 from standardwebhooks import Webhook
 
 from civic_common.testing.plugin import free_port
+from civic_common.testing.server import serving
 from civic_common.testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -44,23 +42,6 @@ class Receiver:
             verified = Webhook(self.secret).verify(await request.body(), dict(request.headers))
             self.arrivals.append((dict(request.headers), verified))
             return Response(status_code=204)
-
-
-@contextlib.asynccontextmanager
-async def up(app: FastAPI, port: int) -> AsyncIterator[None]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _now(value: object) -> object:
@@ -102,7 +83,7 @@ async def test_a_test_event_reaches_the_receiver_and_shows_in_the_delivery_log(
     trajecten = system.urls["trajecten"]
     ocmw = await partner_token("ocmw-brasschaat", SCOPES, municipality=nis)
     receiver, port = Receiver(), free_port()
-    async with httpx.AsyncClient(timeout=15) as http, up(receiver.app, port):
+    async with httpx.AsyncClient(timeout=15) as http, serving(receiver.app, port):
         sub = await subscribe(http, trajecten, ocmw, f"http://127.0.0.1:{port}/hook")
         receiver.secret = sub["secret"]
         sent = await http.post(
@@ -188,7 +169,7 @@ async def test_a_time_range_is_replayed_and_only_that(system, auth, partner_toke
     counsellor = auth("counsellor", "els@agii", organisation="agii")
     ocmw = await partner_token("ocmw-boom", SCOPES, municipality=nis)
     receiver, port = Receiver(), free_port()
-    async with httpx.AsyncClient(timeout=15) as http, up(receiver.app, port):
+    async with httpx.AsyncClient(timeout=15) as http, serving(receiver.app, port):
         sub = await subscribe(http, trajecten, ocmw, f"http://127.0.0.1:{port}/hook")
         receiver.secret = sub["secret"]
 

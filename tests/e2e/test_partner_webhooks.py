@@ -3,17 +3,15 @@ Standard Webhooks reference library, is down for a while and comes back, and end
 event exactly once, in order per trajectory."""
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from standardwebhooks import Webhook
 
 from civic_common.testing.plugin import free_port
+from civic_common.testing.server import serving
 from civic_common.testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -45,23 +43,6 @@ class Receiver:
             verified = Webhook(self.secret).verify(body, dict(request.headers))
             self.messages.setdefault(request.headers["webhook-id"], verified)
             return Response(status_code=204)
-
-
-@contextlib.asynccontextmanager
-async def up(app: FastAPI, port: int) -> AsyncIterator[None]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def test_webhooks_survive_a_receiver_outage_exactly_once_in_order(
@@ -120,7 +101,7 @@ async def test_webhooks_survive_a_receiver_outage_exactly_once_in_order(
             assert response.status_code == 200, (path, response.text)
             trajectory["version"] = int(response.headers["etag"].strip('"'))
 
-        async with up(receiver.app, port):
+        async with serving(receiver.app, port):
             trajectories = [await register(name) for name in ("Amal", "Bilal", "Chen")]
             for t in trajectories:
                 await act(t, "/components/guidance/transitions", {"action": "start"})
@@ -137,7 +118,7 @@ async def test_webhooks_survive_a_receiver_outage_exactly_once_in_order(
         await asyncio.sleep(4)
         for t in trajectories:
             await act(t, "/transitions", {"action": "resume", "reason": "hersteld"})
-        async with up(receiver.app, port):
+        async with serving(receiver.app, port):
 
             async def all_arrived() -> bool:
                 got = [m for m in receiver.messages.values() if m["trajectory_id"] in mine]
@@ -170,7 +151,7 @@ async def test_a_revoked_partners_next_delivery_does_not_go_out(system, auth, pa
     counsellor = auth("counsellor", "els@agii", organisation="agii")
     ocmw = await partner_token("ocmw-destelbergen", SCOPES, municipality=nis)
     receiver, port = Receiver(), free_port()
-    async with httpx.AsyncClient(timeout=15) as http, up(receiver.app, port):
+    async with httpx.AsyncClient(timeout=15) as http, serving(receiver.app, port):
         created = await http.post(
             f"{trajecten}/partners/v1/subscriptions",
             json={"endpoint_url": f"http://127.0.0.1:{port}/hook", "event_types": TYPES},
@@ -238,7 +219,7 @@ async def test_a_partner_that_had_a_persons_data_is_told_of_their_erasure(
     admin = auth("admin", "dpo@agii")
     ocmw = await partner_token("ocmw-de-pinte", SCOPES, municipality=nis)
     receiver, port = Receiver(), free_port()
-    async with httpx.AsyncClient(timeout=15) as http, up(receiver.app, port):
+    async with httpx.AsyncClient(timeout=15) as http, serving(receiver.app, port):
         created = await http.post(
             f"{trajecten}/partners/v1/subscriptions",
             json={"endpoint_url": f"http://127.0.0.1:{port}/hook", "event_types": TYPES},

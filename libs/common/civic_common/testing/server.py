@@ -14,9 +14,10 @@ SERVED: dict[str, FastAPI] = {}
 
 
 @contextlib.asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """``async with serving(app) as base_url:`` — a real HTTP server until the block ends."""
-    port = free_port()
+async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+    """``async with serving(app) as base_url:`` — a real HTTP server until the block ends, on
+    ``port`` when given (a receiver taken down and brought back at the same address)."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     )
