@@ -90,6 +90,8 @@ class GroupConsumer:
                 batch = await consumer.getmany(timeout_ms=POLL_MS, max_records=MAX_RECORDS)
                 async with self._lock:
                     for tp, records in batch.items():
+                        if tp not in consumer.assignment():
+                            continue  # revoked between poll and lock: its new owner reads it
                         inbox = self._inboxes[tp.topic]
                         for message in records:
                             await inbox.handle(
@@ -142,10 +144,11 @@ class GroupConsumer:
         consumer = self._consumer
         if consumer is None:
             return
+        assigned = consumer.assignment()
         due = {
             tp: offset
             for tp, offset in self._reached.items()
-            if self._committed.get(tp) != offset and (only is None or tp in only)
+            if tp in assigned and self._committed.get(tp) != offset and (only is None or tp in only)
         }
         if not due:
             return
