@@ -41,7 +41,7 @@ CONSUMERS = {  # service -> the table that shows a registration arrived
     "tolken": "language_profiles",
     "rapportage": "intakes",
 }
-# Targets (issue 19): effects flow again within these many seconds.
+# Targets (issue 19): effects flow again within these many seconds of the fault's end.
 RECOVERY_TARGET = {"worker": 10.0, "broker": 15.0}
 
 
@@ -125,6 +125,37 @@ async def _recovery(
     return time.monotonic() - since
 
 
+async def _db_now(db_url: str) -> object:
+    """The database's clock, to compare with the inbox's ``received_at``."""
+    conn = await _connect(db_url)
+    try:
+        return await conn.fetchval("SELECT clock_timestamp()")
+    finally:
+        await conn.close()
+
+
+async def _flowing(db_url: str, service: str, since: object, within: float = 180.0) -> float:
+    """Seconds from ``since`` (database clock, the fault's end) until ``service`` applies an
+    event again: the first inbox row written after it. After a worker's kill that row can only
+    come from a worker alive after the kill; after a broker fault, only from a record fetched
+    after the broker answered again. It does not wait for the backlog to drain (``_recovery``
+    does)."""
+    conn = await _connect(db_url)
+    try:
+        started = time.monotonic()
+        while True:
+            first = await conn.fetchval(
+                f"SELECT min(received_at) FROM {service}.inbox WHERE received_at > $1", since
+            )
+            if first is not None:
+                return (first - since).total_seconds()
+            if time.monotonic() - started > within:
+                raise AssertionError(f"{service} applied nothing within {within:.0f} s")
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
 async def _connect(url: str) -> asyncpg.Connection:
     for _ in range(100):
         try:
@@ -154,7 +185,8 @@ async def test_nothing_lost_doubled_or_skipped_under_faults(
     infra = Infra(private_postgres.admin_url, private_kafka.bootstrap)
     logs = tmp_path / "logs"
     logs.mkdir()
-    recovery: dict[str, float] = {}
+    recovery: dict[str, float] = {}  # until effects flow again (the targets)
+    caught_up: dict[str, float] = {}  # until a registration made at the fault's end arrived
     async with (
         isolated_environment(infra) as (db, prefix),
         running_system(
@@ -180,10 +212,14 @@ async def test_nothing_lost_doubled_or_skipped_under_faults(
             # by its supervisor a second later; recovery is seen where that worker's effect is.
             for service in SERVICES:
                 name = f"{service}-worker-1"
+                killed_at = await _db_now(db_url)
                 system.processes[name].kill()
                 killed = time.monotonic()
                 await _restart_soon(system, name)
                 seconds = await _recovery(load, db_url, killed, CONSUMERS.get(service) and service)
+                caught_up["kill -9 worker"] = max(caught_up.get("kill -9 worker", 0.0), seconds)
+                if service in CONSUMERS:
+                    seconds = await _flowing(db_url, service, killed_at)
                 recovery["kill -9 worker"] = max(recovery.get("kill -9 worker", 0.0), seconds)
 
             # 2. intake's api killed mid-request, restarted.
@@ -194,31 +230,39 @@ async def test_nothing_lost_doubled_or_skipped_under_faults(
             # 3. Postgres crashes: every connection cut, crash recovery; several times over.
             for _ in range(POSTGRES_CRASHES):
                 await asyncio.to_thread(private_postgres.crash)
-                recovery["postgres restart"] = max(
-                    recovery.get("postgres restart", 0.0),
-                    await _recovery(load, db_url, time.monotonic()),
-                )
+                seconds = await _recovery(load, db_url, time.monotonic())
+                caught_up["postgres restart"] = max(caught_up.get("postgres restart", 0.0), seconds)
+                recovery["postgres restart"] = caught_up["postgres restart"]
                 await asyncio.sleep(1.0)
 
             # 4. The broker killed, started again.
             await asyncio.to_thread(private_kafka.stop)
             await asyncio.sleep(BROKER_DOWN)
             await asyncio.to_thread(private_kafka.start)
-            recovery["broker down"] = await _recovery(load, db_url, time.monotonic())
+            back, back_at = time.monotonic(), await _db_now(db_url)
+            caught_up["broker down"] = await _recovery(load, db_url, back)
+            recovery["broker down"] = max(
+                [await _flowing(db_url, service, back_at) for service in CONSUMERS]
+            )
 
             # 5. The broker frozen (SIGSTOP), then thawed.
             broker = private_kafka.pid
             os.kill(broker, signal.SIGSTOP)
             await asyncio.sleep(BROKER_FROZEN)
             os.kill(broker, signal.SIGCONT)
-            recovery["broker frozen"] = await _recovery(load, db_url, time.monotonic())
+            back, back_at = time.monotonic(), await _db_now(db_url)
+            caught_up["broker frozen"] = await _recovery(load, db_url, back)
+            recovery["broker frozen"] = max(
+                [await _flowing(db_url, service, back_at) for service in CONSUMERS]
+            )
 
             # 6. One of two workers of tolken and of trajecten killed for good mid-run: the other
             # takes over their partitions, and trajecten's periodic deadline check.
             if FULL:
                 system.processes["tolken-worker-2"].kill()
                 system.processes["trajecten-worker-2"].kill()
-                recovery["worker gone"] = await _recovery(load, db_url, time.monotonic())
+                caught_up["worker gone"] = await _recovery(load, db_url, time.monotonic())
+                recovery["worker gone"] = caught_up["worker gone"]
             referrals = await _missed_deadline_referred(system, auth, db_url, infra, prefix)
             await asyncio.sleep(SETTLE)
         finally:
@@ -234,21 +278,23 @@ async def test_nothing_lost_doubled_or_skipped_under_faults(
                 f"redelivered {s['redelivered']}"
                 for svc, s in summary.items()
             ),
-            "| recovery s: "
-            + ", ".join(f"{fault} {seconds:.1f}" for fault, seconds in recovery.items())
+            "| recovery s (flowing / caught up): "
+            + ", ".join(
+                f"{fault} {seconds:.1f} / {caught_up[fault]:.1f}"
+                for fault, seconds in recovery.items()
+            )
             + f" | answers {dict(load.statuses)}",
         )
         assert not load.abandoned, f"never acknowledged: {len(load.abandoned)}"
         for svc, s in summary.items():
             assert (s["lost"], s["doubled"], s["skipped"]) == (0, 0, 0), (svc, s)
-        if not FULL:
-            # Recovery is how long a registration made right after the fault takes to reach
-            # the service, so it includes draining what queued meanwhile. The short form's
-            # backlog is small and must meet the targets; the full day's (e.g. 30 s of broker
-            # outage at 20/s) takes longer to drain on 2 cores, and is reported, not asserted
-            # (docs/runbook.md).
-            assert recovery["kill -9 worker"] <= RECOVERY_TARGET["worker"] + 1.0, recovery
-            assert recovery["broker down"] <= RECOVERY_TARGET["broker"], recovery
+        # The targets are on effects flowing again after the fault's end. The time until a
+        # registration made at that moment arrives includes draining what queued meanwhile (the
+        # full day's 30 s outage at 20/s is about 600 events per consumer): reported beside it,
+        # and in docs/runbook.md.
+        assert recovery["kill -9 worker"] <= RECOVERY_TARGET["worker"], recovery
+        assert recovery["broker down"] <= RECOVERY_TARGET["broker"], recovery
+        assert recovery["broker frozen"] <= RECOVERY_TARGET["broker"], recovery
         assert load.statuses[500] == 0, load.statuses
         assert referrals["events"] == referrals["misses"] > 0, referrals  # once each
 
@@ -359,3 +405,45 @@ async def _verify(load: Load, infra: Infra, db_url: str, prefix: str) -> dict[st
     finally:
         await conn.close()
     return summary
+
+
+async def test_processes_started_while_the_database_is_down_come_up_with_it(
+    private_postgres: PrivatePostgres, infra: Infra, jwt_keys: Path, tmp_path: Path
+) -> None:
+    """A supervisor (or compose) restarts a process whenever it likes, also while Postgres is
+    down or still in crash recovery. The process waits for the database instead of exiting
+    (``civic_common.cli.migrate``), and is ready once the database is."""
+    own = Infra(private_postgres.admin_url, infra.kafka_bootstrap)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    async with (
+        isolated_environment(own) as (db, prefix),
+        running_system(own, db, prefix, jwt_keys, logs) as system,
+    ):
+        restarted = ["intake-api", "trajecten-api", "trajecten-worker-1"]
+        await asyncio.to_thread(private_postgres.stop)
+        for name in restarted:
+            system.processes[name].kill()
+            system.processes[name].start()
+        for name in restarted:  # each has tried its migrations, found no database, and waits
+            for _ in range(240):
+                if (logs / f"{name}.log").read_text().count("database unavailable at start") >= 2:
+                    break
+                assert system.processes[name].running, system.log_tails()
+                await asyncio.sleep(0.5)
+            else:
+                raise AssertionError(f"{name} never tried the database:\n{system.log_tails()}")
+
+        await asyncio.to_thread(private_postgres.start)
+        async with httpx.AsyncClient(timeout=2) as http:
+            for service in ("intake", "trajecten"):
+                for _ in range(120):
+                    try:
+                        if (await http.get(f"{system.urls[service]}/readyz")).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    await asyncio.sleep(0.5)
+                else:
+                    raise AssertionError(f"{service} not ready:\n{system.log_tails()}")
+        assert system.processes["trajecten-worker-1"].running, system.log_tails()

@@ -6,11 +6,13 @@ migrate first (under an advisory lock), so either may start before the other.
 
 import argparse
 import asyncio
+import logging
 import sys
 from importlib.metadata import entry_points
 
 import uvicorn
 
+from civic_common.db.errors import is_transient
 from civic_common.db.migrate import upgrade
 from civic_common.logging import configure_logging
 from civic_common.runtime import Runtime, ServiceSpec
@@ -23,9 +25,30 @@ def load_service(name: str) -> ServiceSpec:
     return found[name].load()
 
 
-async def migrate(runtime: Runtime) -> None:
+log = logging.getLogger(__name__)
+
+
+async def migrate(runtime: Runtime, max_backoff: float = 5.0) -> None:
+    """Bring the schema to head, waiting for the database while it is unavailable (starting up,
+    restarting, refusing connections): a process started during a database restart comes up
+    when the database does, instead of exiting. Any other error ends the process."""
+    backoff = 0.5
     try:
-        await upgrade(runtime.engine, runtime.migrations, runtime.service)
+        while True:
+            try:
+                await upgrade(runtime.engine, runtime.migrations, runtime.service)
+                return
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning(
+                    "database unavailable at start (%s); retrying in %.1fs",
+                    type(exc).__name__,
+                    backoff,
+                )
+                await runtime.engine.dispose()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, max_backoff)
     finally:
         await runtime.engine.dispose()
 

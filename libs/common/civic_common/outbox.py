@@ -65,6 +65,7 @@ class OutboxRelay:
         service: str = "",
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        max_backoff: float = 1.0,
     ) -> None:
         self._engine = engine
         self._outbox = tables.outbox
@@ -73,6 +74,7 @@ class OutboxRelay:
         self._service = service
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._max_backoff = max_backoff
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
         self._polling_only = False  # said once per outage, not at every retry
@@ -86,6 +88,7 @@ class OutboxRelay:
         """Relay until cancelled, riding out Kafka or database outages with backoff."""
         producer: AIOKafkaProducer | None = None
         backoff = 0.5
+        failures = 0  # of the current outage: the first is logged as a warning, the rest quietly
         try:
             while True:
                 await self._keep_listening()
@@ -95,16 +98,24 @@ class OutboxRelay:
                         await producer.start()
                     while await self.publish_batch(producer) == self._batch_size:
                         pass
-                    backoff = 0.5
+                    if failures:
+                        log.info("outbox relay resumed after %d failed attempts", failures)
+                    backoff, failures = 0.5, 0
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # Kafka or database away: keep the rows, try again
-                    log.warning("outbox relay failed (%r); retrying in %.1fs", exc, backoff)
+                    failures += 1
+                    log.log(
+                        logging.WARNING if failures == 1 else logging.DEBUG,
+                        "outbox relay failed (%r); retrying every %.1fs at most",
+                        exc,
+                        self._max_backoff,
+                    )
                     if producer is not None:
                         await producer.stop()
                         producer = None
                     await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 10.0)
+                    backoff = min(backoff * 2, self._max_backoff)
                     continue
                 self._wake.clear()
                 try:

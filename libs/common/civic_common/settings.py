@@ -87,8 +87,15 @@ class ServiceSettings(BaseSettings):
         "back without a rebalance; `hostname` makes it <service>-<host name>, which suits "
         "containers (unset: dynamic membership)",
     )
-    # faust/aiokafka group timing. A worker that dies and does not come back holds its
-    # partitions for the session timeout; tests lower these further.
+    # Consumer group timing. A worker that dies and does not come back holds its partitions for
+    # the session timeout; tests lower these further.
     broker_session_timeout: float = 10.0
     broker_rebalance_timeout: float = 30.0
     broker_heartbeat_interval: float = 3.0
+    broker_retry_max_backoff: float = Field(
+        1.0,
+        gt=0,
+        description="Longest wait, in seconds, between a relay's or consumer's attempts to "
+        "reach an unavailable broker. An attempt costs one refused connection, so retrying "
+        "often is cheap, and a broker back after an outage is used within this time",
+    )

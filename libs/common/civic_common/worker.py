@@ -134,7 +134,7 @@ class GroupConsumer:
                 await consumer.stop()
                 log.warning("kafka unavailable (%s); retrying in %.1fs", exc, backoff)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                backoff = min(backoff * 2, self._runtime.settings.broker_retry_max_backoff)
                 continue
             self._consumer = consumer
             return consumer
@@ -205,6 +205,7 @@ class Worker:
             settings.kafka_bootstrap,
             settings.topic_prefix,
             service=runtime.service,
+            max_backoff=settings.broker_retry_max_backoff,
         )
         if settings.worker_metrics_port is not None:
             start_http_server(settings.worker_metrics_port, addr=settings.http_host)
