@@ -195,10 +195,9 @@ async def test_nothing_lost_doubled_or_skipped_under_faults(
             prefix,
             jwt_keys,
             logs,
-            # Two workers sharing each group's partitions: the full day. The short form in CI
-            # runs one: with two, one run in about eight skipped an event around the broker's
-            # restart (docs/runbook.md, an open defect).
-            workers_per_service=2 if FULL else 1,
+            # Two workers sharing each group's partitions, in both forms: the kills hit one of
+            # them while the other goes on, and at the end one is gone for good.
+            workers_per_service=2,
             extra_environment={"CIVIC_TRAJECTEN_DEADLINE_CHECK_SECONDS": "1"},
         ) as system,
     ):
@@ -258,11 +257,10 @@ async def test_nothing_lost_doubled_or_skipped_under_faults(
 
             # 6. One of two workers of tolken and of trajecten killed for good mid-run: the other
             # takes over their partitions, and trajecten's periodic deadline check.
-            if FULL:
-                system.processes["tolken-worker-2"].kill()
-                system.processes["trajecten-worker-2"].kill()
-                caught_up["worker gone"] = await _recovery(load, db_url, time.monotonic())
-                recovery["worker gone"] = caught_up["worker gone"]
+            system.processes["tolken-worker-2"].kill()
+            system.processes["trajecten-worker-2"].kill()
+            caught_up["worker gone"] = await _recovery(load, db_url, time.monotonic())
+            recovery["worker gone"] = caught_up["worker gone"]
             referrals = await _missed_deadline_referred(system, auth, db_url, infra, prefix)
             await asyncio.sleep(SETTLE)
         finally:
