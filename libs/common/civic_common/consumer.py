@@ -54,7 +54,7 @@ class InboxConsumer:
         uow_factory: UnitOfWorkFactory,
         handlers: Mapping[type[EventData], Handler],
         topic_prefix: str = "",
-        max_backoff: float = 30.0,
+        max_backoff: float = 2.0,  # an attempt is one connection; the database is back within it
     ) -> None:
         self._service = service
         self._uow = uow_factory

@@ -3,6 +3,7 @@
 import logging
 import logging.config
 import secrets
+import time
 from contextvars import ContextVar
 from typing import Any
 
@@ -38,12 +39,40 @@ class TraceFilter(logging.Filter):
         return True
 
 
+class RepeatFilter(logging.Filter):
+    """Lets one line of a kind through per ``interval`` seconds. While a broker is away,
+    aiokafka logs the same refused connection several times per 100 ms retry (thousands of
+    lines a minute per process); what the operator needs is that it goes on, and how often.
+    A kind is the logger, level and message template; the next line let through says how many
+    were held back. Only loggers under ``prefixes`` are held back."""
+
+    def __init__(self, interval: float = 30.0, prefixes: tuple[str, ...] = ("aiokafka",)) -> None:
+        super().__init__()
+        self._interval = interval
+        self._prefixes = prefixes
+        self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self._prefixes):
+            return True
+        kind = (record.name, record.levelno, str(record.msg))
+        now = time.monotonic()
+        last, held = self._seen.get(kind, (-self._interval, 0))
+        if now - last < self._interval:
+            self._seen[kind] = (last, held + 1)
+            return False
+        self._seen[kind] = (now, 0)
+        if held:
+            record.repeated = held  # held back since the last line of this kind
+        return True
+
+
 def logging_config(service: str, level: str = "INFO") -> dict[str, Any]:
-    """A ``logging.config.dictConfig`` for JSON lines on stdout; faust takes it as well."""
+    """A ``logging.config.dictConfig`` for JSON lines on stdout."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"trace": {"()": TraceFilter}},
+        "filters": {"trace": {"()": TraceFilter}, "repeats": {"()": RepeatFilter}},
         "formatters": {
             "json": {
                 "()": JsonFormatter,
@@ -57,7 +86,7 @@ def logging_config(service: str, level: str = "INFO") -> dict[str, Any]:
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stdout",
                 "formatter": "json",
-                "filters": ["trace"],
+                "filters": ["trace", "repeats"],
             }
         },
         "root": {"handlers": ["stdout"], "level": level},
