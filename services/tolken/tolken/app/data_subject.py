@@ -5,7 +5,7 @@ for them and the interpreters assigned."""
 
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from civic_common.api.data_subject import (
     PURPOSE,
@@ -48,14 +48,23 @@ async def tolken_section(uow: UnitOfWork, person_id: UUID, by: Principal) -> Dat
             session,
             select(offers).where(offers.c.request_id.in_(ids)).order_by(offers.c.offered_at),
         )
-        assigned = (
-            await session.execute(
-                select(assignments, interpreters.c.name.label("interpreter_name"))
-                .join(interpreters, interpreters.c.id == assignments.c.interpreter_id)
-                .where(assignments.c.request_id.in_(ids))
-                .order_by(assignments.c.created_at)
+        assigned = await records(
+            session,
+            select(
+                assignments.c.id,
+                assignments.c.request_id,
+                assignments.c.interpreter_id,
+                interpreters.c.name.label("interpreter_name"),
+                assignments.c.day,
+                cast(assignments.c.busy, Text).label("busy"),
+                assignments.c.by_desk,
+                assignments.c.created_at,
+                assignments.c.released_at,
             )
-        ).all()
+            .join(interpreters, interpreters.c.id == assignments.c.interpreter_id)
+            .where(assignments.c.request_id.in_(ids))
+            .order_by(assignments.c.created_at),
+        )
         accesses = await accesses_of(session, messaging.audit_log, [person_id, *ids])
         await uow.audit(by, "read", "person.data-subject", person_id, PURPOSE)
         await uow.commit()
@@ -73,11 +82,11 @@ async def tolken_section(uow: UnitOfWork, person_id: UUID, by: Principal) -> Dat
         for r in asked
     ] + [
         Recipient(
-            organisation=f"tolk {a.interpreter_name}",
+            organisation=f"tolk {a['interpreter_name']}",
             channel="interpreter-assignment",
             legal_basis=None,
-            at=a.created_at,
-            what=f"opdracht {a.request_id} (taal, plaats en tijdstip)",
+            at=a["created_at"],
+            what=f"opdracht {a['request_id']} (taal, plaats en tijdstip)",
         )
         for a in assigned
     ]
@@ -89,14 +98,7 @@ async def tolken_section(uow: UnitOfWork, person_id: UUID, by: Principal) -> Dat
             HeldRecords(kind="language_profiles", title="Taalprofiel", records=profile),
             HeldRecords(kind="requests", title="Tolkaanvragen", records=asked),
             HeldRecords(kind="offers", title="Aanbiedingen aan tolken", records=offered),
-            HeldRecords(
-                kind="assignments",
-                title="Toewijzingen",
-                records=[
-                    {k: str(v) if v is not None else None for k, v in a._mapping.items()}
-                    for a in assigned
-                ],
-            ),
+            HeldRecords(kind="assignments", title="Toewijzingen", records=assigned),
         ],
         accesses=accesses,
         recipients=sorted(recipients, key=lambda r: r.at),
