@@ -195,9 +195,12 @@ class SectionSource:
                 self.service, None, f"de dienst antwoordde met status {answer.status_code}"
             )
         try:
-            return SectionAnswer(self.service, DataSubjectSection.model_validate(answer.json()))
+            section = DataSubjectSection.model_validate(answer.json())
         except ValueError:
             return SectionAnswer(self.service, None, "de dienst gaf een onleesbaar antwoord")
+        if (section.service, section.person_id) != (self.service, person_id):
+            return SectionAnswer(self.service, None, "de dienst antwoordde over iets anders")
+        return SectionAnswer(self.service, section)
 
 
 async def sections_of(
