@@ -99,6 +99,10 @@ service_secrets() {
   fi
   if [[ $1 == intake ]]; then
     printf ',CIVIC_INTAKE_TRAJECTEN_PAGES_URL="http://127.0.0.1:8002"'
+    # The data-subject report (GDPR art. 15) reads each other service's section from its API.
+    printf ',CIVIC_INTAKE_TRAJECTEN_API_URL="http://127.0.0.1:8002"'
+    printf ',CIVIC_INTAKE_TOLKEN_API_URL="http://127.0.0.1:8003"'
+    printf ',CIVIC_INTAKE_RAPPORTAGE_API_URL="http://127.0.0.1:8004"'
   fi
 }
 

@@ -5,6 +5,7 @@ a move takes the trajectory and the partner scope to the new municipality from t
 and an erasure leaves trajecten and the partner feed with nothing of the person."""
 
 import asyncio
+import json
 import uuid
 from datetime import date, timedelta
 
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.e2e
 OLD_HOME, NEW_HOME = "44020", "44052"  # Gavere, Oosterzele
 BASIS = "ocmw-maatschappelijke-integratie"
 TYPES = ["trajecten.trajectory.opened.v1", "trajecten.trajectory.component-started.v1"]
+ERASED = "trajecten.person.erased.v1"
 SCOPES = " ".join(["trajecten.feed:read", *(f"events:{t}" for t in TYPES)])
 
 
@@ -178,7 +180,10 @@ async def test_an_erasure_leaves_nothing_in_trajecten_or_the_partner_feed(
                 params=[("legal_basis", BASIS), ("event_types", TYPES[0]), ("limit", 200)],
                 headers=old_ocmw,
             )
-            return any(i["trajectory_id"] == trajectory["id"] for i in answer.json()["items"])
+            return any(
+                i["trajectory_id"] == trajectory["id"] and i["type"] != ERASED
+                for i in answer.json()["items"]
+            )
 
         assert await eventually(in_feed, within=30)
         erased = await http.post(
@@ -202,13 +207,23 @@ async def test_an_erasure_leaves_nothing_in_trajecten_or_the_partner_feed(
                 )
                 for table in ("trajectories", "partner_events")
             }
+            # What stays is the erasure notice in the feed of the partner that read the
+            # person there (GDPR art. 19): their id and the moment, addressed to it alone.
+            notices = await conn.fetch(
+                "SELECT addressee, data FROM trajecten.partner_events"
+                " WHERE person_id = $1 AND event_type = $2",
+                person,
+                ERASED,
+            )
             left["components"] = await conn.fetchval(
                 "SELECT count(*) FROM trajecten.components WHERE trajectory_id = $1",
                 uuid.UUID(trajectory["id"]),
             )
         finally:
             await conn.close()
-        assert left == {"trajectories": 0, "partner_events": 0, "components": 0}
+        assert [n["addressee"] for n in notices] == ["ocmw-gavere-2"]
+        assert set(json.loads(notices[0]["data"])) == {"person_id", "erased_at"}
+        assert left == {"trajectories": 0, "partner_events": len(notices), "components": 0}
 
 
 async def _fetchrow(system, service: str, query: str, *args: object) -> asyncpg.Record | None:

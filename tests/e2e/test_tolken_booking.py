@@ -154,3 +154,27 @@ async def test_an_appointment_of_a_person_needing_an_interpreter_ends_in_an_assi
     assert all(
         "Haddad" not in json.dumps(data) and "Leyla" not in json.dumps(data) for _, data in events
     )
+
+    # The person's access report (GDPR art. 15): tolken names the request about them, its
+    # assignment and the interpreter who received it; trajecten the appointment.
+    async with httpx.AsyncClient(timeout=30) as http:
+        answer = await http.get(
+            f"{intake}/api/v1/persons/{person_id}/data-subject-report",
+            headers=auth("admin", "dpo@agii"),
+        )
+    assert answer.status_code == 200, answer.text
+    sections = {s["service"]: s["section"] for s in answer.json()["sections"]}
+    held = {h["kind"]: h["records"] for h in sections["tolken"]["held"]}
+    assert [r["id"] for r in held["requests"]] == [request_id]
+    [assignment] = held["assignments"]
+    assert (assignment["interpreter_name"], assignment["request_id"]) == ("Leyla Aydın", request_id)
+    interpreters = [
+        r for r in sections["tolken"]["recipients"] if r["channel"] == "interpreter-assignment"
+    ]
+    assert [r["organisation"] for r in interpreters] == ["tolk Leyla Aydın"]
+    assert any(
+        a["subject_type"] == "person.language_profile" and a["role"] == "interpreter_desk"
+        for a in sections["tolken"]["accesses"]
+    )
+    meetings = {h["kind"]: h["records"] for h in sections["trajecten"]["held"]}["appointments"]
+    assert [m["id"] for m in meetings] == [scheduled.json()["id"]]

@@ -5,19 +5,47 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from civic_common.api.app import create_app
+from civic_common.api.data_subject import SectionSource, data_subject_router
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from intake.adapters.tables import messaging, metadata
-from intake.api import organisations, partners, staff
+from intake.api import data_subject, organisations, partners, staff
+from intake.app.data_subject import intake_section
 from intake.settings import IntakeSettings
 from intake.web import pages
 
 
-def build_app(runtime: Runtime, settings: IntakeSettings | None = None) -> FastAPI:
+def section_sources(settings: IntakeSettings) -> list[SectionSource]:
+    """The other services' sections of a data-subject report, at the configured addresses."""
+    timeout = settings.data_subject_timeout_seconds
+    return [
+        SectionSource("trajecten", settings.trajecten_api_url, timeout),
+        SectionSource("tolken", settings.tolken_api_url, timeout),
+        SectionSource("rapportage", settings.rapportage_api_url, timeout),
+    ]
+
+
+def build_app(
+    runtime: Runtime,
+    settings: IntakeSettings | None = None,
+    sources: list[SectionSource] | None = None,
+) -> FastAPI:
+    """``sources``: where the data-subject report reads the other services' sections (tests
+    may give their own); by default the configured addresses."""
+    settings = settings or IntakeSettings()
+    sources = section_sources(settings) if sources is None else sources
     app = create_app(
-        runtime, title="Intake", routers=[staff.router, organisations.router, partners.router]
+        runtime,
+        title="Intake",
+        routers=[
+            staff.router,
+            organisations.router,
+            partners.router,
+            data_subject_router(intake_section),
+            data_subject.report_router(sources),
+        ],
     )
-    pages.install(app, settings or IntakeSettings())
+    pages.install(app, settings, sources)
     return app
 
 

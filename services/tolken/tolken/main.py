@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from civic_common.api.app import create_app
+from civic_common.api.data_subject import data_subject_router
 from civic_common.events.contracts import PersonRegistered
 from civic_common.events.contracts.intake import (
     PersonCorrected,
@@ -18,6 +19,7 @@ from civic_common.worker import Subscriptions, create_worker
 from tolken.adapters.tables import messaging, metadata
 from tolken.api import partners, staff
 from tolken.app.booking import appointment_handler
+from tolken.app.data_subject import tolken_section
 from tolken.app.profiles import on_person_erased, on_person_registered, on_person_transferred
 from tolken.app.requests import run_deadlines
 from tolken.domain.policy import Policy
@@ -26,7 +28,16 @@ from tolken.web import pages
 
 
 def build_app(runtime: Runtime, settings: TolkenSettings | None = None) -> FastAPI:
-    app = create_app(runtime, title="Tolken", routers=[staff.router, partners.router, pages.router])
+    app = create_app(
+        runtime,
+        title="Tolken",
+        routers=[
+            staff.router,
+            partners.router,
+            pages.router,
+            data_subject_router(tolken_section),
+        ],
+    )
     app.state.policy = (settings or TolkenSettings()).policy()
     pages.install(app)
     return app

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 
 from civic_common.api.app import create_app
+from civic_common.api.data_subject import data_subject_router
 from civic_common.events.contracts import CONTRACTS, PersonRegistered
 from civic_common.events.contracts.intake import (
     CandidacySubmitted,
@@ -23,6 +24,7 @@ from trajecten.adapters.tables import messaging, metadata
 from trajecten.api import caseload, organisations, partner_edge, partners, staff, subscriptions
 from trajecten.api.errors import install_error_handlers
 from trajecten.app.alerts import NotificationLoop, on_partner_alert, warn_of_expiring_bases
+from trajecten.app.data_subject import trajecten_section
 from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.organisations import on_candidacy_submitted, on_organisation_registered
 from trajecten.app.subscriptions import on_trajectory_event
@@ -59,6 +61,7 @@ def build_app(
             partner_edge.router,
             subscriptions.admin_router,
             partner_edge.admin_router,
+            data_subject_router(trajecten_section),
         ],
     )
     install_error_handlers(app)

@@ -44,8 +44,13 @@ class System:
 
 def _cross_host_links(service: str, urls: Mapping[str, str]) -> dict[str, str]:
     """Pages of one service link to another's (and trajecten's read names from intake's API)."""
-    if service == "intake":
-        return {"CIVIC_INTAKE_TRAJECTEN_PAGES_URL": urls["trajecten"]}
+    if service == "intake":  # and its data-subject report reads the other services' sections
+        return {
+            "CIVIC_INTAKE_TRAJECTEN_PAGES_URL": urls["trajecten"],
+            "CIVIC_INTAKE_TRAJECTEN_API_URL": urls["trajecten"],
+            "CIVIC_INTAKE_TOLKEN_API_URL": urls["tolken"],
+            "CIVIC_INTAKE_RAPPORTAGE_API_URL": urls["rapportage"],
+        }
     if service == "trajecten":
         return {
             "CIVIC_TRAJECTEN_INTAKE_PAGES_URL": urls["intake"],

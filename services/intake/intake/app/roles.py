@@ -10,3 +10,5 @@ TRANSFER_PERSONS = READ_PERSONS
 REGISTER_ORGANISATIONS = ("counter",)
 READ_ORGANISATIONS = ("counter", "counsellor")
 SUBMIT_CANDIDACIES = ("counter",)
+# The data-subject access report (GDPR art. 15) spans every agency and every service.
+DATA_SUBJECT_REPORTS = ("admin",)

@@ -8,7 +8,7 @@ typed and a plain-Dutch message next to each field.
 """
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,10 +16,11 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from civic_common.api.app import uow
+from civic_common.api.data_subject import SectionSource
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
@@ -27,6 +28,7 @@ from civic_common.web.pages import install_pages, page_principal, page_templates
 from intake.adapters.repository import PersonFilter
 from intake.api.cursors import person_after
 from intake.api.cursors import person_page as search_page
+from intake.api.data_subject import pdf_answer, produce
 from intake.api.models import ErasureIn, PersonIn, PersonPatch, TransferIn, normalised_insz
 from intake.app import roles
 from intake.app.persons import (
@@ -84,6 +86,7 @@ MAY = {
     "organisations": frozenset(roles.READ_ORGANISATIONS),
     "register_organisation": frozenset(roles.REGISTER_ORGANISATIONS),
     "submit_candidacy": frozenset(roles.SUBMIT_CANDIDACIES),
+    "data_subject_report": frozenset(roles.DATA_SUBJECT_REPORTS),
 }
 
 
@@ -113,10 +116,12 @@ Corrector = Annotated[Principal, Depends(agency_page_principal(*roles.CORRECT_PE
 Reader = Annotated[Principal, Depends(agency_page_principal(*roles.READ_PERSONS))]
 Eraser = Annotated[Principal, Depends(agency_page_principal(*roles.ERASE_PERSONS))]
 Transferrer = Annotated[Principal, Depends(agency_page_principal(*roles.TRANSFER_PERSONS))]
+Reporter = Annotated[Principal, Depends(page_principal(*roles.DATA_SUBJECT_REPORTS))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 
 
-def install(app: FastAPI, settings: IntakeSettings) -> None:
+def install(app: FastAPI, settings: IntakeSettings, sources: Sequence[SectionSource]) -> None:
+    """``sources``: the other services' sections of the data-subject report."""
     templates = page_templates(Path(__file__).parent / "templates", "Onthaal")
     templates.env.globals["may"] = may
     # Where a person's trajectories are shown (trajecten's pages, another host); None: no link.
@@ -284,6 +289,26 @@ def install(app: FastAPI, settings: IntakeSettings) -> None:
         person = await found(work, person_id, principal)
         saved = "De persoon is geregistreerd." if bewaard else None
         return await person_page(request, person, principal, work, saved=saved)
+
+    @router.get("/personen/{person_id}/inzageverzoek.pdf")
+    async def data_subject_report_pdf(
+        request: Request, person_id: UUID, principal: Reporter, work: Work
+    ) -> Response:
+        """The data-subject access report (GDPR art. 15) to download, read from the other
+        services with the admin's own session token."""
+        return pdf_answer(await produce(request, work, person_id, principal, sources, "pdf"))
+
+    @router.get("/personen/{person_id}/inzageverzoek.json")
+    async def data_subject_report_json(
+        request: Request, person_id: UUID, principal: Reporter, work: Work
+    ) -> Response:
+        report = await produce(request, work, person_id, principal, sources, "json")
+        return JSONResponse(
+            report.model_dump(mode="json"),
+            headers={
+                "Content-Disposition": f'attachment; filename="inzageverzoek-{person_id}.json"'
+            },
+        )
 
     @router.post("/personen/{person_id}/verbeteren", response_class=HTMLResponse)
     async def correct(

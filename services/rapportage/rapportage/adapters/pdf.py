@@ -6,16 +6,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 from fpdf import FPDF
 
 from civic_common.api.exports import writable
+from civic_common.pdf import BOLD, FONT, REGULAR
 from rapportage.adapters.exports import SUPPRESSED
 from rapportage.domain.reports import Cell, Column, Table
 
-FONTS = Path(__file__).parent / "fonts"  # DejaVu Sans: names beyond Latin-1 (Çağdaş, €)
-FONT = "DejaVu"
 EMPTY = "Geen gegevens voor deze selectie."
 # Tables this wide, or with free text, are printed on landscape pages.
 LANDSCAPE_FROM_COLUMNS = 8
@@ -299,8 +297,8 @@ def _table(pdf: _Pdf, heading: str, table: Table) -> None:
 
 def to_pdf(document: Document) -> bytes:
     pdf = _Pdf(document.generated_at, "L" if _landscape(document.tables) else "P")
-    pdf.add_font(FONT, "", FONTS / "DejaVuSans.ttf")
-    pdf.add_font(FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
+    pdf.add_font(FONT, "", REGULAR)
+    pdf.add_font(FONT, "B", BOLD)
     pdf.set_title(document.title)
     pdf.set_lang("nl-BE")
     pdf.set_creator("Rapportage")

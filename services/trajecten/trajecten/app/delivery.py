@@ -27,8 +27,10 @@ from trajecten.adapters.subscriptions import (
     partner_events,
     subscriptions,
 )
+from trajecten.adapters.tables import messaging
 from trajecten.domain.delivery import (
     ERASURE_NOTICE,
+    FEED_READ,
     after_failure,
     cloudevent,
     cloudevent_headers,
@@ -624,9 +626,11 @@ async def resend(
 
 
 async def recipients(work: UnitOfWork, by: Principal, person_id: UUID) -> list[dict[str, Any]]:
-    """Which partners received a person's data, from the delivery log (audited read); after
-    an erasure, the erasure notices with their status: when each went out and whether the
-    partner acknowledged it (2xx)."""
+    """Which partners received a person's data (audited read): by webhook, from the delivery
+    log, and by reading the feed, from the audit log (one entry per read, with the basis).
+    After an erasure, the erasure notices with their status: a webhook notice when it went out
+    and whether the partner acknowledged it (2xx), a feed notice whether and when the
+    partner's feed fetched it."""
     rows = (
         await work.session.execute(
             select(
@@ -651,21 +655,71 @@ async def recipients(work: UnitOfWork, by: Principal, person_id: UUID) -> list[d
             .order_by(deliveries.c.created_at)
         )
     ).all()
+    audit_log = messaging.audit_log
+    reads = (
+        await work.session.execute(
+            select(audit_log.c.organisation, audit_log.c.actor, audit_log.c.purpose, audit_log.c.at)
+            .where(
+                audit_log.c.action == FEED_READ,
+                audit_log.c.subject_type == "person",
+                audit_log.c.subject_id == str(person_id),
+            )
+            .order_by(audit_log.c.id)
+        )
+    ).all()
+    notices = (
+        await work.session.execute(
+            select(partner_events)
+            .where(partner_events.c.person_id == person_id, partner_events.c.addressee.is_not(None))
+            .order_by(partner_events.c.id)
+        )
+    ).all()
     await work.audit(by, "partner.recipients.read", "person", person_id)
     await work.commit()
-    return [
-        {
-            "organisation": r.organisation,
-            "subscription_id": str(r.subscription_id),
-            "legal_basis": r.legal_basis,
-            "event_type": r.event_type,
-            "trajectory_id": str(r.trajectory_id),
-            "status": r.status,
-            "attempts": r.attempts,
-            "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
-        }
-        for r in rows
-    ]
+    return (
+        [
+            {
+                "organisation": r.organisation,
+                "channel": "webhook",
+                "subscription_id": str(r.subscription_id),
+                "legal_basis": r.legal_basis,
+                "event_type": r.event_type,
+                "trajectory_id": str(r.trajectory_id),
+                "status": r.status,
+                "attempts": r.attempts,
+                "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
+            }
+            for r in rows
+        ]
+        + [
+            {
+                "organisation": r.organisation or r.actor,
+                "channel": "feed",
+                "subscription_id": None,
+                "legal_basis": r.purpose.split()[-1] if r.purpose else None,
+                "event_type": None,
+                "trajectory_id": None,
+                "status": "read",
+                "attempts": None,
+                "delivered_at": r.at.isoformat(),
+            }
+            for r in reads
+        ]
+        + [
+            {
+                "organisation": n.addressee,
+                "channel": "feed",
+                "subscription_id": None,
+                "legal_basis": None,
+                "event_type": n.event_type,
+                "trajectory_id": str(n.trajectory_id),
+                "status": "fetched" if n.fetched_at else "waiting",
+                "attempts": None,
+                "delivered_at": n.fetched_at.isoformat() if n.fetched_at else None,
+            }
+            for n in notices
+        ]
+    )
 
 
 def statuses_for(status: str) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from sqlalchemy import and_, exists, false, or_, select, true, update
+from sqlalchemy import and_, exists, false, func, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from civic_common.api.problems import Problem
@@ -26,8 +26,8 @@ from trajecten.adapters.subscriptions import (
     partner_events,
     subscriptions,
 )
-from trajecten.adapters.tables import components, trajectories
-from trajecten.domain.delivery import ERASURE_NOTICE, payload
+from trajecten.adapters.tables import components, messaging, trajectories
+from trajecten.domain.delivery import ERASURE_NOTICE, FEED_READ, payload
 from trajecten.domain.subscriptions import (
     FORMATS,
     DataScope,
@@ -488,13 +488,35 @@ async def on_trajectory_event(work: UnitOfWork, event: EventData, envelope: Enve
         )
 
 
+async def feed_readers(work: UnitOfWork, person_id: UUID) -> list[str]:
+    """The organisations that read any of the person's events in the feed (from the audit log,
+    which keeps every feed read per person and outlives the events)."""
+    log = messaging.audit_log
+    return list(
+        (
+            await work.session.execute(
+                select(log.c.organisation)
+                .where(
+                    log.c.action == FEED_READ,
+                    log.c.subject_type == "person",
+                    log.c.subject_id == str(person_id),
+                    log.c.organisation.is_not(None),
+                )
+                .distinct()
+                .order_by(log.c.organisation)
+            )
+        ).scalars()
+    )
+
+
 async def forget_partner_data(
     work: UnitOfWork, person_id: UUID, trajectory_ids: list[UUID], at: datetime
 ) -> None:
     """The person's events leave the feed, with their queued and past deliveries; every
     subscription that received any of them gets an erasure notice instead (GDPR art. 19),
     whatever its legal basis, delivered and retried like any webhook, so the delivery log says
-    when it went out and when the partner acknowledged it."""
+    when it went out and when the partner acknowledged it; every organisation that read them in
+    the feed finds a notice addressed to it there, and when it fetched it is kept."""
     event_pks = select(partner_events.c.id).where(
         or_(
             partner_events.c.person_id == person_id,
@@ -516,21 +538,26 @@ async def forget_partner_data(
     )
     await work.session.execute(deliveries.delete().where(deliveries.c.event_pk.in_(event_pks)))
     await work.session.execute(partner_events.delete().where(partner_events.c.id.in_(event_pks)))
+    order_key = trajectory_ids[0] if trajectory_ids else person_id
+    notice = {
+        "event_type": ERASURE_NOTICE,
+        "trajectory_id": order_key,
+        "person_id": person_id,
+        "sequence": 0,
+        "occurred_at": at,
+        "data": {"person_id": str(person_id), "erased_at": at.isoformat()},
+    }
+    # Partners that read the person's events in the feed find the notice in their feed.
+    for organisation in await feed_readers(work, person_id):
+        await work.session.execute(
+            partner_events.insert().values(event_id=uuid.uuid4(), addressee=organisation, **notice)
+        )
     if not recipients:
         return
-    order_key = trajectory_ids[0] if trajectory_ids else person_id
     notice_pk = (
         await work.session.execute(
             partner_events.insert()
-            .values(
-                event_id=uuid.uuid4(),
-                event_type=ERASURE_NOTICE,
-                trajectory_id=order_key,
-                person_id=person_id,
-                sequence=0,
-                occurred_at=at,
-                data={"person_id": str(person_id), "erased_at": at.isoformat()},
-            )
+            .values(event_id=uuid.uuid4(), **notice)
             .returning(partner_events.c.id)
         )
     ).scalar_one()
@@ -592,17 +619,30 @@ async def _events(
     limit: int,
     newest_first: bool = False,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Every person whose data is shown is audited."""
+    """Every person whose data is shown is audited, per person with the reading organisation
+    and its basis (so an erasure notice reaches it, and the person's access report names it).
+    The feed (not the sandbox) also holds the erasure notices addressed to the caller's
+    organisation, whatever the wish, with their fetching recorded."""
     filters = [
-        partner_events.c.test.is_(False),  # a partner's test events are not anyone's feed
         partner_events.c.event_type.in_(sorted(set(wish.event_types) & basis.event_types)),
         _scope_clause(scope),
         partner_events.c.municipality_nis.in_(wish.filters.municipalities)
         if wish.filters.municipalities
         else true(),
         partner_events.c.kind.in_(wish.filters.kinds) if wish.filters.kinds else true(),
+        partner_events.c.addressee.is_(None),
     ]
-    query = select(partner_events).where(and_(*filters)).limit(limit + 1)
+    addressed = (
+        partner_events.c.addressee == by.organisation
+        if by.organisation and not newest_first
+        else false()
+    )
+    query = (
+        select(partner_events)
+        # a partner's test events are not anyone's feed
+        .where(partner_events.c.test.is_(False), or_(and_(*filters), addressed))
+        .limit(limit + 1)
+    )
     if newest_first:
         query = query.order_by(partner_events.c.id.desc())
     else:
@@ -610,8 +650,15 @@ async def _events(
     rows = (await work.session.execute(query)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    for person in {r.person_id for r in rows if r.person_id is not None}:
-        await work.audit(by, "partner.feed.read", "person", person, f"rechtsgrond {basis.code}")
+    notices = [r.id for r in rows if r.addressee is not None]
+    for person in {r.person_id for r in rows if r.person_id is not None and r.addressee is None}:
+        await work.audit(by, FEED_READ, "person", person, f"rechtsgrond {basis.code}")
+    if notices:
+        await work.session.execute(
+            update(partner_events)
+            .where(partner_events.c.id.in_(notices), partner_events.c.fetched_at.is_(None))
+            .values(fetched_at=func.now())
+        )
     items = [
         payload(
             str(r.event_id),
@@ -619,7 +666,7 @@ async def _events(
             r.occurred_at,
             str(r.trajectory_id),
             r.sequence,
-            basis.strip(r.data),
+            r.data if r.addressee is not None else basis.strip(r.data),
         )
         for r in rows
     ]

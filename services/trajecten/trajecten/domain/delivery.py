@@ -36,6 +36,8 @@ def succeeded(status_code: int) -> bool:
 # sent to every subscription that received any of the person's events, whatever its legal basis
 # or event types; its data is the person id it already had and when the erasure happened.
 ERASURE_NOTICE = "trajecten.person.erased.v1"
+# The audit action of a partner reading a person's events in the feed (one entry per person).
+FEED_READ = "partner.feed.read"
 
 
 def payload(
