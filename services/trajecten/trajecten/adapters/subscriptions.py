@@ -63,7 +63,7 @@ partner_events = Table(
     Column("vdab", Boolean, nullable=False, server_default="false"),
     # A synthetic event a partner asked for ("send test event"): never in the feed (0010).
     Column("test", Boolean, nullable=False, server_default="false"),
-    # An erasure notice in the feed of one organisation that read the person there (0018):
+    # An erasure notice in the feed of one organisation that read the person there (migration 0012):
     # only that organisation's feed shows it; when it first fetched it.
     Column("addressee", Text, index=True),
     Column("fetched_at", DateTime(timezone=True)),

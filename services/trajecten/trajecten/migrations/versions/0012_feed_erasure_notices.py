@@ -2,13 +2,13 @@
 webhook) finds the notice of their erasure there, addressed to its organisation only, and when
 it fetched it is kept.
 
-Revision ID: 0018
+Revision ID: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
+revision = "0012"
 down_revision = "0011"
 S = "trajecten"
 
