@@ -99,6 +99,8 @@ service_secrets() {
   fi
   if [[ $1 == intake ]]; then
     printf ',CIVIC_INTAKE_TRAJECTEN_PAGES_URL="http://127.0.0.1:8002"'
+    # Candidacies for a call show trajecten's eligibility decision (docs/architecture.md).
+    printf ',CIVIC_INTAKE_TRAJECTEN_API_URL="http://127.0.0.1:8002"'
   fi
 }
 

@@ -12,3 +12,11 @@ class IntakeSettings(BaseSettings):
         description="Base address of trajecten's pages (e.g. https://trajecten.example); the "
         "person page links to the person's trajectories there (unset: no link)",
     )
+    trajecten_api_url: str | None = Field(
+        None,
+        description="Base address of trajecten's API: candidacies for a call show trajecten's "
+        "eligibility decision, asked with the counter's own token (unset: refused with 503)",
+    )
+    trajecten_timeout_seconds: float = Field(
+        5.0, gt=0, description="How long a candidacy waits for trajecten's decision"
+    )

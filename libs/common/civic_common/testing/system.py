@@ -43,9 +43,13 @@ class System:
 
 
 def _cross_host_links(service: str, urls: Mapping[str, str]) -> dict[str, str]:
-    """Pages of one service link to another's (and trajecten's read names from intake's API)."""
+    """Pages of one service link to another's (and trajecten's read names from intake's API;
+    intake asks trajecten's API for its eligibility decisions)."""
     if service == "intake":
-        return {"CIVIC_INTAKE_TRAJECTEN_PAGES_URL": urls["trajecten"]}
+        return {
+            "CIVIC_INTAKE_TRAJECTEN_PAGES_URL": urls["trajecten"],
+            "CIVIC_INTAKE_TRAJECTEN_API_URL": urls["trajecten"],
+        }
     if service == "trajecten":
         return {
             "CIVIC_TRAJECTEN_INTAKE_PAGES_URL": urls["intake"],

@@ -93,6 +93,7 @@ def training_row(event: TrainingRecorded, sequence: int, recorded_at: datetime) 
         "joint": len(agencies) > 1,
         "offer": event.offer,
         "theme": event.theme,
+        "theme_code": event.theme_code,
         "title": event.title,
         "description": event.description,
         "region": event.region,

@@ -3,12 +3,17 @@ and coaching trajectories. Every change to a training or organisation trajectory
 full reportable snapshot (key = its id, sequence = its version) in the same transaction."""
 
 from collections.abc import Callable
+from datetime import date
 from typing import TypeVar
 from uuid import UUID
 
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
-from civic_common.events.contracts.intake import CandidacySubmitted, OrganisationRegistered
+from civic_common.events.contracts.intake import (
+    CandidacySubmitted,
+    OrganisationRegistered,
+    OrganisationType,
+)
 from civic_common.events.contracts.reporting import ParticipatingOrganisation
 from civic_common.events.contracts.trajecten import (
     OrganisationTrajectoryRecorded,
@@ -21,11 +26,14 @@ from trajecten.app.trajectories import StaleVersion
 from trajecten.domain.organisations import (
     Call,
     Candidacy,
+    EligibilityDecision,
     InvalidChange,
     OrganisationTrajectory,
     Training,
+    decide_eligibility,
 )
 from trajecten.domain.templates import shipped
+from trajecten.domain.themes import theme_catalogue
 
 A = TypeVar("A", Training, OrganisationTrajectory)
 
@@ -50,7 +58,10 @@ def _store(uow: UnitOfWork, kind: type[A]) -> Documents[A]:
 async def _publish(uow: UnitOfWork, aggregate: Training | OrganisationTrajectory) -> None:
     data = aggregate.model_dump()
     if isinstance(aggregate, Training):
-        event = TrainingRecorded.model_validate(data | {"training_id": aggregate.id})
+        theme = aggregate.theme_label(theme_catalogue(aggregate.theme_catalogue))
+        event = TrainingRecorded.model_validate(
+            data | {"training_id": aggregate.id, "theme": theme}
+        )
     else:
         event = OrganisationTrajectoryRecorded.model_validate(
             data | {"organisation_trajectory_id": aggregate.id}
@@ -80,6 +91,9 @@ async def on_candidacy_submitted(uow: UnitOfWork, event: CandidacySubmitted, _: 
     candidacy = Candidacy.model_validate(
         event.model_dump(exclude={"candidacy_id"}) | {"id": event.candidacy_id}
     )
+    if candidacy.organisation_type is None:  # an older record: the type as registered
+        known = await organisation(uow.session, event.organisation_id)
+        candidacy.organisation_type = known["organisation_type"] if known else None
     call = await _calls(uow).get(event.call_id) if event.call_id else None
     candidacy.assess(call)
     await _candidacies(uow).add(candidacy)
@@ -106,6 +120,30 @@ async def read_call(uow: UnitOfWork, call_id: UUID, by: Principal) -> Call:
         await uow.audit(by, "read", "call", call_id)
         await uow.commit()
     return call
+
+
+async def call_eligibility(
+    uow: UnitOfWork,
+    call_id: UUID,
+    *,
+    organisation_type: OrganisationType,
+    staff_size: int,
+    participant_roles: list[str],
+    on: date,
+) -> EligibilityDecision:
+    """Trajecten's decision for an organisation answering a call (intake shows it at its
+    counter before it submits the candidacy); no personal data, so not audited."""
+    async with uow:
+        call = await _calls(uow).get(call_id)
+    if call is None:
+        raise NotFound(f"geen oproep {call_id}")
+    return decide_eligibility(
+        call,
+        organisation_type=organisation_type,
+        staff_size=staff_size,
+        participant_roles=participant_roles,
+        on=on,
+    )
 
 
 async def list_candidacies(
