@@ -1,6 +1,7 @@
 """Trainings, calls, candidacies and learning and coaching trajectories: everything the written
 questions 310 (seed 000) and 321 (seed 001) ask about is recordable and published as snapshots."""
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -529,3 +530,42 @@ async def test_an_organisation_trajectory_tracks_its_components_through_the_api(
         "started_on": "2019-10-01",
         "completed_on": "2020-06-01",
     }
+
+
+async def test_a_snapshot_never_outgrows_what_kafka_carries(client, counsellor, outbox):
+    """Each list is bounded, their product is not: sessions of 50 trainers of 200 characters
+    are refused (422 naming sessions) once the snapshot would pass 512 kB, nothing stored."""
+    created = await client.post(
+        "/api/v1/trainings",
+        json={
+            "agencies": ["agii"],
+            "offer": "open",
+            "theme_code": "meertaligheid",
+            "title": "Groot",
+            "region": "Limburg",
+        },
+        headers=counsellor,
+    )
+    base = f"/api/v1/trainings/{created.json()['id']}"
+    trainers = [f"Trainer {n:02d} Zoë-Ŝ " + "é" * 183 for n in range(50)]
+    version, refused = 1, None
+    for day in range(1, 100):
+        answer = await client.post(
+            f"{base}/sessions",
+            json={"held_on": f"2020-01-{day % 28 + 1:02d}", "half_days": 1, "trainers": trainers},
+            headers=counsellor | {"If-Match": f'"{version}"'},
+        )
+        if answer.status_code != 200:
+            refused = answer
+            break
+        version = answer.json()["version"]
+    assert refused is not None and refused.status_code == 422, refused and refused.text
+    assert refused.json()["errors"][0]["field"] == "sessions"
+    assert 20 < version < 100
+    stored = (await client.get(base, headers=counsellor)).json()
+    assert stored["version"] == version, "the refused session is not stored"
+    sizes = [
+        len(json.dumps(d, ensure_ascii=False).encode())
+        for _, d in await outbox(created.json()["id"])
+    ]
+    assert len(sizes) == version and max(sizes) <= 512 * 1024

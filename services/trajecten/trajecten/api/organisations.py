@@ -404,15 +404,18 @@ def _edits(kind: type[A], path: str, out: Callable[[A], JSONResponse] = _answer)
         by: Principal,
         work: UnitOfWork,
         if_match: str | None,
+        grows: str = "body",
     ) -> Response:
         version = expected_version(if_match)
-        return out(await change_recorded(work, kind, aggregate_id, version, change, by))
+        return out(await change_recorded(work, kind, aggregate_id, version, change, by, grows))
 
     @router.post(f"/{path}/{{aggregate_id}}/sessions", name=f"{path}-session")
     async def post_session(
         aggregate_id: UUID, body: SessionIn, by: Staff, work: Work, if_match: IfMatch = None
     ) -> Response:
-        return await apply(aggregate_id, lambda a: _add_session(a, body), by, work, if_match)
+        return await apply(
+            aggregate_id, lambda a: _add_session(a, body), by, work, if_match, "sessions"
+        )
 
     @router.post(f"/{path}/{{aggregate_id}}/participants", name=f"{path}-participants")
     async def post_participants(
@@ -422,13 +425,22 @@ def _edits(kind: type[A], path: str, out: Callable[[A], JSONResponse] = _answer)
         work: Work,
         if_match: IfMatch = None,
     ) -> Response:
-        return await apply(aggregate_id, lambda a: _add_participants(a, body), by, work, if_match)
+        return await apply(
+            aggregate_id,
+            lambda a: _add_participants(a, body),
+            by,
+            work,
+            if_match,
+            "participating_organisations",
+        )
 
     @router.post(f"/{path}/{{aggregate_id}}/cost-lines", name=f"{path}-cost")
     async def post_cost_line(
         aggregate_id: UUID, body: CostLineIn, by: Staff, work: Work, if_match: IfMatch = None
     ) -> Response:
-        return await apply(aggregate_id, lambda a: _add_cost(a, body), by, work, if_match)
+        return await apply(
+            aggregate_id, lambda a: _add_cost(a, body), by, work, if_match, "cost_lines"
+        )
 
     @router.post(f"/{path}/{{aggregate_id}}/staff-hours", name=f"{path}-hours")
     async def post_staff_hours(

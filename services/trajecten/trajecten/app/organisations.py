@@ -55,16 +55,36 @@ def _store(uow: UnitOfWork, kind: type[A]) -> Documents[A]:
     return Documents(uow.session, table, kind)
 
 
-async def _publish(uow: UnitOfWork, aggregate: Training | OrganisationTrajectory) -> None:
+# The largest snapshot a training or organisation trajectory may publish (its JSON, in bytes):
+# half of Kafka's 1 MB message limit, so a snapshot never jams the outbox. Each list is bounded
+# at the API too, but their product (100 sessions of 50 trainers of 200 characters) is not.
+MAX_SNAPSHOT_BYTES = 512 * 1024
+
+
+def snapshot(
+    aggregate: Training | OrganisationTrajectory,
+) -> TrainingRecorded | OrganisationTrajectoryRecorded:
+    """The reportable snapshot event of ``aggregate`` (exactly its stored state)."""
     data = aggregate.model_dump()
     if isinstance(aggregate, Training):
         theme = aggregate.theme_label(theme_catalogue(aggregate.theme_catalogue))
-        event = TrainingRecorded.model_validate(
-            data | {"training_id": aggregate.id, "theme": theme}
-        )
-    else:
-        event = OrganisationTrajectoryRecorded.model_validate(
-            data | {"organisation_trajectory_id": aggregate.id}
+        return TrainingRecorded.model_validate(data | {"training_id": aggregate.id, "theme": theme})
+    return OrganisationTrajectoryRecorded.model_validate(
+        data | {"organisation_trajectory_id": aggregate.id}
+    )
+
+
+async def _publish(
+    uow: UnitOfWork, aggregate: Training | OrganisationTrajectory, grows: str = "body"
+) -> None:
+    """Publish its snapshot; a change that would make it larger than ``MAX_SNAPSHOT_BYTES`` is
+    refused naming ``grows``, the field the change adds to."""
+    event = snapshot(aggregate)
+    if len(event.model_dump_json().encode()) > MAX_SNAPSHOT_BYTES:
+        raise InvalidChange(
+            grows,
+            f"de registratie wordt te groot om te melden (hoogstens {MAX_SNAPSHOT_BYTES // 1024}"
+            " kB); maak teksten of lijsten korter",
         )
     await uow.publish(event, key=aggregate.id, sequence=aggregate.version)
 
@@ -232,7 +252,10 @@ async def change_recorded(
     expected_version: int,
     change: Callable[[A], None],
     by: Principal,
+    grows: str = "body",
 ) -> A:
+    """Apply ``change`` to the version the caller saw, store it and publish its snapshot
+    (refused naming ``grows`` when the snapshot would outgrow ``MAX_SNAPSHOT_BYTES``)."""
     async with uow:
         store = _store(uow, kind)
         aggregate = await store.get(aggregate_id, lock=True)
@@ -243,7 +266,7 @@ async def change_recorded(
         change(aggregate)
         aggregate.bump()
         await store.save(aggregate)
-        await _publish(uow, aggregate)
+        await _publish(uow, aggregate, grows)
         await uow.audit(by, "update", kind.__name__.lower(), aggregate_id)
         await uow.commit()
     return aggregate
