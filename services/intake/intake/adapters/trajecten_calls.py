@@ -8,7 +8,7 @@ from uuid import UUID
 
 import httpx
 
-from intake.app.organisations import EligibilityUnavailable, UnknownCall
+from intake.domain.candidacy import EligibilityUnavailable, UnknownCall
 
 log = logging.getLogger(__name__)
 

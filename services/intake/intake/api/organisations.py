@@ -21,7 +21,6 @@ from intake.app import roles
 from intake.app.organisations import (
     CallEligibility,
     DuplicateOrganisation,
-    EligibilityUnavailable,
     InvalidInput,
     organisation_candidacies,
     read_organisation,
@@ -29,6 +28,7 @@ from intake.app.organisations import (
     search_organisations,
     submit_candidacy,
 )
+from intake.domain.candidacy import EligibilityUnavailable
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
 

@@ -11,6 +11,7 @@ from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts.intake import CandidacySubmitted, OrganisationRegistered
 from intake.adapters.repository import OrganisationRepository
 from intake.app.persons import InvalidPerson
+from intake.domain.candidacy import UnknownCall
 from intake.reference import municipalities
 
 
@@ -24,17 +25,9 @@ class InvalidInput(InvalidPerson):
     """Field errors on an organisation or candidacy (same shape as a person's)."""
 
 
-class UnknownCall(LookupError):
-    """Trajecten knows no call with this id."""
-
-
-class EligibilityUnavailable(Exception):
-    """Trajecten could not be asked for its decision (not configured, down, too slow)."""
-
-
 class CallEligibility(Protocol):
     """Trajecten's decision on eligibility for a call: the one owner of that rule. Raises
-    ``UnknownCall`` or ``EligibilityUnavailable``."""
+    ``UnknownCall`` or ``EligibilityUnavailable`` (intake.domain.candidacy)."""
 
     async def decide(
         self,

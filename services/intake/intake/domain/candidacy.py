@@ -14,3 +14,11 @@ ROLE_LABELS: dict[ParticipantRole, str] = {
     "staff_member": "medewerker",
     "other": "andere",
 }
+
+
+class UnknownCall(LookupError):
+    """Trajecten knows no call with this id."""
+
+
+class EligibilityUnavailable(Exception):
+    """Trajecten could not be asked for its decision (not configured, down, too slow)."""

@@ -57,7 +57,10 @@ class ComponentProgress(_Part):
     """Where one component of an organisation trajectory's template stands (codes and dates
     only): e.g. intake_call, learning_network (its sessions), coaching, evaluation."""
 
-    code: str = Field(description="Component code of the template, e.g. learning_network")
+    code: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{0,60}$",
+        description="Component code of the template, e.g. learning_network",
+    )
     status: ComponentProgressStatus = "planned"
     started_on: date | None = None
     completed_on: date | None = None

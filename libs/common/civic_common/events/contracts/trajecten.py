@@ -71,7 +71,9 @@ class TrainingRecorded(EventData, ReportableFacts):
         description="Code from trajecten's versioned theme catalogue (overig-ongemapt: a theme "
         "from before the catalogue no code matched); absent in older records",
     )
-    theme_catalogue: str | None = Field(None, description="Version of the theme catalogue")
+    theme_catalogue: str | None = Field(
+        None, pattern=r"^\d{4}\.\d+$", description="Version of the theme catalogue"
+    )
     title: str
     description: str = ""
     status: Literal["planned", "held", "cancelled"]
@@ -91,7 +93,9 @@ class OrganisationTrajectoryRecorded(EventData, ReportableFacts):
     organisation_trajectory_id: UUID
     call_id: UUID | None = None
     template_version: str | None = Field(
-        None, description="Version of the leer-en-coachingstraject template it follows"
+        None,
+        pattern=r"^\d{4}\.\d+$",
+        description="Version of the leer-en-coachingstraject template it follows",
     )
     components: list[ComponentProgress] = Field(
         default_factory=list,
