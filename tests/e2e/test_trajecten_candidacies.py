@@ -131,6 +131,34 @@ async def test_a_candidacy_from_intake_is_assessed_and_selected(system, auth, in
         ).json()
         assert [p["name"] for p in joined["participating_organisations"]] == ["WZC De Linde"]
 
+        # The call reads back as created; the trajectory tracks its template's components and
+        # keeps to their order and to its lifecycle.
+        read_back = await http.get(f"{base}/calls/{call.json()['id']}", headers=staff)
+        assert read_back.status_code == 200 and read_back.json() == call.json()
+        path = f"{base}/organisation-trajectories/{trajectory.json()['id']}"
+        assert joined["component_actions"]["intake_call"] == ["start"]
+
+        async def post(suffix: str, body: dict, version: int) -> httpx.Response:
+            return await http.post(
+                f"{path}/{suffix}", json=body, headers=staff | {"If-Match": f'"{version}"'}
+            )
+
+        early = await post("components/coaching", {"action": "start", "on": "2019-10-01"}, 2)
+        assert early.status_code == 422, early.text
+        assert "na het afronden van intake_call" in early.json()["errors"][0]["message"]
+        started = await post("components/intake_call", {"action": "start", "on": "2019-09-02"}, 2)
+        assert started.status_code == 200, started.text
+        running = await post("status", {"status": "running"}, 3)
+        assert running.status_code == 200, running.text
+        unfinished = await post("status", {"status": "completed"}, 4)
+        assert unfinished.status_code == 422
+        assert "nog niet afgerond: intake_call" in unfinished.json()["errors"][0]["message"]
+        backwards = await post("status", {"status": "planned"}, 4)
+        assert backwards.status_code == 422, "running never goes back to planned"
+        now = (await http.get(path, headers=staff)).json()
+        assert (now["version"], now["status"]) == (4, "running")
+        assert now["components"][0]["status"] == "started"
+
 
 ORGANISATION_PAGE = re.compile(r".*/organisaties/[0-9a-f-]{36}(\?.*)?$")
 
