@@ -99,7 +99,8 @@ service_secrets() {
   fi
   if [[ $1 == intake ]]; then
     printf ',CIVIC_INTAKE_TRAJECTEN_PAGES_URL="http://127.0.0.1:8002"'
-    # The data-subject report (GDPR art. 15) reads each other service's section from its API.
+    # Candidacies for a call show trajecten's eligibility decision (docs/architecture.md), and the
+    # data-subject report (GDPR art. 15) reads each other service's section from its API.
     printf ',CIVIC_INTAKE_TRAJECTEN_API_URL="http://127.0.0.1:8002"'
     printf ',CIVIC_INTAKE_TOLKEN_API_URL="http://127.0.0.1:8003"'
     printf ',CIVIC_INTAKE_RAPPORTAGE_API_URL="http://127.0.0.1:8004"'

@@ -19,16 +19,18 @@ def historical_csv(agency: str) -> bytes:
     ).encode()
 
 
-async def record_live_training(http: httpx.AsyncClient, trajecten: str, staff: dict, agency: str):
+async def record_live_training(
+    http: httpx.AsyncClient, trajecten: str, staff: dict, agency: str, title: str
+):
     """Through trajecten's staff API, as a training team would: its snapshot event carries it
-    to rapportage."""
+    to rapportage, its theme as a code of trajecten's theme catalogue."""
     created = await http.post(
         f"{trajecten}/api/v1/trainings",
         json={
             "agencies": [agency],
             "offer": "custom",
-            "theme": "Meertaligheid",
-            "title": "Meertaligheid in de kinderopvang",
+            "theme_code": "meertaligheid",
+            "title": title,
             "region": "Limburg",
         },
         headers=staff,
@@ -67,12 +69,14 @@ async def test_the_321_answer_includes_imported_history_and_live_registrations(s
         assert imported.json()["imported"] == 2
         assert imported.json()["rejected"][0]["line"] == 4
 
-        await record_live_training(
-            http,
-            system.urls["trajecten"],
-            auth("counsellor", "an@agii", organisation="agii"),
-            "agii",
-        )
+        for title in ("Meertaligheid in de kinderopvang", "Meertaligheid op school"):
+            await record_live_training(
+                http,
+                system.urls["trajecten"],
+                auth("counsellor", "an@agii", organisation="agii"),
+                "agii",
+                title,
+            )
 
         async def both_counted() -> dict | None:
             response = await http.get(
@@ -81,7 +85,7 @@ async def test_the_321_answer_includes_imported_history_and_live_registrations(s
                 headers=auth("analyst"),
             )
             per_year = {r["year"]: r["trainings"] for r in response.json()["tables"][0]["rows"]}
-            return response.json() if per_year["2016"] == 187 and per_year["2020"] == 1 else None
+            return response.json() if per_year["2016"] == 187 and per_year["2020"] == 2 else None
 
         answer = await eventually(both_counted, within=90)
     tables = {t["title"]: t for t in answer["tables"]}
@@ -91,7 +95,12 @@ async def test_the_321_answer_includes_imported_history_and_live_registrations(s
         r["label"]: r for r in tables["Aantal vormingen van AgII naar regio 2016-2020"]["rows"]
     }
     assert regions["Regio Antwerpen"]["2016"] == 110
-    assert regions["Regio Limburg"]["2020"] == 1
+    assert regions["Regio Limburg"]["2020"] == 2
+    # Live trainings group by their catalogue code, shown with its label; imported history
+    # (no code) by its own text.
+    themes = {r["label"]: r for r in tables["Vormingen van AgII per thema 2016-2020"]["rows"]}
+    assert themes["Meertaligheid"]["2020"] == 2
+    assert themes["Duidelijke taal"]["2016"] == 187
     cost = tables[f"Kostprijs en VTE van de vormingen per jaar {span}"]["rows"]
     assert cost[0] == {
         "year": "2016",

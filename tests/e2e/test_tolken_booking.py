@@ -128,6 +128,13 @@ async def test_an_appointment_of_a_person_needing_an_interpreter_ends_in_an_assi
         assert accepted.status_code == 200, accepted.text
         request_id = accepted.json()["id"]
         assert accepted.json()["status"] == "assigned"
+        # Two weeks before it starts, the assignment cannot be completed (issue 18).
+        early = await http.post(
+            f"{tolken}/api/v1/requests/{request_id}/completion",
+            json={"actual_minutes": 60},
+            headers=auth("interpreter_desk"),
+        )
+        assert early.status_code == 409 and "nog niet afgerond" in early.text, early.text
 
     topic = f"{system.topic_prefix}tolken.requests"
 

@@ -194,7 +194,7 @@ async def test_lists_in_event_snapshots_are_bounded(clients, auth):
         json={
             "agencies": ["agii"] * 21,
             "offer": "open",
-            "theme": "Diversiteit",
+            "theme_code": "omgaan-met-diversiteit",
             "title": "Vorming",
             "region": "gent",
         },

@@ -9,8 +9,10 @@ from civic_common.api.data_subject import SectionSource, data_subject_router
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import create_worker
 from intake.adapters.tables import messaging, metadata
+from intake.adapters.trajecten_calls import TrajectenCalls
 from intake.api import data_subject, organisations, partners, staff
 from intake.app.data_subject import intake_section
+from intake.app.organisations import CallEligibility
 from intake.settings import IntakeSettings
 from intake.web import pages
 
@@ -29,9 +31,11 @@ def build_app(
     runtime: Runtime,
     settings: IntakeSettings | None = None,
     sources: list[SectionSource] | None = None,
+    calls: CallEligibility | None = None,
 ) -> FastAPI:
-    """``sources``: where the data-subject report reads the other services' sections (tests
-    may give their own); by default the configured addresses."""
+    """``sources``: where the data-subject report reads the other services' sections;
+    ``calls``: where candidacies get trajecten's eligibility decision. By default the configured
+    addresses (tests may give their own)."""
     settings = settings or IntakeSettings()
     sources = section_sources(settings) if sources is None else sources
     app = create_app(
@@ -44,6 +48,9 @@ def build_app(
             data_subject_router(intake_section),
             data_subject.report_router(sources),
         ],
+    )
+    app.state.call_eligibility = calls or TrajectenCalls(
+        settings.trajecten_api_url, settings.trajecten_timeout_seconds
     )
     pages.install(app, settings, sources)
     return app

@@ -12,11 +12,16 @@ class IntakeSettings(BaseSettings):
         description="Base address of trajecten's pages (e.g. https://trajecten.example); the "
         "person page links to the person's trajectories there (unset: no link)",
     )
-    # The data-subject access report reads each other service's section from its API.
+    # trajecten's API: eligibility decisions for candidacies, and its section of a data-subject
+    # report; the other services' APIs for their sections.
     trajecten_api_url: str | None = Field(
         None,
-        description="Base address of trajecten's API, for its section of a data-subject report "
-        "(unset: the report says that trajecten's section is missing)",
+        description="Base address of trajecten's API: candidacies for a call show trajecten's "
+        "eligibility decision, asked with the counter's own token (unset: refused with 503), "
+        "and the data-subject report reads trajecten's section there (unset: named as missing)",
+    )
+    trajecten_timeout_seconds: float = Field(
+        5.0, gt=0, description="How long a candidacy waits for trajecten's decision"
     )
     tolken_api_url: str | None = Field(
         None, description="Base address of tolken's API, for its section of a data-subject report"

@@ -43,7 +43,8 @@ class System:
 
 
 def _cross_host_links(service: str, urls: Mapping[str, str]) -> dict[str, str]:
-    """Pages of one service link to another's (and trajecten's read names from intake's API)."""
+    """Pages of one service link to another's (and trajecten's read names from intake's API;
+    intake asks trajecten's API for its eligibility decisions)."""
     if service == "intake":  # and its data-subject report reads the other services' sections
         return {
             "CIVIC_INTAKE_TRAJECTEN_PAGES_URL": urls["trajecten"],

@@ -7,8 +7,8 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from civic_common.api.guard import BirthDate, GuardedModel, PersonName, line, text
-from civic_common.events.contracts.intake import AgencyCode, OrganisationType
-from intake.domain.candidacy import CandidacyKind, ParticipantRole
+from civic_common.events.contracts.intake import AgencyCode, OrganisationType, ParticipantRole
+from intake.domain.candidacy import CandidacyKind
 from intake.domain.insz import InvalidInsz, parse_insz
 from intake.domain.kbo import InvalidEnterpriseNumber, normalise_enterprise_number
 from intake.domain.person import (

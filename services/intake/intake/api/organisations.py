@@ -13,11 +13,13 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
+from civic_common.web.pages import staff_token
 from intake.api.cursors import organisation_after, organisation_page
 from intake.api.models import CandidacyIn, CandidacyOut, OrganisationIn, OrganisationOut
 from intake.api.staff import field_problem
 from intake.app import roles
 from intake.app.organisations import (
+    CallEligibility,
     DuplicateOrganisation,
     InvalidInput,
     organisation_candidacies,
@@ -26,6 +28,7 @@ from intake.app.organisations import (
     search_organisations,
     submit_candidacy,
 )
+from intake.domain.candidacy import EligibilityUnavailable
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
 
@@ -33,6 +36,24 @@ Registrar = Annotated[Principal, Depends(require_roles(*roles.REGISTER_ORGANISAT
 Reader = Annotated[Principal, Depends(require_roles(*roles.READ_ORGANISATIONS))]
 Submitter = Annotated[Principal, Depends(require_roles(*roles.SUBMIT_CANDIDACIES))]
 Work = Annotated[UnitOfWork, Depends(uow)]
+
+
+def call_eligibility(request: Request) -> CallEligibility:
+    """Trajecten's eligibility decisions, as wired at the composition root."""
+    return request.app.state.call_eligibility  # type: ignore[no-any-return]
+
+
+Calls = Annotated[CallEligibility, Depends(call_eligibility)]
+
+
+def trajecten_unavailable() -> Problem:
+    return Problem(
+        503,
+        "Trajecten niet bereikbaar",
+        "Trajecten beslist of een organisatie op een oproep kan ingaan en antwoordt nu niet. "
+        "Er is niets bewaard; probeer het later opnieuw.",
+        headers={"Retry-After": "30"},
+    )
 
 
 @router.post("/organisations", status_code=201, response_model=OrganisationOut)
@@ -96,7 +117,8 @@ async def get_organisation(organisation_id: UUID, principal: Reader, work: Work)
 async def get_candidacies(
     organisation_id: UUID, principal: Reader, work: Work
 ) -> list[CandidacyOut]:
-    """The organisation's candidacies, newest first, each with its eligibility advice."""
+    """The organisation's candidacies, newest first, each with trajecten's eligibility
+    decision as it was when submitted."""
     found = await organisation_candidacies(work, organisation_id)
     if found is None:
         raise _no_organisation(organisation_id)
@@ -105,17 +127,22 @@ async def get_candidacies(
 
 @router.post("/candidacies", status_code=201, response_model=CandidacyOut)
 async def post_candidacy(
-    body: CandidacyIn, request: Request, principal: Submitter, work: Work
+    body: CandidacyIn, request: Request, principal: Submitter, work: Work, calls: Calls
 ) -> Response:
-    """A candidacy for a learning and coaching trajectory or a request for a custom training
-    (which needs a theme). The eligibility check (seed 002) is advice shown to the counter;
-    trajecten selects."""
+    """A candidacy for a learning and coaching trajectory (answering a call: ``call_id``) or a
+    request for a custom training (which needs a theme). Its ``eligibility`` is trajecten's
+    decision for the call (trajecten owns the rule; 422 naming ``call_id`` for a call trajecten
+    does not know, 503 when trajecten does not answer); trajecten selects."""
 
     async def submit() -> JSONResponse:
         try:
-            candidacy = await submit_candidacy(work, body.model_dump(), principal)
+            candidacy = await submit_candidacy(
+                work, body.model_dump(), principal, calls, staff_token(request)
+            )
         except InvalidInput as exc:
             raise field_problem(exc.errors) from exc
+        except EligibilityUnavailable as exc:
+            raise trajecten_unavailable() from exc
         return JSONResponse(
             CandidacyOut.model_validate(candidacy).model_dump(mode="json"), status_code=201
         )

@@ -1,7 +1,7 @@
 """Use cases on organisations and their candidacies."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from sqlalchemy.exc import IntegrityError
@@ -11,8 +11,8 @@ from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts.intake import CandidacySubmitted, OrganisationRegistered
 from intake.adapters.repository import OrganisationRepository
 from intake.app.persons import InvalidPerson
-from intake.domain.candidacy import assess
-from intake.reference import candidacy_eligibility, municipalities
+from intake.domain.candidacy import UnknownCall
+from intake.reference import municipalities
 
 
 class DuplicateOrganisation(Exception):
@@ -23,6 +23,32 @@ class DuplicateOrganisation(Exception):
 
 class InvalidInput(InvalidPerson):
     """Field errors on an organisation or candidacy (same shape as a person's)."""
+
+
+class CallEligibility(Protocol):
+    """Trajecten's decision on eligibility for a call: the one owner of that rule. Raises
+    ``UnknownCall`` or ``EligibilityUnavailable`` (intake.domain.candidacy)."""
+
+    async def decide(
+        self,
+        call_id: UUID,
+        *,
+        organisation_type: str,
+        staff_size: int,
+        participant_roles: list[str],
+        token: str | None,
+    ) -> dict[str, Any]: ...
+
+
+# A custom training answers no call: trajecten plans it directly, so there is nothing to decide.
+NO_CALL = {
+    "decided_by": None,
+    "call_id": None,
+    "eligible": None,
+    "reasons": [],
+    "advice": ["Een vorming op maat beantwoordt geen oproep; trajecten plant ze rechtstreeks in."],
+    "decided_on": None,
+}
 
 
 async def register_organisation(
@@ -91,26 +117,40 @@ async def organisation_candidacies(
 
 
 async def submit_candidacy(
-    uow: UnitOfWork, fields: dict[str, Any], by: Principal
+    uow: UnitOfWork,
+    fields: dict[str, Any],
+    by: Principal,
+    calls: CallEligibility,
+    token: str | None,
 ) -> dict[str, Any]:
+    """Keeps trajecten's eligibility decision with the candidacy (intake decides nothing); a
+    candidacy for an unknown call is refused naming ``call_id``."""
     if fields["kind"] == "custom_training" and not fields.get("theme"):
         raise InvalidInput({"theme": "Kies het gevraagde thema van de vorming."})
+    if fields["kind"] == "learning_and_coaching" and fields.get("call_id") is None:
+        raise InvalidInput({"call_id": "Kies de oproep waarop de organisatie antwoordt."})
+    async with uow:
+        organisation = await OrganisationRepository(uow.session).get(fields["organisation_id"])
+    if organisation is None:
+        raise InvalidInput({"organisation_id": "Deze organisatie is niet geregistreerd."})
+    eligibility = NO_CALL
+    if fields["kind"] == "learning_and_coaching":
+        try:
+            eligibility = await calls.decide(
+                fields["call_id"],
+                organisation_type=organisation["organisation_type"],
+                staff_size=organisation["staff_size"],
+                participant_roles=fields["participant_roles"],
+                token=token,
+            )
+        except UnknownCall as exc:
+            raise InvalidInput({"call_id": "Trajecten kent geen oproep met deze id."}) from exc
     now = datetime.now(UTC)
     async with uow:
         repository = OrganisationRepository(uow.session)
-        organisation = await repository.get(fields["organisation_id"])
-        if organisation is None:
-            raise InvalidInput({"organisation_id": "Deze organisatie is niet geregistreerd."})
-        eligibility = assess(
-            candidacy_eligibility(),
-            fields["kind"],
-            organisation["organisation_type"],
-            organisation["staff_size"],
-            fields["participant_roles"],
-        )
         candidacy = fields | {
             "id": uuid4(),
-            "eligibility": eligibility.as_dict(),
+            "eligibility": eligibility,
             "submitted_at": now,
             "submitted_by": by.subject,
         }
@@ -122,6 +162,7 @@ async def submit_candidacy(
                 organisation_id=organisation["id"],
                 kind=fields["kind"],
                 call_id=fields.get("call_id"),
+                organisation_type=organisation["organisation_type"],
                 staff_size=organisation["staff_size"],
                 municipality_nis=organisation["municipality_nis"],
                 participant_roles=fields["participant_roles"],

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -43,8 +42,3 @@ def target_group_rules() -> RuleSet:
         else files(__package__).joinpath("target_group_rules.yaml").read_text("utf-8")
     )
     return RuleSet.from_config(yaml.safe_load(text))
-
-
-@cache
-def candidacy_eligibility() -> dict[str, Any]:
-    return yaml.safe_load(files(__package__).joinpath("candidacy_eligibility.yaml").read_text())

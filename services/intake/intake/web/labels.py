@@ -121,7 +121,7 @@ HINTS = {
     "enterprise_number": "10 cijfers, bv. 0403.170.701; BE, punten en spaties mogen.",
     "agency": "In kleine letters, bv. atlas of in-gent.",
     "theme": "Alleen voor een vorming op maat.",
-    "call_id": "Laat leeg als de kandidatuur bij geen oproep hoort.",
+    "call_id": "Verplicht voor een leer- en coachingstraject: de id van de oproep bij trajecten.",
 }
 PATTERN_MESSAGES = {
     "municipality_nis": "Kies een gemeente uit de lijst.",

@@ -14,11 +14,12 @@ from pydantic import ValidationError
 from civic_common.api.app import uow
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
-from civic_common.web.pages import page_principal
+from civic_common.web.pages import page_principal, staff_token
 from intake.api.cursors import organisation_after, organisation_page
 from intake.api.models import CandidacyIn, OrganisationIn
 from intake.app import roles
 from intake.app.organisations import (
+    CallEligibility,
     DuplicateOrganisation,
     InvalidInput,
     organisation_candidacies,
@@ -27,6 +28,7 @@ from intake.app.organisations import (
     search_organisations,
     submit_candidacy,
 )
+from intake.domain.candidacy import EligibilityUnavailable
 from intake.web.labels import field_errors
 
 ORGANISATION_FIELDS = (
@@ -164,9 +166,10 @@ def routes(render: Render) -> APIRouter:
             "organisation_id": organisation_id,
             "participant_roles": values["participant_roles"],
         }
+        calls: CallEligibility = request.app.state.call_eligibility
         try:
             body = CandidacyIn.model_validate(submitted)
-            await submit_candidacy(work, body.model_dump(), principal)
+            await submit_candidacy(work, body.model_dump(), principal, calls, staff_token(request))
         except (ValidationError, InvalidInput) as exc:
             errors = field_errors(exc) if isinstance(exc, ValidationError) else exc.errors
             return render(
@@ -176,6 +179,16 @@ def routes(render: Render) -> APIRouter:
                 organisation=organisation,
                 values=values,
                 errors=errors,
+            )
+        except EligibilityUnavailable:
+            message = "Trajecten antwoordt nu niet; er is niets bewaard. Probeer later opnieuw."
+            return render(
+                request,
+                "candidacy.html",
+                503,
+                organisation=organisation,
+                values=values,
+                errors={"call_id": message},
             )
         return RedirectResponse(f"/organisaties/{organisation_id}?ingediend=1", status_code=303)
 

@@ -54,14 +54,17 @@ async def test_an_organisation_and_its_candidacy_are_registered_and_published(
         "/api/v1/candidacies",
         json={
             "organisation_id": org["id"],
-            "kind": "learning_and_coaching",
+            "kind": "custom_training",
+            "theme": "Meertaligheid",
             "participant_roles": ["manager", "diversity_officer"],
             "motivation": "Onze cliënten worden diverser; we willen een beleid uitbouwen.",
         },
         headers=auth("counter"),
     )
     assert candidacy.status_code == 201, candidacy.text
-    assert candidacy.json()["eligibility"]["eligible"] is True
+    # A custom training answers no call: nothing for trajecten to decide, and intake decides
+    # nothing itself.
+    assert candidacy.json()["eligibility"]["eligible"] is None
 
     async with runtime_for("intake").engine.connect() as conn:
         topics = (
@@ -80,26 +83,35 @@ async def test_an_organisation_and_its_candidacy_are_registered_and_published(
     assert topics == ["intake.organisations", "intake.candidacies"]
 
 
-async def test_a_small_organisation_may_apply_but_sees_why_it_is_not_eligible(client, auth):
+async def test_a_candidacy_for_a_call_needs_the_call_and_trajecten_to_decide(
+    client, auth, runtime_for
+):
+    """Intake has no eligibility rule of its own: without a call it is refused naming call_id;
+    with one but no trajecten to ask (not configured here), 503 and nothing is stored."""
     org = (
-        await client.post(
-            "/api/v1/organisations", json=organisation(staff_size=6), headers=auth("counter")
-        )
+        await client.post("/api/v1/organisations", json=organisation(), headers=auth("counter"))
     ).json()
-    response = await client.post(
+    body = {
+        "organisation_id": org["id"],
+        "kind": "learning_and_coaching",
+        "participant_roles": ["manager"],
+        "motivation": "graag",
+    }
+    without_call = await client.post("/api/v1/candidacies", json=body, headers=auth("counter"))
+    assert without_call.status_code == 422, without_call.text
+    assert [e["field"] for e in without_call.json()["errors"]] == ["call_id"]
+    unanswered = await client.post(
         "/api/v1/candidacies",
-        json={
-            "organisation_id": org["id"],
-            "kind": "learning_and_coaching",
-            "participant_roles": ["staff_member"],
-            "motivation": "graag",
-        },
+        json=body | {"call_id": str(uuid.uuid4())},
         headers=auth("counter"),
     )
-    eligibility = response.json()["eligibility"]
-    assert eligibility["eligible"] is False
-    unmet = {c["rule"] for c in eligibility["checks"] if not c["met"]}
-    assert unmet == {"min_staff", "participant_roles", "recommended_participants"}
+    assert unanswered.status_code == 503, unanswered.text
+    assert unanswered.headers["content-type"] == "application/problem+json"
+    assert unanswered.headers["retry-after"] == "30"
+    listed = await client.get(
+        f"/api/v1/organisations/{org['id']}/candidacies", headers=auth("counter")
+    )
+    assert listed.json() == []
 
 
 @pytest.mark.parametrize(
@@ -140,6 +152,7 @@ async def test_invalid_candidacies_are_422_naming_the_field(client, auth, body, 
     base = {
         "organisation_id": org["id"],
         "kind": "learning_and_coaching",
+        "call_id": str(uuid.uuid4()),
         "participant_roles": ["manager"],
         "motivation": "graag",
     }
@@ -181,23 +194,23 @@ async def test_organisations_are_listed_searched_and_show_their_candidacies(clie
     assert (
         await client.get(f"/api/v1/organisations/{org_id}/candidacies", headers=auth("counter"))
     ).json() == []
-    for kind, theme in (("learning_and_coaching", None), ("custom_training", "Taal")):
-        await client.post(
+    for theme in ("Taal", "Meertaligheid"):
+        submitted = await client.post(
             "/api/v1/candidacies",
             json={
                 "organisation_id": org_id,
-                "kind": kind,
+                "kind": "custom_training",
                 "participant_roles": ["manager"],
                 "motivation": "graag",
                 "theme": theme,
             },
             headers=auth("counter"),
         )
+        assert submitted.status_code == 201, submitted.text
     listed = await client.get(
         f"/api/v1/organisations/{org_id}/candidacies", headers=auth("counsellor")
     )
-    assert [c["kind"] for c in listed.json()] == ["custom_training", "learning_and_coaching"]
-    assert listed.json()[0]["eligibility"]["eligible"] is True
+    assert [c["theme"] for c in listed.json()] == ["Meertaligheid", "Taal"]
 
     unknown = await client.get(
         f"/api/v1/organisations/{uuid.uuid4()}/candidacies", headers=auth("counter")

@@ -1,15 +1,15 @@
-"""Municipality reference data after the 2025 mergers, target-group rules, candidacy checks."""
+"""Municipality reference data after the 2025 mergers and target-group rules (eligibility for a
+call is trajecten's rule: services/trajecten/tests/unit/test_organisations.py)."""
 
 from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
 
-from intake.domain.candidacy import assess
 from intake.domain.insz import make_insz
 from intake.domain.person import Person, check_person
 from intake.domain.target_group import Facts, RuleSet, decide
-from intake.reference import candidacy_eligibility, municipalities, target_group_rules
+from intake.reference import municipalities, target_group_rules
 
 pytestmark = pytest.mark.unit
 TODAY = date(2026, 11, 22)
@@ -135,27 +135,6 @@ def test_a_consistent_person_has_no_errors():
 def test_each_inconsistency_names_its_field_in_dutch(overrides, field):
     errors = check_person(person(**overrides), municipalities(), TODAY)
     assert field in errors and errors[field][0].isupper()
-
-
-def test_a_small_organisation_is_not_eligible_for_learning_and_coaching():
-    small = assess(
-        candidacy_eligibility(),
-        "learning_and_coaching",
-        "care_and_welfare",
-        8,
-        ["manager", "staff_member"],
-    )
-    assert not small.eligible
-    assert [c.rule for c in small.checks if not c.met] == ["min_staff"]
-    fit = assess(
-        candidacy_eligibility(),
-        "learning_and_coaching",
-        "care_and_welfare",
-        40,
-        ["diversity_officer"],
-    )
-    assert fit.eligible  # one participant: only a recommendation, not a condition
-    assert not next(c for c in fit.checks if c.rule == "recommended_participants").met
 
 
 @pytest.mark.parametrize(

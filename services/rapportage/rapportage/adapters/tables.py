@@ -41,7 +41,10 @@ trainings = Table(
     Column("agencies", ARRAY(Text), nullable=False),
     Column("joint", Boolean, nullable=False),
     Column("offer", Text),
+    # The theme in Dutch; theme_code is the catalogue's code when trajecten sent one (NULL for
+    # records from before the catalogue and imported history: those group by their text).
     Column("theme", Text, nullable=False),
+    Column("theme_code", Text),
     Column("title", Text, nullable=False),
     Column("description", Text, nullable=False),
     Column("region", Text, nullable=False),

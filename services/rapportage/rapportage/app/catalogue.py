@@ -182,9 +182,19 @@ async def trainings_per_region(
 async def trainings_per_theme(
     session: AsyncSession, params: Params, _: RapportageSettings
 ) -> list[Table]:
+    """Grouped by the theme catalogue's code, shown with its label; a theme without a code
+    (recorded before the catalogue, imported history) by its own text."""
     t = trainings.c
-    query = _held(select(t.theme, t.year, func.sum(t.trainings)).group_by(t.theme, t.year), params)
-    rows = [(theme, y, int(n)) for theme, y, n in (await session.execute(query))]
+    key = func.coalesce(t.theme_code, "~" + t.theme)
+    query = _held(
+        select(key, func.max(t.theme), t.year, func.sum(t.trainings)).group_by(key, t.year),
+        params,
+    )
+    found = list(await session.execute(query))
+    labels: dict[str, str] = {}  # one label per code, should a later catalogue relabel it
+    for key_, label, _, _ in found:
+        labels[key_] = max(labels.get(key_, label), label)
+    rows = [(labels[key_], y, int(n)) for key_, _, y, n in found]
     years = year_span((y for _, y, _ in rows), params.from_year, params.to_year)
     title = f"Vormingen{_agency_suffix(params)} per thema{params.span()}"
     return [

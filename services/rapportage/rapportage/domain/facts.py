@@ -93,6 +93,7 @@ def training_row(event: TrainingRecorded, sequence: int, recorded_at: datetime) 
         "joint": len(agencies) > 1,
         "offer": event.offer,
         "theme": event.theme,
+        "theme_code": event.theme_code,
         "title": event.title,
         "description": event.description,
         "region": event.region,
@@ -121,6 +122,7 @@ def historical_training_row(event: HistoricalTrainingsImported, sequence: int) -
         "joint": len(agencies) > 1,
         "offer": event.offer,
         "theme": event.theme,
+        "theme_code": None,  # imported history has no catalogue code: grouped by its text
         "title": event.title,
         "description": event.description,
         "region": event.region,

@@ -123,6 +123,12 @@ def number(text: str, exact: bool = False) -> Decimal:
     raise ValueError(f"'{text}' is geen getal")
 
 
+# What the projection's columns hold (Postgres integer, numeric(12,2)): a row beyond them is
+# refused here, never left for the worker to fail on.
+MAX_COUNT = 2**31 - 1
+MAX_AMOUNT = Decimal("9999999999.99")
+
+
 def _int(row: Mapping[str, str], column: str, default: int | None = 0, low: int = 0) -> int | None:
     value = _text(row, column)
     if not value:
@@ -130,6 +136,8 @@ def _int(row: Mapping[str, str], column: str, default: int | None = 0, low: int 
     if value.isdigit():
         if int(value) < low:
             raise RowError(f"{column}: moet minstens {low} zijn")
+        if int(value) > MAX_COUNT:
+            raise RowError(f"{column}: hoogstens {MAX_COUNT}")
         return int(value)
     try:
         parsed = number(value, isinstance(row.get(column), Exact))
@@ -141,6 +149,8 @@ def _int(row: Mapping[str, str], column: str, default: int | None = 0, low: int 
         raise RowError(f"{column}: '{value}' is geen geheel getal")
     if parsed < low:
         raise RowError(f"{column}: moet minstens {low} zijn")
+    if parsed > MAX_COUNT:
+        raise RowError(f"{column}: hoogstens {MAX_COUNT}")
     return int(parsed)
 
 
@@ -161,6 +171,8 @@ def _amount(row: Mapping[str, str], column: str) -> Decimal | None:
         raise RowError(f"{column}: mag niet negatief zijn")
     if amount != amount.quantize(Decimal("0.01")):
         raise RowError(f"{column}: '{value}' heeft meer dan twee decimalen")
+    if amount > MAX_AMOUNT:
+        raise RowError(f"{column}: hoogstens {MAX_AMOUNT}")
     return amount
 
 

@@ -100,3 +100,16 @@ def test_the_region_of_a_municipality_from_its_nis_code() -> None:
         "Antwerpen", "Brussel", "Vlaams-Brabant", "Vlaams-Brabant", "West-Vlaanderen",
         "Oost-Vlaanderen", "Limburg", "buiten Vlaanderen en Brussel",
     ]  # fmt: skip
+
+
+def test_a_figure_beyond_what_the_projection_holds_is_refused_at_the_import() -> None:
+    """An integer column holds 2**31 - 1, numeric(12,2) 9,999,999,999.99: a row beyond them
+    is refused with its reason, never left for the worker (tests/e2e/test_worker_extremes.py)."""
+    most = parse_training(row(aantal=str(2**31 - 1), kostprijs_eur="9999999999,99"), 2026)
+    assert most["trainings"] == 2**31 - 1 and most["cost_eur"] == Decimal("9999999999.99")
+    with pytest.raises(RowError, match="aantal: hoogstens 2147483647"):
+        parse_training(row(aantal=str(2**31)), 2026)
+    with pytest.raises(RowError, match="bevraagd: hoogstens"):
+        parse_training(row(bevraagd="2.147.483.648"), 2026)
+    with pytest.raises(RowError, match=r"kostprijs_eur: hoogstens 9999999999\.99"):
+        parse_training(row(kostprijs_eur="10000000000"), 2026)

@@ -1,6 +1,7 @@
 """Trainings, calls, candidacies and learning and coaching trajectories: everything the written
 questions 310 (seed 000) and 321 (seed 001) ask about is recordable and published as snapshots."""
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -26,7 +27,7 @@ async def test_a_joint_custom_training_is_recorded_step_by_step_as_snapshots(
         json={
             "agencies": ["agii", "in-gent"],
             "offer": "custom",
-            "theme": "Duidelijk gesproken taal",
+            "theme_code": "duidelijk-gesproken-taal",
             "title": "Duidelijke taal aan het loket",
             "description": "Vorming op maat voor het OCMW",
             "region": "Oost-Vlaanderen",
@@ -94,6 +95,48 @@ async def test_a_joint_custom_training_is_recorded_step_by_step_as_snapshots(
     ]
     assert last["staff_hours"] == "12.5" and last["evaluation"]["satisfied"] == 11
     assert last["cost_lines"][0]["borne_by"] == "agii"
+    assert (last["theme_code"], last["theme"], last["theme_catalogue"]) == (
+        "duidelijk-gesproken-taal",
+        "Duidelijk gesproken taal",
+        "2021.1",
+    )
+    assert v["theme_label"] == "Duidelijk gesproken taal"
+
+
+@pytest.mark.parametrize(
+    "theme_code",
+    ["Duidelijk gesproken taal", "bestaat-niet", "overig-ongemapt", "", "x" * 62],
+)
+async def test_a_training_theme_outside_the_catalogue_is_422_naming_the_field(
+    client, counsellor, theme_code
+):
+    """Free text, an unknown code, the migration's unmapped code, empty, too long."""
+    response = await client.post(
+        "/api/v1/trainings",
+        json={
+            "agencies": ["agii"],
+            "offer": "open",
+            "theme_code": theme_code,
+            "title": "Vorming",
+            "region": "Limburg",
+        },
+        headers=counsellor,
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == ["theme_code"]
+
+
+async def test_the_theme_catalogue_can_be_read(client, counsellor, auth):
+    themes = await client.get("/api/v1/training-themes", headers=counsellor)
+    assert themes.status_code == 200, themes.text
+    body = themes.json()
+    assert body["version"] == "2021.1"
+    labels = {t["code"]: t["label"] for t in body["themes"]}
+    assert labels["meertaligheid"] == "Meertaligheid"
+    assert "overig-ongemapt" not in labels, "not for people to choose"
+    refused = await client.get("/api/v1/training-themes", headers=auth("analyst"))
+    assert refused.status_code == 403
 
 
 async def test_in_gent_custom_price_is_150_until_2021(client, counsellor):
@@ -103,7 +146,7 @@ async def test_in_gent_custom_price_is_150_until_2021(client, counsellor):
             json={
                 "agencies": ["in-gent"],
                 "offer": "custom",
-                "theme": "Meertaligheid",
+                "theme_code": "meertaligheid",
                 "title": "Meertaligheid",
                 "region": "Oost-Vlaanderen",
             },
@@ -127,7 +170,7 @@ async def test_bad_training_input_is_refused_and_nothing_changes(client, counsel
             json={
                 "agencies": ["agii"],
                 "offer": "open",
-                "theme": "Tolken",
+                "theme_code": "communiceren-met-tolken",
                 "title": "Werken met tolken",
                 "region": "Limburg",
             },
@@ -317,7 +360,7 @@ async def test_trainings_are_listed_page_by_page(client, counsellor):
             json={
                 "agencies": ["atlas"],
                 "offer": "open",
-                "theme": "Tolken",
+                "theme_code": "communiceren-met-tolken",
                 "title": f"Lijst {n}",
                 "region": "Antwerpen",
             },
@@ -341,3 +384,188 @@ async def test_trainings_are_listed_page_by_page(client, counsellor):
     assert len(ids) == len(set(ids)), "no training twice across pages"
     bad = await client.get("/api/v1/trainings", params={"cursor": "bm9wZQ"}, headers=counsellor)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+async def call_for(client, counsellor, opens_on: str, closes_on: str) -> str:
+    call = await client.post(
+        "/api/v1/calls",
+        json={
+            "edition": "2019-2020",
+            "title": "Organisatiebeleid cultuursensitieve zorg",
+            "agencies": ["agii"],
+            "opens_on": opens_on,
+            "closes_on": closes_on,
+        },
+        headers=counsellor,
+    )
+    assert call.status_code == 201, call.text
+    assert call.json()["eligibility"]["organisation_types"] == ["care_and_welfare"]
+    return call.json()["id"]
+
+
+async def test_trajecten_decides_eligibility_for_a_call(client, counsellor, auth):
+    """The one rule intake shows: open days, care and welfare (seed 002), staff, roles."""
+    call_id = await call_for(client, counsellor, "2019-05-01", "2019-06-16")
+    path = f"/api/v1/calls/{call_id}/eligibility"
+    fit = {
+        "organisation_type": "care_and_welfare",
+        "staff_size": 40,
+        "participant_role": ["manager", "staff_member"],
+    }
+    counter = auth("counter", "balie@agii", organisation="agii")
+    on_time = await client.get(path, params=fit | {"on": "2019-06-16"}, headers=counter)
+    assert on_time.status_code == 200, on_time.text
+    assert on_time.json() == {
+        "call_id": call_id,
+        "eligible": True,
+        "reasons": [],
+        "advice": [],
+        "decided_on": "2019-06-16",
+    }
+    today = await client.get(path, params=fit, headers=counter)  # closed since 2019
+    assert today.json()["eligible"] is False
+    assert today.json()["reasons"] == ["de oproep is gesloten sinds 16/06/2019"]
+    school = await client.get(
+        path,
+        params=fit | {"organisation_type": "school", "on": "2019-06-01"},
+        headers=counter,
+    )
+    assert school.json()["eligible"] is False
+    assert school.json()["reasons"] == [
+        "de oproep is voor een zorg- en welzijnsorganisatie (niet: school)"
+    ]
+    unknown = await client.get(
+        f"/api/v1/calls/{uuid.uuid4()}/eligibility", params=fit, headers=counter
+    )
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+    bad = await client.get(path, params=fit | {"participant_role": ["ceo"]}, headers=counter)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "query.participant_role.0"
+    refused = await client.get(path, params=fit, headers=auth("analyst"))
+    assert refused.status_code == 403
+
+
+async def test_an_organisation_trajectory_tracks_its_components_through_the_api(
+    client, counsellor, outbox
+):
+    created = await client.post(
+        "/api/v1/organisation-trajectories",
+        json={
+            "edition": "2019-2020",
+            "agencies": ["agii"],
+            "partners": ["VIVO"],
+            "region": "Antwerpen",
+            "goal": "Organisatiebeleid",
+            "content": "Vijf werksessies en coaching",
+        },
+        headers=counsellor,
+    )
+    assert created.status_code == 201, created.text
+    ot = created.json()
+    assert [(c["code"], c["status"]) for c in ot["components"]] == [
+        ("intake_call", "planned"),
+        ("learning_network", "planned"),
+        ("coaching", "planned"),
+        ("evaluation", "planned"),
+    ]
+    assert ot["component_actions"]["intake_call"] == ["start"]
+    assert ot["component_actions"]["evaluation"] == []
+    base = f"/api/v1/organisation-trajectories/{ot['id']}"
+
+    async def step(code: str, action: str, on: str, version: int) -> dict:
+        return await edit(
+            client, counsellor, f"{base}/components/{code}", {"action": action, "on": on}, version
+        )
+
+    too_soon = await client.post(
+        f"{base}/components/coaching",
+        json={"action": "start", "on": "2019-10-01"},
+        headers=counsellor | {"If-Match": '"1"'},
+    )
+    assert too_soon.status_code == 422, too_soon.text
+    assert too_soon.json()["errors"] == [
+        {"field": "action", "message": "'coaching' start pas na het afronden van intake_call"}
+    ]
+    unknown = await client.post(
+        f"{base}/components/mo_test",
+        json={"action": "start", "on": "2019-10-01"},
+        headers=counsellor | {"If-Match": '"1"'},
+    )
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "component"
+    v = await step("intake_call", "start", "2019-09-02", 1)
+    v = await step("intake_call", "complete", "2019-09-20", v["version"])
+    v = await step("learning_network", "start", "2019-10-01", v["version"])
+    assert v["component_actions"]["learning_network"] == [], "five sessions first"
+    for day in range(1, 6):
+        v = await edit(
+            client,
+            counsellor,
+            f"{base}/sessions",
+            {"held_on": f"2019-1{day % 3}-0{day}", "half_days": 2},
+            v["version"],
+        )
+    assert v["component_actions"]["learning_network"] == ["complete"]
+    v = await step("learning_network", "complete", "2020-06-01", v["version"])
+    v = await edit(client, counsellor, f"{base}/status", {"status": "running"}, v["version"])
+    not_yet = await client.post(
+        f"{base}/status",
+        json={"status": "completed"},
+        headers=counsellor | {"If-Match": f'"{v["version"]}"'},
+    )
+    assert not_yet.status_code == 422
+    assert "coaching, evaluation" in not_yet.json()["errors"][0]["message"]
+    v = await step("coaching", "start", "2019-10-01", v["version"])
+    v = await step("coaching", "complete", "2020-05-01", v["version"])
+    v = await step("evaluation", "start", "2020-06-02", v["version"])
+    v = await step("evaluation", "complete", "2020-06-30", v["version"])
+    v = await edit(client, counsellor, f"{base}/status", {"status": "completed"}, v["version"])
+    snapshot = [
+        d for k, d in await outbox(ot["id"]) if k == "trajecten.organisation-trajectory.recorded.v1"
+    ][-1]
+    assert snapshot["status"] == "completed" and snapshot["template_version"] == "2019.1"
+    assert snapshot["components"][1] == {
+        "code": "learning_network",
+        "status": "completed",
+        "started_on": "2019-10-01",
+        "completed_on": "2020-06-01",
+    }
+
+
+async def test_a_snapshot_never_outgrows_what_kafka_carries(client, counsellor, outbox):
+    """Each list is bounded, their product is not: sessions of 50 trainers of 200 characters
+    are refused (422 naming sessions) once the snapshot would pass 512 kB, nothing stored."""
+    created = await client.post(
+        "/api/v1/trainings",
+        json={
+            "agencies": ["agii"],
+            "offer": "open",
+            "theme_code": "meertaligheid",
+            "title": "Groot",
+            "region": "Limburg",
+        },
+        headers=counsellor,
+    )
+    base = f"/api/v1/trainings/{created.json()['id']}"
+    trainers = [f"Trainer {n:02d} Zoë-Ŝ " + "é" * 183 for n in range(50)]
+    version, refused = 1, None
+    for day in range(1, 100):
+        answer = await client.post(
+            f"{base}/sessions",
+            json={"held_on": f"2020-01-{day % 28 + 1:02d}", "half_days": 1, "trainers": trainers},
+            headers=counsellor | {"If-Match": f'"{version}"'},
+        )
+        if answer.status_code != 200:
+            refused = answer
+            break
+        version = answer.json()["version"]
+    assert refused is not None and refused.status_code == 422, refused and refused.text
+    assert refused.json()["errors"][0]["field"] == "sessions"
+    assert 20 < version < 100
+    stored = (await client.get(base, headers=counsellor)).json()
+    assert stored["version"] == version, "the refused session is not stored"
+    sizes = [
+        len(json.dumps(d, ensure_ascii=False).encode())
+        for _, d in await outbox(created.json()["id"])
+    ]
+    assert len(sizes) == version and max(sizes) <= 512 * 1024

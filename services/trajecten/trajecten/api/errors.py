@@ -9,6 +9,7 @@ from trajecten.app.organisations import NotFound
 from trajecten.app.trajectories import StaleVersion, TrajectoryNotFound
 from trajecten.domain.organisations import InvalidChange
 from trajecten.domain.templates import UnknownTemplate
+from trajecten.domain.themes import UnknownTheme
 from trajecten.domain.trajectory import IllegalTransition, InvalidReason, NotYours, Refused
 from trajecten.domain.visibility import NoAgency
 
@@ -70,7 +71,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidChange)
     @app.exception_handler(InvalidReason)
-    async def _invalid(request: Request, exc: InvalidChange | InvalidReason) -> JSONResponse:
+    @app.exception_handler(UnknownTheme)
+    async def _invalid(
+        request: Request, exc: InvalidChange | InvalidReason | UnknownTheme
+    ) -> JSONResponse:
         return problem_response(
             request,
             422,

@@ -2,12 +2,13 @@
 learning and coaching trajectories. Every change names the version it edits (If-Match)."""
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -20,7 +21,7 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_roles
 from civic_common.db.uow import UnitOfWork
-from civic_common.events.contracts.intake import OrganisationType
+from civic_common.events.contracts.intake import OrganisationType, ParticipantRole
 from civic_common.events.contracts.reporting import (
     CostLine,
     Evaluation,
@@ -31,6 +32,7 @@ from civic_common.events.contracts.reporting import (
 from trajecten.api.staff import expected_version
 from trajecten.app.organisations import (
     A,
+    call_eligibility,
     change_recorded,
     create_call,
     create_recorded,
@@ -43,15 +45,18 @@ from trajecten.app.organisations import (
 from trajecten.domain.organisations import (
     Call,
     Candidacy,
+    EligibilityDecision,
     OrganisationTrajectory,
     OrganisationTrajectoryStatus,
     Training,
     TrainingOutcome,
     TrainingStatus,
 )
-from trajecten.domain.templates import Eligibility, shipped
+from trajecten.domain.templates import Eligibility, Template, shipped
+from trajecten.domain.themes import theme_catalogue
 
 router = APIRouter(prefix="/api/v1", tags=["organisations"])
+BRUSSELS = ZoneInfo("Europe/Brussels")
 Staff = Annotated[Principal, Depends(require_roles("counsellor", "admin"))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 Names = Annotated[list[line(200, min_length=1)], Field(max_length=50)]  # type: ignore[misc]
@@ -108,6 +113,34 @@ async def get_call(call_id: UUID, by: Staff, work: Work) -> JSONResponse:
     return _answer(await read_call(work, call_id, by), 200)
 
 
+# Intake's counter asks before it submits a candidacy (with the counter's own token).
+Assessor = Annotated[Principal, Depends(require_roles("counter", "counsellor", "admin"))]
+
+
+@router.get("/calls/{call_id}/eligibility", response_model=EligibilityDecision)
+async def get_call_eligibility(
+    call_id: UUID,
+    by: Assessor,
+    work: Work,
+    organisation_type: OrganisationType,
+    staff_size: Annotated[int, Query(ge=0, le=1_000_000)],
+    participant_role: Annotated[list[ParticipantRole], Query(min_length=1, max_length=10)],
+    on: Annotated[
+        date | None, Query(description="The day it applies (default: today in Brussels)")
+    ] = None,
+) -> EligibilityDecision:
+    """Trajecten's decision whether an organisation may answer this call: the one rule intake
+    shows and the candidacy's assessment applies. 404 for an unknown call."""
+    return await call_eligibility(
+        work,
+        call_id,
+        organisation_type=organisation_type,
+        staff_size=staff_size,
+        participant_roles=list(participant_role),
+        on=on or datetime.now(BRUSSELS).date(),
+    )
+
+
 Cursor = CursorParam
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 
@@ -159,7 +192,9 @@ async def post_decision(candidacy_id: UUID, body: DecisionIn, by: Staff, work: W
 class TrainingIn(_In):
     agencies: Agencies
     offer: Literal["open", "custom"]
-    theme: line(200, min_length=1)  # type: ignore[valid-type]
+    theme_code: str = Field(
+        max_length=61, description="A code of the theme catalogue (GET /api/v1/training-themes)"
+    )
     title: Title  # type: ignore[valid-type]
     description: text(5000) = ""  # type: ignore[valid-type]
     region: Region
@@ -180,16 +215,45 @@ class OrganisationTrajectoryIn(_In):
     evaluation_criteria: Names = Field(default_factory=list)
 
 
-def _training_out(t: Training) -> JSONResponse:
+def _training_out(t: Training, status_code: int = 200) -> JSONResponse:
     charge = t.charge(shipped())
-    return _answer(t, charge_eur=None if charge is None else str(charge))
+    return _answer(
+        t,
+        status_code,
+        charge_eur=None if charge is None else str(charge),
+        theme_label=t.theme_label(theme_catalogue(t.theme_catalogue)),
+    )
+
+
+@router.get("/training-themes")
+async def get_training_themes(by: Staff) -> dict[str, Any]:
+    """The current theme catalogue: its version and the codes a training may be given."""
+    themes = theme_catalogue()
+    return {
+        "version": themes.version,
+        "valid_from": themes.valid_from.isoformat(),
+        "themes": [
+            {
+                "code": t.code,
+                "label": t.label,
+                "valid_from": t.valid_from and t.valid_from.isoformat(),
+                "valid_until": t.valid_until and t.valid_until.isoformat(),
+            }
+            for t in themes.themes
+            if t.assignable
+        ],
+    }
 
 
 @router.post("/trainings", status_code=201)
 async def post_training(body: TrainingIn, request: Request, by: Staff, work: Work) -> Response:
+    """A training with a theme from the catalogue (422 naming ``theme_code`` otherwise)."""
+    themes = theme_catalogue()
+    themes.assign(body.theme_code, datetime.now(BRUSSELS).date())  # UnknownTheme: 422
+
     async def run() -> JSONResponse:
-        created = await create_recorded(work, Training(id=uuid4(), **body.model_dump()), by)
-        return _answer(created, 201)
+        training = Training(id=uuid4(), theme_catalogue=themes.version, **body.model_dump())
+        return _training_out(await create_recorded(work, training, by), 201)
 
     return await idempotent(request, by, work, run)
 
@@ -199,22 +263,63 @@ async def get_training(training_id: UUID, by: Staff, work: Work) -> Response:
     return _training_out(await read_recorded(work, Training, training_id))
 
 
+def _template_of(t: OrganisationTrajectory) -> Template:
+    return shipped().get(t.template_kind, t.template_version)
+
+
+def _trajectory_out(t: OrganisationTrajectory, status_code: int = 200) -> JSONResponse:
+    """The stored state, and what each component allows now (``component_actions``)."""
+    return _answer(t, status_code, component_actions=t.component_actions(_template_of(t)))
+
+
 @router.post("/organisation-trajectories", status_code=201)
 async def post_organisation_trajectory(
     body: OrganisationTrajectoryIn, request: Request, by: Staff, work: Work
 ) -> Response:
+    """A learning and coaching trajectory; it tracks its template's components (all planned)."""
+    template = shipped().get("leer-en-coachingstraject", body.template_version)
+
     async def run() -> JSONResponse:
         created = await create_recorded(
-            work, OrganisationTrajectory(id=uuid4(), **body.model_dump()), by
+            work, OrganisationTrajectory.following(template, id=uuid4(), **body.model_dump()), by
         )
-        return _answer(created, 201)
+        return _trajectory_out(created, 201)
 
     return await idempotent(request, by, work, run)
 
 
 @router.get("/organisation-trajectories/{trajectory_id}")
 async def get_organisation_trajectory(trajectory_id: UUID, by: Staff, work: Work) -> Response:
-    return _answer(await read_recorded(work, OrganisationTrajectory, trajectory_id))
+    return _trajectory_out(await read_recorded(work, OrganisationTrajectory, trajectory_id))
+
+
+class ComponentStepIn(_In):
+    action: Literal["start", "complete"]
+    on: date = Field(description="The day it started or was completed")
+
+
+@router.post("/organisation-trajectories/{trajectory_id}/components/{code}")
+async def post_organisation_trajectory_component(
+    trajectory_id: UUID,
+    code: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,60}$")],
+    body: ComponentStepIn,
+    by: Staff,
+    work: Work,
+    if_match: IfMatch = None,
+) -> Response:
+    """Starts or completes one component of the trajectory's template: a component starts once
+    the ones it follows are completed, the learning network completes after its 5 sessions
+    (422 naming the reason otherwise)."""
+    version = expected_version(if_match)
+    changed = await change_recorded(
+        work,
+        OrganisationTrajectory,
+        trajectory_id,
+        version,
+        lambda t: t.advance_component(code, body.action, body.on, _template_of(t)),
+        by,
+    )
+    return _trajectory_out(changed)
 
 
 class StaffHoursIn(_In):
@@ -299,15 +404,18 @@ def _edits(kind: type[A], path: str, out: Callable[[A], JSONResponse] = _answer)
         by: Principal,
         work: UnitOfWork,
         if_match: str | None,
+        grows: str = "body",
     ) -> Response:
         version = expected_version(if_match)
-        return out(await change_recorded(work, kind, aggregate_id, version, change, by))
+        return out(await change_recorded(work, kind, aggregate_id, version, change, by, grows))
 
     @router.post(f"/{path}/{{aggregate_id}}/sessions", name=f"{path}-session")
     async def post_session(
         aggregate_id: UUID, body: SessionIn, by: Staff, work: Work, if_match: IfMatch = None
     ) -> Response:
-        return await apply(aggregate_id, lambda a: _add_session(a, body), by, work, if_match)
+        return await apply(
+            aggregate_id, lambda a: _add_session(a, body), by, work, if_match, "sessions"
+        )
 
     @router.post(f"/{path}/{{aggregate_id}}/participants", name=f"{path}-participants")
     async def post_participants(
@@ -317,13 +425,22 @@ def _edits(kind: type[A], path: str, out: Callable[[A], JSONResponse] = _answer)
         work: Work,
         if_match: IfMatch = None,
     ) -> Response:
-        return await apply(aggregate_id, lambda a: _add_participants(a, body), by, work, if_match)
+        return await apply(
+            aggregate_id,
+            lambda a: _add_participants(a, body),
+            by,
+            work,
+            if_match,
+            "participating_organisations",
+        )
 
     @router.post(f"/{path}/{{aggregate_id}}/cost-lines", name=f"{path}-cost")
     async def post_cost_line(
         aggregate_id: UUID, body: CostLineIn, by: Staff, work: Work, if_match: IfMatch = None
     ) -> Response:
-        return await apply(aggregate_id, lambda a: _add_cost(a, body), by, work, if_match)
+        return await apply(
+            aggregate_id, lambda a: _add_cost(a, body), by, work, if_match, "cost_lines"
+        )
 
     @router.post(f"/{path}/{{aggregate_id}}/staff-hours", name=f"{path}-hours")
     async def post_staff_hours(
@@ -342,7 +459,7 @@ def _edits(kind: type[A], path: str, out: Callable[[A], JSONResponse] = _answer)
 
 
 _edits(Training, "trainings", _training_out)
-_edits(OrganisationTrajectory, "organisation-trajectories")
+_edits(OrganisationTrajectory, "organisation-trajectories", _trajectory_out)
 
 
 @router.post("/trainings/{training_id}/status")
@@ -372,7 +489,7 @@ async def post_organisation_trajectory_status(
     version = expected_version(if_match)
 
     def change(t: OrganisationTrajectory) -> None:
-        t.move_to(body.status)
+        t.move_to(body.status, _template_of(t))
         if body.results is not None:
             t.results = body.results
         if body.groups is not None:
@@ -381,4 +498,4 @@ async def post_organisation_trajectory_status(
     changed = await change_recorded(
         work, OrganisationTrajectory, trajectory_id, version, change, by
     )
-    return _answer(changed)
+    return _trajectory_out(changed)

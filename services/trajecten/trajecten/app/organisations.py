@@ -3,12 +3,17 @@ and coaching trajectories. Every change to a training or organisation trajectory
 full reportable snapshot (key = its id, sequence = its version) in the same transaction."""
 
 from collections.abc import Callable
+from datetime import date
 from typing import TypeVar
 from uuid import UUID
 
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
-from civic_common.events.contracts.intake import CandidacySubmitted, OrganisationRegistered
+from civic_common.events.contracts.intake import (
+    CandidacySubmitted,
+    OrganisationRegistered,
+    OrganisationType,
+)
 from civic_common.events.contracts.reporting import ParticipatingOrganisation
 from civic_common.events.contracts.trajecten import (
     OrganisationTrajectoryRecorded,
@@ -21,11 +26,14 @@ from trajecten.app.trajectories import StaleVersion
 from trajecten.domain.organisations import (
     Call,
     Candidacy,
+    EligibilityDecision,
     InvalidChange,
     OrganisationTrajectory,
     Training,
+    decide_eligibility,
 )
 from trajecten.domain.templates import shipped
+from trajecten.domain.themes import theme_catalogue
 
 A = TypeVar("A", Training, OrganisationTrajectory)
 
@@ -47,13 +55,36 @@ def _store(uow: UnitOfWork, kind: type[A]) -> Documents[A]:
     return Documents(uow.session, table, kind)
 
 
-async def _publish(uow: UnitOfWork, aggregate: Training | OrganisationTrajectory) -> None:
+# The largest snapshot a training or organisation trajectory may publish (its JSON, in bytes):
+# half of Kafka's 1 MB message limit, so a snapshot never jams the outbox. Each list is bounded
+# at the API too, but their product (100 sessions of 50 trainers of 200 characters) is not.
+MAX_SNAPSHOT_BYTES = 512 * 1024
+
+
+def snapshot(
+    aggregate: Training | OrganisationTrajectory,
+) -> TrainingRecorded | OrganisationTrajectoryRecorded:
+    """The reportable snapshot event of ``aggregate`` (exactly its stored state)."""
     data = aggregate.model_dump()
     if isinstance(aggregate, Training):
-        event = TrainingRecorded.model_validate(data | {"training_id": aggregate.id})
-    else:
-        event = OrganisationTrajectoryRecorded.model_validate(
-            data | {"organisation_trajectory_id": aggregate.id}
+        theme = aggregate.theme_label(theme_catalogue(aggregate.theme_catalogue))
+        return TrainingRecorded.model_validate(data | {"training_id": aggregate.id, "theme": theme})
+    return OrganisationTrajectoryRecorded.model_validate(
+        data | {"organisation_trajectory_id": aggregate.id}
+    )
+
+
+async def _publish(
+    uow: UnitOfWork, aggregate: Training | OrganisationTrajectory, grows: str = "body"
+) -> None:
+    """Publish its snapshot; a change that would make it larger than ``MAX_SNAPSHOT_BYTES`` is
+    refused naming ``grows``, the field the change adds to."""
+    event = snapshot(aggregate)
+    if len(event.model_dump_json().encode()) > MAX_SNAPSHOT_BYTES:
+        raise InvalidChange(
+            grows,
+            f"de registratie wordt te groot om te melden (hoogstens {MAX_SNAPSHOT_BYTES // 1024}"
+            " kB); maak teksten of lijsten korter",
         )
     await uow.publish(event, key=aggregate.id, sequence=aggregate.version)
 
@@ -80,6 +111,9 @@ async def on_candidacy_submitted(uow: UnitOfWork, event: CandidacySubmitted, _: 
     candidacy = Candidacy.model_validate(
         event.model_dump(exclude={"candidacy_id"}) | {"id": event.candidacy_id}
     )
+    if candidacy.organisation_type is None:  # an older record: the type as registered
+        known = await organisation(uow.session, event.organisation_id)
+        candidacy.organisation_type = known["organisation_type"] if known else None
     call = await _calls(uow).get(event.call_id) if event.call_id else None
     candidacy.assess(call)
     await _candidacies(uow).add(candidacy)
@@ -106,6 +140,30 @@ async def read_call(uow: UnitOfWork, call_id: UUID, by: Principal) -> Call:
         await uow.audit(by, "read", "call", call_id)
         await uow.commit()
     return call
+
+
+async def call_eligibility(
+    uow: UnitOfWork,
+    call_id: UUID,
+    *,
+    organisation_type: OrganisationType,
+    staff_size: int,
+    participant_roles: list[str],
+    on: date,
+) -> EligibilityDecision:
+    """Trajecten's decision for an organisation answering a call (intake shows it at its
+    counter before it submits the candidacy); no personal data, so not audited."""
+    async with uow:
+        call = await _calls(uow).get(call_id)
+    if call is None:
+        raise NotFound(f"geen oproep {call_id}")
+    return decide_eligibility(
+        call,
+        organisation_type=organisation_type,
+        staff_size=staff_size,
+        participant_roles=participant_roles,
+        on=on,
+    )
 
 
 async def list_candidacies(
@@ -194,7 +252,10 @@ async def change_recorded(
     expected_version: int,
     change: Callable[[A], None],
     by: Principal,
+    grows: str = "body",
 ) -> A:
+    """Apply ``change`` to the version the caller saw, store it and publish its snapshot
+    (refused naming ``grows`` when the snapshot would outgrow ``MAX_SNAPSHOT_BYTES``)."""
     async with uow:
         store = _store(uow, kind)
         aggregate = await store.get(aggregate_id, lock=True)
@@ -205,7 +266,7 @@ async def change_recorded(
         change(aggregate)
         aggregate.bump()
         await store.save(aggregate)
-        await _publish(uow, aggregate)
+        await _publish(uow, aggregate, grows)
         await uow.audit(by, "update", kind.__name__.lower(), aggregate_id)
         await uow.commit()
     return aggregate

@@ -12,14 +12,17 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from civic_common.events.contracts.intake import OrganisationType
 from civic_common.events.contracts.reporting import (
+    ComponentProgress,
     CostLine,
     Evaluation,
     ParticipatingOrganisation,
     Region,
     Session,
 )
-from trajecten.domain.templates import Catalogue, Eligibility
+from trajecten.domain.templates import Catalogue, Eligibility, Template
+from trajecten.domain.themes import ThemeCatalogue
 
 Agency = str  # agii, atlas, in-gent, huis-van-het-nederlands-brussel, …
 
@@ -66,6 +69,64 @@ class Call(_State):
         return self
 
 
+ORGANISATION_TYPE_LABELS = {
+    "local_government": "lokaal bestuur",
+    "ocmw": "OCMW",
+    "care_and_welfare": "zorg- en welzijnsorganisatie",
+    "school": "school",
+    "non_profit": "vzw",
+    "company": "onderneming",
+    "other": "andere organisatie",
+}
+
+
+class EligibilityDecision(BaseModel):
+    """Trajecten's decision on an organisation for a call: ``reasons`` say why it is not
+    eligible (empty when it is), ``advice`` what is recommended but not required."""
+
+    model_config = ConfigDict(frozen=True)
+
+    call_id: UUID
+    eligible: bool
+    reasons: list[str]
+    advice: list[str]
+    decided_on: date
+
+
+def decide_eligibility(
+    call: Call,
+    *,
+    organisation_type: OrganisationType | None,
+    staff_size: int,
+    participant_roles: list[str],
+    on: date,
+) -> EligibilityDecision:
+    """Whether an organisation may answer ``call`` on day ``on``: the call is open that day
+    (from ``opens_on`` up to and including ``closes_on``), and the organisation meets the
+    call's rules (seed 002: a care and welfare organisation with at least 10 staff, a
+    participant who manages or is the diversity officer; two participants recommended)."""
+    rules, reasons = call.eligibility, []
+    if on < call.opens_on:
+        reasons.append(f"de oproep is nog niet open (opent op {call.opens_on:%d/%m/%Y})")
+    if on > call.closes_on:
+        reasons.append(f"de oproep is gesloten sinds {call.closes_on:%d/%m/%Y}")
+    if rules.organisation_types and organisation_type not in rules.organisation_types:
+        wanted = " of ".join(ORGANISATION_TYPE_LABELS[t] for t in rules.organisation_types)
+        what = ORGANISATION_TYPE_LABELS.get(organisation_type or "", "onbekend type")
+        reasons.append(f"de oproep is voor een {wanted} (niet: {what})")
+    if staff_size < rules.min_staff:
+        reasons.append(f"minder dan {rules.min_staff} medewerkers ({staff_size})")
+    wanted_roles = set(rules.required_participant_roles)
+    if wanted_roles and not wanted_roles & set(participant_roles):
+        reasons.append("geen leidinggevende of stafmedewerker diversiteit bij de deelnemers")
+    advice = []
+    if len(participant_roles) < rules.recommended_participants:
+        advice.append(f"aanbevolen: {rules.recommended_participants} deelnemers")
+    return EligibilityDecision(
+        call_id=call.id, eligible=not reasons, reasons=reasons, advice=advice, decided_on=on
+    )
+
+
 CandidacyStatus = Literal["eligible", "ineligible", "selected", "rejected", "received"]
 
 
@@ -75,6 +136,7 @@ class Candidacy(_State):
     organisation_id: UUID
     kind: Literal["learning_and_coaching", "custom_training"]
     call_id: UUID | None
+    organisation_type: OrganisationType | None = None
     staff_size: int
     municipality_nis: str
     participant_roles: list[str]
@@ -87,23 +149,22 @@ class Candidacy(_State):
     organisation_trajectory_id: UUID | None = None
 
     def assess(self, call: Call | None) -> None:
-        """Eligibility of a candidacy for a call: what seed 002 asks of an organisation."""
+        """Eligibility of a candidacy for its call on the day it was submitted
+        (``decide_eligibility``); a custom training request is planned directly."""
         if self.kind != "learning_and_coaching":
-            return  # custom training requests are planned directly
+            return
         if call is None:
             self.status, self.reasons = "ineligible", ["onbekende oproep"]
             return
-        rules, reasons = call.eligibility, []
-        if self.submitted_at.date() > call.closes_on:
-            reasons.append(f"ingediend na de sluitingsdatum ({call.closes_on:%d/%m/%Y})")
-        if self.staff_size < rules.min_staff:
-            reasons.append(f"minder dan {rules.min_staff} medewerkers ({self.staff_size})")
-        wanted = set(rules.required_participant_roles)
-        if wanted and not wanted & set(self.participant_roles):
-            reasons.append("geen leidinggevende of stafmedewerker diversiteit bij de deelnemers")
-        self.status, self.reasons = ("ineligible" if reasons else "eligible"), reasons
-        if len(self.participant_roles) < rules.recommended_participants and not reasons:
-            self.reasons = [f"aanbevolen: {rules.recommended_participants} deelnemers"]
+        decision = decide_eligibility(
+            call,
+            organisation_type=self.organisation_type,
+            staff_size=self.staff_size,
+            participant_roles=self.participant_roles,
+            on=self.submitted_at.date(),
+        )
+        self.status = "eligible" if decision.eligible else "ineligible"
+        self.reasons = decision.reasons or decision.advice
 
     def decide(self, selected: bool, reason: str, by: str) -> None:
         if self.status not in ("eligible", "selected", "rejected"):
@@ -179,7 +240,14 @@ ORGANISATION_TRAJECTORY_MOVES: dict[str, frozenset[str]] = {
 
 class Training(_Recorded):
     offer: Literal["open", "custom"]
-    theme: str = Field(min_length=1, max_length=200)
+    theme_code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,60}$", description="From the catalogue")
+    theme_catalogue: str = Field(description="Version of the theme catalogue the code is from")
+    unmapped_theme: str | None = Field(
+        None,
+        max_length=200,
+        description="The free-text theme from before the catalogue that no code matched "
+        "(theme_code is then overig-ongemapt); kept, never lost",
+    )
     title: str = Field(min_length=1, max_length=300)
     description: str = Field("", max_length=5000)
     status: TrainingStatus = "planned"
@@ -187,6 +255,10 @@ class Training(_Recorded):
     external_partners: list[str] = Field(default_factory=list)
     outcome: TrainingOutcome | None = None
     ordered_by: UUID | None = Field(None, description="Organisation that asked a custom training")
+
+    def theme_label(self, themes: ThemeCatalogue) -> str:
+        """Its theme in Dutch: the catalogue's label, or the former free text when unmapped."""
+        return self.unmapped_theme or themes.label(self.theme_code)
 
     def charge(self, catalogue: Catalogue) -> Decimal | None:
         """What participants pay under the price rule of the lead agency on the first session:
@@ -222,10 +294,18 @@ class OrganisationTrajectory(_Recorded):
     groups: int = Field(0, ge=0)
     results: str | None = None
     evaluation_criteria: list[str] = Field(default_factory=list)
+    components: list[ComponentProgress] = Field(default_factory=list)
 
-    def move_to(self, status: str) -> None:
+    @classmethod
+    def following(cls, template: Template, **fields: object) -> "OrganisationTrajectory":
+        """A new organisation trajectory with every component of its template planned."""
+        planned = [ComponentProgress(code=c.code) for c in template.components]
+        return cls.model_validate(fields | {"components": planned})
+
+    def move_to(self, status: str, template: Template) -> None:
         """The next step of its lifecycle (``ORGANISATION_TRAJECTORY_MOVES``); the same status
-        again changes nothing, any other step is refused naming the allowed ones."""
+        again changes nothing, any other step is refused naming the allowed ones. Completed
+        only once every required component of its template is."""
         if status == self.status:
             return
         allowed = ORGANISATION_TRAJECTORY_MOVES[self.status]
@@ -234,7 +314,71 @@ class OrganisationTrajectory(_Recorded):
             raise InvalidChange(
                 "status", f"van '{self.status}' kan niet naar '{status}'; mogelijk: {choices}"
             )
+        if status == "completed":
+            done = {c.code for c in self.components if c.status == "completed"}
+            if open_ := [c.code for c in template.components if c.required and c.code not in done]:
+                raise InvalidChange(
+                    "status", f"nog niet afgerond: {', '.join(open_)} (verplichte onderdelen)"
+                )
         self.status = status  # type: ignore[assignment]  # one of the Literal's values
+
+    def _progress(self, code: str) -> tuple[int, ComponentProgress]:
+        for index, progress in enumerate(self.components):
+            if progress.code == code:
+                return index, progress
+        known = ", ".join(c.code for c in self.components)
+        raise InvalidChange("component", f"geen onderdeel '{code}' in dit traject; wel: {known}")
+
+    def component_actions(self, template: Template) -> dict[str, list[str]]:
+        """What each component allows now: ``start`` once the components it follows are
+        completed, ``complete`` once started (the learning network after its target number of
+        sessions); nothing in a final status."""
+        done = {c.code for c in self.components if c.status == "completed"}
+        final = not ORGANISATION_TRAJECTORY_MOVES[self.status]
+        actions: dict[str, list[str]] = {}
+        for progress in self.components:
+            spec = template.component(progress.code)
+            allowed: list[str] = []
+            if not final and spec is not None:
+                if progress.status == "planned" and set(spec.after) <= done:
+                    allowed.append("start")
+                target = spec.target_sessions or 0
+                if progress.status == "started" and len(self.sessions) >= target:
+                    allowed.append("complete")
+            actions[progress.code] = allowed
+        return actions
+
+    def advance_component(self, code: str, action: str, on: date, template: Template) -> None:
+        """Start or complete one component of the template (``component_actions`` says which
+        is possible); refused naming the reason otherwise."""
+        index, progress = self._progress(code)
+        if action not in self.component_actions(template)[code]:
+            raise InvalidChange("action", self._why_not(progress, action, template))
+        if action == "start":
+            changed = progress.model_copy(update={"status": "started", "started_on": on})
+        else:
+            if progress.started_on is not None and on < progress.started_on:
+                raise InvalidChange(
+                    "on", f"afronden kan niet voor de start ({progress.started_on:%d/%m/%Y})"
+                )
+            changed = progress.model_copy(update={"status": "completed", "completed_on": on})
+        self.components = [*self.components[:index], changed, *self.components[index + 1 :]]
+
+    def _why_not(self, progress: ComponentProgress, action: str, template: Template) -> str:
+        if not ORGANISATION_TRAJECTORY_MOVES[self.status]:
+            return f"het traject is {self.status}: de onderdelen liggen vast"
+        spec = template.component(progress.code)
+        if spec is None:
+            return f"onderdeel '{progress.code}' staat niet in het sjabloon"
+        if action == "start" and progress.status != "planned":
+            return f"'{progress.code}' is al {progress.status}"
+        if action == "start":
+            done = {c.code for c in self.components if c.status == "completed"}
+            waiting = ", ".join(sorted(set(spec.after) - done))
+            return f"'{progress.code}' start pas na het afronden van {waiting}"
+        if progress.status != "started":
+            return f"'{progress.code}' is {progress.status}, niet gestart"
+        return f"'{progress.code}' vraagt {spec.target_sessions} sessies (nu {len(self.sessions)})"
 
     @model_validator(mode="after")
     def _sessions_within_the_edition(self) -> "OrganisationTrajectory":

@@ -9,6 +9,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from civic_common.events.contracts.intake import OrganisationType
+
 CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 Cefr = Literal["A1", "A2", "B1", "B2", "C1", "C2"]
 
@@ -57,7 +59,11 @@ class ComponentSpec(_Spec):
 
 
 class Eligibility(_Spec):
+    """What a call asks of an organisation (seed 002): at least ``min_staff`` staff, one of
+    ``organisation_types`` (empty: any), a participant in one of the required roles."""
+
     min_staff: int = Field(0, ge=0)
+    organisation_types: tuple[OrganisationType, ...] = ()
     required_participant_roles: tuple[str, ...] = ()
     recommended_participants: int = Field(1, ge=1)
 

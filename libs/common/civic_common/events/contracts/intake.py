@@ -114,6 +114,10 @@ OrganisationType = Literal[
 ]
 
 
+# Roles of the people an organisation sends to a trajectory (never their names).
+ParticipantRole = Literal["manager", "diversity_officer", "staff_member", "other"]
+
+
 class OrganisationRegistered(EventData):
     event_type = "intake.organisation.registered.v1"
     topic = "intake.organisations"
@@ -140,6 +144,9 @@ class CandidacySubmitted(EventData):
     organisation_id: UUID
     kind: Literal["learning_and_coaching", "custom_training"]
     call_id: UUID | None = Field(None, description="The call answered, for learning and coaching")
+    organisation_type: OrganisationType | None = Field(
+        None, description="The organisation's type when it applied (absent in older records)"
+    )
     staff_size: int = Field(ge=0)
     municipality_nis: str = Field(pattern=r"^\d{5}$")
     participant_roles: list[str] = Field(

@@ -50,6 +50,22 @@ class Evaluation(_Part):
     satisfied: int = Field(ge=0, description="Respondents satisfied or very satisfied")
 
 
+ComponentProgressStatus = Literal["planned", "started", "completed"]
+
+
+class ComponentProgress(_Part):
+    """Where one component of an organisation trajectory's template stands (codes and dates
+    only): e.g. intake_call, learning_network (its sessions), coaching, evaluation."""
+
+    code: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{0,60}$",
+        description="Component code of the template, e.g. learning_network",
+    )
+    status: ComponentProgressStatus = "planned"
+    started_on: date | None = None
+    completed_on: date | None = None
+
+
 class ReportableFacts(_Part):
     """What a training and an organisation trajectory both report: who organised it, where,
     its sessions, the organisations taking part, what it cost and how it was evaluated."""

@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import Field
 
 from civic_common.events.contracts.base import EventData
-from civic_common.events.contracts.reporting import ReportableFacts
+from civic_common.events.contracts.reporting import ComponentProgress, ReportableFacts
 
 # Kept a free string in the schema, because events published before 2026-12 carried the staff
 # member's words here; since then only a code is sent, never free text (docs/privacy.md).
@@ -61,7 +61,19 @@ class TrainingRecorded(EventData, ReportableFacts):
 
     training_id: UUID
     offer: Literal["open", "custom"]
-    theme: str
+    theme: str = Field(
+        description="The theme in Dutch: the catalogue's label for theme_code (a free text "
+        "in records from before the catalogue, and for overig-ongemapt)"
+    )
+    theme_code: str | None = Field(
+        None,
+        pattern=r"^[a-z][a-z0-9-]{1,60}$",
+        description="Code from trajecten's versioned theme catalogue (overig-ongemapt: a theme "
+        "from before the catalogue no code matched); absent in older records",
+    )
+    theme_catalogue: str | None = Field(
+        None, pattern=r"^\d{4}\.\d+$", description="Version of the theme catalogue"
+    )
     title: str
     description: str = ""
     status: Literal["planned", "held", "cancelled"]
@@ -80,6 +92,16 @@ class OrganisationTrajectoryRecorded(EventData, ReportableFacts):
 
     organisation_trajectory_id: UUID
     call_id: UUID | None = None
+    template_version: str | None = Field(
+        None,
+        pattern=r"^\d{4}\.\d+$",
+        description="Version of the leer-en-coachingstraject template it follows",
+    )
+    components: list[ComponentProgress] = Field(
+        default_factory=list,
+        description="Its template's components (intake call, learning network of 5 sessions, "
+        "coaching, evaluation) and where each stands; empty in older records",
+    )
     edition: str = Field(description="e.g. 2019-2020")
     partners: list[str] = Field(default_factory=list, description="e.g. VIVO")
     goal: str
