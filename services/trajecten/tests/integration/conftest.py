@@ -183,3 +183,21 @@ def start(client, counsellor):
         return response.json()
 
     return start_
+
+
+@pytest.fixture
+def stop(client, counsellor):
+    """Stop a trajectory (trajecten.trajectory.stopped.v1), the staff member's words kept on
+    the timeline only."""
+
+    async def stop_(trajectory: dict, reason_code: str = "moved") -> dict:
+        response = await client.post(
+            f"/api/v1/trajectories/{trajectory['id']}/transitions",
+            json={"action": "stop", "reason": "verhuisd naar Gent", "reason_code": reason_code},
+            headers=counsellor | {"If-Match": f'"{trajectory["version"]}"'},
+        )
+        assert response.status_code == 200, response.text
+        trajectory["version"] = int(response.headers["etag"].strip('"'))
+        return response.json()
+
+    return stop_
