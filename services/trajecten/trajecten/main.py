@@ -19,6 +19,7 @@ from civic_common.periodic import PeriodicJob
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import Subscriptions, create_worker
 from trajecten.adapters.intake_persons import IntakePersons
+from trajecten.adapters.partner_clients import OwnClients
 from trajecten.adapters.tables import messaging, metadata
 from trajecten.api import caseload, organisations, partner_edge, partners, staff, subscriptions
 from trajecten.api.errors import install_error_handlers
@@ -64,7 +65,7 @@ def build_app(
     install_error_handlers(app)
     intake = intake or IntakePersons(settings.intake_api_url, settings.intake_timeout_seconds)
     pages.install(app, intake, settings.intake_pages_url)
-    partner_portal.install(app)
+    partner_portal.install(app, OwnClients(settings.issuer_url, settings.issuer_timeout_seconds))
     return app
 
 

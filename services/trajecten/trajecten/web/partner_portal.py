@@ -1,8 +1,11 @@
 """The partner portal (Dutch, /partner, role partner): a partner organisation's own webhook
-subscriptions, their delivery log, resends and replays, test events, its operational contact
-and the legal bases it receives under. The forms call the same use cases as the partner API
-with the signed-in partner's token, so the same scopes, legal bases and data scope apply; a
-refusal re-renders the page with the reason."""
+subscriptions, their delivery log, resends and replays, test events, its operational contact,
+the legal bases it receives under and its client credentials. The organisation's staff sign in
+at the same OpenID provider as the agency's (role partner, the organisation as ``org`` claim)
+and act with what the organisation's active clients may, read at the issuer with their own
+token; scripts may instead send a partner client's token. The forms call the same use cases as
+the partner API, so the same scopes, legal bases and data scope apply; a refusal re-renders the
+page with the reason."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +14,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from civic_common.api.app import uow
@@ -18,7 +22,8 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.web.pages import page_principal, page_templates
-from trajecten.app import alerts, delivery, discovery
+from trajecten.adapters.partner_clients import OwnClients
+from trajecten.app import alerts, delivery, discovery, partner_staff
 from trajecten.app import subscription_controls as controls
 from trajecten.app import subscriptions as use
 from trajecten.domain.subscriptions import FORMATS, Filters
@@ -27,8 +32,41 @@ _signed_in = page_principal("partner")
 WRITE = "trajecten.subscriptions:write"
 
 
-async def _partner_user(principal: Annotated[Principal, Depends(_signed_in)]) -> Principal:
-    """A signed-in partner user whose token may manage subscriptions, like the API."""
+def _own_clients(request: Request) -> OwnClients:
+    clients: OwnClients = request.app.state.own_partner_clients
+    return clients
+
+
+def _session_token(request: Request, principal: Principal) -> str | None:
+    """The access token of a staff member signed in at the provider; None for a partner client
+    (its token, sent or kept in a page session, carries its scopes: a person's never does)."""
+    session = getattr(request.state, "session", None)
+    if session is None or principal.scopes:
+        return None
+    token: str = session.tokens.access_token
+    return token
+
+
+async def _partner_user(
+    request: Request, principal: Annotated[Principal, Depends(_signed_in)]
+) -> Principal:
+    """A partner organisation that may manage subscriptions, like the API: a partner client's
+    token as it is, or a staff member signed in at the provider acting for their organisation."""
+    token = _session_token(request, principal)
+    request.state.partner_clients = None
+    if token is not None:
+        principal, clients = await partner_staff.acting_for_organisation(
+            _own_clients(request), principal, token
+        )
+        request.state.partner_clients = clients
+        request.state.partner_staff_token = token
+        if WRITE not in principal.scopes:
+            raise Problem(
+                403,
+                "Geen toegang",
+                f"Geen actieve client van {principal.organisation} heeft de scope {WRITE}; "
+                "vraag de beheerder er een te registreren.",
+            )
     if WRITE not in principal.scopes:
         raise Problem(403, "Geen toegang", f"Het token mist de scope {WRITE}.")
     return principal
@@ -66,7 +104,9 @@ def _message(problem: Problem) -> str:
     return f"{problem.detail} {details}".strip() if details else str(problem.detail)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, own_clients: OwnClients) -> None:
+    """``own_clients``: where the portal reads and rotates a signed-in organisation's clients."""
+    app.state.own_partner_clients = own_clients
     templates = page_templates(Path(__file__).parent / "templates", "Partnerportaal")
     router = APIRouter(include_in_schema=False)
     common = {
@@ -83,6 +123,7 @@ def install(app: FastAPI) -> None:
         error: str | None = None,
         status_code: int = 200,
         melding: str = "",
+        client_secret: dict[str, Any] | None = None,
     ) -> Response:
         items, _ = await use.list_page(work, principal, None, 100)
         granted = set(principal.legal_bases)
@@ -100,6 +141,8 @@ def install(app: FastAPI) -> None:
                 "error": error,
                 "melding": melding,
                 "organisation": principal.organisation or principal.subject,
+                "clients": getattr(request.state, "partner_clients", None),
+                "client_secret": client_secret,
             },
             status_code=status_code,
         )
@@ -322,6 +365,45 @@ def install(app: FastAPI) -> None:
         return await act(
             request, principal, work, subscription_id, run, "Periode opnieuw in de wachtrij."
         )
+
+    @router.post("/partner/clients/{client_id}/geheim")
+    async def rotate_client_page(
+        request: Request,
+        client_id: Annotated[str, PathParam(max_length=200)],
+        principal: PartnerUser,
+        work: Work,
+    ) -> Response:
+        """A new secret for one of the organisation's clients, shown this once."""
+        token = getattr(request.state, "partner_staff_token", None)
+        async with work:
+            if token is None:
+                return await overview(
+                    request,
+                    principal,
+                    work,
+                    "Clientgeheimen beheert u na aanmelden als medewerker (via /aanmelden), "
+                    "niet met het token van een client.",
+                    409,  # the door let it in: it is the way of signing in that does not fit
+                )
+            try:
+                rotated = await partner_staff.rotate_client_secret(
+                    _own_clients(request), token, client_id
+                )
+                (
+                    principal,
+                    request.state.partner_clients,
+                ) = await partner_staff.acting_for_organisation(
+                    _own_clients(request), principal, token
+                )
+            except Problem as exc:
+                return await overview(request, principal, work, _message(exc), exc.status)
+            return await overview(
+                request,
+                principal,
+                work,
+                melding="Nieuw clientgeheim aangemaakt.",
+                client_secret=rotated,
+            )
 
     @router.post("/partner/contact")
     async def contact_page(
