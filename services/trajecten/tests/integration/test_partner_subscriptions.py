@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
+from pydantic import SecretStr
 from sqlalchemy import text
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -23,6 +24,7 @@ from trajecten.adapters.sealing import VARIABLE, keyring
 from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.subscriptions import Resealed, reseal_secrets
 from trajecten.main import SERVICE, build_app
+from trajecten.settings import TrajectenSettings
 
 pytestmark = pytest.mark.integration
 
@@ -152,19 +154,21 @@ async def test_bad_subscriptions_are_422_naming_the_field(client, partner, chang
     assert field_name in {e["field"] for e in response.json()["errors"]}
 
 
-async def test_private_and_plain_http_endpoints_are_refused_unless_allowed(
-    client, partner, monkeypatch
-):
-    monkeypatch.setenv("CIVIC_TRAJECTEN_WEBHOOKS_ALLOW_PRIVATE", "false")
+async def test_private_and_plain_http_endpoints_are_refused_unless_allowed(client_with, partner):
     me = partner("ocmw-gent", "44021")
-    for url in ("http://partner.example/hook", "https://127.0.0.1/hook", "https://localhost/x"):
-        response = await client.post(
-            "/partners/v1/subscriptions",
-            json={"endpoint_url": url, "event_types": [OPENED], "legal_basis": OCMW_BASIS},
-            headers=me,
-        )
-        assert response.status_code == 422, url
-        assert response.json()["errors"][0]["field"] == "endpoint_url"
+    async with client_with(webhooks_allow_private=False) as client:
+        for url in (
+            "http://partner.example/hook",
+            "https://127.0.0.1/hook",
+            "https://localhost/x",
+        ):
+            response = await client.post(
+                "/partners/v1/subscriptions",
+                json={"endpoint_url": url, "event_types": [OPENED], "legal_basis": OCMW_BASIS},
+                headers=me,
+            )
+            assert response.status_code == 422, url
+            assert response.json()["errors"][0]["field"] == "endpoint_url"
 
 
 async def test_scopes_and_roles_are_required(client, partner, counsellor):
@@ -521,15 +525,15 @@ async def test_vdab_receives_only_people_referred_to_it(
 
 
 async def test_after_the_grace_only_the_new_secret_signs(
-    client, partner, receiver, open_in, pump, deliver, monkeypatch, runtime_for
+    client, client_with, partner, receiver, open_in, pump, deliver, runtime_for
 ):
-    monkeypatch.setenv("CIVIC_TRAJECTEN_SECRET_GRACE_HOURS", "0")
     nis = municipality()
     me = partner(f"ocmw-{nis}", nis)
     sub = await subscribe(client, me, receiver.url, nis)
-    new_secret = (
-        await client.post(f"/partners/v1/subscriptions/{sub['id']}/secret", headers=me)
-    ).json()["secret"]
+    async with client_with(secret_grace_hours=0) as no_grace:
+        new_secret = (
+            await no_grace.post(f"/partners/v1/subscriptions/{sub['id']}/secret", headers=me)
+        ).json()["secret"]
     await open_in(nis)
     await pump()
     await deliver()
@@ -591,7 +595,7 @@ async def test_two_delivery_loops_share_the_queue_without_duplicates_or_disorder
         await start(t, "mo_course")
         await stop(t)
     await pump()
-    loops = [DeliveryLoop(runtime_for("trajecten")) for _ in range(2)]
+    loops = [DeliveryLoop(runtime_for("trajecten"), TrajectenSettings()) for _ in range(2)]
 
     async def drain(loop: DeliveryLoop) -> None:
         while await loop.run_once():
@@ -720,20 +724,21 @@ async def test_a_new_key_is_prepended_secrets_are_resealed_and_the_old_key_dropp
 
 
 async def test_without_a_keyring_the_edge_still_answers_but_stores_no_subscription(
-    client, partner, monkeypatch
+    client_with, partner
 ):
     nis = municipality()
     me = partner(f"ocmw-{nis}", nis)
-    monkeypatch.setenv(VARIABLE, "")
-    assert (await client.get("/partners/v1/subscriptions", headers=me)).status_code == 200
-    refused = await client.post(
-        "/partners/v1/subscriptions",
-        json={"endpoint_url": "http://127.0.0.1:9/hook", "event_types": [OPENED],
-              "legal_basis": OCMW_BASIS},
-        headers=me,
-    )  # fmt: skip
-    assert refused.status_code == 500
-    assert (await client.get("/partners/v1/subscriptions", headers=me)).json()["items"] == []
+    async with client_with(webhook_secret_keys=SecretStr("")) as client:
+        assert (await client.get("/partners/v1/subscriptions", headers=me)).status_code == 200
+        refused = await client.post(
+            "/partners/v1/subscriptions",
+            json={"endpoint_url": "http://127.0.0.1:9/hook", "event_types": [OPENED],
+                  "legal_basis": OCMW_BASIS},
+            headers=me,
+        )  # fmt: skip
+        assert refused.status_code == 500
+        listed = await client.get("/partners/v1/subscriptions", headers=me)
+        assert listed.json()["items"] == []
 
 
 async def test_an_admin_suspends_a_partners_subscription_and_only_an_admin_lifts_it(

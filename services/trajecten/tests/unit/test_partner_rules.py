@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from civic_common.api.problems import Problem
+from trajecten.app.partner_staff import subscribing_client
 from trajecten.domain.delivery import after_failure
 from trajecten.domain.subscriptions import (
     DataScope,
@@ -136,3 +138,19 @@ def test_a_signed_in_organisation_may_what_its_active_clients_may():
     )
     assert mixed.municipality is None, "never guessed"
     assert organisation_grant([]).scopes == frozenset()
+
+
+def test_a_portal_subscription_belongs_to_a_client_holding_its_basis_and_scopes():
+    opened = "trajecten.trajectory.opened.v1"
+    write = "trajecten.subscriptions:write"
+    both = [write, f"events:{opened}"]
+    clients = [
+        {"client_id": "revoked", "legal_bases": ["b"], "allowed_scopes": both,
+         "revoked_at": "2026-01-01T00:00:00Z"},
+        {"client_id": "feed-only", "legal_bases": ["b"], "allowed_scopes": [f"events:{opened}"],
+         "revoked_at": None},
+        {"client_id": "hooks", "legal_bases": ["b"], "allowed_scopes": both, "revoked_at": None},
+    ]  # fmt: skip
+    assert subscribing_client(clients, "b", (opened,), write) == "hooks"
+    with pytest.raises(Problem):
+        subscribing_client(clients, "other-basis", (opened,), write)

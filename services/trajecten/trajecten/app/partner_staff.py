@@ -9,7 +9,7 @@ from typing import Any
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from trajecten.adapters.partner_clients import IssuerRefused, IssuerUnavailable, OwnClients
-from trajecten.domain.subscriptions import organisation_grant
+from trajecten.domain.subscriptions import event_scope, organisation_grant
 
 UNAVAILABLE = "De uitgever van de partnerclients antwoordt niet. Probeer het zo opnieuw."
 
@@ -33,6 +33,28 @@ async def acting_for_organisation(
         municipality=grant.municipality,
     )
     return acting, found
+
+
+def subscribing_client(
+    clients: list[dict[str, Any]], legal_basis: str, event_types: tuple[str, ...], write: str
+) -> str:
+    """The organisation's active client a subscription made in the portal belongs to: the
+    oldest one holding its legal basis and every scope it needs, as if that client's software
+    had made it (so revoking the client, or withdrawing the basis, stops it the same way)."""
+    needed = {write} | {event_scope(t) for t in event_types}
+    for client in clients:
+        if (
+            client.get("revoked_at") is None
+            and legal_basis in (client.get("legal_bases") or [])
+            and needed <= set(client.get("allowed_scopes") or [])
+        ):
+            return str(client["client_id"])
+    raise Problem(
+        403,
+        "Geen toegang",
+        f"Geen actieve client van uw organisatie heeft rechtsgrond {legal_basis} samen met de "
+        "scopes voor deze gebeurtenistypes; vraag de beheerder een client die ze heeft.",
+    )
 
 
 async def rotate_client_secret(clients: OwnClients, token: str, client_id: str) -> dict[str, Any]:

@@ -104,8 +104,9 @@ def _message(problem: Problem) -> str:
     return f"{problem.detail} {details}".strip() if details else str(problem.detail)
 
 
-def install(app: FastAPI, own_clients: OwnClients) -> None:
-    """``own_clients``: where the portal reads and rotates a signed-in organisation's clients."""
+def install(app: FastAPI, own_clients: OwnClients, rules: use.EdgeRules) -> None:
+    """``own_clients``: where the portal reads and rotates a signed-in organisation's clients;
+    ``rules``: the partner edge's, as the API uses them."""
     app.state.own_partner_clients = own_clients
     templates = page_templates(Path(__file__).parent / "templates", "Partnerportaal")
     router = APIRouter(include_in_schema=False)
@@ -125,7 +126,7 @@ def install(app: FastAPI, own_clients: OwnClients) -> None:
         melding: str = "",
         client_secret: dict[str, Any] | None = None,
     ) -> Response:
-        items, _ = await use.list_page(work, principal, None, 100)
+        items, _ = await use.list_page(work, principal, rules, None, 100)
         granted = set(principal.legal_bases)
         bases = [b for b in discovery.bases()["items"] if b["code"] in granted]
         return templates.TemplateResponse(
@@ -158,7 +159,7 @@ def install(app: FastAPI, own_clients: OwnClients) -> None:
         melding: str = "",
     ) -> Response:
         try:
-            sub = await use.get(work, principal, subscription_id)
+            sub = await use.get(work, principal, rules, subscription_id)
         except Problem:
             return templates.TemplateResponse(request, "partner/missing.html", {}, status_code=404)
         log, _ = await delivery.delivery_log(
@@ -202,9 +203,17 @@ def install(app: FastAPI, own_clients: OwnClients) -> None:
         format: Annotated[str, Form(max_length=50)] = FORMATS[0],
     ) -> Response:
         wish = use.Wish(tuple(event_types or ()), legal_basis or None, Filters())
+        clients = getattr(request.state, "partner_clients", None)
         async with work:
             try:
-                created = await use.create(work, principal, endpoint_url, wish, format)
+                client_id = None
+                if clients is not None:  # staff: the subscription belongs to one of its clients
+                    client_id = partner_staff.subscribing_client(
+                        clients, use.granted_basis(wish, principal), wish.event_types, WRITE
+                    )
+                created = await use.create(
+                    work, principal, rules, endpoint_url, wish, format, client_id
+                )
             except Problem as exc:
                 return await overview(request, principal, work, _message(exc), exc.status)
             return await detail(
@@ -254,11 +263,13 @@ def install(app: FastAPI, own_clients: OwnClients) -> None:
         format: Annotated[str, Form(max_length=50)] = "",
     ) -> Response:
         async def run() -> None:
-            current = await use.get(work, principal, subscription_id)
+            current = await use.get(work, principal, rules, subscription_id)
             if endpoint_url and endpoint_url != current["endpoint_url"]:
-                await controls.change_endpoint(work, principal, subscription_id, endpoint_url)
+                await controls.change_endpoint(
+                    work, principal, rules, subscription_id, endpoint_url
+                )
             if format and format != current["format"]:
-                await controls.change_format(work, principal, subscription_id, format)
+                await controls.change_format(work, principal, rules, subscription_id, format)
 
         return await act(request, principal, work, subscription_id, run, "Eindpunt bewaard.")
 
@@ -267,7 +278,7 @@ def install(app: FastAPI, own_clients: OwnClients) -> None:
         request: Request, subscription_id: UUID, principal: PartnerUser, work: Work
     ) -> Response:
         async def run() -> None:
-            await controls.pause(work, principal, subscription_id)
+            await controls.pause(work, principal, rules, subscription_id)
 
         return await act(request, principal, work, subscription_id, run, "Gepauzeerd.")
 
@@ -276,11 +287,11 @@ def install(app: FastAPI, own_clients: OwnClients) -> None:
         request: Request, subscription_id: UUID, principal: PartnerUser, work: Work
     ) -> Response:
         async def run() -> None:
-            current = await use.get(work, principal, subscription_id)
+            current = await use.get(work, principal, rules, subscription_id)
             if current["status"] == "disabled":
-                await use.enable(work, principal, subscription_id)
+                await use.enable(work, principal, rules, subscription_id)
             else:
-                await controls.resume(work, principal, subscription_id)
+                await controls.resume(work, principal, rules, subscription_id)
 
         return await act(request, principal, work, subscription_id, run, "Hervat.")
 
@@ -290,7 +301,7 @@ def install(app: FastAPI, own_clients: OwnClients) -> None:
     ) -> Response:
         async with work:
             try:
-                rotated = await use.rotate_secret(work, principal, subscription_id)
+                rotated = await use.rotate_secret(work, principal, rules, subscription_id)
             except Problem as exc:
                 return await detail(
                     request, principal, work, subscription_id, _message(exc), exc.status
@@ -315,7 +326,12 @@ def install(app: FastAPI, own_clients: OwnClients) -> None:
     ) -> Response:
         async def run() -> None:
             await controls.send_test_event(
-                work, principal, subscription_id, event_type, test_endpoint_url.strip() or None
+                work,
+                principal,
+                rules,
+                subscription_id,
+                event_type,
+                test_endpoint_url.strip() or None,
             )
 
         return await act(request, principal, work, subscription_id, run, "Testbericht verstuurd.")
@@ -360,7 +376,7 @@ def install(app: FastAPI, own_clients: OwnClients) -> None:
                 raise Problem(
                     422, "Ongeldige invoer", "Geef een begin en einde (datum en uur, UTC)."
                 ) from None
-            await controls.replay(work, principal, subscription_id, since, until)
+            await controls.replay(work, principal, rules, subscription_id, since, until)
 
         return await act(
             request, principal, work, subscription_id, run, "Periode opnieuw in de wachtrij."
@@ -416,7 +432,7 @@ def install(app: FastAPI, own_clients: OwnClients) -> None:
         async with work:
             try:
                 await alerts.set_contact(
-                    work, principal, email.strip() or None, webhook_url.strip() or None
+                    work, principal, rules, email.strip() or None, webhook_url.strip() or None
                 )
             except Problem as exc:
                 return await overview(request, principal, work, _message(exc), exc.status)
