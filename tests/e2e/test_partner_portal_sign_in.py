@@ -76,9 +76,10 @@ async def test_partner_staff_sign_in_at_keycloak_and_manage_their_organisations_
             await page.wait_for_selector("#geheim")
             secret = await page.inner_text("#geheimwaarde")
             assert secret.startswith("whsec_")
-            detail_url = page.url
             await page.get_by_role("button", name="Testbericht versturen").click()
             await page.wait_for_selector("#melding")
+            detail_url = page.url.split("?")[0]  # back on the subscription's page
+            assert "/partner/abonnementen/" in detail_url
 
             # The running worker delivers it, signed with the subscription's secret.
             [(headers, body)] = await eventually(lambda: _now(arrivals), within=60)
@@ -86,7 +87,7 @@ async def test_partner_staff_sign_in_at_keycloak_and_manage_their_organisations_
             assert headers["webhook-test"] == "true" and verified["type"] == OPENED
 
             async def logged() -> bool:
-                await page.goto(detail_url.split("?")[0])
+                await page.goto(detail_url)
                 log = await page.inner_text("#afleveringen")
                 return "(test)" in log and "afgeleverd" in log and "204" in log
 
