@@ -16,6 +16,7 @@ from sqlalchemy import and_, exists, false, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from civic_common.api.problems import Problem
+from civic_common.auth.legal_bases import chosen_legal_basis
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import EventData
@@ -155,23 +156,9 @@ def checked(wish: Wish, by: Principal, rules: EdgeRules) -> tuple[LegalBasis, Da
 
 def granted_basis(wish: Wish, by: Principal) -> str:
     """The legal basis a partner asks for, which must be one an admin granted its client (403
-    otherwise); a client holding one basis gets it without naming it."""
-    granted = sorted(by.legal_bases)
-    if wish.legal_basis is None:
-        if len(granted) == 1:
-            return granted[0]
-        raise _invalid(
-            "legal_basis", f"noem de rechtsgrond; toegekend: {', '.join(granted) or 'geen'}"
-        )
-    if wish.legal_basis not in granted:
-        raise Problem(
-            403,
-            "Geen toegang",
-            f"Deze client mag rechtsgrond '{wish.legal_basis}' niet gebruiken; toegekend: "
-            f"{', '.join(granted) or 'geen'}.",
-            granted_legal_bases=granted,
-        )
-    return wish.legal_basis
+    otherwise); a client holding one basis gets it without naming it. The rule every partner
+    edge shares (``civic_common.auth.legal_bases``)."""
+    return chosen_legal_basis(wish.legal_basis, by)
 
 
 async def check_endpoint(url: str, rules: EdgeRules) -> None:
