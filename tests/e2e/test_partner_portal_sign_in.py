@@ -4,6 +4,8 @@ the Dutch portal acts for that organisation only: it creates a subscription, sen
 to a local receiver and finds it in the delivery log, shows the organisation's legal bases and
 client, and rotates the client's secret, shown once and accepted by the issuer (issue 20)."""
 
+import uuid
+
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
@@ -112,6 +114,41 @@ async def test_partner_staff_sign_in_at_keycloak_and_manage_their_organisations_
         assert granted.status_code == 200, granted.text
         await page.goto(f"{trajecten}/partner")
         assert await page.locator("#clientgeheim").count() == 0, "shown once"
+
+        # The subscription belongs to the organisation's client: revoking that client stops it
+        # at its next delivery (as for one the client's software made), and the portal, with
+        # no active client left, grants its staff nothing.
+        admin = auth("admin", "ops@agii")
+        counsellor = auth("counsellor", "els@agii", organisation="agii")
+        async with httpx.AsyncClient(timeout=15) as http:
+            revoked = await http.post(
+                f"{issuer}/api/v1/partner-clients/{client['client_id']}/revocation", headers=admin
+            )
+            assert revoked.status_code == 200, revoked.text
+            opened = await http.post(
+                f"{trajecten}/api/v1/trajectories",
+                json={
+                    "person_id": str(uuid.uuid4()),
+                    "template_version": "2024.1",
+                    "municipality_nis": NIS,
+                    "target_group": "obligated",
+                    "job_seeker": False,
+                },
+                headers=counsellor,
+            )
+            assert opened.status_code == 201, opened.text
+
+            async def stopped() -> bool:
+                found = await http.get(
+                    f"{trajecten}/api/v1/partner-subscriptions",
+                    params={"organisation": ORGANISATION},
+                    headers=admin,
+                )
+                return [s["status"] for s in found.json()["items"]] == ["revoked"]
+
+            assert await eventually(stopped, within=60)
+        refused = await page.goto(f"{trajecten}/partner")
+        assert refused is not None and refused.status == 403
 
         # A partner's staff member is no agency staff: the staff pages stay closed.
         staff_page = await page.goto(f"{trajecten}/")
