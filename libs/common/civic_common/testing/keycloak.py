@@ -176,7 +176,8 @@ async def ensure_realm_user(keycloak: Keycloak, realm_file: Path, username: str)
     [wanted] = [u for u in realm["users"] if u["username"] == username]
     roles = {r["name"]: r for r in realm["roles"]["realm"]}
     admin = f"{keycloak.base_url}/admin/realms/civic"
-    async with httpx.AsyncClient(timeout=15) as http:
+    # Generous: a Keycloak sharing a busy machine answers its admin API slowly at times.
+    async with httpx.AsyncClient(timeout=60) as http:
         headers = await keycloak.admin_headers(http)
         for name in wanted.get("realmRoles", []):
             if (await http.get(f"{admin}/roles/{name}", headers=headers)).status_code == 404:
