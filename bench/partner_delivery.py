@@ -124,13 +124,13 @@ async def run(args: argparse.Namespace) -> None:
                 await conn.execute(
                     insert(subscriptions).values(
                         id=sub_id,
-                        organisation="ocmw-bench",
+                        organisation="vdab-bench",  # component events: VDAB's basis
                         created_by="bench",
-                        scope_municipality="44021",
+                        scope_vdab=True,
                         endpoint_url=url,
                         event_types=["trajecten.trajectory.component-started.v1"],
                         filters={"municipalities": [], "kinds": []},
-                        legal_basis="ocmw-maatschappelijke-integratie",
+                        legal_basis="vdab-arbeidsmarktactivering",
                         sealed_secret=keyring(settings).seal(secret, sub_id),
                         status="active",
                     )

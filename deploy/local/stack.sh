@@ -90,6 +90,8 @@ service_secrets() {
     # Each webhook delivery asks the issuer whether the subscribing client is still active.
     printf ',CIVIC_TRAJECTEN_PARTNER_CLIENT_STATUS_URL="http://127.0.0.1:%s/oauth2/client-status"' \
       "$ISSUER_PORT"
+    # The partner portal reads a signed-in partner organisation's clients at the issuer.
+    printf ',CIVIC_TRAJECTEN_ISSUER_URL="http://127.0.0.1:%s"' "$ISSUER_PORT"
     # Partner alert mails go to the local mail catcher (deploy/local/mail.sh).
     printf ',CIVIC_TRAJECTEN_SMTP_HOST="127.0.0.1",CIVIC_TRAJECTEN_SMTP_PORT="%s"' \
       "${CIVIC_MAIL_SMTP_PORT:-1025}"
@@ -139,7 +141,7 @@ supervisor_program() {
 supervisor_issuer() {
   local db_url="postgresql+asyncpg://issuer:$CIVIC_ISSUER_DB_PASSWORD@$CIVIC_PG_HOST:$CIVIC_PG_PORT/civic"
   program_conf issuer "$VENV/bin/civic-issuer" \
-    "CIVIC_ISSUER_DATABASE_URL=\"$db_url\",CIVIC_ISSUER_KEYS_DIR=\"$CIVIC_STATE/jwt\",CIVIC_ISSUER_HTTP_PORT=\"$ISSUER_PORT\""
+    "CIVIC_ISSUER_DATABASE_URL=\"$db_url\",CIVIC_ISSUER_KEYS_DIR=\"$CIVIC_STATE/jwt\",CIVIC_ISSUER_HTTP_PORT=\"$ISSUER_PORT\",CIVIC_OIDC_ISSUER=\"$OIDC_ISSUER\""
 }
 
 write_supervisor_conf() {

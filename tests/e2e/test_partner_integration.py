@@ -23,8 +23,8 @@ pytestmark = pytest.mark.e2e
 API_SCOPES = "trajecten.subscriptions:write trajecten.feed:read"
 BASIS = "ocmw-maatschappelijke-integratie"
 OPENED = "trajecten.trajectory.opened.v1"
-STARTED = "trajecten.trajectory.component-started.v1"
-TYPES = [OPENED, STARTED]
+STOPPED = "trajecten.trajectory.stopped.v1"
+TYPES = [OPENED, STOPPED]  # the OCMW's thin notifications
 SCOPES = " ".join([API_SCOPES, *(f"events:{t}" for t in TYPES)])
 ASYNCAPI = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.yaml"
 
@@ -95,8 +95,13 @@ async def test_a_test_event_reaches_the_receiver_and_shows_in_the_delivery_log(
         [(headers, body)] = await eventually(lambda: _now(receiver.arrivals), within=60)
         assert headers["webhook-test"] == "true" and body["test"] is True
         assert body["type"] == OPENED and body["id"] == sent.json()["event_id"]
-        # Only what the legal basis allows; template_version is not among its fields.
-        assert "template_version" not in body["data"] and body["data"]["municipality_nis"] == nis
+        # Only what the legal basis allows: the OCMW's thin notification, the person to fetch.
+        assert "person_id" in body["data"] and set(body["data"]) <= {
+            "trajectory_id",
+            "person_id",
+            "opened_at",
+            "occurred_at",
+        }
 
         async def logged() -> list[dict]:
             log = await http.get(

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 # Municipalities no other e2e registers people in (the walking skeleton counts its own).
 OLD_HOME, NEW_HOME = "44020", "44052"  # Gavere, Oosterzele
 BASIS = "ocmw-maatschappelijke-integratie"
-TYPES = ["trajecten.trajectory.opened.v1", "trajecten.trajectory.component-started.v1"]
+TYPES = ["trajecten.trajectory.opened.v1", "trajecten.trajectory.stopped.v1"]  # OCMW: thin
 ERASED = "trajecten.person.erased.v1"
 SCOPES = " ".join(["trajecten.feed:read", *(f"events:{t}" for t in TYPES)])
 
@@ -137,12 +137,12 @@ async def test_a_move_takes_the_trajectory_and_the_partner_scope_along(system, a
         moves = [e for e in await case.timeline(moved["id"]) if e["action"] == "correct"]
         assert moves[-1]["details"]["municipality_nis"] == {"from": OLD_HOME, "to": NEW_HOME}
 
-        started = await http.post(
-            f"{trajecten}/api/v1/trajectories/{moved['id']}/components/guidance/transitions",
-            json={"action": "start"},
+        stopped = await http.post(
+            f"{trajecten}/api/v1/trajectories/{moved['id']}/transitions",
+            json={"action": "stop", "reason": "naar het buitenland", "reason_code": "left_belgium"},
             headers=case.counsellor | {"If-Match": f'"{moved["version"]}"'},
         )
-        assert started.status_code == 200, started.text
+        assert stopped.status_code == 200, stopped.text
 
         async def feed(headers: dict) -> list[str]:
             answer = await http.get(
@@ -160,7 +160,7 @@ async def test_a_move_takes_the_trajectory_and_the_partner_scope_along(system, a
 
         # The old OCMW had the opening, while the person lived there; the new one what came after.
         assert await eventually(lambda: feed(new_ocmw), within=30) == [
-            "trajecten.trajectory.component-started.v1"
+            "trajecten.trajectory.stopped.v1"
         ]
         assert await feed(old_ocmw) == ["trajecten.trajectory.opened.v1"]
 

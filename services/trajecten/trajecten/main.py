@@ -20,6 +20,7 @@ from civic_common.periodic import PeriodicJob
 from civic_common.runtime import Runtime, ServiceSpec, Worker
 from civic_common.worker import Subscriptions, create_worker
 from trajecten.adapters.intake_persons import IntakePersons
+from trajecten.adapters.partner_clients import OwnClients
 from trajecten.adapters.tables import messaging, metadata
 from trajecten.api import caseload, organisations, partner_edge, partners, staff, subscriptions
 from trajecten.api.errors import install_error_handlers
@@ -27,7 +28,7 @@ from trajecten.app.alerts import NotificationLoop, on_partner_alert, warn_of_exp
 from trajecten.app.data_subject import trajecten_section
 from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.organisations import on_candidacy_submitted, on_organisation_registered
-from trajecten.app.subscriptions import on_trajectory_event
+from trajecten.app.subscriptions import EdgeRules, on_trajectory_event
 from trajecten.app.trajectories import (
     on_person_corrected,
     on_person_erased,
@@ -67,7 +68,11 @@ def build_app(
     install_error_handlers(app)
     intake = intake or IntakePersons(settings.intake_api_url, settings.intake_timeout_seconds)
     pages.install(app, intake, settings.intake_pages_url)
-    partner_portal.install(app)
+    rules = EdgeRules.of(settings)
+    app.state.edge_rules = rules  # the partner edge's use cases get these, never read settings
+    partner_portal.install(
+        app, OwnClients(settings.issuer_url, settings.issuer_timeout_seconds), rules
+    )
     return app
 
 

@@ -50,6 +50,14 @@ class TrajectenSettings(BaseSettings):
         "not asked; then a revocation stops tokens but not webhooks)",
     )
     partner_client_status_cache_seconds: float = Field(5.0, ge=0)
+    issuer_url: str | None = Field(
+        None,
+        description="Base address of the partner clients' token issuer: the partner portal reads "
+        "a signed-in partner organisation's clients there (their scopes and legal bases are what "
+        "its staff may do) and rotates their secrets, with the staff member's own token (unset: "
+        "the portal serves partner client tokens only)",
+    )
+    issuer_timeout_seconds: float = Field(5.0, gt=0, description="How long the portal waits")
     disable_after_failures: int = Field(
         50, gt=0, description="Consecutive failed attempts after which a subscription is disabled"
     )

@@ -24,7 +24,7 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import (
     BigInteger,
@@ -57,7 +57,7 @@ from civic_common.auth.partner_clients import (
     verify_secret,
 )
 from civic_common.auth.principal import Principal
-from civic_common.auth.tokens import InvalidToken, TokenValidator, require_roles
+from civic_common.auth.tokens import InvalidToken, StaffIssuer, TokenValidator, require_roles
 from civic_common.db.engine import create_engine
 from civic_common.db.messaging import proof_registry_table
 from civic_common.db.migrate import upgrade
@@ -92,6 +92,19 @@ class IssuerSettings(BaseSettings):
         5.0, gt=0, description="Token requests/s per source address"
     )
     token_burst_per_address: int = Field(30, gt=0)
+    # Partner organisations' staff sign in at the same OpenID provider as the agency's; their
+    # access token (role partner, the organisation as org claim) opens /api/v1/own-partner-clients.
+    oidc_issuer: str | None = Field(
+        None,
+        validation_alias=AliasChoices("CIVIC_ISSUER_OIDC_ISSUER", "CIVIC_OIDC_ISSUER"),
+        description="The sign-in provider (unset: no partner staff self-service)",
+    )
+    oidc_discovery_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "CIVIC_ISSUER_OIDC_DISCOVERY_URL", "CIVIC_OIDC_DISCOVERY_URL"
+        ),
+    )
 
 
 metadata = MetaData(schema=SCHEMA)
@@ -462,12 +475,25 @@ async def get_client(client_id: ClientId, _: Admin, engine: Engine) -> ClientOut
 async def rotate_secret(
     client_id: ClientId, request: Request, principal: Admin, engine: Engine
 ) -> JSONResponse:
-    settings: IssuerSettings = request.app.state.settings
+    return await _rotated(request.app.state.settings, engine, principal, client_id)
+
+
+async def _rotated(
+    settings: "IssuerSettings",
+    engine: AsyncEngine,
+    principal: Principal,
+    client_id: str,
+    organisation: str | None = None,
+) -> JSONResponse:
+    """A new secret (shown once), the previous one valid for the grace period; ``organisation``:
+    only a client of that organisation (404 for any other, as for an unknown id)."""
     secret = new_secret()
     secret_hash = await asyncio.to_thread(hash_secret, secret)
     now = datetime.now(UTC)
     async with engine.begin() as conn:
         row = await _row(conn, client_id, lock=True)
+        if organisation is not None and row["organisation"] != organisation:
+            raise Problem(404, "Niet gevonden", "Geen partnerclient met dit id.")
         if row["revoked_at"] is not None:
             raise Problem(409, "Ingetrokken", "Een ingetrokken client krijgt geen nieuw geheim.")
         await conn.execute(
@@ -517,6 +543,53 @@ async def grant_legal_bases(
         return ClientOut.of(await _row(conn, client_id))
 
 
+# ---------------------------------------------------------------- partner staff's own clients
+
+
+async def _partner_staff(request: Request) -> Principal:
+    """A partner organisation's staff member signed in at the sign-in provider (its access
+    token, passed on by the partner portal): 401 for anyone else."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(401, "Niet aangemeld", "Een bearer-token van de aanmeldserver is vereist.")
+    validator: TokenValidator = request.app.state.token_validator
+    try:
+        return validator.signed_in_partner(token.strip())
+    except InvalidToken:
+        raise Problem(
+            401, "Niet aangemeld", "Alleen medewerkers van een partnerorganisatie."
+        ) from None
+
+
+PartnerStaff = Annotated[Principal, Depends(_partner_staff)]
+own_router = APIRouter(prefix="/api/v1/own-partner-clients", tags=["partner clients"])
+
+
+@own_router.get("")
+async def own_clients(principal: PartnerStaff, engine: Engine) -> list[ClientOut]:
+    """The clients of the signed-in staff member's own organisation (never a secret)."""
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(clients)
+                .where(clients.c.organisation == principal.organisation)
+                .order_by(clients.c.created_at)
+            )
+        ).mappings()
+        return [ClientOut.of(row) for row in rows]
+
+
+@own_router.post("/{client_id}/rotation", response_model=ClientWithSecret)
+async def rotate_own_secret(
+    client_id: ClientId, request: Request, principal: PartnerStaff, engine: Engine
+) -> JSONResponse:
+    """A new secret for one of the organisation's own clients, shown once; audited as the
+    staff member's."""
+    return await _rotated(
+        request.app.state.settings, engine, principal, client_id, principal.organisation
+    )
+
+
 # ---------------------------------------------------------------- app
 
 
@@ -541,7 +614,12 @@ def build_issuer_app(settings: IssuerSettings) -> FastAPI:
         TokenBuckets(settings.token_rate_per_address, settings.token_burst_per_address),
     )
     app.state.token_validator = TokenValidator(
-        str(jwks_path), settings.jwt_issuer, settings.jwt_audience
+        str(jwks_path),
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        StaffIssuer(settings.oidc_issuer, settings.jwt_audience, settings.oidc_discovery_url)
+        if settings.oidc_issuer
+        else None,
     )
     app.add_middleware(EdgeGuard)
     install_problem_handlers(app)
@@ -568,6 +646,7 @@ def build_issuer_app(settings: IssuerSettings) -> FastAPI:
 
     app.include_router(token_router)
     app.include_router(admin_router)
+    app.include_router(own_router)
     return app
 
 

@@ -31,6 +31,24 @@ class InvalidToken(Exception):
     pass
 
 
+def signed_in_principal(claims: dict[str, Any]) -> Principal:
+    """The person a sign-in provider's token names: a staff member with the platform's staff
+    roles, or a partner organisation's staff member (realm role ``partner`` with its
+    organisation as the ``org`` claim, and no staff role beside it: such a person only ever
+    sees the partner portal of that organisation). A provider's own roles never count."""
+    roles = frozenset(r for r in claims.get("roles") or [] if isinstance(r, str))
+    org = claims.get("org") if isinstance(claims.get("org"), str) and claims.get("org") else None
+    staff = roles & STAFF_ROLES
+    return Principal(
+        subject=str(claims["sub"]),
+        roles=staff or (frozenset({"partner"}) if "partner" in roles and org else frozenset()),
+        organisation=org,
+        municipality=(
+            claims.get("municipality") if isinstance(claims.get("municipality"), str) else None
+        ),
+    )
+
+
 class ProofRequired(InvalidToken):
     """A DPoP-bound token presented without a proof (as a bearer token)."""
 
@@ -135,6 +153,17 @@ class TokenValidator:
         if claims.get("typ") not in (None, "Bearer"):
             raise InvalidToken("not an access token")
         return claims
+
+    def signed_in_partner(self, token: str) -> Principal:
+        """A partner organisation's staff member, from the sign-in provider's access token (the
+        partner portal's session passes it on); InvalidToken for anyone else. Never a partner
+        client: its tokens come from the local issuer and go through ``validate``."""
+        if not self._staff_token(token):
+            raise InvalidToken("not a token of the sign-in provider")
+        principal = signed_in_principal(self._staff_claims(token))
+        if principal.roles != {"partner"} or principal.organisation is None:
+            raise InvalidToken("not a partner organisation's staff member")
+        return principal
 
     def claims(self, token: str) -> dict[str, Any]:
         """The claims of a token whose signature, issuer, audience and expiry hold."""

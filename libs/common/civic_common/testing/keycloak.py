@@ -2,8 +2,10 @@
 8180, e.g. started by ``make up``) when it serves the civic realm, else one started (and fetched,
 on a fresh machine) with deploy/local/keycloak.sh for the test session and stopped after it."""
 
+import asyncio
 import base64
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -30,6 +32,8 @@ DEMO_USERS = {
     "analyst": "analist",
     "admin": "beheerder",
 }
+# The demo partner organisation's staff member (OCMW Evergem): the partner portal only.
+DEMO_PARTNER_USER = "partner"
 
 
 @dataclass(frozen=True)
@@ -161,3 +165,35 @@ async def keycloak_tokens(
         )
         tokens.raise_for_status()
         return tokens.json()
+
+
+async def ensure_realm_user(keycloak: Keycloak, realm_file: Path, username: str) -> None:
+    """Make sure ``username`` exists as ``realm_file`` describes it, with its realm roles: a
+    Keycloak that imported an older realm file keeps its realm (keycloak.sh imports only on the
+    first start), so a user or role added to the file since is added here, through the admin
+    API. Nothing that exists is changed."""
+    realm = json.loads(await asyncio.to_thread(realm_file.read_text, encoding="utf-8"))
+    [wanted] = [u for u in realm["users"] if u["username"] == username]
+    roles = {r["name"]: r for r in realm["roles"]["realm"]}
+    admin = f"{keycloak.base_url}/admin/realms/civic"
+    # Generous: a Keycloak sharing a busy machine answers its admin API slowly at times.
+    async with httpx.AsyncClient(timeout=60) as http:
+        headers = await keycloak.admin_headers(http)
+        for name in wanted.get("realmRoles", []):
+            if (await http.get(f"{admin}/roles/{name}", headers=headers)).status_code == 404:
+                created = await http.post(f"{admin}/roles", json=roles[name], headers=headers)
+                created.raise_for_status()
+        params = {"username": username, "exact": "true"}
+        if (await http.get(f"{admin}/users", params=params, headers=headers)).json():
+            return
+        body = {k: v for k, v in wanted.items() if k != "realmRoles"}
+        (await http.post(f"{admin}/users", json=body, headers=headers)).raise_for_status()
+        [user] = (await http.get(f"{admin}/users", params=params, headers=headers)).json()
+        mapped = [
+            (await http.get(f"{admin}/roles/{name}", headers=headers)).json()
+            for name in wanted.get("realmRoles", [])
+        ]
+        assigned = await http.post(
+            f"{admin}/users/{user['id']}/role-mappings/realm", json=mapped, headers=headers
+        )
+        assigned.raise_for_status()

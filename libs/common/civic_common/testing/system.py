@@ -86,6 +86,7 @@ async def running_system(
             "issuer",
             [sys.executable, "-m", "civic_common.auth.issuer_app"],
             os.environ
+            | dict(extra_environment or {})  # e.g. the sign-in provider, for partner staff
             | {
                 "CIVIC_ISSUER_DATABASE_URL": issuer_db,
                 "CIVIC_ISSUER_KEYS_DIR": str(jwt_keys),
@@ -115,6 +116,8 @@ async def running_system(
                 env["CIVIC_TRAJECTEN_PARTNER_CLIENT_STATUS_URL"] = (
                     f"{system.urls['issuer']}/oauth2/client-status"
                 )
+                # The partner portal reads a signed-in organisation's clients there.
+                env["CIVIC_TRAJECTEN_ISSUER_URL"] = system.urls["issuer"]
             if kind == "worker":
                 env["CIVIC_WORKER_INSTANCE_ID"] = f"{prefix}{service}-{name}"
                 metrics_port = free_port()

@@ -14,7 +14,7 @@ import httpx
 import jwt
 
 from civic_common.auth.principal import Principal
-from civic_common.auth.tokens import STAFF_ROLES
+from civic_common.auth.tokens import signed_in_principal
 
 # Signature algorithms accepted on ID tokens (the provider's JWKS says which key signs).
 ALGORITHMS = ["RS256", "PS256", "ES256"]
@@ -52,17 +52,10 @@ def pkce_pair() -> tuple[str, str]:
 
 
 def staff_principal(claims: dict[str, Any]) -> Principal:
-    """The staff member a provider's token names: only the platform's staff roles count (a
-    provider adds roles of its own, and a partner is never a person signing in)."""
-    roles = claims.get("roles") or []
-    return Principal(
-        subject=str(claims["sub"]),
-        roles=frozenset(r for r in roles if isinstance(r, str)) & STAFF_ROLES,
-        organisation=claims.get("org") if isinstance(claims.get("org"), str) else None,
-        municipality=(
-            claims.get("municipality") if isinstance(claims.get("municipality"), str) else None
-        ),
-    )
+    """The person a provider's token names: staff with the platform's staff roles, or a partner
+    organisation's staff member (role partner, its organisation as claim) for the partner
+    portal; a provider's own roles never count (``tokens.signed_in_principal``)."""
+    return signed_in_principal(claims)
 
 
 class OidcProvider:

@@ -106,6 +106,26 @@ def test_id_token_claims_give_the_same_staff_principal():
     assert principal.roles == {"admin"} and principal.organisation == "atlas"
 
 
+def test_a_partner_organisations_staff_member_signs_in_for_that_organisation_only():
+    partner = staff_principal({"sub": "p", "roles": ["partner"], "org": "ocmw-evergem"})
+    assert partner.roles == {"partner"} and partner.organisation == "ocmw-evergem"
+    # Without an organisation the role means nothing; beside a staff role it is not taken.
+    assert staff_principal({"sub": "p", "roles": ["partner"]}).roles == frozenset()
+    both = staff_principal({"sub": "p", "roles": ["partner", "counsellor"], "org": "agii"})
+    assert both.roles == {"counsellor"}
+
+
+def test_a_signed_in_partner_is_accepted_only_where_asked_for(local, provider):
+    token = provider_token(provider, roles=["partner"], org="ocmw-evergem")
+    checker = validator(local, provider)
+    assert checker.validate(token).roles == frozenset(), "never a partner client on the APIs"
+    assert checker.signed_in_partner(token).organisation == "ocmw-evergem"
+    with pytest.raises(InvalidToken):
+        checker.signed_in_partner(provider_token(provider, roles=["counsellor"], org="agii"))
+    with pytest.raises(InvalidToken):
+        checker.signed_in_partner(provider_token(local, roles=["partner"], org="x"))
+
+
 def test_forms_may_post_here_and_to_the_provider_only():
     policy = content_security_policy(["http://127.0.0.1:8180"])
     assert "form-action 'self' http://127.0.0.1:8180;" in policy

@@ -1,6 +1,7 @@
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from civic_common.testing.server import serving
 from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.subscriptions import on_trajectory_event
 from trajecten.main import build_app
+from trajecten.settings import TrajectenSettings
 
 
 @pytest.fixture
@@ -140,7 +142,7 @@ def pump(runtime_for):
 @pytest.fixture
 def deliver(runtime_for):
     async def run() -> None:
-        loop = DeliveryLoop(runtime_for("trajecten"))
+        loop = DeliveryLoop(runtime_for("trajecten"), TrajectenSettings())
         try:
             while await loop.run_once():
                 pass
@@ -183,3 +185,37 @@ def start(client, counsellor):
         return response.json()
 
     return start_
+
+
+@pytest.fixture
+def stop(client, counsellor):
+    """Stop a trajectory (trajecten.trajectory.stopped.v1), the staff member's words kept on
+    the timeline only."""
+
+    async def stop_(trajectory: dict, reason_code: str = "moved") -> dict:
+        response = await client.post(
+            f"/api/v1/trajectories/{trajectory['id']}/transitions",
+            json={"action": "stop", "reason": "verhuisd naar Gent", "reason_code": reason_code},
+            headers=counsellor | {"If-Match": f'"{trajectory["version"]}"'},
+        )
+        assert response.status_code == 200, response.text
+        trajectory["version"] = int(response.headers["etag"].strip('"'))
+        return response.json()
+
+    return stop_
+
+
+@pytest.fixture
+def client_with(runtime_for):
+    """``async with client_with(secret_grace_hours=0) as http:`` a client of an app built with
+    these settings changed: the composition root reads settings once, when it builds the app."""
+
+    @asynccontextmanager
+    async def make(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+        settings = TrajectenSettings().model_copy(update=changes)
+        app = build_app(runtime_for("trajecten"), settings)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://trajecten") as http:
+            yield http
+
+    return make

@@ -35,13 +35,13 @@ pytestmark = pytest.mark.integration
 
 OCMW_BASIS = "ocmw-maatschappelijke-integratie"
 OPENED = "trajecten.trajectory.opened.v1"
-STARTED = "trajecten.trajectory.component-started.v1"
+STOPPED = "trajecten.trajectory.stopped.v1"
 SCOPES = " ".join(
     [
         "trajecten.subscriptions:write",
         "trajecten.feed:read",
         f"events:{OPENED}",
-        f"events:{STARTED}",
+        f"events:{STOPPED}",
     ]
 )
 
@@ -73,14 +73,14 @@ def partner(auth):
 
 
 async def subscribe(client, headers, url: str, **extra: Any) -> dict:
-    body = {"endpoint_url": url, "event_types": [OPENED, STARTED], "legal_basis": OCMW_BASIS}
+    body = {"endpoint_url": url, "event_types": [OPENED, STOPPED], "legal_basis": OCMW_BASIS}
     response = await client.post("/partners/v1/subscriptions", json=body | extra, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
 
 
 async def test_pause_holds_deliveries_and_resume_sends_them_in_order(
-    client, partner, receiver, open_in, start, pump, deliver
+    client, partner, receiver, open_in, stop, pump, deliver
 ):
     nis = municipality()
     me = partner(nis)
@@ -88,7 +88,7 @@ async def test_pause_holds_deliveries_and_resume_sends_them_in_order(
     paused = await client.post(f"/partners/v1/subscriptions/{sub['id']}/pause", headers=me)
     assert paused.status_code == 200 and paused.json()["status"] == "paused"
     trajectory = await open_in(nis)
-    await start(trajectory, "guidance")
+    await stop(trajectory)
     await pump()
     await deliver()
     assert receiver.received == []  # waiting, not dropped
@@ -97,7 +97,7 @@ async def test_pause_holds_deliveries_and_resume_sends_them_in_order(
     resumed = await client.post(f"/partners/v1/subscriptions/{sub['id']}/resume", headers=me)
     assert resumed.json()["status"] == "active"
     await deliver()
-    assert [b["type"] for b in receiver.bodies()] == [OPENED, STARTED]
+    assert [b["type"] for b in receiver.bodies()] == [OPENED, STOPPED]
     again = await client.post(f"/partners/v1/subscriptions/{sub['id']}/resume", headers=me)
     assert again.status_code == 200  # resuming an active one changes nothing
 
@@ -278,7 +278,7 @@ async def test_a_test_event_carries_only_the_bases_fields_and_is_marked(
     assert set(body["data"]) <= allowed and "template_version" not in body["data"]
     wrong = await client.post(
         f"/partners/v1/subscriptions/{sub['id']}/test-events",
-        json={"event_type": "trajecten.trajectory.stopped.v1"},
+        json={"event_type": "trajecten.trajectory.component-started.v1"},
         headers=me,
     )
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "event_type"
@@ -313,13 +313,13 @@ async def test_a_test_event_carries_only_the_bases_fields_and_is_marked(
 
 
 async def test_a_resent_dead_delivery_says_it_arrives_out_of_order(
-    client, partner, receiver, open_in, start, pump, deliver, runtime_for
+    client, partner, receiver, open_in, stop, pump, deliver, runtime_for
 ):
     nis = municipality()
     me = partner(nis)
     sub = await subscribe(client, me, receiver.url)
     trajectory = await open_in(nis)
-    await start(trajectory, "guidance")
+    await stop(trajectory)
     await pump()
     # The first delivery died (a long outage); the second went out after it.
     async with runtime_for("trajecten").uow() as work:
@@ -551,7 +551,7 @@ GUIDE_RECEIVER = Path(__file__).resolve().parents[4] / "docs" / "partners" / "re
 
 
 async def test_the_guides_example_receiver_verifies_dedupes_and_flags(
-    client, partner, open_in, start, pump, deliver, runtime_for
+    client, partner, open_in, stop, pump, deliver, runtime_for
 ):
     """docs/partners.md's receiver, run as its own process, takes real deliveries: each once,
     a test event marked, a late resend flagged out of order, a forged request refused."""
@@ -573,7 +573,7 @@ async def test_the_guides_example_receiver_verifies_dedupes_and_flags(
     try:
         assert (await line()) == {"listening": port}
         trajectory = await open_in(nis)
-        await start(trajectory, "guidance")
+        await stop(trajectory)
         await pump()
         async with runtime_for("trajecten").uow() as work:  # the first one died
             await work.session.execute(
@@ -587,7 +587,7 @@ async def test_the_guides_example_receiver_verifies_dedupes_and_flags(
             await work.commit()
         await deliver()
         second = await line()
-        assert second["message"]["type"] == STARTED and second["in_order"] is True
+        assert second["message"]["type"] == STOPPED and second["in_order"] is True
         await client.post(
             f"/partners/v1/subscriptions/{sub['id']}/resend", json={"status": "dead"}, headers=me
         )

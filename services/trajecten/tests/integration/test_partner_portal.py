@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from civic_common.testing.server import serving
 from trajecten.app.delivery import DeliveryLoop
 from trajecten.main import build_app
+from trajecten.settings import TrajectenSettings
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +65,7 @@ async def test_a_partner_manages_its_subscription_in_the_portal(app, signed_in, 
         await page.wait_for_selector("#melding")
         detail_url = page.url.split("?")[0]
         assert "/partner/abonnementen/" in detail_url
-        loop = DeliveryLoop(runtime_for("trajecten"))
+        loop = DeliveryLoop(runtime_for("trajecten"), TrajectenSettings())
         try:
             await loop.run_once()
         finally:

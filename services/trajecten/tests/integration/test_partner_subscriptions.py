@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
+from pydantic import SecretStr
 from sqlalchemy import text
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -23,6 +24,7 @@ from trajecten.adapters.sealing import VARIABLE, keyring
 from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.subscriptions import Resealed, reseal_secrets
 from trajecten.main import SERVICE, build_app
+from trajecten.settings import TrajectenSettings
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +32,8 @@ API_SCOPES = "trajecten.subscriptions:write trajecten.feed:read"
 OCMW_BASIS = "ocmw-maatschappelijke-integratie"
 STARTED = "trajecten.trajectory.component-started.v1"
 OPENED = "trajecten.trajectory.opened.v1"
+STOPPED = "trajecten.trajectory.stopped.v1"
+VDAB_BASIS = "vdab-arbeidsmarktactivering"
 
 
 def scopes(*event_types: str) -> str:
@@ -37,7 +41,7 @@ def scopes(*event_types: str) -> str:
     return " ".join([API_SCOPES, *(f"events:{t}" for t in event_types)])
 
 
-SCOPES = scopes(OPENED, STARTED)
+SCOPES = scopes(OPENED, STOPPED, STARTED)
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +58,7 @@ def municipality() -> str:
 def partner(auth):
     def make(org: str, nis: str | None, scope: str = SCOPES) -> dict[str, str]:
         # The basis an admin grants a partner of this kind (the issuer puts it in the token).
-        basis = "vdab-arbeidsmarktactivering" if org.startswith("vdab") else OCMW_BASIS
+        basis = VDAB_BASIS if org.startswith("vdab") else OCMW_BASIS
         return auth(
             "partner",
             f"client-{org}",
@@ -70,7 +74,7 @@ def partner(auth):
 async def subscribe(client, headers, url: str, nis: str, **extra: Any) -> dict:
     body = {
         "endpoint_url": url,
-        "event_types": [OPENED, STARTED],
+        "event_types": [OPENED, STOPPED],
         "legal_basis": OCMW_BASIS,
         "filters": {"municipalities": [nis]},
     } | extra
@@ -150,19 +154,21 @@ async def test_bad_subscriptions_are_422_naming_the_field(client, partner, chang
     assert field_name in {e["field"] for e in response.json()["errors"]}
 
 
-async def test_private_and_plain_http_endpoints_are_refused_unless_allowed(
-    client, partner, monkeypatch
-):
-    monkeypatch.setenv("CIVIC_TRAJECTEN_WEBHOOKS_ALLOW_PRIVATE", "false")
+async def test_private_and_plain_http_endpoints_are_refused_unless_allowed(client_with, partner):
     me = partner("ocmw-gent", "44021")
-    for url in ("http://partner.example/hook", "https://127.0.0.1/hook", "https://localhost/x"):
-        response = await client.post(
-            "/partners/v1/subscriptions",
-            json={"endpoint_url": url, "event_types": [OPENED], "legal_basis": OCMW_BASIS},
-            headers=me,
-        )
-        assert response.status_code == 422, url
-        assert response.json()["errors"][0]["field"] == "endpoint_url"
+    async with client_with(webhooks_allow_private=False) as client:
+        for url in (
+            "http://partner.example/hook",
+            "https://127.0.0.1/hook",
+            "https://localhost/x",
+        ):
+            response = await client.post(
+                "/partners/v1/subscriptions",
+                json={"endpoint_url": url, "event_types": [OPENED], "legal_basis": OCMW_BASIS},
+                headers=me,
+            )
+            assert response.status_code == 422, url
+            assert response.json()["errors"][0]["field"] == "endpoint_url"
 
 
 async def test_scopes_and_roles_are_required(client, partner, counsellor):
@@ -187,11 +193,11 @@ async def test_each_event_type_asked_needs_its_own_scope_on_create_preview_and_f
     nis = municipality()
     await open_in(nis)
     await pump()
-    wish = {"event_types": [OPENED, STARTED], "legal_basis": OCMW_BASIS}
+    wish = {"event_types": [OPENED, STOPPED], "legal_basis": OCMW_BASIS}
     some = partner(f"ocmw-{nis}", nis, scope=scopes(OPENED))
     none = partner(f"ocmw-{nis}", nis, scope=API_SCOPES)
-    both = sorted([f"events:{OPENED}", f"events:{STARTED}"])
-    for token, missing in ((some, [f"events:{STARTED}"]), (none, both)):
+    both = sorted([f"events:{OPENED}", f"events:{STOPPED}"])
+    for token, missing in ((some, [f"events:{STOPPED}"]), (none, both)):
         answers = [
             await client.post(
                 "/partners/v1/subscriptions",
@@ -205,7 +211,7 @@ async def test_each_event_type_asked_needs_its_own_scope_on_create_preview_and_f
             ),
             await client.get(
                 "/partners/v1/feed",
-                params={"legal_basis": OCMW_BASIS, "event_types": [OPENED, STARTED]},
+                params={"legal_basis": OCMW_BASIS, "event_types": [OPENED, STOPPED]},
                 headers=token,
             ),
         ]
@@ -236,25 +242,27 @@ async def test_each_event_type_asked_needs_its_own_scope_on_create_preview_and_f
 
 
 async def test_signed_deliveries_reach_a_real_receiver_in_order_with_only_allowed_fields(
-    client, partner, receiver, open_in, start, pump, deliver, auth
+    client, partner, receiver, open_in, stop, pump, deliver, auth
 ):
     nis = municipality()
     me = partner(f"ocmw-{nis}", nis)
     sub = await subscribe(client, me, receiver.url, nis)
     mine = await open_in(nis)
     elsewhere = await open_in(municipality())
-    await start(await start(mine, "guidance"), "mo_course")
-    await start(elsewhere, "guidance")
+    await stop(mine)
+    await stop(elsewhere)
     await pump()
     await deliver()
     bodies = [Webhook(sub["secret"]).verify(body, headers) for headers, body in receiver.received]
-    assert [b["type"] for b in bodies] == [OPENED, STARTED, STARTED]
+    assert [b["type"] for b in bodies] == [OPENED, STOPPED]
     assert {b["trajectory_id"] for b in bodies} == {mine["id"]}
     assert [b["sequence"] for b in bodies] == sorted(b["sequence"] for b in bodies)
-    assert "actor" not in bodies[1]["data"] and bodies[1]["data"]["component"] == "guidance"
-    assert "template_version" not in bodies[0]["data"]  # not under this legal basis
+    # Thin: the person to fetch, no actor, no reason, no template (not under this basis).
+    assert set(bodies[1]["data"]) == {"trajectory_id", "person_id", "occurred_at"}
+    assert set(bodies[0]["data"]) == {"trajectory_id", "person_id", "opened_at"}
+    assert bodies[0]["data"]["person_id"] == mine["person_id"]
     log = await client.get(f"/partners/v1/subscriptions/{sub['id']}/deliveries", headers=me)
-    assert [d["status"] for d in log.json()["items"]] == ["delivered"] * 3
+    assert [d["status"] for d in log.json()["items"]] == ["delivered"] * 2
     assert log.json()["items"][0]["attempts"][0]["status_code"] == 204
     recipients = await client.get(
         f"/api/v1/persons/{mine['person_id']}/partner-recipients", headers=auth("admin", "a@x")
@@ -268,7 +276,7 @@ async def test_signed_deliveries_reach_a_real_receiver_in_order_with_only_allowe
 
 
 async def test_failures_retry_later_keep_order_and_disable_with_an_alert(
-    client, partner, receiver, open_in, start, pump, deliver, runtime_for, monkeypatch
+    client, partner, receiver, open_in, stop, pump, deliver, runtime_for, monkeypatch
 ):
     monkeypatch.setenv("CIVIC_TRAJECTEN_DISABLE_AFTER_FAILURES", "2")
     monkeypatch.setenv("CIVIC_TRAJECTEN_DELIVERY_RETRY_SECONDS", "[0, 3600]")
@@ -276,10 +284,10 @@ async def test_failures_retry_later_keep_order_and_disable_with_an_alert(
     me = partner(f"ocmw-{nis}", nis)
     sub = await subscribe(client, me, receiver.url, nis)
     t = await open_in(nis)
-    await start(t, "guidance")
+    await stop(t)
     await pump()
     receiver.failing = True
-    await deliver()  # the opening fails twice (0 s wait), the started event waits behind it
+    await deliver()  # the opening fails twice (0 s wait), the stop waits behind it
     log = (
         await client.get(f"/partners/v1/subscriptions/{sub['id']}/deliveries", headers=me)
     ).json()["items"]
@@ -308,7 +316,7 @@ async def test_failures_retry_later_keep_order_and_disable_with_an_alert(
     )
     assert resent.status_code == 200
     await deliver()
-    assert [b["type"] for b in receiver.bodies()] == [OPENED, STARTED]
+    assert [b["type"] for b in receiver.bodies()] == [OPENED, STOPPED]
 
 
 async def test_a_dead_delivery_is_resent_by_an_admin(
@@ -357,19 +365,19 @@ async def test_a_rotated_secret_signs_beside_the_old_one_during_the_grace(
 
 
 async def test_the_feed_pages_and_replays_and_the_sandbox_previews(
-    client, partner, open_in, start, pump
+    client, partner, open_in, stop, pump
 ):
     nis = municipality()
     me = partner(f"ocmw-{nis}", nis)
     first = await open_in(nis)
-    await start(first, "guidance")
+    await stop(first)
     await open_in(nis)
     await pump()
-    query = f"/partners/v1/feed?legal_basis={OCMW_BASIS}&event_types={OPENED}&event_types={STARTED}"
+    query = f"/partners/v1/feed?legal_basis={OCMW_BASIS}&event_types={OPENED}&event_types={STOPPED}"
     page1 = (await client.get(f"{query}&limit=2", headers=me)).json()
     page2 = (await client.get(f"{query}&limit=2&cursor={page1['next_cursor']}", headers=me)).json()
     items = page1["items"] + page2["items"]
-    assert [i["type"] for i in items] == [OPENED, STARTED, OPENED]
+    assert [i["type"] for i in items] == [OPENED, STOPPED, OPENED]
     assert all("actor" not in i["data"] for i in items)
     replay = (await client.get(f"{query}&limit=2&cursor={page1['next_cursor']}", headers=me)).json()
     assert replay["items"] == page2["items"]
@@ -377,19 +385,19 @@ async def test_the_feed_pages_and_replays_and_the_sandbox_previews(
         "/partners/v1/subscriptions/preview",
         json={
             "endpoint_url": "http://127.0.0.1:9/hook",
-            "event_types": [STARTED],
+            "event_types": [STOPPED],
             "legal_basis": OCMW_BASIS,
         },
         headers=me,
     )
     assert preview.status_code == 200, preview.text
     assert [(i["type"], sorted(i["data"])) for i in preview.json()["items"]] == [
-        (STARTED, ["component", "occurred_at", "person_id", "trajectory_id"])
+        (STOPPED, ["occurred_at", "person_id", "trajectory_id"])  # no reason: thin
     ]
 
 
 async def test_two_ocmws_never_see_each_others_people(
-    client, partner, open_in, start, pump, deliver, auth
+    client, partner, open_in, stop, pump, deliver, auth
 ):
     """Through the subscriptions API, the feed and webhooks alike."""
     app = FastAPI()
@@ -407,8 +415,8 @@ async def test_two_ocmws_never_see_each_others_people(
         sub_a = await subscribe(client, a, f"{base}/a", nis_a, filters={})
         sub_b = await subscribe(client, b, f"{base}/b", nis_b, filters={})
         ta, tb = await open_in(nis_a), await open_in(nis_b)
-        await start(ta, "guidance")
-        await start(tb, "guidance")
+        await stop(ta)
+        await stop(tb)
         await pump()
         await deliver()
     assert got["a"] and {e["trajectory_id"] for e in got["a"]} == {ta["id"]}
@@ -428,7 +436,7 @@ async def test_two_ocmws_never_see_each_others_people(
     for me, own, foreign in ((a, ta, tb), (b, tb, ta)):
         feed = await client.get(
             f"/partners/v1/feed?legal_basis={OCMW_BASIS}&event_types={OPENED}"
-            f"&event_types={STARTED}&limit=500",
+            f"&event_types={STOPPED}&limit=500",
             headers=me,
         )
         seen = {i["trajectory_id"] for i in feed.json()["items"]}
@@ -443,7 +451,7 @@ async def test_two_ocmws_never_see_each_others_people(
             "/partners/v1/subscriptions/preview",
             json={
                 "endpoint_url": "http://127.0.0.1:9/hook",
-                "event_types": [OPENED, STARTED],
+                "event_types": [OPENED, STOPPED],
                 "legal_basis": OCMW_BASIS,
             },
             headers=me,
@@ -498,7 +506,7 @@ async def test_vdab_receives_only_people_referred_to_it(
         vdab,
         receiver.url,
         "",
-        legal_basis="vdab-arbeidsmarktactivering",
+        legal_basis=VDAB_BASIS,
         event_types=[STARTED],
         filters={},
     )
@@ -517,15 +525,15 @@ async def test_vdab_receives_only_people_referred_to_it(
 
 
 async def test_after_the_grace_only_the_new_secret_signs(
-    client, partner, receiver, open_in, pump, deliver, monkeypatch, runtime_for
+    client, client_with, partner, receiver, open_in, pump, deliver, runtime_for
 ):
-    monkeypatch.setenv("CIVIC_TRAJECTEN_SECRET_GRACE_HOURS", "0")
     nis = municipality()
     me = partner(f"ocmw-{nis}", nis)
     sub = await subscribe(client, me, receiver.url, nis)
-    new_secret = (
-        await client.post(f"/partners/v1/subscriptions/{sub['id']}/secret", headers=me)
-    ).json()["secret"]
+    async with client_with(secret_grace_hours=0) as no_grace:
+        new_secret = (
+            await no_grace.post(f"/partners/v1/subscriptions/{sub['id']}/secret", headers=me)
+        ).json()["secret"]
     await open_in(nis)
     await pump()
     await deliver()
@@ -572,16 +580,22 @@ async def test_a_cursor_not_of_ours_is_422(client, partner, path):
 
 
 async def test_two_delivery_loops_share_the_queue_without_duplicates_or_disorder(
-    client, partner, receiver, open_in, start, pump, runtime_for
+    client, partner, receiver, open_in, start, stop, pump, runtime_for
 ):
+    """Three events per trajectory: VDAB's basis, which carries component events, and people
+    referred to it (job seekers); the filter keeps other tests' trajectories out."""
     nis = municipality()
-    me = partner(f"ocmw-{nis}", nis)
-    await subscribe(client, me, receiver.url, nis)
-    trajectories = [await open_in(nis) for _ in range(6)]
+    vdab = partner("vdab", None)
+    await subscribe(
+        client, vdab, receiver.url, nis, legal_basis=VDAB_BASIS, event_types=[STARTED, STOPPED]
+    )
+    trajectories = [await open_in(nis, job_seeker=True) for _ in range(6)]
     for t in trajectories:
-        await start(await start(t, "guidance"), "mo_course")
+        await start(t, "guidance")
+        await start(t, "mo_course")
+        await stop(t)
     await pump()
-    loops = [DeliveryLoop(runtime_for("trajecten")) for _ in range(2)]
+    loops = [DeliveryLoop(runtime_for("trajecten"), TrajectenSettings()) for _ in range(2)]
 
     async def drain(loop: DeliveryLoop) -> None:
         while await loop.run_once():
@@ -597,7 +611,7 @@ async def test_two_delivery_loops_share_the_queue_without_duplicates_or_disorder
     assert len(ids) == len(set(ids)) == 3 * len(trajectories)
     for t in trajectories:
         got = [b for b in receiver.bodies() if b["trajectory_id"] == t["id"]]
-        assert [b["type"] for b in got] == [OPENED, STARTED, STARTED]
+        assert [b["type"] for b in got] == [STARTED, STARTED, STOPPED]
         assert [b["sequence"] for b in got] == sorted(b["sequence"] for b in got)
 
 
@@ -710,20 +724,21 @@ async def test_a_new_key_is_prepended_secrets_are_resealed_and_the_old_key_dropp
 
 
 async def test_without_a_keyring_the_edge_still_answers_but_stores_no_subscription(
-    client, partner, monkeypatch
+    client_with, partner
 ):
     nis = municipality()
     me = partner(f"ocmw-{nis}", nis)
-    monkeypatch.setenv(VARIABLE, "")
-    assert (await client.get("/partners/v1/subscriptions", headers=me)).status_code == 200
-    refused = await client.post(
-        "/partners/v1/subscriptions",
-        json={"endpoint_url": "http://127.0.0.1:9/hook", "event_types": [OPENED],
-              "legal_basis": OCMW_BASIS},
-        headers=me,
-    )  # fmt: skip
-    assert refused.status_code == 500
-    assert (await client.get("/partners/v1/subscriptions", headers=me)).json()["items"] == []
+    async with client_with(webhook_secret_keys=SecretStr("")) as client:
+        assert (await client.get("/partners/v1/subscriptions", headers=me)).status_code == 200
+        refused = await client.post(
+            "/partners/v1/subscriptions",
+            json={"endpoint_url": "http://127.0.0.1:9/hook", "event_types": [OPENED],
+                  "legal_basis": OCMW_BASIS},
+            headers=me,
+        )  # fmt: skip
+        assert refused.status_code == 500
+        listed = await client.get("/partners/v1/subscriptions", headers=me)
+        assert listed.json()["items"] == []
 
 
 async def test_an_admin_suspends_a_partners_subscription_and_only_an_admin_lifts_it(

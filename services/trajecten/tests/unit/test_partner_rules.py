@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from civic_common.api.problems import Problem
+from trajecten.app.partner_staff import subscribing_client
 from trajecten.domain.delivery import after_failure
 from trajecten.domain.subscriptions import (
     DataScope,
@@ -14,6 +16,7 @@ from trajecten.domain.subscriptions import (
     legal_bases,
     matches,
     missing_event_scopes,
+    organisation_grant,
     parse_legal_bases,
     url_problem,
 )
@@ -112,3 +115,42 @@ def test_backoff_grows_with_jitter_and_ends_dead() -> None:
     assert 8 <= waits[0] <= 12 and 48 <= waits[1] <= 72 and 2880 <= waits[2] <= 4320
     assert after_failure(4, now, schedule, 0.2, rand).status == "dead"
     assert after_failure(1, now, schedule, 0, rand).next_attempt_at == now + timedelta(seconds=10)
+
+
+def test_a_signed_in_organisation_may_what_its_active_clients_may():
+    grant = organisation_grant(
+        [
+            {"allowed_scopes": ["a", "b"], "legal_bases": ["x"], "municipality": "44019",
+             "revoked_at": None},
+            {"allowed_scopes": ["c"], "legal_bases": ["y"], "municipality": "44019",
+             "revoked_at": None},
+            {"allowed_scopes": ["z"], "legal_bases": ["w"], "municipality": "11002",
+             "revoked_at": "2026-01-01T00:00:00Z"},
+        ]
+    )  # fmt: skip
+    assert grant.scopes == {"a", "b", "c"} and grant.legal_bases == {"x", "y"}
+    assert grant.municipality == "44019", "a revoked client's municipality does not count"
+    mixed = organisation_grant(
+        [
+            {"allowed_scopes": [], "legal_bases": [], "municipality": "44019", "revoked_at": None},
+            {"allowed_scopes": [], "legal_bases": [], "municipality": None, "revoked_at": None},
+        ]
+    )
+    assert mixed.municipality is None, "never guessed"
+    assert organisation_grant([]).scopes == frozenset()
+
+
+def test_a_portal_subscription_belongs_to_a_client_holding_its_basis_and_scopes():
+    opened = "trajecten.trajectory.opened.v1"
+    write = "trajecten.subscriptions:write"
+    both = [write, f"events:{opened}"]
+    clients = [
+        {"client_id": "revoked", "legal_bases": ["b"], "allowed_scopes": both,
+         "revoked_at": "2026-01-01T00:00:00Z"},
+        {"client_id": "feed-only", "legal_bases": ["b"], "allowed_scopes": [f"events:{opened}"],
+         "revoked_at": None},
+        {"client_id": "hooks", "legal_bases": ["b"], "allowed_scopes": both, "revoked_at": None},
+    ]  # fmt: skip
+    assert subscribing_client(clients, "b", (opened,), write) == "hooks"
+    with pytest.raises(Problem):
+        subscribing_client(clients, "other-basis", (opened,), write)

@@ -108,6 +108,11 @@ def parse_keyring(text: str) -> Keyring:
 _parsed = lru_cache(maxsize=4)(parse_keyring)
 
 
+def parsed_keyring(text: str) -> Keyring:
+    """The keyring in ``text`` (``kid:base64`` entries), parsed once per text."""
+    return _parsed(text)
+
+
 def keyring(settings: TrajectenSettings | None = None) -> Keyring:
     """The configured keyring, read on first use: processes that never touch a webhook secret
     start without one."""

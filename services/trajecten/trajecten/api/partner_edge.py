@@ -15,6 +15,7 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_partner_scope, require_roles
 from civic_common.db.uow import UnitOfWork
+from trajecten.api.subscriptions import Rules
 from trajecten.app import alerts, discovery
 from trajecten.app import subscription_controls as controls
 from trajecten.app import subscriptions as use
@@ -50,44 +51,48 @@ class ChangeIn(GuardedModel):
 
 @router.patch("/subscriptions/{subscription_id}")
 async def change_subscription(
-    subscription_id: UUID, body: ChangeIn, principal: Writer, work: Work
+    subscription_id: UUID, body: ChangeIn, principal: Writer, work: Work, rules: Rules
 ) -> dict[str, Any]:
     """A new endpoint URL (checked as at creation) and/or payload format; the delivery log and
     its resend history stay."""
     async with work:
-        result: dict[str, Any] = await use.get(work, principal, subscription_id)
+        result: dict[str, Any] = await use.get(work, principal, rules, subscription_id)
         if body.endpoint_url is not None:
             result = await controls.change_endpoint(
-                work, principal, subscription_id, body.endpoint_url
+                work, principal, rules, subscription_id, body.endpoint_url
             )
         if body.format is not None:
-            result = await controls.change_format(work, principal, subscription_id, body.format)
+            result = await controls.change_format(
+                work, principal, rules, subscription_id, body.format
+            )
         return result
 
 
 @router.post("/subscriptions/{subscription_id}/pause")
 async def pause_subscription(
-    subscription_id: UUID, principal: Writer, work: Work
+    subscription_id: UUID, principal: Writer, work: Work, rules: Rules
 ) -> dict[str, Any]:
     """Nothing goes out; events keep being queued and wait."""
     async with work:
-        return await controls.pause(work, principal, subscription_id)
+        return await controls.pause(work, principal, rules, subscription_id)
 
 
 @router.post("/subscriptions/{subscription_id}/resume")
 async def resume_subscription(
-    subscription_id: UUID, principal: Writer, work: Work
+    subscription_id: UUID, principal: Writer, work: Work, rules: Rules
 ) -> dict[str, Any]:
     """What waited goes out, in order per trajectory."""
     async with work:
-        return await controls.resume(work, principal, subscription_id)
+        return await controls.resume(work, principal, rules, subscription_id)
 
 
 @router.get("/subscriptions/{subscription_id}/retry-policy")
-async def get_retry_policy(subscription_id: UUID, principal: Writer, work: Work) -> dict[str, Any]:
+async def get_retry_policy(
+    subscription_id: UUID, principal: Writer, work: Work, rules: Rules
+) -> dict[str, Any]:
     """The waits and disable threshold in force, with the limits they may be set within."""
     async with work:
-        return await controls.policy_of(work, principal, subscription_id)
+        return await controls.policy_of(work, principal, rules, subscription_id)
 
 
 class RetryPolicyIn(GuardedModel):
@@ -99,12 +104,17 @@ class RetryPolicyIn(GuardedModel):
 
 @router.put("/subscriptions/{subscription_id}/retry-policy")
 async def put_retry_policy(
-    subscription_id: UUID, body: RetryPolicyIn, principal: Writer, work: Work
+    subscription_id: UUID, body: RetryPolicyIn, principal: Writer, work: Work, rules: Rules
 ) -> dict[str, Any]:
     """Own waits and disable threshold within the operator's limits; null: the default."""
     async with work:
         return await controls.set_retry_policy(
-            work, principal, subscription_id, body.retry_seconds, body.disable_after_failures
+            work,
+            principal,
+            rules,
+            subscription_id,
+            body.retry_seconds,
+            body.disable_after_failures,
         )
 
 
@@ -119,14 +129,14 @@ class TestEventIn(GuardedModel):
 
 @router.post("/subscriptions/{subscription_id}/test-events", status_code=202)
 async def send_test_event(
-    subscription_id: UUID, body: TestEventIn, principal: Writer, work: Work
+    subscription_id: UUID, body: TestEventIn, principal: Writer, work: Work, rules: Rules
 ) -> dict[str, Any]:
     """A made-up event, with only the fields the legal basis allows, marked as a test
     (``webhook-test: true`` and ``"test": true``), delivered and logged like a real one; to the
     subscription's endpoint or to ``endpoint_url``, one it may use (checked as at creation)."""
     async with work:
         return await controls.send_test_event(
-            work, principal, subscription_id, body.event_type, body.endpoint_url
+            work, principal, rules, subscription_id, body.event_type, body.endpoint_url
         )
 
 
@@ -139,11 +149,13 @@ class ReplayIn(GuardedModel):
 
 @router.post("/subscriptions/{subscription_id}/replay", status_code=202)
 async def replay(
-    subscription_id: UUID, body: ReplayIn, principal: Writer, work: Work
+    subscription_id: UUID, body: ReplayIn, principal: Writer, work: Work, rules: Rules
 ) -> dict[str, int]:
     """Send again every event of the subscription that happened in [from, to)."""
     async with work:
-        return await controls.replay(work, principal, subscription_id, body.since, body.until)
+        return await controls.replay(
+            work, principal, rules, subscription_id, body.since, body.until
+        )
 
 
 # --- the operational contact and its alerts --------------------------------------------------
@@ -163,11 +175,13 @@ async def get_contact(principal: Writer, work: Work) -> dict[str, Any]:
 
 
 @router.put("/contact")
-async def put_contact(body: ContactIn, principal: Writer, work: Work) -> dict[str, Any]:
+async def put_contact(
+    body: ContactIn, principal: Writer, work: Work, rules: Rules
+) -> dict[str, Any]:
     """Who is told when deliveries keep failing, a subscription is disabled, or a legal basis
     nears its end: an e-mail address and/or a webhook URL of the organisation."""
     async with work:
-        return await alerts.set_contact(work, principal, body.email, body.webhook_url)
+        return await alerts.set_contact(work, principal, rules, body.email, body.webhook_url)
 
 
 @router.get("/alerts")
@@ -220,10 +234,10 @@ class RetryLimitsIn(GuardedModel):
 
 
 @admin_router.get("/partner-retry-limits")
-async def get_retry_limits(principal: Admin, work: Work) -> dict[str, Any]:
+async def get_retry_limits(principal: Admin, work: Work, rules: Rules) -> dict[str, Any]:
     """The limits within which partners set their subscriptions' retry policies."""
     async with work:
-        return controls.limits_out(await controls.current_limits(work))
+        return controls.limits_out(await controls.current_limits(work, rules))
 
 
 @admin_router.put("/partner-retry-limits")

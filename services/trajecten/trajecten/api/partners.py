@@ -22,10 +22,10 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import require_partner_scope
 from civic_common.db.uow import UnitOfWork
+from trajecten.api.subscriptions import Rules
 from trajecten.app.partners import apply_partner_update, partner_actor
 from trajecten.domain.templates import Cefr, Template
 from trajecten.domain.trajectory import Trajectory
-from trajecten.settings import TrajectenSettings
 
 router = APIRouter(prefix="/partners/v1", tags=["partners"])
 Work = Annotated[UnitOfWork, Depends(uow)]
@@ -38,8 +38,8 @@ async def partner(principal: Annotated[Principal, Depends(_roles)]) -> Principal
     return principal
 
 
-async def vdab(principal: Annotated[Principal, Depends(partner)]) -> Principal:
-    if principal.organisation not in TrajectenSettings().vdab_organisations:
+async def vdab(principal: Annotated[Principal, Depends(partner)], rules: Rules) -> Principal:
+    if principal.organisation not in rules.vdab_organisations:
         raise Problem(403, "Geen toegang", "Alleen VDAB meldt werkzoekenden en uitkomsten.")
     return principal
 

@@ -23,6 +23,15 @@ from trajecten.domain.subscriptions import Filters
 router = APIRouter(prefix="/partners/v1", tags=["partner subscriptions"])
 admin_router = APIRouter(prefix="/api/v1", tags=["partner deliveries"])
 Work = Annotated[UnitOfWork, Depends(uow)]
+
+
+def edge_rules(request: Request) -> use.EdgeRules:
+    """The partner edge's rules, set by the composition root (``main.build_app``)."""
+    rules: use.EdgeRules = request.app.state.edge_rules
+    return rules
+
+
+Rules = Annotated[use.EdgeRules, Depends(edge_rules)]
 _admin = require_roles("admin")
 WRITE = "trajecten.subscriptions:write"
 FEED = "trajecten.feed:read"
@@ -65,11 +74,13 @@ class SubscriptionIn(WishIn):
 
 @router.post("/subscriptions", status_code=201)
 async def create_subscription(
-    request: Request, body: SubscriptionIn, principal: Writer, work: Work
+    request: Request, body: SubscriptionIn, principal: Writer, work: Work, rules: Rules
 ) -> Response:
     async def run() -> JSONResponse:
         async with work:
-            created = await use.create(work, principal, body.endpoint_url, body.wish(), body.format)
+            created = await use.create(
+                work, principal, rules, body.endpoint_url, body.wish(), body.format
+            )
         return JSONResponse(
             created,
             status_code=201,
@@ -83,19 +94,22 @@ async def create_subscription(
 async def list_subscriptions(
     principal: Writer,
     work: Work,
+    rules: Rules,
     cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[dict[str, Any]]:
     after = cursor_after(cursor, UUID)
     async with work:
-        items, last = await use.list_page(work, principal, after, limit)
+        items, last = await use.list_page(work, principal, rules, after, limit)
     return Page(items=items, next_cursor=after_cursor(last))
 
 
 @router.get("/subscriptions/{subscription_id}")
-async def get_subscription(subscription_id: UUID, principal: Writer, work: Work) -> dict[str, Any]:
+async def get_subscription(
+    subscription_id: UUID, principal: Writer, work: Work, rules: Rules
+) -> dict[str, Any]:
     async with work:
-        return await use.get(work, principal, subscription_id)
+        return await use.get(work, principal, rules, subscription_id)
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=204)
@@ -106,17 +120,19 @@ async def delete_subscription(subscription_id: UUID, principal: Writer, work: Wo
 
 
 @router.post("/subscriptions/{subscription_id}/secret")
-async def rotate_secret(subscription_id: UUID, principal: Writer, work: Work) -> dict[str, Any]:
+async def rotate_secret(
+    subscription_id: UUID, principal: Writer, work: Work, rules: Rules
+) -> dict[str, Any]:
     async with work:
-        return await use.rotate_secret(work, principal, subscription_id)
+        return await use.rotate_secret(work, principal, rules, subscription_id)
 
 
 @router.post("/subscriptions/{subscription_id}/enable")
 async def enable_subscription(
-    subscription_id: UUID, principal: Writer, work: Work
+    subscription_id: UUID, principal: Writer, work: Work, rules: Rules
 ) -> dict[str, Any]:
     async with work:
-        return await use.enable(work, principal, subscription_id)
+        return await use.enable(work, principal, rules, subscription_id)
 
 
 @router.get("/subscriptions/{subscription_id}/deliveries")
@@ -164,6 +180,7 @@ async def resend_own(
 async def feed(
     principal: Reader,
     work: Work,
+    rules: Rules,
     event_types: Annotated[list[Code], Query(max_length=50)],  # type: ignore[valid-type]
     legal_basis: Annotated[Code | None, Query()] = None,  # type: ignore[valid-type]
     municipalities: Annotated[list[Code] | None, Query(max_length=400)] = None,  # type: ignore[valid-type]
@@ -177,17 +194,20 @@ async def feed(
         tuple(event_types), legal_basis, Filters(tuple(municipalities or ()), tuple(kinds or ()))
     )
     async with work:
-        items, last = await use.events_for(work, principal, wish, after, limit)
+        items, last = await use.events_for(work, principal, rules, wish, after, limit)
         await work.commit()  # the audit of what was read
     return Page(items=items, next_cursor=after_cursor(last))
 
 
 @router.post("/subscriptions/preview")
-async def preview(body: SubscriptionIn, principal: Writer, work: Work) -> dict[str, Any]:
+async def preview(
+    body: SubscriptionIn, principal: Writer, work: Work, rules: Rules
+) -> dict[str, Any]:
     """The sandbox: the most recent events, with exactly their fields, that this subscription
     would receive; nothing is stored."""
     async with work:
-        return {"items": await use.preview(work, principal, body.endpoint_url, body.wish())}
+        items = await use.preview(work, principal, rules, body.endpoint_url, body.wish())
+        return {"items": items}
 
 
 # --- admins ----------------------------------------------------------------------------------
@@ -197,31 +217,34 @@ async def preview(body: SubscriptionIn, principal: Writer, work: Work) -> dict[s
 async def admin_subscriptions(
     principal: Admin,
     work: Work,
+    rules: Rules,
     organisation: Annotated[str | None, Query(max_length=200)] = None,
     cursor: CursorParam = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[dict[str, Any]]:
     """Every organisation's subscriptions (or one organisation's), to find what to suspend."""
     async with work:
-        items, last = await use.admin_page(work, organisation, cursor_after(cursor, UUID), limit)
+        items, last = await use.admin_page(
+            work, rules, organisation, cursor_after(cursor, UUID), limit
+        )
     return Page(items=items, next_cursor=after_cursor(last))
 
 
 @admin_router.post("/partner-subscriptions/{subscription_id}/suspension")
 async def suspend_subscription(
-    subscription_id: UUID, principal: Admin, work: Work
+    subscription_id: UUID, principal: Admin, work: Work, rules: Rules
 ) -> dict[str, Any]:
     """Stop a partner's subscription (e.g. after revoking its client at the issuer)."""
     async with work:
-        return await use.set_suspended(work, principal, subscription_id, suspended=True)
+        return await use.set_suspended(work, principal, rules, subscription_id, suspended=True)
 
 
 @admin_router.delete("/partner-subscriptions/{subscription_id}/suspension")
 async def resume_subscription(
-    subscription_id: UUID, principal: Admin, work: Work
+    subscription_id: UUID, principal: Admin, work: Work, rules: Rules
 ) -> dict[str, Any]:
     async with work:
-        return await use.set_suspended(work, principal, subscription_id, suspended=False)
+        return await use.set_suspended(work, principal, rules, subscription_id, suspended=False)
 
 
 @admin_router.get("/partner-subscriptions/{subscription_id}/deliveries")

@@ -24,7 +24,7 @@ from civic_common.events.contracts.trajecten import LegalBasisExpiring
 from civic_common.events.envelope import Envelope
 from civic_common.runtime import Runtime
 from trajecten.adapters.subscriptions import contacts, notifications, subscriptions
-from trajecten.app.subscriptions import check_endpoint
+from trajecten.app.subscriptions import EdgeRules, check_endpoint
 from trajecten.domain.alerts import email_problem, message
 from trajecten.domain.delivery import after_failure
 from trajecten.domain.subscriptions import address_problem, legal_bases
@@ -55,7 +55,7 @@ async def get_contact(work: UnitOfWork, by: Principal) -> dict[str, Any]:
 
 
 async def set_contact(
-    work: UnitOfWork, by: Principal, email: str | None, webhook_url: str | None
+    work: UnitOfWork, by: Principal, rules: EdgeRules, email: str | None, webhook_url: str | None
 ) -> dict[str, Any]:
     """The partner organisation's operational contact: an address, a URL, or both (neither:
     nobody is told)."""
@@ -65,7 +65,7 @@ async def set_contact(
         )
     if webhook_url:
         try:
-            await check_endpoint(webhook_url)
+            await check_endpoint(webhook_url, rules)
         except Problem as exc:  # the same rules as an endpoint, named for this field
             detail = exc.detail
             raise Problem(
@@ -148,9 +148,9 @@ class NotificationLoop:
     """Sends queued alerts: a mail over SMTP, or a JSON POST to the contact's webhook URL
     (checked address, as deliveries); retried per ``notification_retry_seconds``, then dead."""
 
-    def __init__(self, runtime: Runtime, settings: TrajectenSettings | None = None) -> None:
+    def __init__(self, runtime: Runtime, settings: TrajectenSettings) -> None:
         self._runtime = runtime
-        self._settings = settings or TrajectenSettings()
+        self._settings = settings
         self._http = httpx.AsyncClient(
             timeout=self._settings.delivery_timeout_seconds, follow_redirects=False
         )

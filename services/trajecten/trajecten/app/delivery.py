@@ -158,9 +158,9 @@ class ClientStatus:
 
 
 class DeliveryLoop:
-    def __init__(self, runtime: Runtime, settings: TrajectenSettings | None = None) -> None:
+    def __init__(self, runtime: Runtime, settings: TrajectenSettings) -> None:
         self._runtime = runtime
-        self._settings = settings or TrajectenSettings()
+        self._settings = settings
         self._client = httpx.AsyncClient(
             timeout=self._settings.delivery_timeout_seconds, follow_redirects=False
         )

@@ -19,7 +19,7 @@ from trajecten.adapters.subscriptions import (
     retry_limits,
     subscriptions,
 )
-from trajecten.app.subscriptions import _out, check_endpoint, own
+from trajecten.app.subscriptions import EdgeRules, _out, check_endpoint, own
 from trajecten.domain.delivery import EXAMPLE_MUNICIPALITY, example
 from trajecten.domain.subscriptions import (
     FORMATS,
@@ -30,7 +30,6 @@ from trajecten.domain.subscriptions import (
     matches,
     retry_policy_problems,
 )
-from trajecten.settings import TrajectenSettings
 
 # What a partner may do to a subscription in each status: a suspension, a revocation or a
 # withdrawn basis is an admin's or the issuer's; the partner only sees them.
@@ -45,7 +44,9 @@ def _conflict(status: str, what: str) -> Problem:
     return Problem(409, "Niet mogelijk", f"Een abonnement met status '{status}' kan niet {what}.")
 
 
-async def _set(work: UnitOfWork, subscription_id: UUID, **values: Any) -> dict[str, Any]:
+async def _set(
+    work: UnitOfWork, rules: EdgeRules, subscription_id: UUID, **values: Any
+) -> dict[str, Any]:
     row = (
         await work.session.execute(
             update(subscriptions)
@@ -55,39 +56,43 @@ async def _set(work: UnitOfWork, subscription_id: UUID, **values: Any) -> dict[s
         )
     ).one()
     await work.commit()
-    return _out(row)
+    return _out(row, rules)
 
 
 async def change_endpoint(
-    work: UnitOfWork, by: Principal, subscription_id: UUID, url: str
+    work: UnitOfWork, by: Principal, rules: EdgeRules, subscription_id: UUID, url: str
 ) -> dict[str, Any]:
     """A new endpoint URL, checked as at creation; what waits goes there, at once (the log and
     its resend history stay with the subscription)."""
     await own(work, by, subscription_id, lock=True)
-    await check_endpoint(url)
+    await check_endpoint(url, rules)
     await work.session.execute(
         update(deliveries)
         .where(deliveries.c.subscription_id == subscription_id, deliveries.c.status == "pending")
         .values(next_attempt_at=datetime.now(UTC))
     )
-    return await _set(work, subscription_id, endpoint_url=url)
+    return await _set(work, rules, subscription_id, endpoint_url=url)
 
 
-async def pause(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict[str, Any]:
+async def pause(
+    work: UnitOfWork, by: Principal, rules: EdgeRules, subscription_id: UUID
+) -> dict[str, Any]:
     """Nothing goes out while paused; events keep being queued and wait, in order."""
     current = await own(work, by, subscription_id, lock=True)
     if current.status == "paused":
-        return _out(current)
+        return _out(current, rules)
     if current.status not in PAUSABLE:
         raise _conflict(current.status, "gepauzeerd worden")
-    return await _set(work, subscription_id, status="paused")
+    return await _set(work, rules, subscription_id, status="paused")
 
 
-async def resume(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict[str, Any]:
+async def resume(
+    work: UnitOfWork, by: Principal, rules: EdgeRules, subscription_id: UUID
+) -> dict[str, Any]:
     """Active again: what waited goes out in order per trajectory, at once."""
     current = await own(work, by, subscription_id, lock=True)
     if current.status == "active":
-        return _out(current)
+        return _out(current, rules)
     if current.status != "paused":
         raise _conflict(current.status, "hervat worden")
     await work.session.execute(
@@ -95,24 +100,14 @@ async def resume(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict
         .where(deliveries.c.subscription_id == subscription_id, deliveries.c.status == "pending")
         .values(next_attempt_at=datetime.now(UTC))
     )
-    return await _set(work, subscription_id, status="active", consecutive_failures=0)
+    return await _set(work, rules, subscription_id, status="active", consecutive_failures=0)
 
 
-def default_limits(settings: TrajectenSettings) -> RetryLimits:
-    return RetryLimits(
-        settings.retry_min_seconds,
-        settings.retry_max_seconds,
-        settings.retry_max_steps,
-        settings.disable_after_failures_min,
-        settings.disable_after_failures_max,
-    )
-
-
-async def current_limits(work: UnitOfWork) -> RetryLimits:
+async def current_limits(work: UnitOfWork, rules: EdgeRules) -> RetryLimits:
     """The limits an admin set, or the operator's settings while none did."""
     row = (await work.session.execute(select(retry_limits).where(retry_limits.c.id == 1))).first()
     if row is None:
-        return default_limits(TrajectenSettings())
+        return rules.limits
     return RetryLimits(
         row.min_seconds, row.max_seconds, row.max_steps, row.disable_min, row.disable_max
     )
@@ -128,10 +123,12 @@ def limits_out(limits: RetryLimits) -> dict[str, Any]:
     }
 
 
-async def policy_of(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict[str, Any]:
+async def policy_of(
+    work: UnitOfWork, by: Principal, rules: EdgeRules, subscription_id: UUID
+) -> dict[str, Any]:
     """A subscription's retry policy in force, with the limits it may be set within."""
-    policy: dict[str, Any] = _out(await own(work, by, subscription_id))["retry_policy"]
-    return policy | {"limits": limits_out(await current_limits(work))}
+    policy: dict[str, Any] = _out(await own(work, by, subscription_id), rules)["retry_policy"]
+    return policy | {"limits": limits_out(await current_limits(work, rules))}
 
 
 async def set_limits(work: UnitOfWork, by: Principal, limits: RetryLimits) -> dict[str, Any]:
@@ -173,6 +170,7 @@ async def set_limits(work: UnitOfWork, by: Principal, limits: RetryLimits) -> di
 async def set_retry_policy(
     work: UnitOfWork,
     by: Principal,
+    rules: EdgeRules,
     subscription_id: UUID,
     retry_seconds: list[float] | None,
     disable_after_failures: int | None,
@@ -180,7 +178,7 @@ async def set_retry_policy(
     """The partner's own schedule and disable threshold, within the operator's limits (422
     naming the field otherwise); None puts back the default."""
     problems = retry_policy_problems(
-        retry_seconds, disable_after_failures, await current_limits(work)
+        retry_seconds, disable_after_failures, await current_limits(work, rules)
     )
     if problems:
         raise Problem(
@@ -192,16 +190,18 @@ async def set_retry_policy(
     await own(work, by, subscription_id, lock=True)
     await _set(
         work,
+        rules,
         subscription_id,
         retry_seconds=retry_seconds,
         disable_after_failures=disable_after_failures,
     )
-    return await policy_of(work, by, subscription_id)
+    return await policy_of(work, by, rules, subscription_id)
 
 
 async def send_test_event(
     work: UnitOfWork,
     by: Principal,
+    rules: EdgeRules,
     subscription_id: UUID,
     event_type: str,
     endpoint_url: str | None = None,
@@ -217,7 +217,7 @@ async def send_test_event(
     if event_type not in sub.event_types:
         raise _invalid("event_type", f"dit abonnement ontvangt geen {event_type}")
     if endpoint_url is not None and endpoint_url != sub.endpoint_url:
-        await check_endpoint(endpoint_url)
+        await check_endpoint(endpoint_url, rules)
     else:
         endpoint_url = None
     model = CONTRACTS.get(event_type)
@@ -271,19 +271,23 @@ async def send_test_event(
 
 
 async def replay(
-    work: UnitOfWork, by: Principal, subscription_id: UUID, since: datetime, until: datetime
+    work: UnitOfWork,
+    by: Principal,
+    rules: EdgeRules,
+    subscription_id: UUID,
+    since: datetime,
+    until: datetime,
 ) -> dict[str, int]:
     """Every event of the subscription that happened in [since, until) is sent again, oldest
     first: what it had (delivered, dead or waiting) from attempt zero, with the earlier attempts
     kept in the log; and what matched it but was never queued (while it was disabled, or
     before it existed) as new deliveries."""
-    settings = TrajectenSettings()
     if since.tzinfo is None or until.tzinfo is None:
         raise _invalid("from", "tijdstippen met tijdzone (ISO 8601)")
     if until <= since:
         raise _invalid("to", "to ligt na from")
-    if until - since > timedelta(days=settings.replay_max_days):
-        raise _invalid("to", f"ten hoogste {settings.replay_max_days} dagen per keer")
+    if until - since > timedelta(days=rules.replay_max_days):
+        raise _invalid("to", f"ten hoogste {rules.replay_max_days} dagen per keer")
     sub = await own(work, by, subscription_id, lock=True)
     if sub.status in ("revoked", "basis_withdrawn", "suspended"):
         raise _conflict(sub.status, "opnieuw verstuurd worden")
@@ -322,7 +326,7 @@ async def replay(
                 ),
             )
             .order_by(partner_events.c.id)
-            .limit(settings.replay_max_events)
+            .limit(rules.replay_max_events)
         )
     ).all()
     scope = DataScope(sub.scope_municipality, sub.scope_vdab)
@@ -357,10 +361,10 @@ async def replay(
 
 
 async def change_format(
-    work: UnitOfWork, by: Principal, subscription_id: UUID, format_: str
+    work: UnitOfWork, by: Principal, rules: EdgeRules, subscription_id: UUID, format_: str
 ) -> dict[str, Any]:
     """Standard Webhooks' JSON, or a CloudEvent in binary or structured mode; signed alike."""
     if format_ not in FORMATS:
         raise _invalid("format", f"een van {', '.join(FORMATS)}")
     await own(work, by, subscription_id, lock=True)
-    return await _set(work, subscription_id, format=format_)
+    return await _set(work, rules, subscription_id, format=format_)

@@ -5,21 +5,23 @@ import asyncio
 import base64
 import secrets
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from pydantic import SecretStr
 from sqlalchemy import and_, exists, false, func, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from civic_common.api.problems import Problem
+from civic_common.auth.legal_bases import chosen_legal_basis
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import EventData
 from civic_common.events.envelope import Envelope
-from trajecten.adapters.sealing import Keyring, UnsealError, keyring
+from trajecten.adapters.sealing import Keyring, UnsealError, parsed_keyring
 from trajecten.adapters.subscriptions import (
     deliveries,
     delivery_attempts,
@@ -33,6 +35,7 @@ from trajecten.domain.subscriptions import (
     DataScope,
     Filters,
     LegalBasis,
+    RetryLimits,
     address_problem,
     data_scope,
     legal_bases,
@@ -50,10 +53,54 @@ def _invalid(field: str, message: str) -> Problem:
     return Problem(422, "Ongeldige invoer", message, errors=[{"field": field, "message": message}])
 
 
-def scope_of(principal: Principal) -> DataScope:
-    return data_scope(
-        principal.municipality, principal.organisation, TrajectenSettings().vdab_organisations
-    )
+@dataclass(frozen=True)
+class EdgeRules:
+    """What the operator set for the partner edge, handed to its use cases by the composition
+    root (``main.py``); no use case reads settings itself."""
+
+    vdab_organisations: frozenset[str]
+    max_filter_values: int
+    allow_private: bool  # http and loopback/private endpoint addresses (tests, local receivers)
+    retry_seconds: tuple[float, ...]  # the default retry schedule
+    disable_after_failures: int  # the default disable threshold
+    warn_after_failures: float  # share of the threshold at which the partner is warned
+    jitter: float
+    secret_grace: timedelta  # how long a rotated secret still signs
+    limits: RetryLimits  # what a partner may choose while no admin set limits
+    replay_max_days: int
+    replay_max_events: int
+    secret_keys: SecretStr = field(repr=False)  # the keyring sealing webhook secrets
+
+    @classmethod
+    def of(cls, settings: TrajectenSettings) -> "EdgeRules":
+        return cls(
+            vdab_organisations=frozenset(settings.vdab_organisations),
+            max_filter_values=settings.max_filter_values,
+            allow_private=settings.webhooks_allow_private,
+            retry_seconds=tuple(settings.delivery_retry_seconds),
+            disable_after_failures=settings.disable_after_failures,
+            warn_after_failures=settings.warn_after_failures,
+            jitter=settings.delivery_jitter,
+            secret_grace=timedelta(hours=settings.secret_grace_hours),
+            limits=RetryLimits(
+                settings.retry_min_seconds,
+                settings.retry_max_seconds,
+                settings.retry_max_steps,
+                settings.disable_after_failures_min,
+                settings.disable_after_failures_max,
+            ),
+            replay_max_days=settings.replay_max_days,
+            replay_max_events=settings.replay_max_events,
+            secret_keys=settings.webhook_secret_keys,
+        )
+
+    def keyring(self) -> Keyring:
+        """Parsed on first use: a process that never touches a webhook secret needs none."""
+        return parsed_keyring(self.secret_keys.get_secret_value())
+
+
+def scope_of(principal: Principal, rules: EdgeRules) -> DataScope:
+    return data_scope(principal.municipality, principal.organisation, rules.vdab_organisations)
 
 
 @dataclass(frozen=True)
@@ -65,10 +112,9 @@ class Wish:
     filters: Filters
 
 
-def checked_basis(wish: Wish, scope: DataScope) -> LegalBasis:
+def checked_basis(wish: Wish, scope: DataScope, rules: EdgeRules) -> LegalBasis:
     """The legal basis of a wish after checking it against the configuration; 422 naming the
     field on anything unknown, too large or outside the partner's data scope."""
-    settings = TrajectenSettings()
     basis = legal_bases().get(wish.legal_basis)
     if basis is None:
         known = ", ".join(sorted(legal_bases().bases))
@@ -83,8 +129,8 @@ def checked_basis(wish: Wish, scope: DataScope) -> LegalBasis:
         ("filters.municipalities", wish.filters.municipalities),
         ("filters.kinds", wish.filters.kinds),
     ):
-        if len(values) > settings.max_filter_values or any(len(v) > 100 for v in values):
-            raise _invalid(name, f"te groot (ten hoogste {settings.max_filter_values} waarden)")
+        if len(values) > rules.max_filter_values or any(len(v) > 100 for v in values):
+            raise _invalid(name, f"te groot (ten hoogste {rules.max_filter_values} waarden)")
     if scope.municipality is not None and any(
         m != scope.municipality for m in wish.filters.municipalities
     ):
@@ -92,7 +138,7 @@ def checked_basis(wish: Wish, scope: DataScope) -> LegalBasis:
     return basis
 
 
-def checked(wish: Wish, by: Principal) -> tuple[LegalBasis, DataScope]:
+def checked(wish: Wish, by: Principal, rules: EdgeRules) -> tuple[LegalBasis, DataScope]:
     """A wish both the token and the legal basis allow: 403 naming every ``events:<type>``
     scope the token lacks (fail-closed, before anything else is looked at), then
     ``checked_basis``; with the legal basis and the token's data scope."""
@@ -104,33 +150,19 @@ def checked(wish: Wish, by: Principal) -> tuple[LegalBasis, DataScope]:
             f"Het token mist de scopes voor deze gebeurtenistypes: {', '.join(missing)}.",
             missing_scopes=missing,
         )
-    scope = scope_of(by)
-    return checked_basis(replace(wish, legal_basis=granted_basis(wish, by)), scope), scope
+    scope = scope_of(by, rules)
+    return checked_basis(replace(wish, legal_basis=granted_basis(wish, by)), scope, rules), scope
 
 
 def granted_basis(wish: Wish, by: Principal) -> str:
     """The legal basis a partner asks for, which must be one an admin granted its client (403
-    otherwise); a client holding one basis gets it without naming it."""
-    granted = sorted(by.legal_bases)
-    if wish.legal_basis is None:
-        if len(granted) == 1:
-            return granted[0]
-        raise _invalid(
-            "legal_basis", f"noem de rechtsgrond; toegekend: {', '.join(granted) or 'geen'}"
-        )
-    if wish.legal_basis not in granted:
-        raise Problem(
-            403,
-            "Geen toegang",
-            f"Deze client mag rechtsgrond '{wish.legal_basis}' niet gebruiken; toegekend: "
-            f"{', '.join(granted) or 'geen'}.",
-            granted_legal_bases=granted,
-        )
-    return wish.legal_basis
+    otherwise); a client holding one basis gets it without naming it. The rule every partner
+    edge shares (``civic_common.auth.legal_bases``)."""
+    return chosen_legal_basis(wish.legal_basis, by)
 
 
-async def check_endpoint(url: str) -> None:
-    allow = TrajectenSettings().webhooks_allow_private
+async def check_endpoint(url: str, rules: EdgeRules) -> None:
+    allow = rules.allow_private
     if (problem := url_problem(url, allow)) is not None:
         raise _invalid("endpoint_url", problem)
     host = urlsplit(url).hostname or ""
@@ -146,20 +178,19 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def retry_policy(row: Any, settings: TrajectenSettings | None = None) -> dict[str, Any]:
+def retry_policy(row: Any, rules: EdgeRules) -> dict[str, Any]:
     """A subscription's retry policy in force (its own or the default)."""
-    settings = settings or TrajectenSettings()
-    disable_after = row.disable_after_failures or settings.disable_after_failures
+    disable_after = row.disable_after_failures or rules.disable_after_failures
     return {
-        "retry_seconds": list(row.retry_seconds or settings.delivery_retry_seconds),
+        "retry_seconds": list(row.retry_seconds or rules.retry_seconds),
         "disable_after_failures": disable_after,
-        "warn_after_failures": warn_threshold(disable_after, settings.warn_after_failures),
-        "jitter": settings.delivery_jitter,
+        "warn_after_failures": warn_threshold(disable_after, rules.warn_after_failures),
+        "jitter": rules.jitter,
         "own": row.retry_seconds is not None or row.disable_after_failures is not None,
     }
 
 
-def _out(row: Any, secret: str | None = None) -> dict[str, Any]:
+def _out(row: Any, rules: EdgeRules, secret: str | None = None) -> dict[str, Any]:
     out = {
         "id": str(row.id),
         "endpoint_url": row.endpoint_url,
@@ -169,7 +200,7 @@ def _out(row: Any, secret: str | None = None) -> dict[str, Any]:
         "format": row.format,
         "status": row.status,
         "consecutive_failures": row.consecutive_failures,
-        "retry_policy": retry_policy(row),
+        "retry_policy": retry_policy(row, rules),
         "created_at": row.created_at.isoformat(),
     }
     if secret is not None:
@@ -184,11 +215,20 @@ def checked_format(format_: str) -> str:
 
 
 async def create(
-    work: UnitOfWork, by: Principal, url: str, wish: Wish, format_: str = FORMATS[0]
+    work: UnitOfWork,
+    by: Principal,
+    rules: EdgeRules,
+    url: str,
+    wish: Wish,
+    format_: str = FORMATS[0],
+    client_id: str | None = None,
 ) -> dict[str, Any]:
-    basis, scope = checked(wish, by)
+    """``client_id``: the partner client the subscription belongs to (its revocation stops it);
+    by default the caller, a client itself. Staff signed in at the portal name one of their
+    organisation's clients (``partner_staff.subscribing_client``)."""
+    basis, scope = checked(wish, by, rules)
     checked_format(format_)
-    await check_endpoint(url)
+    await check_endpoint(url, rules)
     subscription_id, secret = uuid.uuid4(), new_secret()
     row = (
         await work.session.execute(
@@ -196,7 +236,7 @@ async def create(
             .values(
                 id=subscription_id,
                 organisation=by.organisation or by.subject,
-                created_by=by.subject,
+                created_by=client_id or by.subject,
                 scope_municipality=scope.municipality,
                 scope_vdab=scope.vdab,
                 endpoint_url=url,
@@ -207,14 +247,14 @@ async def create(
                 },
                 legal_basis=basis.code,
                 format=format_,
-                sealed_secret=keyring().seal(secret, subscription_id),
+                sealed_secret=rules.keyring().seal(secret, subscription_id),
                 status="active",
             )
             .returning(*subscriptions.c)
         )
     ).one()
     await work.commit()
-    return _out(row, secret)
+    return _out(row, rules, secret)
 
 
 def _owner(by: Principal) -> str:
@@ -222,7 +262,7 @@ def _owner(by: Principal) -> str:
 
 
 async def list_page(
-    work: UnitOfWork, by: Principal, after: UUID | None, limit: int
+    work: UnitOfWork, by: Principal, rules: EdgeRules, after: UUID | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     query = (
         select(subscriptions)
@@ -235,7 +275,7 @@ async def list_page(
     rows = (await work.session.execute(query)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return [_out(r) for r in rows], (str(rows[-1].id) if more else None)
+    return [_out(r, rules) for r in rows], (str(rows[-1].id) if more else None)
 
 
 async def own(work: UnitOfWork, by: Principal, subscription_id: UUID, lock: bool = False) -> Any:
@@ -251,8 +291,10 @@ async def own(work: UnitOfWork, by: Principal, subscription_id: UUID, lock: bool
     return row
 
 
-async def get(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict[str, Any]:
-    return _out(await own(work, by, subscription_id))
+async def get(
+    work: UnitOfWork, by: Principal, rules: EdgeRules, subscription_id: UUID
+) -> dict[str, Any]:
+    return _out(await own(work, by, subscription_id), rules)
 
 
 async def delete(work: UnitOfWork, by: Principal, subscription_id: UUID) -> None:
@@ -271,29 +313,32 @@ async def delete(work: UnitOfWork, by: Principal, subscription_id: UUID) -> None
     await work.commit()
 
 
-async def rotate_secret(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict[str, Any]:
+async def rotate_secret(
+    work: UnitOfWork, by: Principal, rules: EdgeRules, subscription_id: UUID
+) -> dict[str, Any]:
     """A new secret; the old one keeps signing beside it during the grace period (still sealed
     as it was: the associated data is the subscription, not the column)."""
     row = await own(work, by, subscription_id, lock=True)
     secret = new_secret()
-    grace = timedelta(hours=TrajectenSettings().secret_grace_hours)
     updated = (
         await work.session.execute(
             update(subscriptions)
             .where(subscriptions.c.id == subscription_id)
             .values(
-                sealed_secret=keyring().seal(secret, subscription_id),
+                sealed_secret=rules.keyring().seal(secret, subscription_id),
                 sealed_previous_secret=row.sealed_secret,
-                previous_secret_until=datetime.now(UTC) + grace,
+                previous_secret_until=datetime.now(UTC) + rules.secret_grace,
             )
             .returning(*subscriptions.c)
         )
     ).one()
     await work.commit()
-    return _out(updated, secret)
+    return _out(updated, rules, secret)
 
 
-async def enable(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict[str, Any]:
+async def enable(
+    work: UnitOfWork, by: Principal, rules: EdgeRules, subscription_id: UUID
+) -> dict[str, Any]:
     """Active again after an auto-disable; a suspension is an admin's to lift (409)."""
     current = await own(work, by, subscription_id, lock=True)
     if current.status == "suspended":
@@ -309,7 +354,7 @@ async def enable(work: UnitOfWork, by: Principal, subscription_id: UUID) -> dict
         )
     ).one()
     await work.commit()
-    return _out(row)
+    return _out(row, rules)
 
 
 @dataclass(frozen=True)
@@ -366,7 +411,7 @@ async def reseal_secrets(work: UnitOfWork, keys: Keyring) -> Resealed:
 
 
 async def admin_page(
-    work: UnitOfWork, organisation: str | None, after: UUID | None, limit: int
+    work: UnitOfWork, rules: EdgeRules, organisation: str | None, after: UUID | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     query = (
         select(subscriptions)
@@ -381,13 +426,13 @@ async def admin_page(
     rows = (await work.session.execute(query)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return [_out(r) | {"organisation": r.organisation} for r in rows], (
+    return [_out(r, rules) | {"organisation": r.organisation} for r in rows], (
         str(rows[-1].id) if more else None
     )
 
 
 async def set_suspended(
-    work: UnitOfWork, by: Principal, subscription_id: UUID, suspended: bool
+    work: UnitOfWork, by: Principal, rules: EdgeRules, subscription_id: UUID, suspended: bool
 ) -> dict[str, Any]:
     """An admin stops a subscription (a revoked partner, a contract ended): nothing more is
     queued or sent until an admin lifts it; the partner cannot re-enable it. Audited."""
@@ -407,7 +452,7 @@ async def set_suspended(
     action = "subscription.suspend" if suspended else "subscription.resume"
     await work.audit(by, action, "subscription", subscription_id, "beheer")
     await work.commit()
-    return _out(found) | {"organisation": found.organisation}
+    return _out(found, rules) | {"organisation": found.organisation}
 
 
 # --- events into deliveries (the worker, in the consumer's transaction) ---------------------
@@ -591,19 +636,21 @@ PREVIEW_SIZE = 20  # the sandbox shows this many of the most recent events
 
 
 async def events_for(
-    work: UnitOfWork, by: Principal, wish: Wish, after: int, limit: int
+    work: UnitOfWork, by: Principal, rules: EdgeRules, wish: Wish, after: int, limit: int
 ) -> tuple[list[dict[str, Any]], int | None]:
     """The feed: the events a wish receives, field-stripped, from position ``after`` on; with
     the position of the last one for the next page."""
-    basis, scope = checked(wish, by)
+    basis, scope = checked(wish, by, rules)
     return await _events(work, by, wish, basis, scope, after, limit)
 
 
-async def preview(work: UnitOfWork, by: Principal, url: str, wish: Wish) -> list[dict[str, Any]]:
+async def preview(
+    work: UnitOfWork, by: Principal, rules: EdgeRules, url: str, wish: Wish
+) -> list[dict[str, Any]]:
     """The sandbox: the most recent events, oldest first, with exactly the fields this
     subscription would receive; nothing is stored but the audit of what was shown."""
-    basis, scope = checked(wish, by)
-    await check_endpoint(url)
+    basis, scope = checked(wish, by, rules)
+    await check_endpoint(url, rules)
     items, _ = await _events(work, by, wish, basis, scope, 0, PREVIEW_SIZE, newest_first=True)
     await work.commit()
     return list(reversed(items))

@@ -215,3 +215,26 @@ def retry_policy_problems(
 def warn_threshold(disable_after: int, share: float) -> int:
     """After how many consecutive failures the partner is warned (before the disable)."""
     return max(1, min(disable_after - 1, round(disable_after * share))) if disable_after > 1 else 1
+
+
+@dataclass(frozen=True)
+class OrganisationGrant:
+    """What a partner organisation's staff may do in the portal, signed in as persons."""
+
+    scopes: frozenset[str]
+    legal_bases: frozenset[str]
+    municipality: str | None
+
+
+def organisation_grant(clients: Iterable[Mapping[str, Any]]) -> OrganisationGrant:
+    """What the organisation's active clients may, as an admin registered them at the issuer:
+    the union of their scopes and legal bases (a revoked client grants nothing); its
+    municipality only when every active client names the same one (otherwise none: an OCMW's
+    data scope is never guessed)."""
+    active = [c for c in clients if c.get("revoked_at") is None]
+    municipalities = {c.get("municipality") for c in active}
+    return OrganisationGrant(
+        scopes=frozenset(s for c in active for s in c.get("allowed_scopes") or []),
+        legal_bases=frozenset(b for c in active for b in c.get("legal_bases") or []),
+        municipality=next(iter(municipalities)) if len(municipalities) == 1 else None,
+    )

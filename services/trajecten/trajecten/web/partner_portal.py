@@ -1,8 +1,11 @@
 """The partner portal (Dutch, /partner, role partner): a partner organisation's own webhook
-subscriptions, their delivery log, resends and replays, test events, its operational contact
-and the legal bases it receives under. The forms call the same use cases as the partner API
-with the signed-in partner's token, so the same scopes, legal bases and data scope apply; a
-refusal re-renders the page with the reason."""
+subscriptions, their delivery log, resends and replays, test events, its operational contact,
+the legal bases it receives under and its client credentials. The organisation's staff sign in
+at the same OpenID provider as the agency's (role partner, the organisation as ``org`` claim)
+and act with what the organisation's active clients may, read at the issuer with their own
+token; scripts may instead send a partner client's token. The forms call the same use cases as
+the partner API, so the same scopes, legal bases and data scope apply; a refusal re-renders the
+page with the reason."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +14,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from civic_common.api.app import uow
@@ -18,7 +22,8 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.web.pages import page_principal, page_templates
-from trajecten.app import alerts, delivery, discovery
+from trajecten.adapters.partner_clients import OwnClients
+from trajecten.app import alerts, delivery, discovery, partner_staff
 from trajecten.app import subscription_controls as controls
 from trajecten.app import subscriptions as use
 from trajecten.domain.subscriptions import FORMATS, Filters
@@ -27,8 +32,41 @@ _signed_in = page_principal("partner")
 WRITE = "trajecten.subscriptions:write"
 
 
-async def _partner_user(principal: Annotated[Principal, Depends(_signed_in)]) -> Principal:
-    """A signed-in partner user whose token may manage subscriptions, like the API."""
+def _own_clients(request: Request) -> OwnClients:
+    clients: OwnClients = request.app.state.own_partner_clients
+    return clients
+
+
+def _session_token(request: Request, principal: Principal) -> str | None:
+    """The access token of a staff member signed in at the provider; None for a partner client
+    (its token, sent or kept in a page session, carries its scopes: a person's never does)."""
+    session = getattr(request.state, "session", None)
+    if session is None or principal.scopes:
+        return None
+    token: str = session.tokens.access_token
+    return token
+
+
+async def _partner_user(
+    request: Request, principal: Annotated[Principal, Depends(_signed_in)]
+) -> Principal:
+    """A partner organisation that may manage subscriptions, like the API: a partner client's
+    token as it is, or a staff member signed in at the provider acting for their organisation."""
+    token = _session_token(request, principal)
+    request.state.partner_clients = None
+    if token is not None:
+        principal, clients = await partner_staff.acting_for_organisation(
+            _own_clients(request), principal, token
+        )
+        request.state.partner_clients = clients
+        request.state.partner_staff_token = token
+        if WRITE not in principal.scopes:
+            raise Problem(
+                403,
+                "Geen toegang",
+                f"Geen actieve client van {principal.organisation} heeft de scope {WRITE}; "
+                "vraag de beheerder er een te registreren.",
+            )
     if WRITE not in principal.scopes:
         raise Problem(403, "Geen toegang", f"Het token mist de scope {WRITE}.")
     return principal
@@ -66,7 +104,10 @@ def _message(problem: Problem) -> str:
     return f"{problem.detail} {details}".strip() if details else str(problem.detail)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, own_clients: OwnClients, rules: use.EdgeRules) -> None:
+    """``own_clients``: where the portal reads and rotates a signed-in organisation's clients;
+    ``rules``: the partner edge's, as the API uses them."""
+    app.state.own_partner_clients = own_clients
     templates = page_templates(Path(__file__).parent / "templates", "Partnerportaal")
     router = APIRouter(include_in_schema=False)
     common = {
@@ -83,8 +124,9 @@ def install(app: FastAPI) -> None:
         error: str | None = None,
         status_code: int = 200,
         melding: str = "",
+        client_secret: dict[str, Any] | None = None,
     ) -> Response:
-        items, _ = await use.list_page(work, principal, None, 100)
+        items, _ = await use.list_page(work, principal, rules, None, 100)
         granted = set(principal.legal_bases)
         bases = [b for b in discovery.bases()["items"] if b["code"] in granted]
         return templates.TemplateResponse(
@@ -100,6 +142,8 @@ def install(app: FastAPI) -> None:
                 "error": error,
                 "melding": melding,
                 "organisation": principal.organisation or principal.subject,
+                "clients": getattr(request.state, "partner_clients", None),
+                "client_secret": client_secret,
             },
             status_code=status_code,
         )
@@ -115,7 +159,7 @@ def install(app: FastAPI) -> None:
         melding: str = "",
     ) -> Response:
         try:
-            sub = await use.get(work, principal, subscription_id)
+            sub = await use.get(work, principal, rules, subscription_id)
         except Problem:
             return templates.TemplateResponse(request, "partner/missing.html", {}, status_code=404)
         log, _ = await delivery.delivery_log(
@@ -159,9 +203,17 @@ def install(app: FastAPI) -> None:
         format: Annotated[str, Form(max_length=50)] = FORMATS[0],
     ) -> Response:
         wish = use.Wish(tuple(event_types or ()), legal_basis or None, Filters())
+        clients = getattr(request.state, "partner_clients", None)
         async with work:
             try:
-                created = await use.create(work, principal, endpoint_url, wish, format)
+                client_id = None
+                if clients is not None:  # staff: the subscription belongs to one of its clients
+                    client_id = partner_staff.subscribing_client(
+                        clients, use.granted_basis(wish, principal), wish.event_types, WRITE
+                    )
+                created = await use.create(
+                    work, principal, rules, endpoint_url, wish, format, client_id
+                )
             except Problem as exc:
                 return await overview(request, principal, work, _message(exc), exc.status)
             return await detail(
@@ -211,11 +263,13 @@ def install(app: FastAPI) -> None:
         format: Annotated[str, Form(max_length=50)] = "",
     ) -> Response:
         async def run() -> None:
-            current = await use.get(work, principal, subscription_id)
+            current = await use.get(work, principal, rules, subscription_id)
             if endpoint_url and endpoint_url != current["endpoint_url"]:
-                await controls.change_endpoint(work, principal, subscription_id, endpoint_url)
+                await controls.change_endpoint(
+                    work, principal, rules, subscription_id, endpoint_url
+                )
             if format and format != current["format"]:
-                await controls.change_format(work, principal, subscription_id, format)
+                await controls.change_format(work, principal, rules, subscription_id, format)
 
         return await act(request, principal, work, subscription_id, run, "Eindpunt bewaard.")
 
@@ -224,7 +278,7 @@ def install(app: FastAPI) -> None:
         request: Request, subscription_id: UUID, principal: PartnerUser, work: Work
     ) -> Response:
         async def run() -> None:
-            await controls.pause(work, principal, subscription_id)
+            await controls.pause(work, principal, rules, subscription_id)
 
         return await act(request, principal, work, subscription_id, run, "Gepauzeerd.")
 
@@ -233,11 +287,11 @@ def install(app: FastAPI) -> None:
         request: Request, subscription_id: UUID, principal: PartnerUser, work: Work
     ) -> Response:
         async def run() -> None:
-            current = await use.get(work, principal, subscription_id)
+            current = await use.get(work, principal, rules, subscription_id)
             if current["status"] == "disabled":
-                await use.enable(work, principal, subscription_id)
+                await use.enable(work, principal, rules, subscription_id)
             else:
-                await controls.resume(work, principal, subscription_id)
+                await controls.resume(work, principal, rules, subscription_id)
 
         return await act(request, principal, work, subscription_id, run, "Hervat.")
 
@@ -247,7 +301,7 @@ def install(app: FastAPI) -> None:
     ) -> Response:
         async with work:
             try:
-                rotated = await use.rotate_secret(work, principal, subscription_id)
+                rotated = await use.rotate_secret(work, principal, rules, subscription_id)
             except Problem as exc:
                 return await detail(
                     request, principal, work, subscription_id, _message(exc), exc.status
@@ -272,7 +326,12 @@ def install(app: FastAPI) -> None:
     ) -> Response:
         async def run() -> None:
             await controls.send_test_event(
-                work, principal, subscription_id, event_type, test_endpoint_url.strip() or None
+                work,
+                principal,
+                rules,
+                subscription_id,
+                event_type,
+                test_endpoint_url.strip() or None,
             )
 
         return await act(request, principal, work, subscription_id, run, "Testbericht verstuurd.")
@@ -317,11 +376,50 @@ def install(app: FastAPI) -> None:
                 raise Problem(
                     422, "Ongeldige invoer", "Geef een begin en einde (datum en uur, UTC)."
                 ) from None
-            await controls.replay(work, principal, subscription_id, since, until)
+            await controls.replay(work, principal, rules, subscription_id, since, until)
 
         return await act(
             request, principal, work, subscription_id, run, "Periode opnieuw in de wachtrij."
         )
+
+    @router.post("/partner/clients/{client_id}/geheim")
+    async def rotate_client_page(
+        request: Request,
+        client_id: Annotated[str, PathParam(max_length=200)],
+        principal: PartnerUser,
+        work: Work,
+    ) -> Response:
+        """A new secret for one of the organisation's clients, shown this once."""
+        token = getattr(request.state, "partner_staff_token", None)
+        async with work:
+            if token is None:
+                return await overview(
+                    request,
+                    principal,
+                    work,
+                    "Clientgeheimen beheert u na aanmelden als medewerker (via /aanmelden), "
+                    "niet met het token van een client.",
+                    409,  # the door let it in: it is the way of signing in that does not fit
+                )
+            try:
+                rotated = await partner_staff.rotate_client_secret(
+                    _own_clients(request), token, client_id
+                )
+                (
+                    principal,
+                    request.state.partner_clients,
+                ) = await partner_staff.acting_for_organisation(
+                    _own_clients(request), principal, token
+                )
+            except Problem as exc:
+                return await overview(request, principal, work, _message(exc), exc.status)
+            return await overview(
+                request,
+                principal,
+                work,
+                melding="Nieuw clientgeheim aangemaakt.",
+                client_secret=rotated,
+            )
 
     @router.post("/partner/contact")
     async def contact_page(
@@ -334,7 +432,7 @@ def install(app: FastAPI) -> None:
         async with work:
             try:
                 await alerts.set_contact(
-                    work, principal, email.strip() or None, webhook_url.strip() or None
+                    work, principal, rules, email.strip() or None, webhook_url.strip() or None
                 )
             except Problem as exc:
                 return await overview(request, principal, work, _message(exc), exc.status)
