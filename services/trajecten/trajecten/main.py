@@ -33,6 +33,7 @@ from trajecten.app.trajectories import (
     on_person_transferred,
     refer_missed_deadlines,
 )
+from trajecten.app.webhook_metrics import observe_webhooks
 from trajecten.settings import TrajectenSettings
 from trajecten.web import pages, partner_portal
 
@@ -115,7 +116,11 @@ def build_worker(runtime: Runtime, settings: TrajectenSettings | None = None) ->
             PeriodicJob("missed-deadlines", settings.deadline_check_seconds, missed_deadlines),
             PeriodicJob("legal-basis-expiry", settings.basis_expiry_check_seconds, expiring_bases),
         ],
-        tasks=[DeliveryLoop(runtime, settings).run, NotificationLoop(runtime, settings).run],
+        tasks=[
+            DeliveryLoop(runtime, settings).run,
+            NotificationLoop(runtime, settings).run,
+            lambda: observe_webhooks(runtime),
+        ],
     )
 
 
