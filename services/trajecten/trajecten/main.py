@@ -1,6 +1,6 @@
 """Composition root of trajecten."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from trajecten.api.errors import install_error_handlers
 from trajecten.app.alerts import NotificationLoop, on_partner_alert, warn_of_expiring_bases
 from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.organisations import on_candidacy_submitted, on_organisation_registered
+from trajecten.app.retention import prune_delivery_log
 from trajecten.app.subscriptions import on_trajectory_event
 from trajecten.app.trajectories import (
     on_person_corrected,
@@ -107,6 +108,9 @@ def build_worker(runtime: Runtime, settings: TrajectenSettings | None = None) ->
         async with runtime.uow() as work:
             await warn_of_expiring_bases(work, datetime.now(BRUSSELS).date(), settings)
 
+    async def delivery_log() -> None:
+        await prune_delivery_log(runtime, timedelta(days=settings.delivery_log_retention_days))
+
     # One worker at a time refers (civic_common.periodic); row locks would keep two from
     # referring twice anyway.
     return create_worker(
@@ -115,6 +119,9 @@ def build_worker(runtime: Runtime, settings: TrajectenSettings | None = None) ->
         periodic=[
             PeriodicJob("missed-deadlines", settings.deadline_check_seconds, missed_deadlines),
             PeriodicJob("legal-basis-expiry", settings.basis_expiry_check_seconds, expiring_bases),
+            PeriodicJob(
+                "delivery-log-retention", runtime.settings.housekeeping_seconds, delivery_log
+            ),
         ],
         tasks=[
             DeliveryLoop(runtime, settings).run,
