@@ -33,6 +33,13 @@ async def test_the_running_worker_prunes_the_delivery_log_after_the_retention(sy
             uuid.uuid4(),
             uuid.uuid4(),
         )
+        notice_pk = await conn.fetchval(
+            "INSERT INTO trajecten.partner_events (event_id, event_type, trajectory_id,"
+            " sequence, occurred_at, data) VALUES ($1, 'trajecten.person.erased.v1', $2, 2,"
+            " now() - interval '120 days', '{}') RETURNING id",
+            uuid.uuid4(),
+            uuid.uuid4(),
+        )
         # (status, days since it was delivered or given up) -> kept? The subscription is paused,
         # so the delivery loop leaves its pending delivery alone.
         cases = {
@@ -43,7 +50,11 @@ async def test_the_running_worker_prunes_the_delivery_log_after_the_retention(sy
             ("pending", 100): True,  # never pruned: still to be delivered
         }
         ids = {case: uuid.uuid4() for case in cases}
+        # An erasure notice, acknowledged long ago: the proof the partner was told stays.
+        cases[("notice", 200)] = True
+        ids[("notice", 200)] = uuid.uuid4()
         for (status, days), delivery in ids.items():
+            pk, status = (notice_pk, "delivered") if status == "notice" else (event_pk, status)
             await conn.execute(
                 "INSERT INTO trajecten.partner_deliveries (id, subscription_id, event_pk,"
                 " trajectory_id, sequence, status, attempts, next_attempt_at, delivered_at)"
@@ -51,7 +62,7 @@ async def test_the_running_worker_prunes_the_delivery_log_after_the_retention(sy
                 " CASE WHEN $5 = 'delivered' THEN now() - make_interval(days => $6) END)",
                 delivery,
                 subscription,
-                event_pk,
+                pk,
                 uuid.uuid4(),
                 status,
                 days,

@@ -135,11 +135,13 @@ def span(
     kind: SpanKind = SpanKind.INTERNAL,
     parent: str | None = None,
     attributes: Attributes | None = None,
+    record: bool = True,
 ) -> Iterator[Span | None]:
     """A span under the ``traceparent`` ``parent`` (a new trace without one), adopted as the
     current ``traceparent`` for its duration, so the log lines and the outbox rows written
-    inside it belong to it. Tracing off: adopts ``parent`` as before and yields None."""
-    if _tracer is None:
+    inside it belong to it. Tracing off (or ``record`` false): adopts ``parent`` as before and
+    yields None."""
+    if _tracer is None or not record:
         set_traceparent(parent)
         yield None
         return

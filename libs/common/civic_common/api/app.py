@@ -32,6 +32,8 @@ from civic_common.web.security import SecurityHeaders, origin_of
 ACCESS = logging.getLogger("civic.access")
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("http_request_duration_seconds", "HTTP latency", ["method", "route"])
+# Probes and scrapes: measured and logged, but no span (a trace every few seconds of nothing).
+UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 async def uow(request: Request) -> UnitOfWork:
@@ -58,6 +60,7 @@ class _Observe:
             kind=SpanKind.SERVER,
             parent=headers.get(b"traceparent", b"").decode("latin-1") or None,
             attributes={"http.request.method": method},
+            record=scope["path"] not in UNTRACED,
         ) as span:
             await self._observed(scope, receive, send, span)
 
