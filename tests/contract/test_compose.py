@@ -239,6 +239,12 @@ def check_healthchecks(compose: Compose) -> None:
                 problems.append(f'{name}: a one-shot job must not restart (restart: "no")')
             continue
         check = container.get("healthcheck") or {}
+        if (
+            check.get("disable")
+            and container.get("x-no-healthcheck")
+            and name not in (process_containers(compose))
+        ):
+            continue  # a third-party image Docker cannot probe, watched another way (says how)
         if check.get("disable") or not check.get("test"):
             problems.append(f"{name}: no healthcheck (only one-shot jobs may go without)")
             continue
@@ -681,6 +687,15 @@ def _drop_healthcheck(c: Compose) -> None:
     del c["services"]["intake-api"]["healthcheck"]
 
 
+def _unexplained_disabled_healthcheck(c: Compose) -> None:
+    del c["services"]["otel-collector"]["x-no-healthcheck"]
+
+
+def _disabled_process_healthcheck(c: Compose) -> None:
+    c["services"]["intake-worker"]["healthcheck"] = {"disable": True}
+    c["services"]["intake-worker"]["x-no-healthcheck"] = "trust me"
+
+
 def _drop_worker(c: Compose) -> None:
     del c["services"]["tolken-worker"]
 
@@ -725,6 +740,8 @@ def _literal_url_password(c: Compose) -> None:
     ("mutate", "check", "message"),
     [
         (_drop_healthcheck, check_healthchecks, "intake-api: no healthcheck"),
+        (_unexplained_disabled_healthcheck, check_healthchecks, "otel-collector: no healthcheck"),
+        (_disabled_process_healthcheck, check_healthchecks, "intake-worker: no healthcheck"),
         (_drop_worker, check_processes, "tolken-worker: missing"),
         (_wrong_port, check_api_ports, "trajecten-api: must publish 8002:8002"),
         (_unconditional_dependency, check_depends_on, "rapportage-worker: depends_on must be"),

@@ -16,6 +16,7 @@ from civic_common.db.errors import is_transient
 from civic_common.db.migrate import upgrade
 from civic_common.logging import configure_logging
 from civic_common.runtime import Runtime, ServiceSpec
+from civic_common.tracing import TracingSettings, configure_tracing
 
 
 def load_service(name: str) -> ServiceSpec:
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     spec = load_service(args.service)
     runtime = spec.runtime()
     configure_logging(f"{spec.name}-{args.process}", runtime.settings.log_level)
+    if args.process != "migrate":
+        configure_tracing(f"{spec.name}-{args.process}", TracingSettings())
     asyncio.run(migrate(runtime))
     if args.process == "api":
         uvicorn.run(

@@ -12,14 +12,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter
 from pydantic import ValidationError
 
+from civic_common import tracing
 from civic_common.db.errors import is_transient
 from civic_common.db.uow import UnitOfWork, UnitOfWorkFactory
 from civic_common.events.contracts import EventData, deadletter_topic
 from civic_common.events.envelope import Envelope, InvalidEnvelope
-from civic_common.logging import set_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,30 @@ class InboxConsumer:
                 backoff = min(backoff * 2, self._max_backoff)
 
     async def _handle(self, record: Record) -> Outcome:
+        """Handle ``record`` in a consumer span, a child of the one that published it; the
+        events its handler publishes are children of this span (civic_common.tracing)."""
         raw_trace = record.headers.get("ce_traceparent")
-        set_traceparent(raw_trace.decode(errors="replace") if raw_trace else None)
+        raw_type = record.headers.get("ce_type")
+        topic = self._logical(record)
+        with tracing.span(
+            f"{topic} process",
+            kind=SpanKind.CONSUMER,
+            parent=raw_trace.decode(errors="replace") if raw_trace else None,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": topic,
+                "messaging.destination.partition.id": str(record.partition),
+                "messaging.kafka.offset": record.offset,
+                "messaging.consumer.group.name": self._service,
+                "cloudevents.event_type": raw_type.decode(errors="replace") if raw_type else "",
+            },
+        ) as span:
+            outcome = await self._handle_traced(record)
+            tracing.annotate(span, {"civic.outcome": outcome}, failed=outcome == "deadlettered")
+            return outcome
+
+    async def _handle_traced(self, record: Record) -> Outcome:
         try:
             envelope = Envelope.from_record(dict(record.headers), record.value)
         except InvalidEnvelope as exc:

@@ -9,6 +9,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from civic_common import tracing
 from civic_common.db.engine import asyncpg_dsn
 from civic_common.db.messaging import MessagingTables, outbox_channel
 from civic_common.kafka import idempotent_producer
@@ -183,16 +184,18 @@ class OutboxRelay:
         claim = delete(o).where(o.c.id == candidates.c.id, ~held_elsewhere).returning(*o.c)
         async with self._engine.begin() as conn:
             rows = sorted((await conn.execute(claim)).all(), key=lambda row: row.id)
-            futures = [
-                await producer.send(
-                    self._prefix + row.topic,
-                    value=row.payload,
-                    key=row.partition_key.encode(),
-                    headers=[(k, v.encode()) for k, v in row.headers.items()],
-                )
-                for row in rows
-            ]
-            await asyncio.gather(*futures)
+            # A producer span per row, a child of the span that stored it (ce_traceparent).
+            with tracing.publishing([(row.topic, row.headers, row.event_id) for row in rows]):
+                futures = [
+                    await producer.send(
+                        self._prefix + row.topic,
+                        value=row.payload,
+                        key=row.partition_key.encode(),
+                        headers=[(k, v.encode()) for k, v in row.headers.items()],
+                    )
+                    for row in rows
+                ]
+                await asyncio.gather(*futures)
         if rows:
             PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)

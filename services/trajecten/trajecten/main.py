@@ -1,6 +1,6 @@
 """Composition root of trajecten."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from trajecten.app.alerts import NotificationLoop, on_partner_alert, warn_of_exp
 from trajecten.app.data_subject import trajecten_section
 from trajecten.app.delivery import DeliveryLoop
 from trajecten.app.organisations import on_candidacy_submitted, on_organisation_registered
+from trajecten.app.retention import prune_delivery_log
 from trajecten.app.subscriptions import EdgeRules, on_trajectory_event
 from trajecten.app.trajectories import (
     on_person_corrected,
@@ -36,6 +37,7 @@ from trajecten.app.trajectories import (
     on_person_transferred,
     refer_missed_deadlines,
 )
+from trajecten.app.webhook_metrics import observe_webhooks
 from trajecten.settings import TrajectenSettings
 from trajecten.web import pages, partner_portal
 
@@ -114,6 +116,9 @@ def build_worker(runtime: Runtime, settings: TrajectenSettings | None = None) ->
         async with runtime.uow() as work:
             await warn_of_expiring_bases(work, datetime.now(BRUSSELS).date(), settings)
 
+    async def delivery_log() -> None:
+        await prune_delivery_log(runtime, timedelta(days=settings.delivery_log_retention_days))
+
     # One worker at a time refers (civic_common.periodic); row locks would keep two from
     # referring twice anyway.
     return create_worker(
@@ -122,8 +127,15 @@ def build_worker(runtime: Runtime, settings: TrajectenSettings | None = None) ->
         periodic=[
             PeriodicJob("missed-deadlines", settings.deadline_check_seconds, missed_deadlines),
             PeriodicJob("legal-basis-expiry", settings.basis_expiry_check_seconds, expiring_bases),
+            PeriodicJob(
+                "delivery-log-retention", runtime.settings.housekeeping_seconds, delivery_log
+            ),
         ],
-        tasks=[DeliveryLoop(runtime, settings).run, NotificationLoop(runtime, settings).run],
+        tasks=[
+            DeliveryLoop(runtime, settings).run,
+            NotificationLoop(runtime, settings).run,
+            lambda: observe_webhooks(runtime),
+        ],
     )
 
 

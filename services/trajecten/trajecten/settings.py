@@ -107,3 +107,9 @@ class TrajectenSettings(BaseSettings):
         30, gt=0, description="How long before a legal basis ends its partners are told"
     )
     basis_expiry_check_seconds: float = Field(3600.0, gt=0)
+    delivery_log_retention_days: float = Field(
+        90.0,
+        gt=0,
+        description="How long delivered and dead webhook deliveries (with their attempts) and "
+        "sent or dead partner alerts stay in the log (runbook: retention)",
+    )

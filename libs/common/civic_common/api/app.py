@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from opentelemetry.trace import Span, SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from civic_common import tracing
 from civic_common.api import audit
 from civic_common.api.app_state import runtime_of
 from civic_common.api.guard import EdgeGuard
@@ -23,13 +25,15 @@ from civic_common.db.migrate import at_head
 from civic_common.db.proofs import ProofRegistry
 from civic_common.db.uow import UnitOfWork
 from civic_common.kafka import kafka_reachable
-from civic_common.logging import set_traceparent
+from civic_common.logging import current_traceparent
 from civic_common.runtime import Runtime
 from civic_common.web.security import SecurityHeaders, origin_of
 
 ACCESS = logging.getLogger("civic.access")
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("http_request_duration_seconds", "HTTP latency", ["method", "route"])
+# Probes and scrapes: measured and logged, but no span (a trace every few seconds of nothing).
+UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 async def uow(request: Request) -> UnitOfWork:
@@ -50,9 +54,20 @@ class _Observe:
             await self._app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        traceparent = set_traceparent(
-            headers.get(b"traceparent", b"").decode("latin-1") or None
-        ).encode()
+        method = scope["method"]
+        with tracing.span(
+            method,  # named by its route once routed
+            kind=SpanKind.SERVER,
+            parent=headers.get(b"traceparent", b"").decode("latin-1") or None,
+            attributes={"http.request.method": method},
+            record=scope["path"] not in UNTRACED,
+        ) as span:
+            await self._observed(scope, receive, send, span)
+
+    async def _observed(
+        self, scope: Scope, receive: Receive, send: Send, span: Span | None
+    ) -> None:
+        traceparent = (current_traceparent() or "").encode()
         started = time.perf_counter()
         status = 500
 
@@ -67,6 +82,13 @@ class _Observe:
             await self._app(scope, receive, send_traced)
         finally:
             path = getattr(scope.get("route"), "path", "unmatched")
+            # The span gets the route's template, like the access line: no ids, no query.
+            tracing.rename(span, f"{scope['method']} {path}")
+            tracing.annotate(
+                span,
+                {"http.route": path, "http.response.status_code": status},
+                failed=status >= 500,
+            )
             elapsed = time.perf_counter() - started
             LATENCY.labels(scope["method"], path).observe(elapsed)
             REQUESTS.labels(scope["method"], path, str(status)).inc()

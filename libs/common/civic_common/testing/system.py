@@ -71,6 +71,7 @@ async def running_system(
     extra_environment: Mapping[str, str] | None = None,
     issuer_db: str | None = None,
     workers_per_service: int = 1,
+    apis_per_service: int = 1,
     introspection_cache_seconds: float = 1.0,
     ready_within: float = 90.0,
 ) -> AsyncIterator[System]:
@@ -107,8 +108,14 @@ async def running_system(
                 }
             )
         port = ports[service]
-        kinds = [("api", "api", port)] + [
-            (f"worker-{n}", "worker", None) for n in range(1, workers_per_service + 1)
+        # api n > 1 is <service>-api-<n>, at system.urls["<service>-api-<n>"] (scale-out tests).
+        extra_apis = [(f"api-{n}", "api", free_port()) for n in range(2, apis_per_service + 1)]
+        for name, _, extra_port in extra_apis:
+            system.urls[f"{service}-{name}"] = f"http://127.0.0.1:{extra_port}"
+        kinds = [
+            ("api", "api", port),
+            *extra_apis,
+            *((f"worker-{n}", "worker", None) for n in range(1, workers_per_service + 1)),
         ]
         for name, kind, kind_port in kinds:
             env = process_environment(settings, kind_port, extra_environment)

@@ -28,6 +28,7 @@ from trajecten.adapters.subscriptions import (
     subscriptions,
 )
 from trajecten.adapters.tables import messaging
+from trajecten.app.webhook_metrics import count_attempts
 from trajecten.domain.delivery import (
     ERASURE_NOTICE,
     FEED_READ,
@@ -263,6 +264,7 @@ class DeliveryLoop:
             )
             await self._record(work, list(zip(rows, attempts, strict=True)))
             await work.commit()
+        count_attempts([a.status_code is not None and succeeded(a.status_code) for a in attempts])
         return len(rows)
 
     async def _still_allowed(self, work: UnitOfWork, rows: list[Any]) -> list[Any]:
