@@ -58,6 +58,9 @@ class Table:
     # ``parts``; ``total_row``: the last row sums the rows above it in every count column.
     sums: tuple[tuple[str, tuple[str, ...]], ...] = ()
     total_row: bool = False
+    # Figures computed from counts (a rate, a share): column -> the counts it is computed from;
+    # hidden wherever one of those counts is suppressed.
+    derived: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def records(self) -> list[dict[str, Cell]]:
         return [dict(zip((c.key for c in self.columns), row, strict=True)) for row in self.rows]
