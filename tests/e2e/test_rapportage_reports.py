@@ -173,6 +173,8 @@ async def publish_newcomers(system, infra, nis: str) -> None:
                         nationality=nationality,
                         residence_category=category,
                         agency="agii",
+                        # So trajecten opens none itself: this test publishes the trajectories.
+                        target_group="not_in_target_group",
                     ),
                     person,
                     1,
@@ -389,16 +391,21 @@ async def test_no_suppressed_count_a_partner_receives_can_be_recovered_across_it
     analyst = auth("analyst")
     ocmw = await partner_token(f"ocmw-{nis}", "rapportage.reports", municipality=nis)
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        seen: dict = {}
 
-        async def all_in() -> dict | None:
+        async def all_in() -> list | None:
             got = await http.get(
-                "/api/v1/reports/trajectory-status", params={"municipality_nis": nis},
+                "/api/v1/reports/trajectory-status",
+                params={"municipality_nis": nis},
                 headers=analyst,
-            )  # fmt: skip
-            rows = got.json()["tables"][0]["rows"]
+            )
+            rows = seen["rows"] = got.json()["tables"][0]["rows"]
             return rows if rows and rows[0]["started"] == total - 1 and rows[0]["stopped"] else None
 
-        await eventually(all_in, within=240)
+        try:
+            await eventually(all_in, within=240)
+        except AssertionError as exc:
+            raise AssertionError(f"the newcomers did not all arrive: {seen}") from exc
         truth, shared = {}, {}
         for report in NEWCOMER_REPORTS:
             inside = await http.get(
