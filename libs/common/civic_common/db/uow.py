@@ -1,11 +1,12 @@
 """The unit of work: one transaction holding a change, the events it causes and its audit trail."""
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
@@ -16,6 +17,16 @@ from civic_common.db.messaging import MessagingTables
 from civic_common.events.contracts import EventData
 from civic_common.events.envelope import Envelope
 from civic_common.logging import current_traceparent, trace_id
+
+
+def uuid4_text(random16: bytes) -> str:
+    """A random (version 4) UUID as text from 16 random bytes: ``str(uuid4())`` without the
+    object, for many at once."""
+    b = bytearray(random16)
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True)
@@ -209,13 +220,15 @@ class UnitOfWork:
             traceparent=current_traceparent(),
             data={},
         ).headers()
+        del base["ce_id"], base["ce_partitionkey"]
+        # The headers as JSON, only the id and the key differing per event: one template.
+        head = json.dumps(base)[:-1]
+        randomness = os.urandom(16 * len(payloads))
         records = []
-        for key, payload in payloads:
-            event_id = uuid4()
-            headers = base | {"ce_id": str(event_id), "ce_partitionkey": key}
-            records.append(
-                (event_id, event_type.topic, key, base["ce_type"], json.dumps(headers), payload)
-            )
+        for n, (key, payload) in enumerate(payloads):
+            event_id = uuid4_text(randomness[16 * n : 16 * n + 16])
+            headers = f'{head}, "ce_id": "{event_id}", "ce_partitionkey": {json.dumps(key)}}}'
+            records.append((event_id, event_type.topic, key, base["ce_type"], headers, payload))
         outbox = self._tables.outbox
         connection = await self.session.connection()
         raw = (await connection.get_raw_connection()).driver_connection

@@ -93,3 +93,20 @@ def test_the_examples_include_accepted_rows() -> None:
     assert holds("organisation-trajectories", {
         "editie": "2019-2020", "agentschap": "Atlas", "provincie": "Antwerpen", "doel": "x",
         "inhoud": "y", "personeelsuren": ""})  # fmt: skip
+
+
+@given(st.text(max_size=200))
+def test_a_record_id_is_the_uuid5_of_its_key_as_before(name: str) -> None:
+    """Record ids must stay what earlier imports wrote, or a re-import would add, not replace."""
+    from rapportage.app.imports import NAMESPACE, record_id_of
+
+    assert record_id_of(name) == str(uuid.uuid5(NAMESPACE, name))
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_an_event_id_is_a_random_uuid(random16: bytes) -> None:
+    from civic_common.db.uow import uuid4_text
+
+    text = uuid4_text(random16)
+    parsed = uuid.UUID(text)
+    assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
