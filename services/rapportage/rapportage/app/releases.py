@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from civic_common.agencies import display
-from rapportage.adapters.tables import components, intakes, trajectories
-from rapportage.app.catalogue import CATALOGUE, STATUSES, VDAB_REFERRAL, Params
+from rapportage.adapters.tables import components, intakes, trainings, trajectories
+from rapportage.app.catalogue import CATALOGUE, STATUSES, VDAB_REFERRAL, Params, held_trainings
 from rapportage.domain.disclosure import Atom, Contribution, Linkage, Protected, protect
 from rapportage.domain.reports import Table, region_label, region_of_nis
 from rapportage.settings import RapportageSettings
@@ -288,8 +288,126 @@ NEWCOMERS = Family(
     },
 )
 
+
+async def training_atoms(session: AsyncSession, params: Params) -> list[Atom]:
+    """The trainings the training reports hold (the same filter, ``held_trainings``), grouped
+    by every attribute those reports use, one atom per measure: trainings, participants of
+    local governments, other participants (an attacker's unknowns are amounts per group)."""
+    t = trainings.c
+    keys = (t.year, t.region, t.theme, t.offer, t.agencies, t.joint)
+    query = held_trainings(
+        select(
+            *keys,
+            func.sum(t.trainings),
+            func.sum(t.local_government_participants),
+            func.sum(t.other_participants),
+        ).group_by(*keys),
+        params,
+    )
+    atoms = []
+    for year, region, theme, offer, agencies, joint, n, local, other in await session.execute(
+        query
+    ):
+        group = (year, region, theme, offer, tuple(agencies), bool(joint))
+        for measure, amount in (("trainings", n), ("local", local), ("other", other)):
+            if amount:
+                atoms.append(Atom((*group, measure), int(amount)))
+    return sorted(atoms, key=repr)
+
+
+def _training(atom: Atom) -> tuple[int, str, str, str | None, tuple[str, ...], bool, str]:
+    year, region, theme, offer, agencies, joint, measure = atom.key
+    return year, region, theme, offer, agencies, joint, measure
+
+
+def _per_year(_: Params, __: RapportageSettings) -> Linkage:
+    def cells(atom: Atom) -> Iterable[Contribution]:
+        year, *_, measure = _training(atom)
+        if measure == "trainings":
+            yield Contribution((str(year),), "trainings")
+
+    return cells
+
+
+def _pivot(label: Callable[[tuple[Any, ...]], str], total_row: str, total_column: bool) -> Linkage:
+    def cells(atom: Atom) -> Iterable[Contribution]:
+        key = _training(atom)
+        if key[-1] != "trainings":
+            return
+        for row in ((label(key),), (total_row,)):
+            yield Contribution(row, str(key[0]))
+            if total_column:
+                yield Contribution(row, "total")
+
+    return cells
+
+
+def _per_region(_: Params, __: RapportageSettings) -> Linkage:
+    return _pivot(lambda key: region_label(key[1]), "Totaal", False)
+
+
+def _per_theme(_: Params, __: RapportageSettings) -> Linkage:
+    return _pivot(lambda key: key[2], "Totaal aantal vormingen", True)
+
+
+def _cost_and_vte(params: Params, settings: RapportageSettings) -> list[Linkage]:
+    """Three tables: trainings per year; per year and agency (a joint one for each of its
+    agencies); who bore the cost (amounts only)."""
+
+    def per_year(atom: Atom) -> Iterable[Contribution]:
+        year, *_, measure = _training(atom)
+        if measure == "trainings":
+            yield Contribution((str(year),), "trainings")
+
+    def per_agency(atom: Atom) -> Iterable[Contribution]:
+        year, _, _, _, agencies, joint, measure = _training(atom)
+        if measure != "trainings":
+            return
+        for code in agencies:
+            if params.agency and code != params.agency:
+                continue
+            row = (str(year), display(code, settings.agencies))
+            yield Contribution(row, "trainings")
+            if joint:
+                yield Contribution(row, "joint")
+
+    def nothing(_: Atom) -> Iterable[Contribution]:
+        return ()
+
+    return [per_year, per_agency, nothing]
+
+
+def _per_offer(_: Params, __: RapportageSettings) -> Linkage:
+    offers = {"open": "open", "custom": "custom", None: "offer_unknown"}
+    measures = {"local": "local_government_participants", "other": "other_participants"}
+
+    def cells(atom: Atom) -> Iterable[Contribution]:
+        year, _, _, offer, _, _, measure = _training(atom)
+        row = (str(year),)
+        if measure == "trainings":
+            yield Contribution(row, offers.get(offer, "offer_unknown"))
+            yield Contribution(row, "trainings")
+        else:
+            yield Contribution(row, measures[measure])
+            yield Contribution(row, "participants")
+
+    return cells
+
+
+TRAININGS = Family(
+    "trainings",
+    training_atoms,
+    {
+        "trainings-per-year": _one(_per_year),
+        "trainings-per-region": _one(_per_region),
+        "trainings-per-theme": _one(_per_theme),
+        "cost-and-vte-per-year": _cost_and_vte,
+        "trainings-per-offer": _one(_per_offer),
+    },
+)
+
 FAMILIES: dict[str, Family] = {
-    report_id: family for family in (NEWCOMERS,) for report_id in family.reports
+    report_id: family for family in (NEWCOMERS, TRAININGS) for report_id in family.reports
 }
 
 
