@@ -675,7 +675,8 @@ async def component_results(
         decided = passed + failed
         rate = (Decimal(passed) * 100 / decided).quantize(Decimal("0.1")) if decided else None
         rows.append((component, int(started), int(passed), int(failed), int(exempted), rate))
-    return [Table(f"Resultaten per trajectonderdeel{params.span()}", columns, tuple(rows))]
+    title = f"Resultaten per trajectonderdeel{params.span()}"
+    return [Table(title, columns, tuple(rows), derived=(("pass_rate", ("passed", "failed")),))]
 
 
 VDAB_REFERRAL = "vdab_referral"  # the template component of a job seeker's referral to VDAB
@@ -784,7 +785,11 @@ async def interpreter_requests_report(
              int(cancelled), share, hours)
         )  # fmt: skip
     title = f"Tolkaanvragen per taal en modaliteit{params.span()}"
-    return [Table(title, columns, tuple(rows))]
+    derived = (
+        ("share_fulfilled", ("fulfilled", "unfulfilled")),
+        ("lead_time_hours", ("fulfilled",)),
+    )
+    return [Table(title, columns, tuple(rows), derived=derived)]
 
 
 async def trainings_per_offer(

@@ -31,7 +31,7 @@ from typing import Any
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
-from rapportage.domain.reports import Cell, Table
+from rapportage.domain.reports import Cell, Table, hide_derived
 
 Key = tuple[Any, ...]
 
@@ -231,21 +231,5 @@ def protect(
         notes = (f"Aantallen kleiner dan {threshold} zijn afgeschermd (leeg).",)
         if any(tt == t for tt, _, _ in secondary):
             notes += (SECONDARY_NOTE,)
-        out.append(replace(table, rows=_derived(table, rows), notes=(*table.notes, *notes)))
+        out.append(replace(table, rows=hide_derived(table, rows), notes=(*table.notes, *notes)))
     return Protected(tuple(out), frozenset(primary), frozenset(secondary))
-
-
-def _derived(table: Table, rows: tuple[tuple[Cell, ...], ...]) -> tuple[tuple[Cell, ...], ...]:
-    """A figure computed from counts (a pass rate, a share) is hidden where one of them is."""
-    index = {c.key: i for i, c in enumerate(table.columns)}
-    derived = [(index[k], [index[s] for s in sources]) for k, sources in table.derived]
-    if not derived:
-        return rows
-    out = []
-    for row in rows:
-        cells = list(row)
-        for target, sources in derived:
-            if any(cells[s] is None for s in sources):
-                cells[target] = None
-        out.append(tuple(cells))
-    return tuple(out)
