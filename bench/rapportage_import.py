@@ -17,6 +17,7 @@ Targets: the API answers within 2 s, the import finishes within 30 s.
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 import tempfile
@@ -115,6 +116,8 @@ async def run(args: argparse.Namespace) -> None:
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://rapportage", timeout=120
             ) as http:
+                load_before = os.getloadavg()
+                cpu = time.process_time()
                 started = time.perf_counter()
                 answer = await http.post(
                     "/api/v1/imports/trainings",
@@ -128,8 +131,10 @@ async def run(args: argparse.Namespace) -> None:
                     state = (await http.get(url, headers=headers)).json()
                     if state["status"] != "running":
                         break
-                    await asyncio.sleep(0.1)
+                    await asyncio.sleep(0.25)  # a client polling (the page: every 2 s)
                 finished = time.perf_counter() - started
+                cpu = time.process_time() - cpu
+                load_after = os.getloadavg()
             await runtime.engine.dispose()
 
     assert state["status"] == "imported", state
@@ -138,6 +143,9 @@ async def run(args: argparse.Namespace) -> None:
     print(f"baseline asyncpg COPY: {bare:.2f} s, {args.rows / bare:,.0f} rows/s")
     print(f"API answered (202, background job) in {answered:.2f} s")
     print(f"import finished in {finished:.2f} s, {args.rows / finished:,.0f} rows/s")
+    print(f"CPU of the importing process: {cpu:.2f} s (the rest: waiting for a core or Postgres)")
+    before, after = (" ".join(f"{x:.1f}" for x in load) for load in (load_before, load_after))
+    print(f"load average (1/5/15 min) before: {before}, after: {after}; {os.cpu_count()} cores")
     print(f"ratio import/COPY: {finished / bare:.1f}")
 
 

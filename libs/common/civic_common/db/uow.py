@@ -1,6 +1,7 @@
 """The unit of work: one transaction holding a change, the events it causes and its audit trail."""
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -16,6 +17,16 @@ from civic_common.db.messaging import MessagingTables
 from civic_common.events.contracts import EventData
 from civic_common.events.envelope import Envelope
 from civic_common.logging import current_traceparent, trace_id
+
+
+def uuid4_text(random16: bytes) -> str:
+    """A random (version 4) UUID as text from 16 random bytes: ``str(uuid4())`` without the
+    object, for many at once."""
+    b = bytearray(random16)
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True)
@@ -190,6 +201,43 @@ class UnitOfWork:
         rows = [dict(zip(columns, r, strict=True)) for r in records]
         for start in range(0, len(rows), batch):
             await self.session.execute(outbox.insert(), rows[start : start + batch])
+
+    async def publish_payloads(
+        self, event_type: type[EventData], payloads: Sequence[tuple[str, bytes]], sequence: int
+    ) -> None:
+        """Many events of one type whose JSON the caller wrote itself (``(key, payload)``
+        each), in one COPY: ``publish_many`` without an event object and an envelope per event,
+        for imports of tens of thousands of rows. The caller answers for each payload fitting
+        the event's contract; consumers validate it as they validate every event (and send
+        one that does not fit to the dead-letter topic)."""
+        if not payloads:
+            return
+        base = Envelope(
+            type=event_type.event_type,
+            source=self._source,
+            partitionkey="",
+            sequence=sequence,
+            traceparent=current_traceparent(),
+            data={},
+        ).headers()
+        del base["ce_id"], base["ce_partitionkey"]
+        # The headers as JSON, only the id and the key differing per event: one template.
+        head = json.dumps(base)[:-1]
+        randomness = os.urandom(16 * len(payloads))
+        records = []
+        for n, (key, payload) in enumerate(payloads):
+            event_id = uuid4_text(randomness[16 * n : 16 * n + 16])
+            headers = f'{head}, "ce_id": "{event_id}", "ce_partitionkey": {json.dumps(key)}}}'
+            records.append((event_id, event_type.topic, key, base["ce_type"], headers, payload))
+        outbox = self._tables.outbox
+        connection = await self.session.connection()
+        raw = (await connection.get_raw_connection()).driver_connection
+        await raw.copy_records_to_table(
+            outbox.name,
+            schema_name=outbox.schema,
+            columns=["event_id", "topic", "partition_key", "event_type", "headers", "payload"],
+            records=records,
+        )
 
     async def publish_raw(
         self,

@@ -93,7 +93,7 @@ def whole_batches(import_id: ColumnElement[Any]) -> ColumnElement[bool]:
     return import_id.is_(None) | import_id.in_(whole)
 
 
-def _held(query: Select, params: Params) -> Select:
+def held_trainings(query: Select, params: Params) -> Select:
     t = trainings.c
     query = query.where(t.status != "cancelled", whole_batches(t.import_id))
     if params.from_year is not None:
@@ -157,7 +157,7 @@ async def trainings_per_year(
     session: AsyncSession, params: Params, _: RapportageSettings
 ) -> list[Table]:
     t = trainings.c
-    query = _held(select(t.year, func.sum(t.trainings)).group_by(t.year), params)
+    query = held_trainings(select(t.year, func.sum(t.trainings)).group_by(t.year), params)
     counts = dict((await session.execute(query)).all())
     years = year_span(counts, params.from_year, params.to_year)
     title = f"Aantal vormingen{_agency_suffix(params)}{params.span()}"
@@ -169,7 +169,7 @@ async def trainings_per_region(
     session: AsyncSession, params: Params, _: RapportageSettings
 ) -> list[Table]:
     t = trainings.c
-    query = _held(
+    query = held_trainings(
         select(t.region, t.year, func.sum(t.trainings)).group_by(t.region, t.year), params
     )
     rows = [(region_label(r), y, int(n)) for r, y, n in (await session.execute(query))]
@@ -186,7 +186,7 @@ async def trainings_per_theme(
     (recorded before the catalogue, imported history) by its own text."""
     t = trainings.c
     key = func.coalesce(t.theme_code, "~" + t.theme)
-    query = _held(
+    query = held_trainings(
         select(key, func.max(t.theme), t.year, func.sum(t.trainings)).group_by(key, t.year),
         params,
     )
@@ -217,7 +217,7 @@ async def cost_and_vte_per_year(
     hours = settings.annual_hours_per_fte
     unknown_cost = func.count().filter(t.cost_eur.is_(None))
     unknown_hours = func.count().filter(t.staff_hours.is_(None))
-    totals = _held(
+    totals = held_trainings(
         select(
             t.year,
             func.sum(t.trainings),
@@ -262,7 +262,7 @@ async def cost_and_vte_per_year(
     unassigned = (t.cost_eur.is_(None)) | (
         (t.cost_by == cast(literal("{}"), t.cost_by.type)) & (t.cost_eur > 0)
     )
-    inner = _held(
+    inner = held_trainings(
         select(
             agency,
             t.year,
@@ -328,14 +328,14 @@ async def cost_and_vte_per_year(
     )
 
     bearer = func.jsonb_each_text(t.cost_by).table_valued("key", "value").alias("bearer")
-    bearers = _held(
+    bearers = held_trainings(
         select(t.year, bearer.c.key, func.sum(cast(bearer.c.value, Numeric(14, 2))))
         .select_from(trainings.join(bearer, true()))
         .group_by(t.year, bearer.c.key)
         .order_by(t.year, bearer.c.key),
         params,
     )
-    gaps = _held(
+    gaps = held_trainings(
         select(t.year, func.sum(t.cost_eur).filter(t.cost_eur.is_not(None)), unknown_cost)
         .where(unassigned)
         .group_by(t.year)
@@ -369,7 +369,7 @@ async def training_details(
     session: AsyncSession, params: Params, settings: RapportageSettings
 ) -> list[Table]:
     t = trainings.c
-    query = _held(select(trainings), params).order_by(t.year, t.title, t.training_id)
+    query = held_trainings(select(trainings), params).order_by(t.year, t.title, t.training_id)
     columns = (
         Column("year", "Jaar", "label"),
         Column("agencies", "Organiserende agentschappen", "text"),
@@ -417,7 +417,7 @@ async def training_evaluation(
     def outcome(name: str) -> ColumnElement[Any]:
         return func.coalesce(func.sum(t.trainings).filter(t.outcome == name), 0)
 
-    query = _held(
+    query = held_trainings(
         select(
             t.year,
             func.sum(t.invited),
@@ -454,7 +454,7 @@ async def training_evaluation(
         )
         figures = [NOT_REGISTERED if v is None else int(v) for v in (inv, resp, sat)]
         rows.append((str(y), *figures, share, int(cont), int(stop), int(adj)))
-    decided = _held(
+    decided = held_trainings(
         select(t.year, t.title, t.outcome)
         .where(t.outcome.is_not(None))
         .order_by(t.year, t.title, t.outcome, t.training_id),
@@ -477,7 +477,7 @@ async def joint_trainings(
     session: AsyncSession, params: Params, settings: RapportageSettings
 ) -> list[Table]:
     t = trainings.c
-    query = _held(
+    query = held_trainings(
         select(t.year, t.agencies, t.theme, t.title, t.region, t.trainings)
         .where(t.joint)
         .order_by(t.year, t.title, t.theme, t.region, t.training_id),
@@ -683,7 +683,8 @@ async def component_results(
         decided = passed + failed
         rate = (Decimal(passed) * 100 / decided).quantize(Decimal("0.1")) if decided else None
         rows.append((component, int(started), int(passed), int(failed), int(exempted), rate))
-    return [Table(f"Resultaten per trajectonderdeel{params.span()}", columns, tuple(rows))]
+    title = f"Resultaten per trajectonderdeel{params.span()}"
+    return [Table(title, columns, tuple(rows), derived=(("pass_rate", ("passed", "failed")),))]
 
 
 VDAB_REFERRAL = "vdab_referral"  # the template component of a job seeker's referral to VDAB
@@ -792,7 +793,11 @@ async def interpreter_requests_report(
              int(cancelled), share, hours)
         )  # fmt: skip
     title = f"Tolkaanvragen per taal en modaliteit{params.span()}"
-    return [Table(title, columns, tuple(rows))]
+    derived = (
+        ("share_fulfilled", ("fulfilled", "unfulfilled")),
+        ("lead_time_hours", ("fulfilled",)),
+    )
+    return [Table(title, columns, tuple(rows), derived=derived)]
 
 
 async def trainings_per_offer(
@@ -806,7 +811,7 @@ async def trainings_per_offer(
         which = t.offer.is_(None) if name is None else t.offer == name
         return func.coalesce(func.sum(t.trainings).filter(which), 0)
 
-    query = _held(
+    query = held_trainings(
         select(
             t.year,
             offer("open"),

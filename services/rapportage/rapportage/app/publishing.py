@@ -12,8 +12,8 @@ from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts.rapportage import ReportPublished
 from rapportage.adapters.tables import publications
 from rapportage.app.catalogue import CATALOGUE, Params
+from rapportage.app.reports import protected_tables
 from rapportage.domain.monthly_counts import BRUSSELS
-from rapportage.domain.reports import suppress
 from rapportage.settings import RapportageSettings
 
 NAMESPACE = uuid.UUID("6f1d6c1e-5a0b-4f57-9a57-3c3b7b1f0d21")
@@ -31,10 +31,7 @@ async def publish_scheduled(
         for report_id in settings.published_reports:
             report = CATALOGUE[report_id]
             publication_id = uuid.uuid5(NAMESPACE, f"{report_id}/{today.isoformat()}")
-            tables = [
-                suppress(t, settings.small_cell_threshold).as_json()
-                for t in await report.query(uow.session, params, settings)
-            ]
+            tables = [t.as_json() for t in await protected_tables(uow, report, params, settings)]
             inserted = await uow.session.execute(
                 insert(publications)
                 .values(

@@ -7,6 +7,7 @@ from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from rapportage.app.catalogue import ANSWERS, CATALOGUE, Params, Report
+from rapportage.app.releases import FAMILIES, release
 from rapportage.domain.reports import Table, suppress
 from rapportage.settings import RapportageSettings
 
@@ -107,12 +108,26 @@ async def shared_report(
     settings: RapportageSettings,
 ) -> tuple[Params, list[Table]]:
     """A report leaving the agency: scoped to the caller, small cells suppressed, and logged
-    (who received which report with which parameters)."""
+    (who received which report with which parameters). A report of a family is protected with
+    every other report of its family for the same scope (``releases``), so no table of it gives
+    back what another hides."""
     check(params, report.parameters)
     scoped = partner_scope(principal, params, settings.agencies, report.parameters)
     check(scoped)
     async with uow:
-        tables = await report.query(uow.session, scoped, settings)
+        tables = await protected_tables(uow, report, scoped, settings)
         await uow.audit(principal, "share", "report", report.id, purpose=str(scoped.as_json()))
         await uow.commit()
-    return scoped, [suppress(t, settings.small_cell_threshold) for t in tables]
+    return scoped, tables
+
+
+async def protected_tables(
+    uow: UnitOfWork, report: Report, params: Params, settings: RapportageSettings
+) -> list[Table]:
+    """A shareable report's tables as they may leave the agency (inside ``uow``)."""
+    family = FAMILIES.get(report.id)
+    if family is not None:
+        found = await release(uow.session, family, params, settings)
+        return found.reports[report.id]
+    tables = await report.query(uow.session, params, settings)
+    return [suppress(t, settings.small_cell_threshold) for t in tables]

@@ -58,6 +58,9 @@ class Table:
     # ``parts``; ``total_row``: the last row sums the rows above it in every count column.
     sums: tuple[tuple[str, tuple[str, ...]], ...] = ()
     total_row: bool = False
+    # Figures computed from counts (a rate, a share): column -> the counts it is computed from;
+    # hidden wherever one of those counts is suppressed.
+    derived: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def records(self) -> list[dict[str, Cell]]:
         return [dict(zip((c.key for c in self.columns), row, strict=True)) for row in self.rows]
@@ -217,7 +220,25 @@ def suppress(table: Table, threshold: int) -> Table:
             "Om die niet uit de totalen te kunnen afleiden, zijn ook enkele andere aantallen "
             "afgeschermd.",
         )
-    return replace(table, rows=tuple(tuple(r) for r in rows), notes=(*table.notes, *notes))
+    return replace(
+        table, rows=hide_derived(table, tuple(tuple(r) for r in rows)), notes=(*table.notes, *notes)
+    )
+
+
+def hide_derived(table: Table, rows: tuple[tuple[Cell, ...], ...]) -> tuple[tuple[Cell, ...], ...]:
+    """A figure computed from counts (a pass rate, a share) is hidden where one of them is."""
+    index = {c.key: i for i, c in enumerate(table.columns)}
+    derived = [(index[k], [index[s] for s in sources]) for k, sources in table.derived]
+    if not derived:
+        return rows
+    out = []
+    for row in rows:
+        cells = list(row)
+        for target, sources in derived:
+            if any(cells[s] is None for s in sources):
+                cells[target] = None
+        out.append(tuple(cells))
+    return tuple(out)
 
 
 def year_span(years: Iterable[int], first: int | None, last: int | None) -> list[int]:

@@ -217,3 +217,67 @@ async def test_a_small_cell_cannot_be_recovered_from_the_totals_a_partner_receiv
     hidden = [label for label, n in column.items() if n is None]
     assert len(hidden) >= 2, "a total minus the shown cells must not give the small one back"
     assert any("andere aantallen" in note for note in table["notes"])
+
+
+TRAINING_REPORTS = (
+    "trainings-per-year",
+    "trainings-per-region",
+    "trainings-per-theme",
+    "cost-and-vte-per-year",
+    "trainings-per-offer",
+)
+
+
+async def test_the_training_reports_a_partner_receives_hide_one_pattern_together(
+    events, client, auth, agency, training
+):
+    """An agency's trainings of 2019 (a joint one among them), every shareable training report
+    as the agency's partner receives it: each small count hidden, nothing else changed, and the
+    year's total (in all five reports) hidden in all of them or in none, so no report gives
+    back what another hides."""
+    from datetime import date
+
+    from civic_common.events.contracts.reporting import ParticipatingOrganisation, Session
+
+    mine = agency()
+    held = []
+    for region, count, offer, partners in (
+        ("Limburg", 2, "open", [mine]),
+        ("Antwerpen", 9, "custom", [mine]),
+        ("Brussel", 6, "open", [mine, "atlas"]),
+    ):
+        for n in range(count):
+            held.append(training(
+                agencies=partners, region=region, offer=offer, title=f"{region} {n}",
+                theme="Tolken" if n % 2 else "Meertaligheid",
+                sessions=[Session(held_on=date(2019, 3, 1), half_days=1)],
+                participating_organisations=[ParticipatingOrganisation(
+                    name="Stad", organisation_type="local_government", participants=n % 3)],
+            ))  # fmt: skip
+    await events.deliver(*[(t, str(t.training_id), 1) for t in held])
+    params = {"from_year": 2019, "to_year": 2019}
+    mine_only = partner(auth, organisation=mine)
+    year_totals = {}
+    for report in TRAINING_REPORTS:
+        shared = await client.get(
+            f"/partners/v1/reports/{report}", params=params, headers=mine_only
+        )
+        assert shared.status_code == 200, (report, shared.text)
+        inside = await client.get(
+            f"/api/v1/reports/{report}", params=params | {"agency": mine}, headers=auth("analyst")
+        )
+        for out, true in zip(shared.json()["tables"], inside.json()["tables"], strict=True):
+            counts = {c["key"] for c in true["columns"] if c["kind"] == "count"}
+            for mine_row, true_row in zip(out["rows"], true["rows"], strict=True):
+                for key in counts:
+                    value, truth = mine_row[key], true_row[key]
+                    assert value is None or value == truth, (report, key)
+                    if isinstance(truth, int) and 0 < truth < 5:
+                        assert value is None, (report, key, truth)
+        tables = shared.json()["tables"]
+        first = tables[0]["rows"]
+        if report in ("trainings-per-year", "trainings-per-offer", "cost-and-vte-per-year"):
+            year_totals[report] = next(r["trainings"] for r in first if r["year"] == "2019")
+        else:
+            year_totals[report] = first[-1]["2019"]  # the total row
+    assert len(set(year_totals.values())) == 1, year_totals

@@ -311,3 +311,33 @@ async def test_a_filter_a_report_cannot_apply_is_422_never_ignored(client, auth)
         response = await client.get(path, params=params, headers=analyst)
         assert response.status_code == 422, (path, params)
         assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+async def test_rows_with_equal_sort_keys_come_in_one_order_whatever_the_order_they_arrived(
+    events, client, auth, training, agency
+):
+    """Three trainings of one agency, year and title (only their themes differ, which the
+    detail report does not sort on) arrive in two different orders for two agencies: both
+    reports list them in the same order, that of their ids, not of their arrival."""
+    themes = ("Tolken", "Meertaligheid", "Diversiteit")
+    ids = sorted(uuid.uuid4() for _ in themes)
+    orders = {}
+    for arrival in ((2, 0, 1), (1, 2, 0)):
+        mine = agency()
+        held = [
+            training(training_id=ids[n], agencies=[mine], theme=themes[n], title="Zelfde titel",
+                     sessions=[Session(held_on=date(1998, 5, 5), half_days=1)])
+            for n in arrival
+        ]  # fmt: skip
+        ids = sorted(uuid.uuid4() for _ in themes)  # the next agency's trainings: new ids
+        for t in held:  # one at a time, in this arrival order
+            await events.deliver((t, str(t.training_id), 1))
+        rows = (
+            await client.get(
+                "/api/v1/reports/training-details",
+                params={"agency": mine, "from_year": 1998, "to_year": 1998},
+                headers=auth("analyst"),
+            )
+        ).json()["tables"][0]["rows"]
+        orders[arrival] = [r["theme"] for r in rows]
+    assert orders[(2, 0, 1)] == orders[(1, 2, 0)] == list(themes), orders

@@ -79,3 +79,16 @@ def test_a_small_cell_cannot_be_recovered_from_the_totals() -> None:
 def test_without_small_cells_nothing_is_hidden() -> None:
     table = pivot("V", "Regio", [("Antwerpen", 2019, 40), ("Limburg", 2019, 0)], [2019])
     assert suppress(table, 5).rows == table.rows
+
+
+def test_a_share_computed_from_a_suppressed_count_is_suppressed_too():
+    table = Table(
+        "Tolkaanvragen",
+        (Column("language", "Taal", "label"), Column("fulfilled", "Ingevuld"),
+         Column("unfulfilled", "Niet ingevuld"), Column("share", "Aandeel", "amount")),
+        (("ar", 2, 8, 20.0), ("fa", 9, 6, 60.0)),
+        derived=(("share", ("fulfilled", "unfulfilled")),),
+    )  # fmt: skip
+    rows = suppress(table, 5).rows
+    assert rows[0][1] is None and rows[0][3] is None, "20 % of 10 would give the 2 back"
+    assert rows[1] == ("fa", 9, 6, 60.0)
