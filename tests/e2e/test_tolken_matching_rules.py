@@ -100,7 +100,8 @@ async def test_an_interpreter_outside_the_region_of_an_on_site_request_is_not_of
     language = "sm"
     async with httpx.AsyncClient(timeout=10) as http:
         desk = Desk(http, system.urls["tolken"], auth)
-        # Right at the place, so only the region can keep this one out.
+        # At the place tolken uses for Kortrijk (its province centre) and closer than the other
+        # one, so only the region can keep this one out.
         elsewhere = await desk.register(
             interpreter(language, "Tala Faleolo", regions=["Limburg"], travel_range_km=60)
         )
