@@ -12,6 +12,7 @@ from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts.rapportage import ReportPublished
 from rapportage.adapters.tables import publications
 from rapportage.app.catalogue import CATALOGUE, Params
+from rapportage.app.releases import one_snapshot
 from rapportage.app.reports import protected_tables
 from rapportage.domain.monthly_counts import BRUSSELS
 from rapportage.settings import RapportageSettings
@@ -28,6 +29,7 @@ async def publish_scheduled(
     params = Params(from_year=today.year, to_year=today.year)
     published: list[uuid.UUID] = []
     async with uow:
+        await one_snapshot(uow.session)  # every report of the day from the same moment
         for report_id in settings.published_reports:
             report = CATALOGUE[report_id]
             publication_id = uuid.uuid5(NAMESPACE, f"{report_id}/{today.isoformat()}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from civic_common.agencies import display
@@ -425,9 +425,22 @@ class Release:
     protected: Protected
 
 
+async def one_snapshot(session: AsyncSession) -> None:
+    """Begin the session's transaction at REPEATABLE READ, or check that it was begun so."""
+    if not session.in_transaction():
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return
+    level = await session.scalar(text("SHOW transaction_isolation"))
+    if level not in ("repeatable read", "serializable"):
+        raise RuntimeError(f"a release needs one snapshot, read at {level}: begin with it")
+
+
 async def release(
     session: AsyncSession, family: Family, params: Params, settings: RapportageSettings
 ) -> Release:
+    """Reads every table and the atoms in one snapshot (REPEATABLE READ): the worker commits
+    while a release is read, and tables and atoms from different moments would not add up."""
+    await one_snapshot(session)
     tables: list[Table] = []
     linkages: list[Linkage] = []
     spans: dict[str, tuple[int, int]] = {}
