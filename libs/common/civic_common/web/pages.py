@@ -30,6 +30,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import ROLES, authenticate
+from civic_common.web.formats import FILTERS
 from civic_common.web.oidc import OidcProvider, ProviderUnavailable, SignInFailed
 from civic_common.web.security import SAFE_METHODS, same_origin
 from civic_common.web.sessions import PageSession, PendingSignIn, SessionStore
@@ -95,6 +96,7 @@ def page_templates(service_templates: Path, service_title: str) -> Jinja2Templat
         autoescape=select_autoescape(["html"]),
     )
     env.globals |= {"service_title": service_title, "static": STATIC_URL}
+    env.filters |= FILTERS
     return Jinja2Templates(env=env)
 
 

@@ -1,0 +1,78 @@
+"""Words and formats the pages show people in Flanders: times in Europe/Brussels, numbers in
+nl-BE, and languages and countries by their Dutch names from CLDR (Babel), never from a
+hand-written list. Templates get them as filters (``page_templates``)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.numbers import format_decimal
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+LOCALE = Locale.parse("nl_BE")
+
+
+def moment(value: datetime | None) -> str:
+    """A point in time as read in Brussels, e.g. ``02/03/2026 10:00`` (stored in UTC)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # naive: taken as UTC, which is what the database keeps
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    return value.astimezone(BRUSSELS).strftime("%d/%m/%Y %H:%M")
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(BRUSSELS).date() if value.tzinfo else value.date()
+    return value.strftime("%d/%m/%Y")
+
+
+def number(value: int | float | Decimal | None) -> str:
+    """``1234.5`` as ``1.234,5`` (nl-BE)."""
+    return "" if value is None else format_decimal(value, locale=LOCALE)
+
+
+@cache
+def languages() -> dict[str, str]:
+    """ISO 639 codes of two or three letters with their Dutch names (CLDR), by name."""
+    names = {
+        code: name
+        for code, name in LOCALE.languages.items()
+        if code.isalpha() and code.islower() and len(code) in (2, 3)
+    }
+    return dict(sorted(names.items(), key=lambda item: item[1].casefold()))
+
+
+@cache
+def countries() -> dict[str, str]:
+    """ISO 3166 alpha-2 codes with their Dutch names (CLDR), by name."""
+    names = {
+        code: name for code, name in LOCALE.territories.items() if len(code) == 2 and code.isalpha()
+    }
+    names.pop("ZZ", None)  # "unknown region"
+    return dict(sorted(names.items(), key=lambda item: item[1].casefold()))
+
+
+def language_name(code: str | None) -> str:
+    if not code:
+        return ""
+    return languages().get(code.lower(), code)
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    return countries().get(code.upper(), code)
+
+
+FILTERS = {
+    "tijdstip": moment,
+    "datum": day,
+    "getal": number,
+    "taal": language_name,
+    "land": country_name,
+}
