@@ -8,6 +8,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.core import get_global
 from babel.numbers import format_decimal
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -36,15 +37,43 @@ def number(value: int | float | Decimal | None) -> str:
     return "" if value is None else format_decimal(value, locale=LOCALE)
 
 
+# ISO 639-3 codes retired into another (drw, tnf into prs, Dari): CLDR still aliases them, the
+# registry never uses them, so they neither appear in choices nor win a name.
+RETIRED_LANGUAGE_CODES = frozenset({"drw", "tnf"})
+
+
 @cache
 def languages() -> dict[str, str]:
-    """ISO 639 codes of two or three letters with their Dutch names (CLDR), by name."""
+    """ISO 639 codes of two or three letters with their Dutch names (CLDR), by name. A code
+    CLDR names only through an alias of a regional variant gets that variant's name (prs,
+    the code interpreters use for Dari, is CLDR's fa_AF)."""
+    named = LOCALE.languages
     names = {
         code: name
-        for code, name in LOCALE.languages.items()
+        for code, name in named.items()
         if code.isalpha() and code.islower() and len(code) in (2, 3)
     }
+    for code, target in get_global("language_aliases").items():
+        plain = code.isalpha() and code.islower() and len(code) in (2, 3)
+        if plain and code not in names and code not in RETIRED_LANGUAGE_CODES and target in named:
+            if "_" in target:
+                names[code] = named[target]
     return dict(sorted(names.items(), key=lambda item: item[1].casefold()))
+
+
+def language_code(text: str) -> str | None:
+    """What someone typed in a language field: a Dutch name ("Dari", "dari"), a choice shown
+    with its code ("Dari (prs)"), or an ISO 639 code of two or three letters (CLDR names only
+    some of the thousands there are); None when it is none of these."""
+    typed = text.strip()
+    if typed.endswith(")") and "(" in typed:
+        typed = typed[typed.rindex("(") + 1 : -1].strip()
+    by_name = {name.casefold(): code for code, name in reversed(languages().items())}
+    if (code := by_name.get(typed.casefold())) is not None:
+        return code
+    if typed.isascii() and typed.isalpha() and len(typed) in (2, 3):
+        return typed.lower()
+    return None
 
 
 @cache

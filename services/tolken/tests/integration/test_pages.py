@@ -68,9 +68,29 @@ async def test_the_desk_filters_by_date_cancels_and_is_told_about_a_bad_filter(
         await page.wait_for_url(f"**datum={start[:10]}")
         section = page.locator(f"#aanvraag-{created['id']}")
         assert "Geen geschikte tolk" in await section.inner_text()
-        await section.get_by_role("button", name="Aanvraag annuleren").click()
+
+        # Cancelling asks first: free of charge here (nobody assigned), and a reason.
+        await section.get_by_role("link", name="Aanvraag annuleren").click()
+        await page.wait_for_url(f"**/tolkendesk/{created['id']}/annuleren?**")
+        assert await page.inner_text("h1") == "Aanvraag annuleren?"
+        assert await page.inner_text("#kosteloos") == "Deze annulering is kosteloos."
+        async with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            await page.get_by_role("button", name="Ja, aanvraag annuleren").click()
+        assert (await posted.value).status == 422
+        assert "Geef de reden van de annulering." in await page.inner_text(".error-summary")
+        still = await client.get(
+            f"/api/v1/requests/{created['id']}", headers=auth("interpreter_desk")
+        )
+        assert still.json()["status"] == "received", "nothing cancelled without a reason"
+        await page.fill("#reden", "de aanvrager heeft de afspraak verzet")
+        await page.get_by_role("button", name="Ja, aanvraag annuleren").click()
         await page.wait_for_selector("#melding")
         assert await page.inner_text("#melding") == "De aanvraag is geannuleerd."
+        # The filters survive the action.
+        assert f"datum={start[:10]}" in page.url and f"taal={lang}" in page.url
+        assert await page.input_value("#datum") == start[:10]
+    status = await client.get(f"/api/v1/requests/{created['id']}", headers=auth("interpreter_desk"))
+    assert status.json()["status"] == "cancelled"
 
 
 async def test_an_interpreter_accepts_one_offer_and_declines_another(
@@ -94,7 +114,11 @@ async def test_an_interpreter_accepts_one_offer_and_declines_another(
         await offers.first.get_by_role("button", name="Aanvaarden").click()
         await page.wait_for_selector("#melding")
         assert await page.inner_text("#melding") == "Je hebt de opdracht aanvaard."
-        await page.locator("section.offer").first.get_by_role("button", name="Weigeren").focus()
+        await page.locator("section.offer").first.get_by_role("link", name="Weigeren").focus()
+        await page.keyboard.press("Enter")
+        await page.wait_for_url("**/weigeren")
+        assert await page.inner_text("h1") == "Aanbod weigeren?"
+        await page.get_by_role("button", name="Ja, weigeren").focus()
         await page.keyboard.press("Enter")
         await page.wait_for_selector("text=Je hebt de opdracht geweigerd.")
         assert await page.inner_text("#leeg") == "Je hebt geen openstaande aanbiedingen."

@@ -416,13 +416,30 @@ def _bent_refusals(request: Request, interpreter: Interpreter, policy: Policy) -
     return [r for r in refusals(request, Situation(interpreter), policy) if r.startswith(BENDING)]
 
 
+async def cancellation_preview(
+    uow: UnitOfWork, request_id: UUID, by: Principal, policy: Policy
+) -> tuple[Request, bool]:
+    """A request the desk is about to cancel, and whether cancelling now would be billed (the
+    confirmation page warns before it happens)."""
+    async with uow:
+        request = await RequestRepository(uow.session).get(request_id)
+        if request is None:
+            raise Problem(404, "Niet gevonden", f"Geen aanvraag met id {request_id}.")
+        if request.person_id is not None:
+            await uow.audit(by, "read", "interpreting_request", request.id, "annuleren")
+        await uow.commit()
+    return request, request.cancellation_billable(now(), policy.free_cancellation_working_days)
+
+
 async def cancel_request(
     uow: UnitOfWork,
     request_id: UUID,
     by: Principal,
     policy: Policy,
     organisation: str | None = None,
+    reason: str | None = None,
 ) -> Request:
+    """``reason``: the desk's words, kept in the audit log (never in the event)."""
     async with uow:
         request = await _locked(uow, request_id, organisation)
         interpreter_id = request.interpreter_id
@@ -447,7 +464,9 @@ async def cancel_request(
             key=request.id,
             sequence=request.version,
         )
-        await uow.audit(by, "cancel", "interpreting_request", request.id)
+        await uow.audit(
+            by, "cancel", "interpreting_request", request.id, f"reden: {reason}" if reason else None
+        )
         await uow.commit()
     return request
 

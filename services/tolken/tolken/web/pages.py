@@ -13,6 +13,7 @@ from civic_common.api.app import uow
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
+from civic_common.web.formats import language_code, language_name, languages
 from civic_common.web.pages import install_pages, page_principal, page_templates
 from tolken.adapters.registry import InterpreterRepository
 from tolken.api.models import policy
@@ -20,6 +21,7 @@ from tolken.app.requests import (
     accept_offer,
     assign_by_desk,
     cancel_request,
+    cancellation_preview,
     decline_offer,
     desk_queue,
     offers_of,
@@ -76,9 +78,10 @@ async def desk(
             day = date.fromisoformat(datum)
         except ValueError:
             errors["datum"] = "Geef een datum als JJJJ-MM-DD."
-    if taal and not (taal.isalpha() and 2 <= len(taal) <= 3):
-        errors["taal"] = "Geef een taalcode zoals ar of tr."
-    items = [] if errors else await desk_queue(work, taal.lower() or None, day, rules, principal)
+    language = language_code(taal) if taal.strip() else None
+    if taal.strip() and language is None:
+        errors["taal"] = "Kies een taal uit de lijst, bv. Arabisch of Dari."
+    items = [] if errors else await desk_queue(work, language, day, rules, principal)
     others: dict[str, list[tuple[UUID, str]]] = {}
     async with work:
         for language in {i.request.language for i in items}:
@@ -93,6 +96,8 @@ async def desk(
             "items": items,
             "others": others,
             "taal": taal,
+            "taal_naam": language_name(language) if language else taal,
+            "languages": languages(),
             "datum": datum,
             "errors": errors,
             "melding": melding,
@@ -101,12 +106,13 @@ async def desk(
     )
 
 
-async def _act(action: object, path: str, done: str) -> RedirectResponse:
+async def _act(action: object, path: str, done: str, **filters: str) -> RedirectResponse:
+    """Run ``action`` and go back to ``path`` with its outcome and the page's filters."""
     try:
         await action  # type: ignore[misc]
     except Problem as problem:
-        return _back(path, fout=problem.detail or problem.title)
-    return _back(path, melding=done)
+        return _back(path, fout=problem.detail or problem.title, **filters)
+    return _back(path, melding=done, **filters)
 
 
 @router.post("/tolkendesk/{request_id}/toewijzen")
@@ -117,20 +123,101 @@ async def desk_assign(
     rules: Rules,
     interpreter_id: Annotated[UUID, Form()],
     reason: Annotated[str, Form(max_length=300)] = "",
+    taal: Annotated[str, Form()] = "",
+    datum: Annotated[str, Form()] = "",
 ) -> Response:
     return await _act(
         assign_by_desk(work, request_id, interpreter_id, principal, rules, reason=reason or None),
         "/tolkendesk",
         "De tolk is toegewezen.",
+        taal=taal,
+        datum=datum,
     )
 
 
+@router.get("/tolkendesk/{request_id}/annuleren", response_class=HTMLResponse)
+async def desk_cancel_page(
+    request: Request,
+    request_id: UUID,
+    principal: Desk,
+    work: Work,
+    rules: Rules,
+    taal: str = "",
+    datum: str = "",
+) -> Response:
+    """The confirmation page: what is cancelled, whether it will be billed, and a reason."""
+    return await _cancel_page(request, request_id, principal, work, rules, taal, datum)
+
+
+async def _cancel_page(
+    request: Request,
+    request_id: UUID,
+    principal: Principal,
+    work: UnitOfWork,
+    rules: Policy,
+    taal: str,
+    datum: str,
+    reason: str = "",
+    errors: dict[str, str] | None = None,
+) -> Response:
+    try:
+        found, billable = await cancellation_preview(work, request_id, principal, rules)
+    except Problem as problem:
+        return _back("/tolkendesk", fout=problem.detail or problem.title, taal=taal, datum=datum)
+    return templates.TemplateResponse(
+        request,
+        "cancel.html",
+        {
+            "r": found,
+            "billable": billable,
+            "free_days": rules.free_cancellation_working_days,
+            "taal": taal,
+            "datum": datum,
+            "reason": reason,
+            "errors": errors or {},
+            "back": "/tolkendesk" + (f"?{urlencode(q)}" if (q := _filters(taal, datum)) else ""),
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+def _filters(taal: str, datum: str) -> dict[str, str]:
+    return {k: v for k, v in {"taal": taal, "datum": datum}.items() if v}
+
+
 @router.post("/tolkendesk/{request_id}/annuleren")
-async def desk_cancel(request_id: UUID, principal: Desk, work: Work, rules: Rules) -> Response:
+async def desk_cancel(
+    request: Request,
+    request_id: UUID,
+    principal: Desk,
+    work: Work,
+    rules: Rules,
+    reason: Annotated[str, Form(max_length=300)] = "",
+    bevestigd: Annotated[str, Form()] = "",
+    taal: Annotated[str, Form()] = "",
+    datum: Annotated[str, Form()] = "",
+) -> Response:
+    """Cancelling cannot be taken back: without the confirmation page's ``bevestigd`` (an old
+    page, a stray submit) it only shows that page; without a reason it comes back to it."""
+    if bevestigd != "ja":
+        return _back(f"/tolkendesk/{request_id}/annuleren", taal=taal, datum=datum)
+    if not reason.strip():
+        return await _cancel_page(
+            request,
+            request_id,
+            principal,
+            work,
+            rules,
+            taal,
+            datum,
+            errors={"reden": "Geef de reden van de annulering."},
+        )
     return await _act(
-        cancel_request(work, request_id, principal, rules),
+        cancel_request(work, request_id, principal, rules, reason=reason.strip()),
         "/tolkendesk",
         "De aanvraag is geannuleerd.",
+        taal=taal,
+        datum=datum,
     )
 
 
@@ -153,8 +240,28 @@ async def offer_accept(offer_id: UUID, principal: Own, work: Work, rules: Rules)
     )
 
 
+@router.get("/mijn-aanbiedingen/{offer_id}/weigeren", response_class=HTMLResponse)
+async def offer_decline_page(
+    request: Request, offer_id: UUID, principal: Own, work: Work
+) -> Response:
+    """Declining cannot be taken back (the offer goes to the next interpreter): confirm first."""
+    found = next((o for o in await offers_of(work, principal) if o[0].id == offer_id), None)
+    if found is None:
+        return _back("/mijn-aanbiedingen", fout="Dit aanbod is niet meer open.")
+    offer, r = found
+    return templates.TemplateResponse(request, "decline.html", {"offer": offer, "r": r})
+
+
 @router.post("/mijn-aanbiedingen/{offer_id}/weigeren")
-async def offer_decline(offer_id: UUID, principal: Own, work: Work, rules: Rules) -> Response:
+async def offer_decline(
+    offer_id: UUID,
+    principal: Own,
+    work: Work,
+    rules: Rules,
+    bevestigd: Annotated[str, Form()] = "",
+) -> Response:
+    if bevestigd != "ja":
+        return _back(f"/mijn-aanbiedingen/{offer_id}/weigeren")
     return await _act(
         decline_offer(work, offer_id, principal, rules),
         "/mijn-aanbiedingen",
