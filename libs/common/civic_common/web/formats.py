@@ -11,6 +11,8 @@ from babel import Locale
 from babel.core import get_global
 from babel.numbers import format_decimal
 
+from civic_common.agencies import display
+
 BRUSSELS = ZoneInfo("Europe/Brussels")
 LOCALE = Locale.parse("nl_BE")
 
@@ -86,6 +88,18 @@ def countries() -> dict[str, str]:
     return dict(sorted(names.items(), key=lambda item: item[1].casefold()))
 
 
+def country_code(text: str) -> str | None:
+    """A Dutch country name ("Syrië", "syrie" is not: names as CLDR writes them, any case) or
+    an ISO 3166 alpha-2 code; None when it is neither."""
+    typed = text.strip()
+    if typed.endswith(")") and "(" in typed:
+        typed = typed[typed.rindex("(") + 1 : -1].strip()
+    by_name = {name.casefold(): code for code, name in countries().items()}
+    if (code := by_name.get(typed.casefold())) is not None:
+        return code
+    return typed.upper() if typed.upper() in countries() else None
+
+
 def language_name(code: str | None) -> str:
     if not code:
         return ""
@@ -99,6 +113,7 @@ def country_name(code: str | None) -> str:
 
 
 FILTERS = {
+    "agentschap": display,
     "tijdstip": moment,
     "datum": day,
     "getal": number,

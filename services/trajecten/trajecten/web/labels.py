@@ -1,5 +1,7 @@
 """Dutch words for what the pages show (identifiers stay English)."""
 
+from civic_common.agencies import AGENCIES
+
 STATUS = {
     "open": "lopend",
     "suspended": "geschorst",
@@ -29,7 +31,7 @@ ACTION = {
     "correct": "Gegevens gecorrigeerd aan het onthaal",
     "correct_reason": "Reden gecorrigeerd",
 }
-AGENCY = {"agii": "AgII", "atlas": "Atlas", "in-gent": "IN-Gent"}
+AGENCY = AGENCIES
 BUTTON = {
     "start": "Starten",
     "complete": "Afronden",

@@ -16,6 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from civic_common.agencies import AGENCIES, canonical
 from civic_common.api.app import uow
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
@@ -82,11 +83,15 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
         sorteer: str = "deadline",
         cursor: str = "",
     ) -> Response:
+        agency = canonical(agentschap) if agentschap.strip() else None
+        typed = agentschap.strip().lower()
+        if typed and agency is None and re.fullmatch(AGENCY_PATTERN, typed):
+            agency = typed  # a code the platform does not list (yet): as it is
         shown = {
             "bereik": bereik,
             "status": status,
             "termijn": termijn,
-            "agentschap": agentschap.strip().lower(),
+            "agentschap": agency or agentschap.strip(),
             "sorteer": sorteer,
         }
         errors = {}
@@ -96,8 +101,8 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
             errors["status"] = "Kies een status uit de lijst."
         if termijn and termijn not in ("overdue", "soon"):
             errors["termijn"] = "Kies te laat of binnenkort."
-        if shown["agentschap"] and not re.fullmatch(AGENCY_PATTERN, shown["agentschap"]):
-            errors["agentschap"] = "Geef de code van een agentschap, bv. atlas."
+        if agentschap.strip() and agency is None:
+            errors["agentschap"] = "Kies een agentschap uit de lijst, bv. Atlas."
         if sorteer not in SORTS:
             errors["sorteer"] = "Kies een sortering uit de lijst."
         rows: list[dict] = []
@@ -107,7 +112,7 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
                 mine=bereik == "mine",
                 status=TrajectoryStatus(status) if status else None,
                 due=termijn or None,  # type: ignore[arg-type] # checked above
-                agency=shown["agentschap"] or None,
+                agency=agency,
                 sort=sorteer,  # type: ignore[arg-type] # checked above
             )
             try:
@@ -132,6 +137,7 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
                 "next_query": next_query,
                 "days": DUE_SOON_DAYS,
                 "statuses": [str(s) for s in TrajectoryStatus],
+                "agencies": AGENCIES,
             },
             status_code=422 if errors else 200,
         )
