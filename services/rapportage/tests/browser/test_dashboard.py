@@ -4,6 +4,7 @@ import io
 from datetime import date
 from decimal import Decimal
 
+import httpx
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -144,3 +145,26 @@ async def test_the_key_figures_count_a_joint_training_once_and_name_years_not_re
         assert await figure.inner_text() == "€ 705.683,92 (niet geregistreerd: 1999)"
         await page.goto("/?from_year=1999&to_year=1999&municipality_nis=71016")
         assert await figure.inner_text() == "niet per gemeente geregistreerd"
+
+
+async def test_a_bad_filter_gets_a_dutch_page_never_json(runtime_for, report_settings, signed_in):
+    app = build_app(runtime_for("rapportage"), report_settings)
+    async with serving(app) as base_url, signed_in(base_url, "analyst") as page:
+        for query, says in (
+            ("from_year=twintig", "Geef een jaartal tussen 1990 en 2100"),
+            ("from_year=2024&to_year=2020", "tot en met jaar"),
+            ("kleur=rood", "Deze filters bestaan niet: kleur."),
+        ):
+            response = await page.goto(f"/?{query}")
+            assert response.status == 422, query
+            assert response.headers["content-type"].startswith("text/html"), query
+            assert says.lower() in (await page.inner_text("main")).lower(), query
+            assert "{" not in await page.inner_text("main"), "no JSON shown"
+        missing = await page.goto("/rapporten/bestaat-niet")
+        assert missing.status == 404
+        assert await page.inner_text("h1") == "Onbekend rapport"
+    # The API still answers with problem documents.
+    async with serving(app) as base_url:
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            answer = await http.get("/api/v1/reports/nope", headers={"accept": "text/html"})
+            assert answer.headers["content-type"].startswith("application/problem+json")
