@@ -28,7 +28,8 @@ async def test_the_desk_sees_candidates_with_why_and_assigns_one(
         await page.goto(f"/tolkendesk?taal={lang}")
         assert await page.get_attribute("html", "lang") == "nl-BE"
         section = page.locator(f"#aanvraag-{created['id']}")
-        assert "Wacht op antwoord" in await section.inner_text()
+        assert "wacht op antwoord" in await section.inner_text()
+        assert await section.locator(".aanbod-bij").inner_text() == "Aangeboden aan Eerste Tolk"
         row = section.locator("tr.kandidaat")
         assert await row.count() == 1, "the first was offered already; the other is proposed"
         assert "Tweede Tolk" in await row.inner_text()

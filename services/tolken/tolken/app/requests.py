@@ -214,6 +214,7 @@ class QueueItem:
     request: Request
     pending: Offer | None
     proposals: list[Proposal]
+    pending_with: str | None = None  # the name of the interpreter holding the pending offer
 
 
 async def desk_queue(
@@ -225,7 +226,19 @@ async def desk_queue(
         for request in await RequestRepository(uow.session).open_queue(language, day, 50):
             pending = await OfferRepository(uow.session).pending(request.id)
             found = await proposals(uow, request, policy)
-            items.append(QueueItem(request, pending, found[: policy.candidates_shown]))
+            holder = (
+                await InterpreterRepository(uow.session).get(pending.interpreter_id)
+                if pending is not None
+                else None
+            )
+            items.append(
+                QueueItem(
+                    request,
+                    pending,
+                    found[: policy.candidates_shown],
+                    holder.name if holder is not None else None,
+                )
+            )
             if request.person_id is not None:
                 await uow.audit(by, "read", "interpreting_request", request.id, "wachtrij")
         await uow.commit()
