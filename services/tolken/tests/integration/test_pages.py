@@ -1,5 +1,7 @@
 """The desk's queue and an interpreter's offers in a real headless Chromium, in Dutch."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from civic_common.testing.server import serving
@@ -140,3 +142,52 @@ async def test_the_start_page_leads_each_role_to_its_own_page(app, signed_in):
         async with signed_in(base_url, "interpreter_desk") as page:
             await page.goto("/")
             assert await page.inner_text("h1") == "Openstaande aanvragen"
+
+
+async def test_the_desk_cancels_an_assigned_request_warned_that_it_is_billable(
+    app, signed_in, client, auth, lang, org, add_interpreter, request_body
+):
+    soon = datetime.now(UTC) + timedelta(hours=3)
+    around = {
+        "starts_at": (soon - timedelta(days=1)).isoformat(),
+        "ends_at": (soon + timedelta(days=1)).isoformat(),
+    }
+    interpreter = await add_interpreter(
+        lang, name="Late Tolk", weekly=[], exceptions=[around | {"available": True}]
+    )
+    body = request_body(
+        lang,
+        org,
+        starts_at=soon.isoformat(),
+        ends_at=(soon + timedelta(hours=1)).isoformat(),
+        modality="phone",
+    )
+    desk = auth("interpreter_desk")
+    created = (await client.post("/api/v1/requests", json=body, headers=desk)).json()
+    assigned = await client.post(
+        f"/api/v1/requests/{created['id']}/assignment",
+        json={"interpreter_id": interpreter},
+        headers=desk,
+    )
+    assert assigned.status_code == 200, assigned.text
+
+    async with serving(app) as base_url, signed_in(base_url, "interpreter_desk") as page:
+        await page.goto("/tolkendesk")
+        await page.get_by_role("link", name="Toegewezen").click()
+        await page.fill("#taal", lang)
+        await page.press("#taal", "Enter")
+        await page.wait_for_url(f"**/tolkendesk/toegewezen?taal={lang}**")
+        section = page.locator(f"#toegewezen-{created['id']}")
+        assert await section.locator(".tolk").inner_text() == "Late Tolk"
+        assert "Annuleren wordt nu aangerekend." in await section.inner_text()
+
+        await section.get_by_role("link", name="Aanvraag annuleren").click()
+        await page.wait_for_url("**/annuleren?**")
+        assert "Deze annulering wordt aangerekend." in await page.inner_text("#aangerekend")
+        await page.fill("#reden", "de persoon is verhuisd")
+        await page.get_by_role("button", name="Ja, aanvraag annuleren").click()
+        await page.wait_for_selector("#melding")
+        assert "/tolkendesk/toegewezen" in page.url and f"taal={lang}" in page.url
+        assert await page.inner_text("#leeg") == "Geen toegewezen aanvragen."
+    cancelled = await client.get(f"/api/v1/requests/{created['id']}", headers=desk)
+    assert cancelled.json()["status"] == "cancelled" and cancelled.json()["billable"] is True

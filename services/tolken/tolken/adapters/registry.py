@@ -312,10 +312,17 @@ class RequestRepository:
             update(requests).where(requests.c.id == request.id).values(**request_values(request))
         )
 
-    async def open_queue(self, language: str | None, day: date | None, limit: int) -> list[Request]:
+    async def open_queue(
+        self,
+        language: str | None,
+        day: date | None,
+        limit: int,
+        statuses: tuple[Status, ...] = (Status.RECEIVED, Status.OFFERED),
+    ) -> list[Request]:
+        """Requests in ``statuses`` (by default the open ones), urgent and soonest first."""
         query = (
             select(requests)
-            .where(requests.c.status.in_([Status.RECEIVED.value, Status.OFFERED.value]))
+            .where(requests.c.status.in_([s.value for s in statuses]))
             .order_by(
                 requests.c.urgent.desc(), func.coalesce(requests.c.starts_at, requests.c.deadline)
             )

@@ -1,7 +1,7 @@
 """Use cases on requests: receiving, the offer cascade, accepting, desk decisions, closing."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
 from asyncpg.exceptions import ExclusionViolationError, UniqueViolationError
@@ -241,6 +241,35 @@ async def desk_queue(
             )
             if request.person_id is not None:
                 await uow.audit(by, "read", "interpreting_request", request.id, "wachtrij")
+        await uow.commit()
+    return items
+
+
+@dataclass(frozen=True)
+class AssignedItem:
+    request: Request
+    interpreter: str  # the assigned interpreter's name
+    billable: bool  # whether cancelling it now would be billed
+
+
+async def assigned_queue(
+    uow: UnitOfWork, language: str | None, day: date | None, policy: Policy, by: Principal
+) -> list[AssignedItem]:
+    """Assigned requests, soonest first, each with its interpreter and whether cancelling it
+    now would be billed (the desk's "Toegewezen" view)."""
+    at = now()
+    async with uow:
+        items = []
+        found = await RequestRepository(uow.session).open_queue(
+            language, day, 50, statuses=(Status.ASSIGNED,)
+        )
+        for request in found:
+            assert request.interpreter_id is not None
+            interpreter = await InterpreterRepository(uow.session).get(request.interpreter_id)
+            billable = request.cancellation_billable(at, policy.free_cancellation_working_days)
+            items.append(AssignedItem(request, interpreter.name if interpreter else "?", billable))
+            if request.person_id is not None:
+                await uow.audit(by, "read", "interpreting_request", request.id, "toegewezen")
         await uow.commit()
     return items
 

@@ -20,6 +20,7 @@ from tolken.api.models import policy
 from tolken.app.requests import (
     accept_offer,
     assign_by_desk,
+    assigned_queue,
     cancel_request,
     cancellation_preview,
     decline_offer,
@@ -71,16 +72,7 @@ async def desk(
     melding: str = "",
     fout: str = "",
 ) -> Response:
-    errors: dict[str, str] = {}
-    day = None
-    if datum:
-        try:
-            day = date.fromisoformat(datum)
-        except ValueError:
-            errors["datum"] = "Geef een datum als JJJJ-MM-DD."
-    language = language_code(taal) if taal.strip() else None
-    if taal.strip() and language is None:
-        errors["taal"] = "Kies een taal uit de lijst, bv. Arabisch of Dari."
+    errors, language, day = _desk_filters(taal, datum)
     items = [] if errors else await desk_queue(work, language, day, rules, principal)
     others: dict[str, list[tuple[UUID, str]]] = {}
     async with work:
@@ -104,6 +96,53 @@ async def desk(
             "fout": fout,
         },
     )
+
+
+@router.get("/tolkendesk/toegewezen", response_class=HTMLResponse)
+async def desk_assigned(
+    request: Request,
+    principal: Desk,
+    work: Work,
+    rules: Rules,
+    taal: str = "",
+    datum: str = "",
+    melding: str = "",
+    fout: str = "",
+) -> Response:
+    """Assigned requests, with cancel (billable or not, said before and on the way)."""
+    errors, language, day = _desk_filters(taal, datum)
+    items = [] if errors else await assigned_queue(work, language, day, rules, principal)
+    return templates.TemplateResponse(
+        request,
+        "assigned.html",
+        {
+            "items": items,
+            "taal": taal,
+            "taal_naam": language_name(language) if language else taal,
+            "languages": languages(),
+            "datum": datum,
+            "errors": errors,
+            "melding": melding,
+            "fout": fout,
+            "query": urlencode(_filters(taal, datum)),
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+def _desk_filters(taal: str, datum: str) -> tuple[dict[str, str], str | None, date | None]:
+    """The desk's filters as typed: errors (Dutch, per field), the language code, the day."""
+    errors: dict[str, str] = {}
+    day = None
+    if datum:
+        try:
+            day = date.fromisoformat(datum)
+        except ValueError:
+            errors["datum"] = "Geef een datum als JJJJ-MM-DD."
+    language = language_code(taal) if taal.strip() else None
+    if taal.strip() and language is None:
+        errors["taal"] = "Kies een taal uit de lijst, bv. Arabisch of Dari."
+    return errors, language, day
 
 
 async def _act(action: object, path: str, done: str, **filters: str) -> RedirectResponse:
@@ -144,9 +183,10 @@ async def desk_cancel_page(
     rules: Rules,
     taal: str = "",
     datum: str = "",
+    van: str = "",
 ) -> Response:
     """The confirmation page: what is cancelled, whether it will be billed, and a reason."""
-    return await _cancel_page(request, request_id, principal, work, rules, taal, datum)
+    return await _cancel_page(request, request_id, principal, work, rules, taal, datum, van)
 
 
 async def _cancel_page(
@@ -157,13 +197,15 @@ async def _cancel_page(
     rules: Policy,
     taal: str,
     datum: str,
+    van: str = "",
     reason: str = "",
     errors: dict[str, str] | None = None,
 ) -> Response:
+    view = _view(van)
     try:
         found, billable = await cancellation_preview(work, request_id, principal, rules)
     except Problem as problem:
-        return _back("/tolkendesk", fout=problem.detail or problem.title, taal=taal, datum=datum)
+        return _back(view, fout=problem.detail or problem.title, taal=taal, datum=datum)
     return templates.TemplateResponse(
         request,
         "cancel.html",
@@ -175,10 +217,16 @@ async def _cancel_page(
             "datum": datum,
             "reason": reason,
             "errors": errors or {},
-            "back": "/tolkendesk" + (f"?{urlencode(q)}" if (q := _filters(taal, datum)) else ""),
+            "van": van,
+            "back": view + (f"?{urlencode(q)}" if (q := _filters(taal, datum)) else ""),
         },
         status_code=422 if errors else 200,
     )
+
+
+def _view(van: str) -> str:
+    """The desk view a cancellation came from, to go back to."""
+    return "/tolkendesk/toegewezen" if van == "toegewezen" else "/tolkendesk"
 
 
 def _filters(taal: str, datum: str) -> dict[str, str]:
@@ -196,11 +244,12 @@ async def desk_cancel(
     bevestigd: Annotated[str, Form()] = "",
     taal: Annotated[str, Form()] = "",
     datum: Annotated[str, Form()] = "",
+    van: Annotated[str, Form()] = "",
 ) -> Response:
     """Cancelling cannot be taken back: without the confirmation page's ``bevestigd`` (an old
     page, a stray submit) it only shows that page; without a reason it comes back to it."""
     if bevestigd != "ja":
-        return _back(f"/tolkendesk/{request_id}/annuleren", taal=taal, datum=datum)
+        return _back(f"/tolkendesk/{request_id}/annuleren", taal=taal, datum=datum, van=van)
     if not reason.strip():
         return await _cancel_page(
             request,
@@ -210,11 +259,12 @@ async def desk_cancel(
             rules,
             taal,
             datum,
+            van,
             errors={"reden": "Geef de reden van de annulering."},
         )
     return await _act(
         cancel_request(work, request_id, principal, rules, reason=reason.strip()),
-        "/tolkendesk",
+        _view(van),
         "De aanvraag is geannuleerd.",
         taal=taal,
         datum=datum,
