@@ -235,6 +235,8 @@ async def test_the_interpreter_desk_filters_by_a_language_name_with_the_keyboard
         assert await page.input_value("#taal") == "Dari"
         assert await page.locator("#taal-error").count() == 0
         await check_page(page, axe, problems)
+        await page.goto(f"{system.urls['tolken']}/tolkendesk/toegewezen")
+        await check_page(page, axe, problems)
     finally:
         await page.context.close()
     assert problems == []
@@ -250,6 +252,9 @@ async def test_the_interpreter_sees_their_offers_on_a_phone(system, keycloak, br
         await page.set_viewport_size(PHONE)
         await keep_screenshot(page, "interpreter")
         assert await page.inner_text("h1") == "Mijn aanbiedingen"
+        await page.set_viewport_size(DESKTOP)
+        await page.goto(f"{system.urls['tolken']}/mijn-opdrachten")
+        await check_page(page, axe, problems)
     finally:
         await page.context.close()
     assert problems == []

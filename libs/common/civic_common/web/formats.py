@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.core import get_global
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from civic_common.agencies import display
@@ -32,6 +33,11 @@ def day(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(BRUSSELS).date() if value.tzinfo else value.date()
     return value.strftime("%d/%m/%Y")
+
+
+def weekday(value: date | None) -> str:
+    """A day as people name it in Dutch, e.g. ``maandag 7 december 2026``."""
+    return "" if value is None else format_date(value, "EEEE d MMMM y", locale=LOCALE)
 
 
 def number(value: int | float | Decimal | None) -> str:
@@ -116,6 +122,7 @@ FILTERS = {
     "agentschap": display,
     "tijdstip": moment,
     "datum": day,
+    "dag": weekday,
     "getal": number,
     "taal": language_name,
     "land": country_name,

@@ -17,6 +17,7 @@ from civic_common.web.formats import (
     languages,
     moment,
     number,
+    weekday,
 )
 from civic_common.web.pages import page_templates
 
@@ -57,6 +58,7 @@ def test_times_are_read_in_brussels_and_numbers_in_nl_be():
     assert moment(datetime(2026, 1, 5, 23, 30, tzinfo=UTC)) == "06/01/2026 00:30"  # winter
     assert day(datetime(2026, 1, 5, 23, 30, tzinfo=UTC)) == "06/01/2026"
     assert day(date(2026, 3, 2)) == "02/03/2026"
+    assert weekday(date(2026, 12, 7)) == "maandag 7 december 2026"
     assert number(Decimal("1234.5")) == "1.234,5"
     assert number(60) == "60" and number(None) == ""
 

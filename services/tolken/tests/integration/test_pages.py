@@ -126,6 +126,14 @@ async def test_an_interpreter_accepts_one_offer_and_declines_another(
         await page.wait_for_selector("text=Je hebt de opdracht geweigerd.")
         assert await page.inner_text("#leeg") == "Je hebt geen openstaande aanbiedingen."
 
+        # The accepted one is in the agenda, under its day in words.
+        await page.get_by_role("link", name="Mijn opdrachten").click()
+        await page.wait_for_url("**/mijn-opdrachten")
+        assert await page.locator("li.opdracht").count() == 1
+        day = await page.inner_text("section.dag h2")
+        assert day.split()[0] in ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag")
+        assert "asiel" in await page.inner_text("li.opdracht")
+
 
 async def test_an_interpreter_cannot_open_the_desk(app, signed_in):
     async with serving(app) as base_url, signed_in(base_url, "interpreter") as page:

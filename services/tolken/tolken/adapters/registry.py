@@ -335,6 +335,19 @@ class RequestRepository:
             query = query.where(func.date(func.timezone("Europe/Brussels", moment)) == day)
         return [request_of(r) for r in (await self._session.execute(query)).all()]
 
+    async def assigned_to(self, interpreter_id: UUID, limit: int) -> list[Request]:
+        """An interpreter's assigned requests, soonest first (their agenda)."""
+        query = (
+            select(requests)
+            .where(
+                requests.c.interpreter_id == interpreter_id,
+                requests.c.status == Status.ASSIGNED.value,
+            )
+            .order_by(func.coalesce(requests.c.starts_at, requests.c.deadline))
+            .limit(limit)
+        )
+        return [request_of(r) for r in (await self._session.execute(query)).all()]
+
     async def page_of_organisation(
         self, organisation: str, after: tuple[datetime, UUID] | None, limit: int
     ) -> list[Request]:

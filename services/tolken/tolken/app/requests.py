@@ -395,6 +395,20 @@ async def offers_of(uow: UnitOfWork, by: Principal) -> list[tuple[Offer, Request
     return found
 
 
+async def agenda_of(uow: UnitOfWork, by: Principal, limit: int = 100) -> list[Request]:
+    """The signed-in interpreter's assigned requests, soonest first ("Mijn opdrachten")."""
+    async with uow:
+        interpreter = await InterpreterRepository(uow.session).by_account(by.subject)
+        if interpreter is None:
+            return []
+        found = await RequestRepository(uow.session).assigned_to(interpreter.id, limit)
+        for request in found:
+            if request.person_id is not None:
+                await uow.audit(by, "read", "interpreting_request", request.id, "agenda")
+        await uow.commit()
+    return found
+
+
 async def assign_by_desk(
     uow: UnitOfWork,
     request_id: UUID,

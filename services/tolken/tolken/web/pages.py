@@ -19,6 +19,7 @@ from tolken.adapters.registry import InterpreterRepository
 from tolken.api.models import policy
 from tolken.app.requests import (
     accept_offer,
+    agenda_of,
     assign_by_desk,
     assigned_queue,
     cancel_request,
@@ -279,6 +280,17 @@ async def my_offers(
     return templates.TemplateResponse(
         request, "offers.html", {"offers": offers, "melding": melding, "fout": fout}
     )
+
+
+@router.get("/mijn-opdrachten", response_class=HTMLResponse)
+async def my_agenda(request: Request, principal: Own, work: Work) -> Response:
+    """The interpreter's agenda: assigned requests by day (Brussels), soonest first."""
+    days: dict[date, list[object]] = {}
+    for found in await agenda_of(work, principal):
+        when = found.starts_at or found.deadline
+        assert when is not None
+        days.setdefault(when.astimezone(BRUSSELS).date(), []).append(found)
+    return templates.TemplateResponse(request, "agenda.html", {"days": days})
 
 
 @router.post("/mijn-aanbiedingen/{offer_id}/aanvaarden")
