@@ -27,8 +27,9 @@ from tolken.web import pages
 
 def build_app(runtime: Runtime, settings: TolkenSettings | None = None) -> FastAPI:
     app = create_app(runtime, title="Tolken", routers=[staff.router, partners.router, pages.router])
-    app.state.policy = (settings or TolkenSettings()).policy()
-    pages.install(app)
+    settings = settings or TolkenSettings()
+    app.state.policy = settings.policy()
+    pages.install(app, offer_stream_seconds=settings.offer_stream_seconds)
     return app
 
 

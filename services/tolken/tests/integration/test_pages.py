@@ -6,6 +6,7 @@ import pytest
 
 from civic_common.testing.server import serving
 from tolken.main import build_app
+from tolken.settings import TolkenSettings
 
 pytestmark = pytest.mark.integration
 
@@ -199,3 +200,26 @@ async def test_the_desk_cancels_an_assigned_request_warned_that_it_is_billable(
         assert await page.inner_text("#leeg") == "Geen toegewezen aanvragen."
     cancelled = await client.get(f"/api/v1/requests/{created['id']}", headers=desk)
     assert cancelled.json()["status"] == "cancelled" and cancelled.json()["billable"] is True
+
+
+async def test_a_new_offer_appears_on_the_interpreters_page_without_a_reload(
+    tolken, signed_in, client, auth, lang, org, add_interpreter, request_body, slot
+):
+    app = build_app(tolken, TolkenSettings(offer_stream_seconds=0.3))
+    account = f"tolk-sse-{lang}"
+    await add_interpreter(lang, account=account)
+    async with serving(app) as base_url, signed_in(base_url, "interpreter", account) as page:
+        await page.goto("/mijn-aanbiedingen")
+        assert await page.inner_text("#leeg") == "Je hebt geen openstaande aanbiedingen."
+        navigations: list[str] = []
+        page.on("framenavigated", lambda frame: navigations.append(frame.url))
+        start, end = slot(days_ahead=20)
+        await client.post(
+            "/api/v1/requests",
+            json=request_body(lang, org, starts_at=start, ends_at=end, subject_category="asiel"),
+            headers=auth("interpreter_desk"),
+        )
+        await page.wait_for_selector("section.offer", timeout=15_000)
+        assert "asiel" in await page.inner_text("section.offer")
+        assert await page.locator("#leeg").count() == 0
+        assert navigations == [], "no reload"

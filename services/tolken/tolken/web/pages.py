@@ -1,5 +1,7 @@
 """Dutch pages: the interpreter desk's queue and an interpreter's own offers."""
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -7,9 +9,9 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from civic_common.api.app import uow
+from civic_common.api.app import runtime_of, uow
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
@@ -44,8 +46,9 @@ Work = Annotated[UnitOfWork, Depends(uow)]
 Rules = Annotated[Policy, Depends(policy)]
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, offer_stream_seconds: float = 3.0) -> None:
     install_pages(app, templates)
+    app.state.offer_stream_seconds = offer_stream_seconds
 
 
 def _back(path: str, **params: str) -> RedirectResponse:
@@ -279,6 +282,26 @@ async def my_offers(
     offers = await offers_of(work, principal)
     return templates.TemplateResponse(
         request, "offers.html", {"offers": offers, "melding": melding, "fout": fout}
+    )
+
+
+@router.get("/mijn-aanbiedingen/stroom")
+async def offer_stream(request: Request, principal: Own) -> Response:
+    """Server-sent events for the open offers page: ``ververs`` with the open offers' ids
+    whenever they change (new offers appear without a reload; civic.js fetches the list)."""
+    interval: float = request.app.state.offer_stream_seconds
+    runtime = runtime_of(request)
+
+    async def events() -> AsyncIterator[str]:
+        shown: list[str] | None = None
+        while not await request.is_disconnected():
+            ids = sorted(str(offer.id) for offer, _ in await offers_of(runtime.uow(), principal))
+            yield f"event: ververs\ndata: {','.join(ids)}\n\n" if ids != shown else ": -\n\n"
+            shown = ids
+            await asyncio.sleep(interval)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
     )
 
 
