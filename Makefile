@@ -4,7 +4,7 @@ VENV := .venv
 ROLE ?= counter
 ORG ?= agii
 
-.PHONY: help install up down status logs token test test-unit lint docs bench chaos
+.PHONY: help install up down status logs token test screenshots test-unit lint docs bench chaos
 
 help:
 	@echo "make up       start Postgres, Kafka, Keycloak (staff sign-in) and all services (embedded default, no Docker)"
@@ -40,6 +40,11 @@ token: install
 test: install
 	deploy/local/browser.sh
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Each role's main page, signed in at Keycloak, into docs/screenshots (the workplace suite).
+screenshots: install
+	deploy/local/browser.sh
+	CIVIC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(VENV)/bin/pytest tests/e2e/test_workplace.py $(PYTEST_ARGS)
 
 test-unit: install
 	$(VENV)/bin/pytest -m "unit or contract" $(PYTEST_ARGS)

@@ -38,8 +38,9 @@ def build_app(runtime: Runtime, settings: TolkenSettings | None = None) -> FastA
             data_subject_router(tolken_section),
         ],
     )
-    app.state.policy = (settings or TolkenSettings()).policy()
-    pages.install(app)
+    settings = settings or TolkenSettings()
+    app.state.policy = settings.policy()
+    pages.install(app, offer_stream_seconds=settings.offer_stream_seconds)
     return app
 
 

@@ -22,6 +22,12 @@ class TolkenSettings(BaseSettings):
     free_cancellation_working_days: int = Field(_DEFAULT.free_cancellation_working_days, ge=0)
     candidates_shown: int = Field(_DEFAULT.candidates_shown, gt=0)
     timer_seconds: float = Field(10.0, gt=0, description="How often the worker checks deadlines")
+    offer_stream_seconds: float = Field(
+        3.0,
+        gt=0,
+        description="How often an interpreter's open offers page (server-sent events) looks for "
+        "new offers",
+    )
 
     def policy(self) -> Policy:
         return Policy(

@@ -2,12 +2,13 @@
 
 import math
 import shutil
+import subprocess
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from civic_common.auth.issuer import mint
 from civic_common.testing.keycloak import keycloak  # noqa: F401 - a fixture of this plugin
@@ -15,6 +16,7 @@ from civic_common.testing.server import SERVED
 from civic_common.web.oidc import Tokens
 from civic_common.web.pages import PageAuth
 
+REPO_ROOT = Path(__file__).resolve().parents[4]
 # Without the background-networking flags Chromium keeps dialling out of a closed network.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -98,3 +100,64 @@ class AsyncContextFactory:
     async def __aexit__(self, *exc: object) -> None:
         assert self._context is not None
         await self._context.close()
+
+
+# --- checks every page of the workplace suite passes (tests/e2e/test_workplace.py) -----------
+
+
+def axe_source() -> str:
+    """axe-core, as deploy/local/browser.sh packed it from npm into the state dir."""
+    found = subprocess.run(
+        ["bash", str(REPO_ROOT / "deploy/local/browser.sh"), "axe"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    path = Path(found)
+    if not path.is_file():
+        pytest.fail(f"axe-core is missing at {path}: run deploy/local/browser.sh (make test does)")
+    return path.read_text("utf-8")
+
+
+async def axe_violations(page: Page, source: str) -> list[str]:
+    """The serious and critical accessibility violations axe-core finds on the page as it is
+    (axe is evaluated through the debugging protocol, so the pages' CSP need not allow it)."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.evaluate(source)
+    found = await page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ['violations']});
+            return result.violations
+              .filter(v => v.impact === 'serious' || v.impact === 'critical')
+              .map(v => {
+                const where = v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ');
+                return `${v.impact} ${v.id}: ${v.help} (${where})`;
+              });
+        }"""
+    )
+    return list(found)
+
+
+async def sideways_overflow(page: Page) -> int:
+    """How many pixels the page scrolls sideways (0: it fits the viewport's width)."""
+    return int(
+        await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+    )
+
+
+async def ambiguous_enter(page: Page) -> list[str]:
+    """Forms where Enter in a text field could take another step than the field's own: a form
+    with a text field submits with its first submit button, so it must have exactly one."""
+    return list(
+        await page.evaluate(
+            """() => [...document.forms]
+              .filter(f => f.querySelector(
+                  'input:not([type=hidden]):not([type=checkbox]):not([type=radio])' +
+                  ':not([type=submit]):not([type=button])'))
+              .filter(f => f.querySelectorAll(
+                  'button:not([type=button]):not([type=reset]), input[type=submit]').length !== 1)
+              .map(f => f.getAttribute('action') || f.id || '(form)')"""
+        )
+    )

@@ -23,13 +23,17 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.auth.tokens import ROLES, authenticate
+from civic_common.web.formats import FILTERS
 from civic_common.web.oidc import OidcProvider, ProviderUnavailable, SignInFailed
 from civic_common.web.security import SAFE_METHODS, same_origin
 from civic_common.web.sessions import PageSession, PendingSignIn, SessionStore
@@ -95,6 +99,7 @@ def page_templates(service_templates: Path, service_title: str) -> Jinja2Templat
         autoescape=select_autoescape(["html"]),
     )
     env.globals |= {"service_title": service_title, "static": STATIC_URL}
+    env.filters |= FILTERS
     return Jinja2Templates(env=env)
 
 
@@ -371,6 +376,47 @@ def error_page(request: Request, status: int, title: str, detail: str | None) ->
     )
 
 
+def is_page(request: Request) -> bool:
+    """A request for a page (a route left out of the API schema, or, with no route, a browser
+    asking for HTML outside ``/api``), not for the API."""
+    route = request.scope.get("route")
+    if route is not None:
+        return not getattr(route, "include_in_schema", True)
+    accepts_html = "text/html" in request.headers.get("accept", "")
+    return accepts_html and not request.url.path.startswith("/api")
+
+
+_PAGE_TITLES = {404: "Pagina niet gevonden", 405: "Dat kan hier niet", 422: "Controleer de invoer"}
+
+
+def _page_or_problem(api_handler: Any) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handler(request: Request, exc: Exception) -> Response:
+        if not is_page(request) and api_handler is not None:
+            return await api_handler(request, exc)
+        if isinstance(exc, Problem):
+            status, title, detail = exc.status, exc.title, exc.detail
+            errors = [e.get("message", "") for e in exc.extra.get("errors", [])]
+        elif isinstance(exc, RequestValidationError):
+            status, title = 422, _PAGE_TITLES[422]
+            detail = "Deze pagina kreeg een ongeldige waarde."
+            errors = [f"{'.'.join(str(p) for p in e['loc'][1:])}: ongeldig" for e in exc.errors()]
+        else:
+            status = getattr(exc, "status_code", 500)
+            title = _PAGE_TITLES.get(status, "Er ging iets mis")
+            detail = "Dit adres bestaat niet." if status == 404 else None
+            errors = []
+        templates = page_templates(COMMON / "templates", "")
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": status, "title": title, "detail": detail, "errors": errors},
+            status_code=status,
+            headers=getattr(exc, "headers", None),
+        )
+
+    return handler
+
+
 def _configured_auth(app: Any) -> PageAuth:
     runtime = getattr(app.state, "runtime", None)
     settings = getattr(runtime, "settings", None)
@@ -405,6 +451,11 @@ def install_pages(app: Any, templates: Jinja2Templates, auth: PageAuth | None = 
         if exc.expired:
             response.delete_cookie(page_auth_of(request).session_cookie, path="/")
         return response
+
+    # A page never answers with a problem document: the same refusals, as a Dutch page.
+    api_handlers = dict(app.exception_handlers)
+    for kind in (Problem, RequestValidationError, StarletteHTTPException):
+        app.add_exception_handler(kind, _page_or_problem(api_handlers.get(kind)))
 
     @app.exception_handler(PageForbidden)
     async def _forbidden(request: Request, exc: PageForbidden) -> Response:

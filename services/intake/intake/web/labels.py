@@ -4,7 +4,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from civic_common.agencies import display
+from civic_common.web.formats import country_name, language_name
 from intake.domain.candidacy import ROLE_LABELS
+from intake.reference import municipalities
 
 FIELDS = {
     "insz": "INSZ (rijksregister- of bisnummer)",
@@ -35,7 +38,7 @@ FIELDS = {
     "target_group_rules_version": "Versie doelgroepregels",
     "possible_duplicates": "Mogelijke dubbels",
     "erased_at": "Gewist op",
-    "agency": "Code van het agentschap",
+    "agency": "Agentschap",
     "reason": "Reden van het verzoek",
     "enterprise_number": "Ondernemingsnummer (KBO)",
     "name": "Naam",
@@ -115,22 +118,24 @@ ACTIONS = {
 HINTS = {
     "insz": "11 cijfers; punten en streepjes mogen.",
     "municipality_nis": "Typ de eerste letters van de gemeente.",
-    "nationality": "Landcode met twee letters, bv. SY voor Syrië.",
-    "languages": "Taalcodes gescheiden door komma's, bv. ar, fr.",
+    "nationality": "Typ de naam van het land, bv. Syrië.",
+    "languages": "Typ de namen, gescheiden door komma's, bv. Arabisch, Frans.",
+    "contact_language": "Typ de naam, bv. Dari.",
+    "interpreter_language": "Typ de naam, bv. Dari.",
     "postal_code": "4 cijfers.",
     "enterprise_number": "10 cijfers, bv. 0403.170.701; BE, punten en spaties mogen.",
-    "agency": "In kleine letters, bv. atlas of in-gent.",
+    "agency": "Typ de naam, bv. Atlas of IN-Gent.",
     "theme": "Alleen voor een vorming op maat.",
     "call_id": "Verplicht voor een leer- en coachingstraject: de id van de oproep bij trajecten.",
 }
 PATTERN_MESSAGES = {
     "municipality_nis": "Kies een gemeente uit de lijst.",
     "postal_code": "Een postcode telt 4 cijfers.",
-    "nationality": "Geef een landcode van twee letters, bv. SY.",
-    "languages": "Geef taalcodes zoals ar, fr of prs.",
-    "contact_language": "Geef een taalcode zoals ar, fr of prs.",
-    "interpreter_language": "Geef een taalcode zoals ar, fr of prs.",
-    "agency": "Geef de code van een agentschap in kleine letters (bv. atlas, in-gent).",
+    "nationality": "Kies een land uit de lijst, bv. Syrië.",
+    "languages": "Kies talen uit de lijst, bv. Arabisch, Dari.",
+    "contact_language": "Kies een taal uit de lijst, bv. Dari.",
+    "interpreter_language": "Kies een taal uit de lijst, bv. Dari.",
+    "agency": "Kies een agentschap uit de lijst, bv. Atlas.",
 }
 
 
@@ -171,3 +176,31 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
         field = str(error["loc"][0]) if error["loc"] else "form"
         errors.setdefault(field, dutch_message(field, dict(error)))
     return errors
+
+
+def in_words(field: str, value: Any) -> str:
+    """A value of the person's history as people say it: names of languages, countries,
+    municipalities and agencies, the choices' words, dates as dd/mm/jjjj, yes or no."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, list):
+        return ", ".join(in_words(field, item) for item in value)
+    text = str(value)
+    if field in ("languages", "contact_language", "interpreter_language"):
+        return language_name(text)
+    if field == "nationality":
+        return country_name(text)
+    if field == "municipality_nis":
+        known = municipalities().get(text)
+        return known.name if known else text
+    if field == "agency":
+        return display(text)
+    if field == "target_group":
+        return TARGET_GROUPS.get(text, text)
+    if field in CHOICES:
+        return CHOICES[field].get(text, text)
+    if field == "birth_date" and len(text) == 10 and text[4] == "-":
+        return f"{text[8:10]}/{text[5:7]}/{text[0:4]}"
+    return text

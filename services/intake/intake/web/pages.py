@@ -19,11 +19,20 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from civic_common.agencies import AGENCIES, canonical, display
 from civic_common.api.app import uow
 from civic_common.api.data_subject import SectionSource
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
+from civic_common.web.formats import (
+    countries,
+    country_code,
+    country_name,
+    language_code,
+    language_name,
+    languages,
+)
 from civic_common.web.pages import install_pages, page_principal, page_templates
 from intake.adapters.repository import PersonFilter
 from intake.api.cursors import person_after
@@ -138,6 +147,10 @@ def install(app: FastAPI, settings: IntakeSettings, sources: Sequence[SectionSou
         "municipality_names": {m.nis: m.name for m in by_name},
         "target_groups": labels.TARGET_GROUPS,
         "actions": labels.ACTIONS,
+        "in_words": labels.in_words,
+        "languages": languages(),
+        "countries": countries(),
+        "agencies": AGENCIES,
     }
     router = APIRouter(include_in_schema=False)
 
@@ -164,7 +177,7 @@ def install(app: FastAPI, settings: IntakeSettings, sources: Sequence[SectionSou
         }
         if not any(query.values()):
             moved = (
-                f"Het dossier is overgedragen aan {overgedragen}. Voortaan behandelt dat "
+                f"Het dossier is overgedragen aan {display(overgedragen)}. Voortaan behandelt dat "
                 "agentschap deze persoon."
                 if AGENCY_CODE.fullmatch(overgedragen)
                 else None
@@ -424,7 +437,7 @@ def install(app: FastAPI, settings: IntakeSettings, sources: Sequence[SectionSou
             return await person_page(request, current, principal, work, status, transfer=shown)
 
         try:
-            body = TransferIn(agency=agency)
+            body = TransferIn(agency=canonical(agency) or agency)  # "Atlas" names atlas
             with _shown():
                 moved, _ = await transfer_person(
                     work,
@@ -505,13 +518,33 @@ async def _form_values(request: Request) -> dict[str, Any]:
     return values
 
 
+def _language_codes(typed: str) -> list[str]:
+    """A list of languages as typed: names or codes, separated by commas (or, for codes, by
+    spaces). What names no language stays as typed, for the API to refuse in Dutch."""
+    codes: list[str] = []
+    for part in (p.strip() for p in typed.split(",")):
+        if not part:
+            continue
+        if (code := language_code(part)) is not None:
+            codes.append(code)
+            continue
+        words = [language_code(word) for word in part.split()]
+        codes.extend(
+            [w for w in words if w is not None] if all(words) else [part]  # type: ignore[misc]
+        )
+    return codes
+
+
 def _submitted(values: Mapping[str, Any], *, clear_empty: bool) -> dict[str, Any]:
-    """Form strings to API fields: empty means not given (or cleared, on a correction)."""
+    """Form strings to API fields: empty means not given (or cleared, on a correction).
+    Languages and countries are typed by their Dutch names (or codes) and sent as codes."""
     body: dict[str, Any] = {}
     for name in TEXT_FIELDS:
         value = values[name]
-        if name == "nationality":
-            value = value.upper()
+        if name == "nationality" and value:
+            value = country_code(value) or value
+        if name in ("contact_language", "interpreter_language") and value:
+            value = language_code(value) or value
         if value:
             body[name] = value
         elif clear_empty and name not in (
@@ -521,7 +554,7 @@ def _submitted(values: Mapping[str, Any], *, clear_empty: bool) -> dict[str, Any
             "municipality_nis",
         ):
             body[name] = None
-    body["languages"] = [code for code in values["languages"].replace(",", " ").lower().split()]
+    body["languages"] = _language_codes(values["languages"])
     body |= {name: values[name] for name in CHECKBOXES}
     return body
 
@@ -532,5 +565,8 @@ def _values_of(person: Person) -> dict[str, Any]:
         for name in TEXT_FIELDS
     }
     values |= {name: bool(getattr(person, name)) for name in CHECKBOXES}
-    values["languages"] = ", ".join(person.languages)
+    values["languages"] = ", ".join(language_name(code) for code in person.languages)
+    for name in ("contact_language", "interpreter_language"):
+        values[name] = language_name(values[name])
+    values["nationality"] = country_name(values["nationality"])
     return values

@@ -435,7 +435,7 @@ async def test_the_counter_page_shows_only_the_own_agencys_persons(app, client, 
             assert "Karim" not in await page.content()
             shown = await page.goto(f"/personen/{atlas['id']}")
             assert shown.status == 200
-            assert await page.inner_text("#agentschap") == "atlas"
+            assert await page.inner_text("#agentschap") == "Atlas"  # by name
         async with signed_in(base_url, "counter", "balie@nergens", organisation=None) as page:
             refused = await page.goto(f"/personen/{atlas['id']}")
             assert refused.status == 403

@@ -77,7 +77,7 @@ async def test_register_refuse_keep_input_correct_and_search_with_the_keyboard(a
         assert "opgeslagen" in await page.inner_text(".notice")
         assert await page.inner_text("#doelgroep") == "rechthebbende"
         history = await page.inner_text("table[aria-describedby=geschiedenis]")
-        assert "sara@agii" in history and "44021 → 21004" in history
+        assert "sara@agii" in history and "Gent → Brussel" in history
 
         await page.goto("/")
         await type_into(page, "#name", family)
@@ -245,3 +245,47 @@ async def test_likely_duplicates_are_shown_side_by_side_before_saving(
             assert existing_id not in page.url
             assert "De persoon is geregistreerd." in await page.inner_text("main")
             assert await page.locator("#mogelijke-dubbels").count() == 0
+
+
+async def test_languages_and_countries_are_typed_and_shown_by_their_dutch_names(
+    app, signed_in, auth
+):
+    family = f"Rahimi-{uuid.uuid4().hex[:6]}"
+    async with serving(app) as base_url, signed_in(base_url, "counter", "sara@agii") as page:
+        await page.goto("/personen/nieuw")
+        # The type-ahead lists carry CLDR's Dutch names.
+        assert await page.locator("datalist#talen option[value=Dari]").count() == 1
+        assert await page.locator("datalist#landen option[value=Afghanistan]").count() == 1
+        assert await page.get_attribute("#interpreter_language", "list") == "talen"
+        await type_into(page, "#given_name", "Zahra")
+        await type_into(page, "#family_name", family)
+        await page.fill("#birth_date", "1990-03-04")
+        await page.select_option("#municipality_nis", "44021")
+        await type_into(page, "#nationality", "Afganistan")  # misspelt: refused, kept
+        await type_into(page, "#languages", "Dari, pasjtoe")
+        await type_into(page, "#interpreter_language", "dari")
+        await page.keyboard.press("Enter")
+        assert "Kies een land uit de lijst" in await page.inner_text("#nationality-error")
+        assert await page.input_value("#languages") == "Dari, pasjtoe"
+
+        await page.fill("#nationality", "Afghanistan")
+        await page.press("#nationality", "Enter")
+        await page.wait_for_url(PERSON_PAGE)
+        person_id = page.url.split("?")[0].rsplit("/", 1)[1]
+        assert await page.input_value("#languages") == "Dari, Pasjtoe"
+        assert await page.input_value("#interpreter_language") == "Dari"
+        assert await page.input_value("#nationality") == "Afghanistan"
+
+        # A correction by name; the history says it in words.
+        await page.fill("#contact_language", "Perzisch")
+        await page.press("#contact_language", "Enter")
+        assert "opgeslagen" in await page.inner_text(".notice")
+        history = await page.inner_text("table[aria-describedby=geschiedenis]")
+        assert "Contacttaal: — → Perzisch" in history
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            stored = (
+                await http.get(f"/api/v1/persons/{person_id}", headers=auth("counter"))
+            ).json()
+    assert stored["languages"][:2] == ["prs", "ps"]  # (the contact language joins them)
+    assert stored["interpreter_language"] == "prs" and stored["contact_language"] == "fa"
+    assert stored["nationality"] == "AF"

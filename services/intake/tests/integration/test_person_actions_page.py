@@ -72,7 +72,7 @@ async def test_transfer_a_person_after_a_stale_attempt_then_the_old_agency_gets_
             await page.fill("#agency", "Atlas!")
             await page.focus("#agency")
             await page.keyboard.press("Enter")
-            assert "kleine letters" in await page.inner_text("#agency-error")
+            assert "uit de lijst" in await page.inner_text("#agency-error")
             assert await page.input_value("#agency") == "Atlas!"
 
             # A colleague corrects the person while this page is open: nothing is transferred.
@@ -82,11 +82,11 @@ async def test_transfer_a_person_after_a_stale_attempt_then_the_old_agency_gets_
                 headers=auth("counter", "collega@agii") | {"If-Match": '"1"'},
             )
             assert corrected.status_code == 200, corrected.text
-            await page.fill("#agency", "atlas")
+            await page.fill("#agency", "Atlas")  # the name, from the type-ahead list
             await page.focus("#agency")
             await page.keyboard.press("Enter")
             assert "collega wijzigde" in await page.inner_text("#overdracht-verouderd")
-            assert await page.input_value("#agency") == "atlas"
+            assert await page.input_value("#agency") == "Atlas"
             still = await http.get(f"/api/v1/persons/{person_id}", headers=auth("counter"))
             assert still.json()["agency"] == "agii"
 
@@ -94,7 +94,7 @@ async def test_transfer_a_person_after_a_stale_attempt_then_the_old_agency_gets_
             await page.focus("#agency")
             await page.keyboard.press("Enter")
             await page.wait_for_url("**/?overgedragen=atlas")
-            assert "overgedragen aan atlas" in await page.inner_text("#melding")
+            assert "overgedragen aan Atlas" in await page.inner_text("#melding")
 
             hidden = await page.goto(f"/personen/{person_id}")
             assert hidden.status == 404

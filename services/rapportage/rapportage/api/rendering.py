@@ -82,6 +82,19 @@ class _Filters(BaseModel):
     municipality_nis: str | None = Field(None, pattern=r"^\d{5}$")
 
 
+def _in_dutch(field: str, kind: str) -> str:
+    """What is wrong with a filter, in words an analyst reads (pages show these)."""
+    if field in ("from_year", "to_year"):
+        return "Geef een jaartal tussen 1990 en 2100, bv. 2024."
+    if field == "municipality_nis":
+        return "Geef de NIS-code van een gemeente: 5 cijfers, bv. 44021."
+    if field == "region" or kind == "literal_error":
+        return "Kies een regio uit de lijst."
+    if kind == "string_too_long":
+        return "Te lang."
+    return "Deze waarde klopt niet."
+
+
 def form_params(request: Request) -> Params:
     """Report parameters from a page's filter form, where an empty field means no filter."""
     raw = {k: v.strip() for k, v in request.query_params.items() if v.strip()}
@@ -89,7 +102,10 @@ def form_params(request: Request) -> Params:
     try:
         params = Params(**_Filters.model_validate(raw).model_dump())
     except ValidationError as exc:
-        errors = [{"field": str(e["loc"][0]), "message": e["msg"]} for e in exc.errors()]
+        errors = [
+            {"field": str(e["loc"][0]), "message": _in_dutch(str(e["loc"][0]), e["type"])}
+            for e in exc.errors()
+        ]
         raise Problem(422, "Ongeldige filter", "Controleer de filters.", errors=errors) from exc
     return replace(params, agency=_agency(params.agency, settings_of(request)))
 

@@ -51,8 +51,8 @@ def check(params: Params, accepted: tuple[str, ...] | None = None) -> None:
         raise Problem(
             422,
             "Ongeldige invoer",
-            "to_year ligt voor from_year.",
-            errors=[{"field": "to_year", "message": "ligt voor from_year"}],
+            "Het jaar 'tot en met' (to_year) ligt voor het jaar 'van' (from_year).",
+            errors=[{"field": "to_year", "message": "Tot en met jaar ligt voor van jaar."}],
         )
 
 

@@ -4,11 +4,13 @@ import io
 from datetime import date
 from decimal import Decimal
 
+import httpx
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from civic_common.events.contracts.reporting import CostLine, Session
+from civic_common.testing.browser import sideways_overflow
 from civic_common.testing.server import serving
 from rapportage.main import build_app
 
@@ -144,3 +146,46 @@ async def test_the_key_figures_count_a_joint_training_once_and_name_years_not_re
         assert await figure.inner_text() == "€ 705.683,92 (niet geregistreerd: 1999)"
         await page.goto("/?from_year=1999&to_year=1999&municipality_nis=71016")
         assert await figure.inner_text() == "niet per gemeente geregistreerd"
+
+
+async def test_a_bad_filter_gets_a_dutch_page_never_json(runtime_for, report_settings, signed_in):
+    app = build_app(runtime_for("rapportage"), report_settings)
+    async with serving(app) as base_url, signed_in(base_url, "analyst") as page:
+        for query, says in (
+            ("from_year=twintig", "Geef een jaartal tussen 1990 en 2100"),
+            ("from_year=2024&to_year=2020", "tot en met jaar"),
+            ("kleur=rood", "Deze filters bestaan niet: kleur."),
+        ):
+            response = await page.goto(f"/?{query}")
+            assert response.status == 422, query
+            assert response.headers["content-type"].startswith("text/html"), query
+            assert says.lower() in (await page.inner_text("main")).lower(), query
+            assert "{" not in await page.inner_text("main"), "no JSON shown"
+        missing = await page.goto("/rapporten/bestaat-niet")
+        assert missing.status == 404
+        assert await page.inner_text("h1") == "Onbekend rapport"
+    # The API still answers with problem documents.
+    async with serving(app) as base_url:
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            answer = await http.get("/api/v1/reports/nope", headers={"accept": "text/html"})
+            assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_dashboard_and_a_report_fit_a_phone(
+    runtime_for, report_settings, signed_in, events, training, agency
+):
+    agency = agency()
+    held = [
+        training(agencies=[agency], title=f"Vorming over een lang onderwerp {year}", sessions=[
+            Session(held_on=date(year, 5, 1), half_days=1)
+        ])
+        for year in range(1994, 2026)
+    ]  # fmt: skip
+    await events.deliver(*[(t, str(t.training_id), 1) for t in held])
+    app = build_app(runtime_for("rapportage"), report_settings)
+    async with serving(app) as base_url, signed_in(base_url, "analyst") as page:
+        await page.set_viewport_size({"width": 390, "height": 844})
+        for path in ("/", f"/?agency={agency}", "/rapporten/cost-and-vte-per-year", "/imports"):
+            await page.goto(path)
+            overflow = await sideways_overflow(page)
+            assert overflow == 0, f"{path} scrolls {overflow} px sideways at 390 px"

@@ -312,10 +312,17 @@ class RequestRepository:
             update(requests).where(requests.c.id == request.id).values(**request_values(request))
         )
 
-    async def open_queue(self, language: str | None, day: date | None, limit: int) -> list[Request]:
+    async def open_queue(
+        self,
+        language: str | None,
+        day: date | None,
+        limit: int,
+        statuses: tuple[Status, ...] = (Status.RECEIVED, Status.OFFERED),
+    ) -> list[Request]:
+        """Requests in ``statuses`` (by default the open ones), urgent and soonest first."""
         query = (
             select(requests)
-            .where(requests.c.status.in_([Status.RECEIVED.value, Status.OFFERED.value]))
+            .where(requests.c.status.in_([s.value for s in statuses]))
             .order_by(
                 requests.c.urgent.desc(), func.coalesce(requests.c.starts_at, requests.c.deadline)
             )
@@ -326,6 +333,19 @@ class RequestRepository:
         if day is not None:
             moment = func.coalesce(requests.c.starts_at, requests.c.deadline)
             query = query.where(func.date(func.timezone("Europe/Brussels", moment)) == day)
+        return [request_of(r) for r in (await self._session.execute(query)).all()]
+
+    async def assigned_to(self, interpreter_id: UUID, limit: int) -> list[Request]:
+        """An interpreter's assigned requests, soonest first (their agenda)."""
+        query = (
+            select(requests)
+            .where(
+                requests.c.interpreter_id == interpreter_id,
+                requests.c.status == Status.ASSIGNED.value,
+            )
+            .order_by(func.coalesce(requests.c.starts_at, requests.c.deadline))
+            .limit(limit)
+        )
         return [request_of(r) for r in (await self._session.execute(query)).all()]
 
     async def page_of_organisation(

@@ -1,7 +1,7 @@
 """Use cases on requests: receiving, the offer cascade, accepting, desk decisions, closing."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
 from asyncpg.exceptions import ExclusionViolationError, UniqueViolationError
@@ -214,6 +214,7 @@ class QueueItem:
     request: Request
     pending: Offer | None
     proposals: list[Proposal]
+    pending_with: str | None = None  # the name of the interpreter holding the pending offer
 
 
 async def desk_queue(
@@ -225,9 +226,50 @@ async def desk_queue(
         for request in await RequestRepository(uow.session).open_queue(language, day, 50):
             pending = await OfferRepository(uow.session).pending(request.id)
             found = await proposals(uow, request, policy)
-            items.append(QueueItem(request, pending, found[: policy.candidates_shown]))
+            holder = (
+                await InterpreterRepository(uow.session).get(pending.interpreter_id)
+                if pending is not None
+                else None
+            )
+            items.append(
+                QueueItem(
+                    request,
+                    pending,
+                    found[: policy.candidates_shown],
+                    holder.name if holder is not None else None,
+                )
+            )
             if request.person_id is not None:
                 await uow.audit(by, "read", "interpreting_request", request.id, "wachtrij")
+        await uow.commit()
+    return items
+
+
+@dataclass(frozen=True)
+class AssignedItem:
+    request: Request
+    interpreter: str  # the assigned interpreter's name
+    billable: bool  # whether cancelling it now would be billed
+
+
+async def assigned_queue(
+    uow: UnitOfWork, language: str | None, day: date | None, policy: Policy, by: Principal
+) -> list[AssignedItem]:
+    """Assigned requests, soonest first, each with its interpreter and whether cancelling it
+    now would be billed (the desk's "Toegewezen" view)."""
+    at = now()
+    async with uow:
+        items = []
+        found = await RequestRepository(uow.session).open_queue(
+            language, day, 50, statuses=(Status.ASSIGNED,)
+        )
+        for request in found:
+            assert request.interpreter_id is not None
+            interpreter = await InterpreterRepository(uow.session).get(request.interpreter_id)
+            billable = request.cancellation_billable(at, policy.free_cancellation_working_days)
+            items.append(AssignedItem(request, interpreter.name if interpreter else "?", billable))
+            if request.person_id is not None:
+                await uow.audit(by, "read", "interpreting_request", request.id, "toegewezen")
         await uow.commit()
     return items
 
@@ -353,6 +395,20 @@ async def offers_of(uow: UnitOfWork, by: Principal) -> list[tuple[Offer, Request
     return found
 
 
+async def agenda_of(uow: UnitOfWork, by: Principal, limit: int = 100) -> list[Request]:
+    """The signed-in interpreter's assigned requests, soonest first ("Mijn opdrachten")."""
+    async with uow:
+        interpreter = await InterpreterRepository(uow.session).by_account(by.subject)
+        if interpreter is None:
+            return []
+        found = await RequestRepository(uow.session).assigned_to(interpreter.id, limit)
+        for request in found:
+            if request.person_id is not None:
+                await uow.audit(by, "read", "interpreting_request", request.id, "agenda")
+        await uow.commit()
+    return found
+
+
 async def assign_by_desk(
     uow: UnitOfWork,
     request_id: UUID,
@@ -416,13 +472,30 @@ def _bent_refusals(request: Request, interpreter: Interpreter, policy: Policy) -
     return [r for r in refusals(request, Situation(interpreter), policy) if r.startswith(BENDING)]
 
 
+async def cancellation_preview(
+    uow: UnitOfWork, request_id: UUID, by: Principal, policy: Policy
+) -> tuple[Request, bool]:
+    """A request the desk is about to cancel, and whether cancelling now would be billed (the
+    confirmation page warns before it happens)."""
+    async with uow:
+        request = await RequestRepository(uow.session).get(request_id)
+        if request is None:
+            raise Problem(404, "Niet gevonden", f"Geen aanvraag met id {request_id}.")
+        if request.person_id is not None:
+            await uow.audit(by, "read", "interpreting_request", request.id, "annuleren")
+        await uow.commit()
+    return request, request.cancellation_billable(now(), policy.free_cancellation_working_days)
+
+
 async def cancel_request(
     uow: UnitOfWork,
     request_id: UUID,
     by: Principal,
     policy: Policy,
     organisation: str | None = None,
+    reason: str | None = None,
 ) -> Request:
+    """``reason``: the desk's words, kept in the audit log (never in the event)."""
     async with uow:
         request = await _locked(uow, request_id, organisation)
         interpreter_id = request.interpreter_id
@@ -447,7 +520,9 @@ async def cancel_request(
             key=request.id,
             sequence=request.version,
         )
-        await uow.audit(by, "cancel", "interpreting_request", request.id)
+        await uow.audit(
+            by, "cancel", "interpreting_request", request.id, f"reden: {reason}" if reason else None
+        )
         await uow.commit()
     return request
 

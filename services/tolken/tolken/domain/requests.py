@@ -124,10 +124,15 @@ class Request:
             frozenset({Status.ASSIGNED}), Status.COMPLETED, actual_minutes=actual_minutes
         )
 
-    def cancelled(self, at: datetime, free_working_days: int) -> "Request":
-        billable = self.status is Status.ASSIGNED and cancellation_is_billable(
+    def cancellation_billable(self, at: datetime, free_working_days: int) -> bool:
+        """Whether cancelling at ``at`` is billed: an assigned request, fewer working days
+        before its day than the free period."""
+        return self.status is Status.ASSIGNED and cancellation_is_billable(
             at.astimezone(BRUSSELS).date(), self.day, free_working_days
         )
+
+    def cancelled(self, at: datetime, free_working_days: int) -> "Request":
+        billable = self.cancellation_billable(at, free_working_days)
         return self._step(
             OPEN | {Status.ASSIGNED}, Status.CANCELLED, cancelled_at=at, billable=billable
         )

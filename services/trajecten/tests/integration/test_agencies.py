@@ -295,7 +295,7 @@ async def test_the_pages_show_only_the_agencys_own_trajectories(
 
             response = await page.goto(f"/trajecten/{mine['id']}")
             assert response.status == 200
-            assert await page.inner_text("#agentschap") == "in-gent"
+            assert await page.inner_text("#agentschap") == "IN-Gent"
 
         # A form posted at another agency's trajectory changes nothing.
         staff = auth("counsellor", "an@in-gent", organisation="in-gent")
@@ -314,7 +314,7 @@ async def test_the_pages_show_only_the_agencys_own_trajectories(
         async with signed_in(base_url, "admin", "beheer", organisation="agii") as page:
             response = await page.goto(f"/trajecten/{theirs['id']}")
             assert response.status == 200
-            assert await page.inner_text("#agentschap") == "atlas"
+            assert await page.inner_text("#agentschap") == "Atlas"
 
 
 async def test_a_worker_opened_trajectory_takes_the_agency_of_the_registration(

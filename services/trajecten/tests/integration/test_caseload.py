@@ -1,6 +1,7 @@
 """ "Mijn dossiers" against the real database: mine versus my agency's, the filters, the sort
 orders and paging that neither skips nor repeats."""
 
+import re
 import uuid
 from datetime import date, timedelta
 
@@ -169,6 +170,10 @@ async def test_another_agency_sees_none_of_them(client, auth, cases):
     }
 
 
+def ids_on(html: str) -> set[str]:
+    return set(re.findall(r'href="/trajecten/([0-9a-f-]{36})"', html))
+
+
 async def test_the_page_answers_a_foreign_cursor_or_filter_in_dutch(client, me, cases):
     session = me | {"Accept": "text/html"}  # pages take a bearer token like the APIs
     shown = await client.get("/mijn-dossiers", headers=session)
@@ -176,9 +181,18 @@ async def test_the_page_answers_a_foreign_cursor_or_filter_in_dutch(client, me, 
     for params, message in (
         ({"cursor": "bm9wZQ"}, "andere sortering"),
         ({"termijn": "gisteren"}, "te laat of binnenkort"),
-        ({"agentschap": "Niet Geldig"}, "code van een agentschap"),
+        ({"agentschap": "Niet Geldig"}, "Kies een agentschap uit de lijst"),
     ):
         answer = await client.get("/mijn-dossiers", params=params, headers=session)
         assert answer.status_code == 422, params
         assert answer.headers["content-type"].startswith("text/html")
         assert message in answer.text
+    # The agency by the name people know it by, from the type-ahead list; a code the
+    # platform does not list yet in any case.
+    named = await client.get("/mijn-dossiers", params={"agentschap": "Atlas"}, headers=session)
+    assert named.status_code == 200 and 'value="Atlas" list="agentschappen"' in named.text
+    assert not ids_on(named.text), "none of these cases is Atlas's"
+    for typed in (AGENCY, AGENCY.upper()):
+        coded = await client.get("/mijn-dossiers", params={"agentschap": typed}, headers=session)
+        assert coded.status_code == 200, typed
+        assert ids_on(coded.text) == ids_on(shown.text) != set()

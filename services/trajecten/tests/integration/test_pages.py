@@ -24,7 +24,7 @@ async def test_a_counsellor_records_progress_and_sees_it_on_the_timeline(app, si
         await row.get_by_role("button", name="Resultaat bewaren").click()
         await page.wait_for_selector("#melding")
         assert await row.locator(".status").inner_text() == "gestart"
-        assert "20.5 / 60" in await row.inner_text()
+        assert "20,5 / 60" in await row.inner_text()
 
         # Keyboard only: reason, its kind, then the suspend button.
         await page.focus("#reden")
@@ -62,9 +62,10 @@ async def test_an_illegal_or_stale_change_shows_the_reason_in_dutch(
         assert await test_row.get_by_role("button", name="Starten").count() == 0
         # A change the page no longer offers, posted anyway, is refused in Dutch.
         await page.evaluate(
-            """() => { const f = document.querySelector('#onderdeel-mo_test form');
-                const b = document.createElement('button'); b.name = 'action';
-                b.value = 'start'; b.textContent = 'x'; f.appendChild(b); b.click(); }"""
+            """() => { const f = document.querySelector('#onderdeel-mo_course form.inline')
+                .cloneNode(true);
+                f.setAttribute('action', f.getAttribute('action').replace('mo_course', 'mo_test'));
+                document.body.appendChild(f); f.querySelector('button').click(); }"""
         )
         await page.wait_for_selector("#fout")
         assert "kan pas starten na mo_course" in await page.inner_text("#fout")

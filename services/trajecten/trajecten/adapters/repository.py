@@ -32,6 +32,7 @@ from trajecten.domain.caseload import (
 )
 from trajecten.domain.trajectory import (
     DONE,
+    Change,
     Component,
     ComponentStatus,
     Trajectory,
@@ -243,6 +244,23 @@ class TrajectoryRepository:
             .order_by(transitions.c.sequence, transitions.c.id)
         )
         return [dict(row) for row in rows.mappings()]
+
+    async def last_change(self, trajectory_id: UUID) -> Change | None:
+        """The timeline's last entry (of a trajectory the caller may see)."""
+        row = (
+            await self._session.execute(
+                select(transitions)
+                .where(
+                    transitions.c.trajectory_id == trajectory_id,
+                    transitions.c.trajectory_id.in_(self._visible_ids()),
+                )
+                .order_by(transitions.c.sequence.desc(), transitions.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None
+        return Change.of(row._mapping)
 
     async def partner_updates(self, trajectory_id: UUID) -> list[dict[str, Any]]:
         rows = await self._session.execute(

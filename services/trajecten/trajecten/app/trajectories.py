@@ -33,6 +33,7 @@ from trajecten.domain.trajectory import (
     INBURGERING,
     Change,
     ReasonCode,
+    Refused,
     Trajectory,
     opens_trajectory,
 )
@@ -174,6 +175,33 @@ async def change_trajectory(
     """Apply ``command``; when it leaves every required component done, issue the attest."""
     async with uow:
         trajectory = await apply_in(uow, trajectory_id, command, by, expected_version)
+        await uow.commit()
+    return trajectory
+
+
+async def correct_last_reason(
+    uow: UnitOfWork,
+    trajectory_id: UUID,
+    reason: str,
+    by: Principal,
+    *,
+    expected_version: int | None = None,
+) -> Trajectory:
+    """Correct the words of the timeline's last entry (Trajectory.correct_reason); no event:
+    the words never leave the timeline."""
+    async with uow:
+        repository = TrajectoryRepository(uow.session, by)
+        trajectory = await repository.get(trajectory_id, lock=True)
+        if trajectory is None:
+            raise TrajectoryNotFound(trajectory_id)
+        if expected_version is not None and expected_version != trajectory.version:
+            raise StaleVersion(expected_version, trajectory.version)
+        last = await repository.last_change(trajectory_id)
+        if last is None:
+            raise Refused("dit traject heeft nog geen tijdlijn")
+        trajectory.correct_reason(last, reason, by.subject, now())
+        await repository.save(trajectory)
+        await uow.audit(by, "update", "trajectory", trajectory.id)
         await uow.commit()
     return trajectory
 

@@ -5,7 +5,8 @@ layer stores them as the timeline and publishes one event per change. Each chang
 aggregate's version, which is the event's sequence and the ETag.
 """
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -101,6 +102,27 @@ COMPONENT_TRANSITIONS: dict[ComponentStatus, dict[str, ComponentStatus]] = {
 DONE = frozenset({ComponentStatus.COMPLETED, ComponentStatus.EXEMPTED})
 # Staff may ask for these on the trajectory; "complete" only follows from the components.
 STAFF_TRAJECTORY_ACTIONS = ("suspend", "resume", "stop")
+# Steps that cannot be taken back: they end in a final status (nothing leads on from it), or,
+# for "fail", publish a result that stays on record (a retake is a new attempt). Staff confirm
+# them, with a reason, before they are taken.
+FINAL_ACTIONS = frozenset(
+    {
+        a
+        for m in TRAJECTORY_TRANSITIONS.values()
+        for a, to in m.items()
+        if to not in TRAJECTORY_TRANSITIONS
+    }
+    | {
+        a
+        for m in COMPONENT_TRANSITIONS.values()
+        for a, to in m.items()
+        if to not in COMPONENT_TRANSITIONS
+    }
+    | {"fail"}
+)
+# The steps whose staff's own words (the reason) the last timeline entry may correct.
+WORDED_ACTIONS = frozenset({"suspend", "resume", "stop", "exempt", "fail"})
+CORRECT_REASON = "correct_reason"
 
 
 class IllegalTransition(Exception):
@@ -135,6 +157,11 @@ class Change:
     component: str | None = None
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, entry: Mapping[str, Any]) -> "Change":
+        """A timeline entry as stored (its other columns ignored)."""
+        return cls(**{f.name: entry[f.name] for f in fields(cls)})
 
 
 @dataclass
@@ -462,6 +489,30 @@ class Trajectory:
         self.municipality_nis, self.target_group = municipality_nis, target_group
         self._record("correct", self.status, self.status, actor, at, None, None, details)
         return True
+
+    def correctable(self, last: Change) -> bool:
+        """Whether ``last`` is the timeline's last entry and carries staff's words."""
+        action = last.details.get("action") if last.action == CORRECT_REASON else last.action
+        return last.sequence == self.version and action in WORDED_ACTIONS and bool(last.reason)
+
+    def correct_reason(self, last: Change, reason: str, actor: str, at: datetime) -> None:
+        """Correct the words of the timeline's last entry (a typo, the wrong words): a
+        correction is an entry of its own naming the one it corrects, whose words stay on
+        record. Only the last entry, and only a step carrying staff's words; the step itself
+        stands (its event went out with a reason code, never the words)."""
+        if last.sequence != self.version:
+            raise Refused("alleen de laatste stap van de tijdlijn kan gecorrigeerd worden")
+        if not self.correctable(last):
+            raise Refused("de laatste stap heeft geen reden om te corrigeren")
+        new = _reason(reason)
+        if new == last.reason:
+            raise Refused("de nieuwe reden is dezelfde als de vorige")
+        if last.action == CORRECT_REASON:  # a correction of a correction names the original
+            details = {"corrects": last.details["corrects"], "action": last.details["action"]}
+        else:
+            details = {"corrects": last.sequence, "action": last.action}
+        status = self.component(last.component).status if last.component else self.status
+        self._record(CORRECT_REASON, status, status, actor, at, last.component, new, details)
 
     def apply_job_seeker_rule(self, template: Template) -> None:
         for spec in template.components:

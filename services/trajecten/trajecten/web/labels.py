@@ -1,5 +1,7 @@
 """Dutch words for what the pages show (identifiers stay English)."""
 
+from civic_common.agencies import AGENCIES
+
 STATUS = {
     "open": "lopend",
     "suspended": "geschorst",
@@ -27,8 +29,9 @@ ACTION = {
     "transfer": "Overgedragen aan een ander agentschap",
     "take_up": "Overdracht overgenomen",
     "correct": "Gegevens gecorrigeerd aan het onthaal",
+    "correct_reason": "Reden gecorrigeerd",
 }
-AGENCY = {"agii": "AgII", "atlas": "Atlas", "in-gent": "IN-Gent"}
+AGENCY = AGENCIES
 BUTTON = {
     "start": "Starten",
     "complete": "Afronden",
@@ -63,4 +66,43 @@ REASON = {
     "prior_qualification": "eerder behaald diploma of attest",
     "medical": "medische reden",
     "other": "andere",
+}
+
+# The confirmation page of a step that cannot be taken back (domain FINAL_ACTIONS): its
+# question ({title}: the component's), why it is final, and the confirming button.
+CONFIRM = {
+    "stop": (
+        "Traject stopzetten?",
+        "Een stopgezet traject kan niet meer hervat worden. De stopzetting gaat met de soort "
+        "reden naar de partners en telt mee in de rapportage.",
+        "Ja, traject stopzetten",
+    ),
+    "fail": (
+        "{title} als niet geslaagd registreren?",
+        "Het resultaat gaat naar de partners en telt mee in de rapportage. Een herkansing is "
+        "een nieuwe poging; dit resultaat blijft in het dossier.",
+        "Ja, niet geslaagd registreren",
+    ),
+    "exempt": (
+        "Vrijstellen van {title}?",
+        "Een vrijstelling is definitief: het onderdeel kan daarna niet meer gestart worden.",
+        "Ja, vrijstellen",
+    ),
+    "complete": (
+        "{title} afronden?",
+        "Een afgerond onderdeel kan niet heropend worden.",
+        "Ja, afronden",
+    ),
+}
+
+# A component's result: what completed it, or the partner's outcome.
+RESULT = {
+    "hours_reached": "uren behaald",
+    "passed": "geslaagd",
+    "failed": "niet geslaagd",
+    "employed": "aan het werk",
+    "in_training": "in opleiding",
+    "work_trajectory_completed": "werktraject afgerond",
+    "not_available": "niet beschikbaar",
+    "dropped_out": "afgehaakt",
 }

@@ -16,6 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from civic_common.agencies import AGENCIES, canonical
 from civic_common.api.app import uow
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
@@ -28,6 +29,7 @@ from trajecten.app.trajectories import (
     StaleVersion,
     TrajectoryNotFound,
     change_trajectory,
+    correct_last_reason,
     incoming_transfers,
     trajectories_of,
     trajectory_view,
@@ -36,7 +38,10 @@ from trajecten.app.trajectories import (
 from trajecten.domain.caseload import SORTS, CaseloadQuery
 from trajecten.domain.templates import CEFR_LEVELS, Template, shipped
 from trajecten.domain.trajectory import (
+    FINAL_ACTIONS,
     REASONS,
+    WORDED_ACTIONS,
+    Change,
     IllegalTransition,
     InvalidReason,
     NotYours,
@@ -78,11 +83,15 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
         sorteer: str = "deadline",
         cursor: str = "",
     ) -> Response:
+        agency = canonical(agentschap) if agentschap.strip() else None
+        typed = agentschap.strip().lower()
+        if typed and agency is None and re.fullmatch(AGENCY_PATTERN, typed):
+            agency = typed  # a code the platform does not list (yet): as it is
         shown = {
             "bereik": bereik,
             "status": status,
             "termijn": termijn,
-            "agentschap": agentschap.strip().lower(),
+            "agentschap": agency or agentschap.strip(),
             "sorteer": sorteer,
         }
         errors = {}
@@ -92,8 +101,8 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
             errors["status"] = "Kies een status uit de lijst."
         if termijn and termijn not in ("overdue", "soon"):
             errors["termijn"] = "Kies te laat of binnenkort."
-        if shown["agentschap"] and not re.fullmatch(AGENCY_PATTERN, shown["agentschap"]):
-            errors["agentschap"] = "Geef de code van een agentschap, bv. atlas."
+        if agentschap.strip() and agency is None:
+            errors["agentschap"] = "Kies een agentschap uit de lijst, bv. Atlas."
         if sorteer not in SORTS:
             errors["sorteer"] = "Kies een sortering uit de lijst."
         rows: list[dict] = []
@@ -103,7 +112,7 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
                 mine=bereik == "mine",
                 status=TrajectoryStatus(status) if status else None,
                 due=termijn or None,  # type: ignore[arg-type] # checked above
-                agency=shown["agentschap"] or None,
+                agency=agency,
                 sort=sorteer,  # type: ignore[arg-type] # checked above
             )
             try:
@@ -128,6 +137,7 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
                 "next_query": next_query,
                 "days": DUE_SOON_DAYS,
                 "statuses": [str(s) for s in TrajectoryStatus],
+                "agencies": AGENCIES,
             },
             status_code=422 if errors else 200,
         )
@@ -175,6 +185,7 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
         trajectory, timeline, updates = await trajectory_view(work, trajectory_id, principal)
         template = shipped().get(trajectory.kind, trajectory.template_version)
         names = await intake.names([trajectory.person_id], staff_token(request))
+        last = Change.of(timeline[-1]) if timeline else None
         return templates.TemplateResponse(
             request,
             "trajectory.html",
@@ -185,12 +196,142 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
                 "template": template,
                 "titles": {c.code: c.title for c in template.components},
                 "timeline": timeline,
+                "corrected": {
+                    e["details"]["corrects"] for e in timeline if e["action"] == "correct_reason"
+                },
+                "last": last if last is not None and trajectory.correctable(last) else None,
+                "final_actions": FINAL_ACTIONS,
                 "updates": updates,
                 "today": date.today(),
                 "message": message,
                 "error": error,
             },
             status_code=status_code,
+        )
+
+    async def confirmation(
+        request: Request,
+        trajectory_id: UUID,
+        principal: Principal,
+        work: UnitOfWork,
+        action: str,
+        code: str | None,
+        version: int,
+        *,
+        reason: str = "",
+        reason_code: str = "",
+        errors: dict[str, str] | None = None,
+    ) -> Response:
+        """The confirmation page of a final step (GOV.UK "confirm before you act"): what
+        happens, why it cannot be taken back, a reason, and the one button that does it."""
+        trajectory, _, _ = await trajectory_view(work, trajectory_id, principal)
+        template = shipped().get(trajectory.kind, trajectory.template_version)
+        allowed = (
+            trajectory.allowed_actions(code, template) if code else trajectory.allowed_actions()
+        )
+        if action not in allowed:
+            return await render(
+                request,
+                trajectory_id,
+                principal,
+                work,
+                error=f"Deze stap kan nu niet: {labels.STATUS[trajectory.status]} traject"
+                + (
+                    f", onderdeel {labels.STATUS[trajectory.component(code).status]}."
+                    if code
+                    else "."
+                )
+                if action in FINAL_ACTIONS
+                else f"Onbekende stap '{action[:40]}'.",
+                status_code=409,
+            )
+        names = await intake.names([trajectory.person_id], staff_token(request))
+        title = next((c.title for c in template.components if c.code == code), "")
+        question, warning, button = labels.CONFIRM[action]
+        return templates.TemplateResponse(
+            request,
+            "confirm.html",
+            common
+            | {
+                "t": trajectory,
+                "person": names.get(trajectory.person_id),
+                "action": action,
+                "code": code,
+                "component_title": title,
+                "question": question.format(title=f"«{title}»"),
+                "warning": warning,
+                "button": button,
+                "version": version,
+                "reason": reason,
+                "reason_code": reason_code,
+                "errors": errors or {},
+                "asks_reason": action in WORDED_ACTIONS,
+                "post_to": f"/trajecten/{trajectory_id}/onderdelen/{code}"
+                if code
+                else f"/trajecten/{trajectory_id}/status",
+            },
+            status_code=422 if errors else 200,
+        )
+
+    @router.get("/trajecten/{trajectory_id}/bevestigen", response_class=HTMLResponse)
+    async def confirm_page(
+        request: Request,
+        trajectory_id: UUID,
+        principal: Counsellor,
+        work: Work,
+        actie: str,
+        versie: int,
+        onderdeel: str = "",
+    ) -> Response:
+        try:
+            return await confirmation(
+                request, trajectory_id, principal, work, actie, onderdeel or None, versie
+            )
+        except TrajectoryNotFound:
+            return templates.TemplateResponse(
+                request, "missing.html", {"trajectory_id": trajectory_id}, status_code=404
+            )
+        except Refused as exc:  # an unknown component
+            return await render(
+                request, trajectory_id, principal, work, error=str(exc), status_code=409
+            )
+
+    async def confirmed(
+        request: Request,
+        trajectory_id: UUID,
+        principal: Principal,
+        work: UnitOfWork,
+        action: str,
+        code: str | None,
+        version: int,
+        reason: str,
+        reason_code: str,
+        answer: str,
+    ) -> Response | None:
+        """None when the step may go ahead; otherwise the page to show first: a final step
+        not confirmed yet goes to its confirmation page (a stray Enter changes nothing), a
+        confirmation without a reason comes back to it."""
+        if action not in FINAL_ACTIONS:
+            return None
+        if answer != "ja":
+            query = urlencode(
+                {"actie": action, "versie": version} | ({"onderdeel": code} if code else {})
+            )
+            return RedirectResponse(
+                f"/trajecten/{trajectory_id}/bevestigen?{query}", status_code=303
+            )
+        if reason.strip() or action not in WORDED_ACTIONS:
+            return None
+        return await confirmation(
+            request,
+            trajectory_id,
+            principal,
+            work,
+            action,
+            code,
+            version,
+            reason_code=reason_code,
+            errors={"reden": "Geef de reden van deze stap."},
         )
 
     @router.get("/trajecten/{trajectory_id}", response_class=HTMLResponse)
@@ -257,8 +398,23 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
         action: Annotated[str, Form()],
         reason: Annotated[str, Form()] = "",
         reason_code: Annotated[str, Form()] = "",
+        bevestigd: Annotated[str, Form()] = "",
     ) -> Response:
         actor, at = principal.subject, datetime.now().astimezone()
+        first = await confirmed(
+            request,
+            trajectory_id,
+            principal,
+            work,
+            action,
+            code,
+            version,
+            reason,
+            reason_code,
+            bevestigd,
+        )
+        if first is not None:
+            return first
 
         def command(t: Trajectory, template: Template) -> None:
             coded = _reason_code(reason_code)
@@ -316,8 +472,23 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
         action: Annotated[str, Form()],
         reason: Annotated[str, Form()] = "",
         reason_code: Annotated[str, Form()] = "",
+        bevestigd: Annotated[str, Form()] = "",
     ) -> Response:
         actor, at = principal.subject, datetime.now().astimezone()
+        first = await confirmed(
+            request,
+            trajectory_id,
+            principal,
+            work,
+            action,
+            None,
+            version,
+            reason,
+            reason_code,
+            bevestigd,
+        )
+        if first is not None:
+            return first
 
         def command(t: Trajectory, _: Template) -> None:
             coded = _reason_code(reason_code)
@@ -331,6 +502,37 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
 
         done = f"{labels.ACTION.get(action, action)}."
         return await apply(request, trajectory_id, principal, work, version, command, done)
+
+    @router.post("/trajecten/{trajectory_id}/correctie")
+    async def correct_reason(
+        request: Request,
+        trajectory_id: UUID,
+        principal: Counsellor,
+        work: Work,
+        version: Annotated[int, Form()],
+        reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        try:
+            await correct_last_reason(
+                work, trajectory_id, reason, principal, expected_version=version
+            )
+        except Refused as exc:
+            return await render(
+                request, trajectory_id, principal, work, error=f"{exc}.", status_code=409
+            )
+        except StaleVersion:
+            return await render(
+                request,
+                trajectory_id,
+                principal,
+                work,
+                error="Iemand anders wijzigde dit traject intussen. Bekijk de nieuwe stand en "
+                "probeer opnieuw.",
+                status_code=412,
+            )
+        return RedirectResponse(
+            f"/trajecten/{trajectory_id}?melding={quote('Reden gecorrigeerd.')}", status_code=303
+        )
 
     app.include_router(router)
 
