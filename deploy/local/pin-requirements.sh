@@ -9,7 +9,7 @@ cd "$REPO_ROOT"
 PACKAGES=(./libs/common ./services/intake ./services/trajecten ./services/tolken ./services/rapportage)
 # setuptools: editable installs without build isolation need one that builds wheels itself.
 DEV_TOOLS=(ruff==0.17.5 supervisor==4.3.0 hypothesis==6.170.15 schemathesis==4.32.5
-  setuptools==84.2.1 import-linter==2.16 deptry==0.25.1)
+  setuptools==84.2.1 import-linter==2.16 deptry==0.25.1 scipy==1.17.1)  # scipy: bench only
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
