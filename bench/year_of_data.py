@@ -138,7 +138,8 @@ CROSS JOIN (VALUES ('onthaal', 0), ('nt2', 1), ('mo', 2), ('loopbaan', 3), ('net
 TRANSITIONS_SQL = """
 INSERT INTO trajecten.transitions (trajectory_id, sequence, action, from_status, to_status, actor,
     at, details)
-SELECT t.id, 1, 'open', 'none', 'open', 'intake', t.opened_at, '{}'::jsonb FROM trajecten.trajectories t
+SELECT t.id, 1, 'open', 'none', 'open', 'intake', t.opened_at, '{}'::jsonb
+FROM trajecten.trajectories t
 UNION ALL
 SELECT t.id, 2, 'start', 'planned', 'started',
        'counsellor-' || (abs(hashtext(t.id::text)) % 400) || '@' || t.agency,
