@@ -207,9 +207,11 @@ async def run(args: argparse.Namespace) -> None:
                 limits = httpx.Limits(max_connections=args.in_flight)
                 async with httpx.AsyncClient(limits=limits, timeout=60) as http:
                     # Warm-up: every worker joined its group and opened a trajectory once.
+                    warmed = []
                     for _ in range(5):
                         body = PERSON | {"family_name": f"Warm-{uuid.uuid4().hex[:12]}"}
                         warm = (await http.post(url, json=body, headers=headers)).json()["id"]
+                        warmed.append(warm)
                         for _ in range(600):
                             if warm in opened.arrived:
                                 break
@@ -256,7 +258,8 @@ async def run(args: argparse.Namespace) -> None:
                     await sampler
                 rss = {name: rss_mb(p.pid) for name, p in processes.items()}
                 await asyncio.sleep(5)  # the last counts commit in every consumer
-                effects = await count_effects(dsns, list(answered))
+                # The warm-up's registrations count too (rapportage's counts include them).
+                effects = await count_effects(dsns, [*answered, *warmed])
             except Exception:
                 print_logs(Path(logs_dir))
                 raise
