@@ -36,6 +36,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from trajecten_latency import PERSON, environment, percentile, print_logs, wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
@@ -233,8 +234,12 @@ async def run(args: argparse.Namespace) -> None:
                     async def sample() -> None:
                         nonlocal largest
                         while sampling:
-                            now = await backlog(dsns, infra.kafka_bootstrap, prefix)
-                            largest = (max(largest[0], now[0]), max(largest[1], now[1]))
+                            try:
+                                now = await backlog(dsns, infra.kafka_bootstrap, prefix)
+                            except (OSError, asyncpg.PostgresError, KafkaError) as exc:
+                                print(f"backlog not sampled: {exc!r}", file=sys.stderr)
+                            else:
+                                largest = (max(largest[0], now[0]), max(largest[1], now[1]))
                             await asyncio.sleep(1.0)
 
                     sampler = asyncio.create_task(sample())
