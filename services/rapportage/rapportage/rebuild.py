@@ -121,7 +121,8 @@ async def rebuild(
                     await writing
             finally:
                 if writing is not None and not writing.done():
-                    writing.cancel()
+                    writing.cancel()  # the session is the unit's again before it rolls back
+                    await asyncio.gather(writing, return_exceptions=True)
             await uow.commit()
     finally:
         await consumer.stop()
