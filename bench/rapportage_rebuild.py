@@ -13,12 +13,14 @@ registered persons and opened trajectories. Then, in the same run:
 
     .venv/bin/python bench/rapportage_rebuild.py [--events 1000000]
 
-The last line is the ratio real/baseline in events per second.
+It checks that every applied event has its inbox entry. The last line is the ratio
+real/baseline in events per second.
 """
 
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import tempfile
@@ -234,6 +236,7 @@ async def run(args: argparse.Namespace) -> None:
                 from sqlalchemy import text
 
                 trainings = await conn.scalar(text("SELECT count(*) FROM rapportage.trainings"))
+                inbox = await conn.scalar(text("SELECT count(*) FROM rapportage.inbox"))
             await runtime.engine.dispose()
 
     real_rate = result.events / result.seconds
@@ -242,8 +245,16 @@ async def run(args: argparse.Namespace) -> None:
           f"upserting the snapshots)")  # fmt: skip
     for report_id, seconds in timings.items():
         print(f"report {report_id}: {seconds * 1000:.0f} ms")
+    print(f"guarantees: {inbox:,} inbox entries for {result.applied:,} events applied")
+    if inbox != result.applied:
+        raise SystemExit("the rebuild applied events without their inbox entries")
     print(f"baseline aiokafka consume + asyncpg insert: {bare:.1f} s, {bare_rate:,.0f} events/s")
     print(f"rapportage.rebuild: {result.seconds:.1f} s, {real_rate:,.0f} events/s")
+    print(
+        "machine: {} cores, load average {:.1f} {:.1f} {:.1f}".format(
+            os.cpu_count(), *os.getloadavg()
+        )
+    )
     print(f"ratio rebuild/baseline: {real_rate / bare_rate:.2f}")
 
 

@@ -284,6 +284,11 @@ async def run(args: argparse.Namespace) -> None:
     )
     for name, values in legs.items():
         print(f"  leg {name}: p50 {ms(values, 0.5):.1f} ms, p99 {ms(values, 0.99):.1f} ms")
+    print(
+        "machine: {} cores, load average {:.1f} {:.1f} {:.1f}".format(
+            os.cpu_count(), *os.getloadavg()
+        )
+    )
     print(f"p50 ratio {ms(e2e_samples, 0.5) / ms(raw_samples, 0.5):.2f}")
     print(f"ratio {ms(e2e_samples, 0.99) / ms(raw_samples, 0.99):.2f}")
 

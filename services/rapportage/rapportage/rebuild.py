@@ -1,9 +1,11 @@
 """Rebuild every projection from the beginning of the topics: ``python -m rapportage.rebuild``.
 
 Replays, in one transaction, every record up to the end offsets seen at start through the
-projectors the worker uses (their writes applied in bulk per fetched batch), then commits:
-reports switch from the old to the rebuilt state at once. The worker carries on afterwards from
-its own committed offsets; the inbox (rebuilt here) makes it skip what the rebuild applied.
+projectors the worker uses (their writes applied in bulk per fetched batch: one upsert per
+table over the batch's rows, the inbox entries with COPY, written while the next batch is fetched
+and projected), then commits: reports switch from the old to the rebuilt state at once. The
+worker carries on afterwards from its own committed offsets; the inbox (rebuilt here) makes it
+skip what the rebuild applied.
 """
 
 import argparse
@@ -15,8 +17,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy.dialects.postgresql import insert
 
+from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import EventData
 from civic_common.events.envelope import Envelope, InvalidEnvelope
 from civic_common.runtime import Runtime
@@ -86,33 +88,60 @@ async def rebuild(
         total = sum(end - first for first, end in bounds.values())
         async with runtime.uow() as uow:
             await empty_projections(uow.session, list(PROJECTORS))
-            writer = BulkWriter()
             seen: set[int] = set()
-            while pending:
-                batch = await consumer.getmany(*pending, timeout_ms=1000)
-                inbox: list[dict[str, object]] = []
-                for tp, records in batch.items():
-                    end = bounds[tp][1]
-                    for record in records:
-                        if record.offset >= end:
-                            break
-                        events += 1
-                        entry = _project(writer, handlers[tp.topic], seen, record)
-                        if entry is not None:
-                            inbox.append(entry | {"topic": tp.topic.removeprefix(prefix)})
-                if inbox:
-                    await writer.flush(uow.session)
-                    await uow.session.execute(insert(messaging.inbox), inbox)
-                    applied += len(inbox)
-                for tp in list(pending):
-                    if await consumer.position(tp) >= bounds[tp][1]:
-                        pending.discard(tp)
-                if progress:
-                    progress(events, total)
+            # One batch is written while the next is fetched and projected: the database's
+            # work and ours overlap; the batches still reach the database in order.
+            writing: asyncio.Task[None] | None = None
+            try:
+                while pending:
+                    batch = await consumer.getmany(*pending, timeout_ms=1000)
+                    writer = BulkWriter()
+                    inbox: list[tuple[object, ...]] = []
+                    for tp, records in batch.items():
+                        end = bounds[tp][1]
+                        topic = tp.topic.removeprefix(prefix)
+                        for record in records:
+                            if record.offset >= end:
+                                break
+                            events += 1
+                            entry = _project(writer, handlers[tp.topic], seen, record)
+                            if entry is not None:
+                                inbox.append((*entry, topic))
+                    if inbox:
+                        if writing is not None:
+                            await writing
+                        writing = asyncio.create_task(_write(uow, writer, inbox))
+                        applied += len(inbox)
+                    for tp in list(pending):
+                        if await consumer.position(tp) >= bounds[tp][1]:
+                            pending.discard(tp)
+                    if progress:
+                        progress(events, total)
+                if writing is not None:
+                    await writing
+            finally:
+                if writing is not None and not writing.done():
+                    writing.cancel()  # the session is the unit's again before it rolls back
+                    await asyncio.gather(writing, return_exceptions=True)
             await uow.commit()
     finally:
         await consumer.stop()
     return RebuildResult(events, applied, events - applied, time.perf_counter() - started)
+
+
+async def _write(uow: UnitOfWork, writer: BulkWriter, inbox: list[tuple[object, ...]]) -> None:
+    """A batch's writes, then its inbox entries (one COPY: the inbox was emptied for these
+    topics and ``seen`` keeps repeats out, so every entry is new)."""
+    await writer.flush(uow.session)
+    connection = await uow.session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    inbox_table = messaging.inbox
+    await raw.copy_records_to_table(
+        inbox_table.name,
+        schema_name=inbox_table.schema,
+        columns=["event_id", "event_type", "topic"],
+        records=inbox,
+    )
 
 
 def _project(
@@ -120,7 +149,7 @@ def _project(
     projectors: dict[str, tuple[type[EventData], Projector]],
     seen: set[int],
     record: ConsumerRecord,
-) -> dict[str, object] | None:
+) -> tuple[object, str] | None:
     """Project one record as the worker would and return its inbox entry; None when skipped:
     an unknown type, a repeat of an event already replayed, or an invalid record the worker
     dead-lettered already (a rebuild does not park it twice).
@@ -142,7 +171,7 @@ def _project(
         return None
     seen.add(envelope.id.int)
     writer.add(project(event, envelope))
-    return {"event_id": envelope.id, "event_type": envelope.type}
+    return envelope.id, envelope.type
 
 
 def main() -> None:

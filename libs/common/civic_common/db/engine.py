@@ -3,10 +3,13 @@
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-# Per process: a pool of 5 plus 5 overflow. docs/runbook.md ("Connection budget") adds up the
+# Per process: a pool of 10, no overflow. docs/runbook.md ("Connection budget") adds up the
 # processes against Postgres's max_connections; tests/contract/test_compose.py checks compose.
-POOL_SIZE = 5
-MAX_OVERFLOW = 5
+# (It was 5 plus 5 overflow, the same 10 at most: but an overflow connection is closed when it
+# comes back, so a busy api opened and closed connections all the time, a connect, TLS attempt,
+# authentication and statement preparation each; bench/intake_register.py.)
+POOL_SIZE = 10
+MAX_OVERFLOW = 0
 
 
 def create_engine(

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.event import listen
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civic_common.auth.principal import Principal
@@ -58,11 +59,19 @@ class UnitOfWork:
         # first thing in the transaction, and the transaction commits with the answer.
         self.idempotency: IdempotencyClaim | None = None
         self._held = False  # committed by the use case, waiting for its answer
+        # Audit entries and outbox rows of this transaction not written yet: they go to the
+        # database together, in one statement, when the unit commits (in the order they were
+        # made, still under the row locks their callers hold). One round trip less per change.
+        self._audits: list[dict[str, object]] = []
+        self._events: list[dict[str, object]] = []
 
     async def __aenter__(self) -> Self:
         if self._held:
             return self  # a second block of the same request continues the held transaction
         self.session = self._sessionmaker()
+        self._audits, self._events = [], []
+        # What a rollback undoes is not written afterwards either.
+        listen(self.session.sync_session, "after_rollback", self._forget_pending)
         if self.idempotency is not None:
             # Before any check the use case makes: a retry racing this request waits here on
             # the key's row until this transaction ends, then replays its answer or runs.
@@ -79,7 +88,28 @@ class UnitOfWork:
             return  # finish_with_answer commits
         await self.release()
 
+    def _forget_pending(self, _session: object) -> None:
+        self._audits.clear()
+        self._events.clear()
+
+    async def write_pending(self) -> None:
+        """Write the audit entries and outbox rows made so far (one statement for both); the
+        unit does it itself before it commits and before anything else that writes the outbox."""
+        audits, events = self._audits, self._events
+        if not audits and not events:
+            return
+        self._audits, self._events = [], []
+        outbox, audit_log = self._tables.outbox, self._tables.audit_log
+        if not events:
+            await self.session.execute(audit_log.insert().values(audits))
+            return
+        statement = outbox.insert().values(events)
+        if audits:
+            statement = statement.add_cte(audit_log.insert().values(audits).cte("audited"))
+        await self.session.execute(statement)
+
     async def commit(self) -> None:
+        await self.write_pending()
         if self.idempotency is not None:
             await self.session.flush()  # constraint errors surface now, inside the use case
             self._held = True
@@ -96,6 +126,7 @@ class UnitOfWork:
         assert self.idempotency is not None and self._held
         table = self._tables.idempotency_keys
         try:
+            await self.write_pending()
             await self.session.execute(
                 update(table)
                 .where(
@@ -187,6 +218,7 @@ class UnitOfWork:
             )
         if not records:
             return
+        await self.write_pending()  # the outbox keeps the order the events were made in
         outbox = self._tables.outbox
         connection = await self.session.connection()
         raw = (await connection.get_raw_connection()).driver_connection
@@ -212,6 +244,7 @@ class UnitOfWork:
         one that does not fit to the dead-letter topic)."""
         if not payloads:
             return
+        await self.write_pending()  # the outbox keeps the order the events were made in
         base = Envelope(
             type=event_type.event_type,
             source=self._source,
@@ -248,15 +281,15 @@ class UnitOfWork:
         event_id: UUID,
         event_type: str,
     ) -> None:
-        await self.session.execute(
-            self._tables.outbox.insert().values(
-                event_id=event_id,
-                topic=topic,
-                partition_key=key,
-                event_type=event_type,
-                headers=headers,
-                payload=payload,
-            )
+        self._events.append(
+            {
+                "event_id": event_id,
+                "topic": topic,
+                "partition_key": key,
+                "event_type": event_type,
+                "headers": headers,
+                "payload": payload,
+            }
         )
 
     async def record_inbox(self, event_id: UUID, event_type: str, topic: str) -> bool:
@@ -277,18 +310,19 @@ class UnitOfWork:
         subject_id: UUID | str,
         purpose: str | None = None,
     ) -> None:
-        """Append who did what to whose data; staff cannot edit the log (a trigger refuses)."""
-        await self.session.execute(
-            self._tables.audit_log.insert().values(
-                actor=principal.subject,
-                role=principal.primary_role(),
-                organisation=principal.organisation,
-                action=action,
-                subject_type=subject_type,
-                subject_id=str(subject_id),
-                purpose=purpose,
-                trace_id=trace_id(),
-            )
+        """Append who did what to whose data; staff cannot edit the log (a trigger refuses).
+        Written with the change when the unit commits (``write_pending``)."""
+        self._audits.append(
+            {
+                "actor": principal.subject,
+                "role": principal.primary_role(),
+                "organisation": principal.organisation,
+                "action": action,
+                "subject_type": subject_type,
+                "subject_id": str(subject_id),
+                "purpose": purpose,
+                "trace_id": trace_id(),
+            }
         )
 
 

@@ -6,8 +6,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
+# The value is parsed by pydantic's JSON parser: about twice as fast as json.loads, and a
+# contract validates what it makes faster too (31 -> 13 µs for a training snapshot; every
+# consumer and the rebuild pay this per event, bench/rapportage_rebuild.py).
+_JSON = TypeAdapter(Any)
 
 
 class InvalidEnvelope(ValueError):
@@ -64,9 +70,9 @@ class Envelope:
         if attr("specversion") != SPEC_VERSION:
             raise InvalidEnvelope("ce_specversion must be 1.0")
         try:
-            data = json.loads(value or b"")
-        except ValueError as exc:
-            raise InvalidEnvelope(f"value is not JSON: {exc}") from exc
+            data = _JSON.validate_json(value or b"")
+        except ValidationError as exc:
+            raise InvalidEnvelope(f"value is not JSON: {exc.errors()[0]['msg']}") from exc
         if not isinstance(data, dict):
             raise InvalidEnvelope("value must be a JSON object")
         try:

@@ -6,8 +6,10 @@ first time."""
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
+from pydantic import TypeAdapter
 from sqlalchemy import Table, and_, delete, or_, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rapportage.adapters.tables import PROJECTIONS, messaging
 
 Row = dict[str, Any]
+_ROWS = TypeAdapter(list[Row])  # a batch as JSON: uuids, decimals and dates as Postgres reads them
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,10 @@ class Update:
 Write = Upsert | Increment | Update
 
 
-def _keys(table: Table) -> list[str]:
-    return [c.name for c in table.primary_key.columns]
+@cache
+def _keys(table: Table) -> tuple[str, ...]:
+    """The primary key's column names (asked once per write in a rebuild: kept)."""
+    return tuple(c.name for c in table.primary_key.columns)
 
 
 def _upsert_statement(table: Table, mode: str, columns: Iterable[str]) -> Any:
@@ -128,20 +133,77 @@ class BulkWriter:
                 self.updates.append(write)
 
     async def flush(self, session: AsyncSession) -> None:
+        """Apply what was collected through ``session``: every table's upserts and increments
+        go to the table in one ``INSERT .. SELECT .. ON CONFLICT`` over the batch sent as one
+        JSON document (the same conditions as the live path's statements);
+        then the updates, one by one, in their events' order."""
+        connection = await session.connection()
+        raw = (await connection.get_raw_connection()).driver_connection
         for (name, mode), rows in self.upserts.items():
             table = self.tables[name]
             columns = list(next(iter(rows.values())))
-            await session.execute(_upsert_statement(table, mode, columns), list(rows.values()))
+            sql = _upsert_sql(table, mode, columns)
+            await _upsert_rows(raw, table, columns, list(rows.values()), sql)
         for (name, column), sums in self.increments.items():
             table = self.tables[name]
             keys = _keys(table)
             rows = [dict(zip(keys, key, strict=True)) | {column: n} for key, n in sums.items()]
-            await session.execute(_increment_statement(table, column), rows)
+            await _upsert_rows(raw, table, [*keys, column], rows, _increment_sql(table, column))
         for update in self.updates:
             await _update(session, update)
         self.upserts.clear()
         self.increments.clear()
         self.updates.clear()
+
+
+async def _upsert_rows(
+    raw: Any, table: Table, columns: list[str], rows: list[Row], sql: str
+) -> None:
+    """Run ``sql`` over ``rows`` sent as one JSON document (one round trip; Postgres turns it
+    into rows of ``table``'s type with ``json_populate_recordset``)."""
+    await raw.execute(sql, _ROWS.dump_json(rows).decode())
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def _rows_of(table: Table) -> str:
+    """The batch's rows, as ``table``'s row type, from the statement's one parameter."""
+    return f"json_populate_recordset(NULL::{table.fullname}, $1::json)"
+
+
+@cache
+def _upsert_sql_cached(table: Table, mode: str, columns: tuple[str, ...]) -> str:
+    keys = _keys(table)
+    names = _quoted(columns)
+    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in keys)
+    where = {
+        "snapshot": " WHERE t.sequence < EXCLUDED.sequence",
+        "latest": " WHERE t.status_at <= EXCLUDED.status_at",
+        "fact": "",
+    }[mode]
+    conflict = f"DO UPDATE SET {updates}{where}" if updates else "DO NOTHING"
+    return (
+        f"INSERT INTO {table.fullname} AS t ({names}) SELECT {names} FROM {_rows_of(table)} "
+        f"ON CONFLICT ({_quoted(keys)}) {conflict}"
+    )
+
+
+def _upsert_sql(table: Table, mode: str, columns: list[str]) -> str:
+    """The bulk twin of ``_upsert_statement``: the same winner, from the staging table."""
+    return _upsert_sql_cached(table, mode, tuple(columns))
+
+
+@cache
+def _increment_sql(table: Table, column: str) -> str:
+    """The bulk twin of ``_increment_statement``."""
+    keys = _quoted(_keys(table))
+    names = f'{keys}, "{column}"'
+    return (
+        f"INSERT INTO {table.fullname} AS t ({names}) SELECT {names} FROM {_rows_of(table)} "
+        f'ON CONFLICT ({keys}) DO UPDATE SET "{column}" = t."{column}" + EXCLUDED."{column}"'
+    )
 
 
 def _wins(mode: str, row: Row, held: Row) -> bool:

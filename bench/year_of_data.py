@@ -1,0 +1,323 @@
+"""A year's data: the counter's and the counsellor's reads at full volume, each beside a bare SQL
+query for the same rows in the same run.
+
+An isolated database (own roles, created and dropped here) gets every service's schema at head
+(with the indexes of their migrations), then ``--persons`` persons (1,000,000) loaded with COPY,
+each with the search key the service computes, and ``--trajectories`` trajectories (200,000)
+with five components each and their timeline, generated in SQL. Then, ``--samples`` times each,
+alternating with the bare query:
+
+- search by name, spelling-tolerant (one letter of a registered name changed), through
+  ``intake.app.persons.search_persons`` (the use case the API calls: visibility, the trigram
+  search, an audit entry per person shown, one transaction); goal p95 < 50 ms;
+- a counsellor's worklist (``trajecten.app.trajectories.worklist``) and "Mijn dossiers"
+  (``caseload``, the counsellor's own trajectories by next deadline); goal p95 < 100 ms.
+
+The bare queries are plain asyncpg statements returning the same rows, without the service's
+transaction, audit or mapping. The interpreter desk queue and the reports have benches of their
+own (bench/tolken_matching.py, bench/rapportage_rebuild.py) at smaller volume.
+
+    .venv/bin/python bench/year_of_data.py [--persons 1000000] [--trajectories 200000]
+        [--samples 100]
+
+The last line is the worst ratio of a service read's p95 to its bare query's p95.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+
+from civic_common.auth.principal import Principal
+from civic_common.db.engine import asyncpg_dsn
+from civic_common.db.migrate import upgrade
+from civic_common.settings import ServiceSettings
+from civic_common.testing.infra import test_infra
+from civic_common.testing.plugin import isolated_environment
+
+REPO = Path(__file__).resolve().parents[1]
+AGENCIES = ["agii", "atlas", "in-gent"]
+GIVEN = (
+    "Ahmad Fatima Mohammed Aisha Omar Layla Yusuf Mariam Ali Noor Hassan Zainab Ibrahim Sara "
+    "Mustafa Amina Khalid Huda Tariq Rania Olena Oleksandr Iryna Andriy Natalia Dmytro Anna "
+    "Viktor Kateryna Serhiy Abdi Hodan Tesfaye Selam Dawit Meron Ramin Parisa Farid Shirin"
+).split()
+SYLLABLES = (
+    "al ba ber chi da del el fa gar ha hus ka kar lo ma mer na nik ov ra sa sha ta ur ya zi".split()
+)
+PERSON_COLUMNS = [
+    "id", "version", "given_name", "family_name", "birth_date", "municipality_nis", "languages",
+    "household", "needs_childcare", "needs_mobility_support", "possible_duplicates",
+    "registered_at", "registered_by", "agency", "search_key",
+]  # fmt: skip
+
+
+def family_names(rng: random.Random, count: int) -> list[str]:
+    names: set[str] = set()
+    while len(names) < count:
+        names.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))).capitalize())
+    return sorted(names)
+
+
+def misspelled(name: str, rng: random.Random) -> str:
+    """One letter changed (not the first): a spelling the search must tolerate."""
+    at = rng.randrange(1, len(name))
+    return name[:at] + rng.choice("aeiouy") + name[at + 1 :]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def load_persons(dsn: str, count: int, rng: random.Random) -> list[tuple[str, str]]:
+    from intake.domain.search import search_key
+
+    families = family_names(rng, 20_000)
+    conn = await asyncpg.connect(dsn)
+    names: list[tuple[str, str]] = []
+    started = time.perf_counter()
+    try:
+        batch = []
+        now = datetime.now(UTC)
+        for n in range(count):
+            given, family = rng.choice(GIVEN), rng.choice(families)
+            if n % 997 == 0:
+                names.append((given, family))
+            batch.append(
+                (
+                    uuid.uuid4(), 1, given, family,
+                    date(1960, 1, 1) + timedelta(days=rng.randrange(20_000)),
+                    "44021", ["ar"], "[]", False, False, [], now, "bench",
+                    AGENCIES[n % 3], search_key(given, family),
+                )
+            )  # fmt: skip
+            if len(batch) == 50_000:
+                await conn.copy_records_to_table(
+                    "persons", schema_name="intake", columns=PERSON_COLUMNS, records=batch
+                )
+                batch.clear()
+        if batch:
+            await conn.copy_records_to_table(
+                "persons", schema_name="intake", columns=PERSON_COLUMNS, records=batch
+            )
+        await conn.execute("ANALYZE intake.persons")
+    finally:
+        await conn.close()
+    print(f"loaded {count:,} persons in {time.perf_counter() - started:.0f} s")
+    return names
+
+
+TRAJECTORIES_SQL = """
+INSERT INTO trajecten.trajectories (id, version, person_id, kind, template_version, status,
+    municipality_nis, opened_at, target_group, agency)
+SELECT gen_random_uuid(), 1, gen_random_uuid(), 'inburgeringstraject', '2025.1',
+       CASE WHEN g % 5 = 0 THEN 'completed' WHEN g % 17 = 0 THEN 'suspended' ELSE 'open' END,
+       '44021', now() - (g % 1095) * interval '1 day', 'obligated',
+       (ARRAY['agii', 'atlas', 'in-gent'])[1 + g % 3]
+FROM generate_series(1, $1) g
+"""
+COMPONENTS_SQL = """
+INSERT INTO trajecten.components (trajectory_id, code, position, required, deadline, status, hours)
+SELECT t.id, c.code, c.position, c.position < 4,
+       (t.opened_at + c.position * interval '120 days')::date,
+       CASE WHEN t.status = 'completed' OR t.opened_at + c.position * interval '120 days' < now()
+                 - interval '60 days' THEN 'completed'
+            WHEN c.position = 0 THEN 'started' ELSE 'planned' END,
+       0
+FROM trajecten.trajectories t
+CROSS JOIN (VALUES ('onthaal', 0), ('nt2', 1), ('mo', 2), ('loopbaan', 3), ('netwerk', 4))
+    AS c(code, position)
+"""
+TRANSITIONS_SQL = """
+INSERT INTO trajecten.transitions (trajectory_id, sequence, action, from_status, to_status, actor,
+    at, details)
+SELECT t.id, 1, 'open', 'none', 'open', 'intake', t.opened_at, '{}'::jsonb
+FROM trajecten.trajectories t
+UNION ALL
+SELECT t.id, 2, 'start', 'planned', 'started',
+       'counsellor-' || (abs(hashtext(t.id::text)) % 400) || '@' || t.agency,
+       t.opened_at + interval '3 days', '{}'::jsonb
+FROM trajecten.trajectories t
+"""
+
+
+async def load_trajectories(dsn: str, count: int) -> None:
+    conn = await asyncpg.connect(dsn)
+    started = time.perf_counter()
+    try:
+        await conn.execute(TRAJECTORIES_SQL, count)
+        await conn.execute(COMPONENTS_SQL)
+        await conn.execute(TRANSITIONS_SQL)
+        await conn.execute("ANALYZE trajecten.trajectories")
+        await conn.execute("ANALYZE trajecten.components")
+        await conn.execute("ANALYZE trajecten.transitions")
+    finally:
+        await conn.close()
+    print(f"loaded {count:,} trajectories in {time.perf_counter() - started:.0f} s")
+
+
+BARE_SEARCH = """
+SELECT *, round(((word_similarity($2, search_key) + word_similarity($3, search_key)) / 2)::numeric,
+                4) AS rank
+FROM intake.persons
+WHERE erased_at IS NULL AND agency = $1
+  AND search_key %> $2 AND word_similarity($2, search_key) >= $4
+  AND search_key %> $3 AND word_similarity($3, search_key) >= $4
+ORDER BY rank DESC, lower(family_name), lower(given_name), id LIMIT 51
+"""
+BARE_WORKLIST = """
+SELECT t.id, t.person_id, t.municipality_nis, t.target_group, c.code, c.status, c.deadline
+FROM trajecten.trajectories t JOIN trajecten.components c ON c.trajectory_id = t.id
+WHERE t.status = 'open' AND c.required AND c.status NOT IN ('completed', 'exempted')
+  AND c.deadline <= $1 AND t.agency = $2
+ORDER BY c.deadline, t.id, c.position LIMIT 500
+"""
+BARE_CASELOAD = """
+SELECT t.id, t.person_id, t.kind, t.status, t.municipality_nis, t.agency, t.opened_at, t.version,
+       (SELECT min(c.deadline) FROM trajecten.components c WHERE c.trajectory_id = t.id
+          AND c.required AND c.status NOT IN ('completed', 'exempted')) AS next_deadline
+FROM trajecten.trajectories t
+WHERE t.agency = $2
+  AND EXISTS (SELECT 1 FROM trajecten.transitions x WHERE x.trajectory_id = t.id AND x.actor = $1)
+ORDER BY next_deadline NULLS LAST, t.id LIMIT 51
+"""
+
+
+async def run(args: argparse.Namespace) -> None:
+    from intake.adapters.repository import PersonFilter
+    from intake.app.persons import search_persons
+    from intake.domain.search import WORD_THRESHOLD, query_words
+    from intake.main import SERVICE as INTAKE
+    from trajecten.app.trajectories import caseload, worklist
+    from trajecten.domain.caseload import CaseloadQuery
+    from trajecten.main import SERVICE as TRAJECTEN
+
+    rng = random.Random(2026)
+    results: dict[str, tuple[list[float], list[float], int]] = {}
+    with test_infra(REPO) as infra:
+        async with isolated_environment(infra) as (db, _prefix):
+            runtimes = {
+                name: service.runtime(ServiceSettings(database_url=db.url(name), jwt_jwks="-"))
+                for name, service in (("intake", INTAKE), ("trajecten", TRAJECTEN))
+            }
+            try:
+                for name, runtime in runtimes.items():
+                    await upgrade(runtime.engine, runtime.migrations, name)
+                names = await load_persons(asyncpg_dsn(db.url("intake")), args.persons, rng)
+                await load_trajectories(asyncpg_dsn(db.url("trajecten")), args.trajectories)
+
+                counter = Principal("bench@agii", frozenset({"counter"}), "agii")
+                intake_bare = await asyncpg.connect(asyncpg_dsn(db.url("intake")))
+                trajecten_bare = await asyncpg.connect(asyncpg_dsn(db.url("trajecten")))
+                try:
+
+                    async def search_pair() -> tuple[float, float, int]:
+                        given, family = rng.choice(names)
+                        typed = f"{given} {misspelled(family, rng)}"
+                        started = time.perf_counter()
+                        found = await search_persons(
+                            runtimes["intake"].uow(), PersonFilter(name=typed), None, 51, counter
+                        )
+                        ours = time.perf_counter() - started
+                        words = query_words(typed)
+                        started = time.perf_counter()
+                        async with intake_bare.transaction():
+                            await intake_bare.execute(
+                                "SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)",
+                                str(WORD_THRESHOLD),
+                            )
+                            bare = await intake_bare.fetch(
+                                BARE_SEARCH, "agii", words[0], words[-1], WORD_THRESHOLD
+                            )
+                        theirs = time.perf_counter() - started
+                        return ours, theirs, abs(len(found) - len(bare))
+
+                    async def worklist_pair() -> tuple[float, float, int]:
+                        agency = rng.choice(AGENCIES)
+                        by = Principal(f"counsellor-1@{agency}", frozenset({"counsellor"}), agency)
+                        today = date.today()
+                        until = today + timedelta(days=14)
+                        started = time.perf_counter()
+                        rows = await worklist(runtimes["trajecten"].uow(), today, until, by)
+                        ours = time.perf_counter() - started
+                        started = time.perf_counter()
+                        bare = await trajecten_bare.fetch(BARE_WORKLIST, until, agency)
+                        theirs = time.perf_counter() - started
+                        return ours, theirs, abs(len(rows) - len(bare))
+
+                    async def caseload_pair() -> tuple[float, float, int]:
+                        agency = rng.choice(AGENCIES)
+                        subject = f"counsellor-{rng.randrange(400)}@{agency}"
+                        by = Principal(subject, frozenset({"counsellor"}), agency)
+                        started = time.perf_counter()
+                        rows = await caseload(
+                            runtimes["trajecten"].uow(), CaseloadQuery(), date.today(), None, 51, by
+                        )
+                        ours = time.perf_counter() - started
+                        started = time.perf_counter()
+                        bare = await trajecten_bare.fetch(BARE_CASELOAD, subject, agency)
+                        theirs = time.perf_counter() - started
+                        return ours, theirs, abs(len(rows) - len(bare))
+
+                    for name, pair in (
+                        ("search by name (intake)", search_pair),
+                        ("worklist (trajecten)", worklist_pair),
+                        ("Mijn dossiers (trajecten)", caseload_pair),
+                    ):
+                        for _ in range(3):  # warm the caches and the pools
+                            await pair()
+                        ours_t, bare_t, differing = [], [], 0
+                        for _ in range(args.samples):
+                            ours, theirs, diff = await pair()
+                            ours_t.append(ours)
+                            bare_t.append(theirs)
+                            differing += diff > 0
+                        results[name] = (ours_t, bare_t, differing)
+                finally:
+                    await intake_bare.close()
+                    await trajecten_bare.close()
+            finally:
+                for runtime in runtimes.values():
+                    await runtime.engine.dispose()
+
+    goals = {
+        "search by name (intake)": 50,
+        "worklist (trajecten)": 100,
+        "Mijn dossiers (trajecten)": 100,
+    }
+    worst = 0.0
+    print(f"{args.persons:,} persons, {args.trajectories:,} trajectories, {args.samples} samples")
+    for name, (ours, bare, differing) in results.items():
+        p95, bare95 = percentile(ours, 0.95) * 1000, percentile(bare, 0.95) * 1000
+        worst = max(worst, p95 / bare95)
+        verdict = "ok" if p95 < goals[name] else f"OVER the {goals[name]} ms goal"
+        print(
+            f"{name}: p50 {percentile(ours, 0.5) * 1000:.1f} ms, p95 {p95:.1f} ms ({verdict}); "
+            f"bare SQL p50 {percentile(bare, 0.5) * 1000:.1f} ms, p95 {bare95:.1f} ms; "
+            f"{differing} samples with a different row count"
+        )
+    print(
+        "machine: {} cores, load average {:.1f} {:.1f} {:.1f}".format(
+            os.cpu_count(), *os.getloadavg()
+        )
+    )
+    print(f"ratio worst p95 service/bare: {worst:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--trajectories", type=int, default=200_000)
+    parser.add_argument("--samples", type=int, default=100)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
