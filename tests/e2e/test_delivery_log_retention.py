@@ -22,9 +22,12 @@ async def test_the_running_worker_prunes_the_delivery_log_after_the_retention(sy
         await conn.execute(
             "INSERT INTO trajecten.partner_subscriptions (id, organisation, created_by,"
             " endpoint_url, event_types, filters, legal_basis, status)"
-            " VALUES ($1, 'ocmw-retention', 'e2e', 'http://127.0.0.1:9/hook', '[]', '{}',"
+            " VALUES ($1, 'ocmw-retention', 'e2e', 'http://127.0.0.1:9/hook', '[]', $2,"
             " 'ocmw-maatschappelijke-integratie', 'paused')",
             subscription,
+            # As the edge writes them: the worker fans every event out over the subscriptions
+            # (paused ones included), and this one asks for no event type.
+            json.dumps({"municipalities": [], "kinds": []}),
         )
         event_pk = await conn.fetchval(
             "INSERT INTO trajecten.partner_events (event_id, event_type, trajectory_id,"
