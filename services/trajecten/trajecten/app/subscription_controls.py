@@ -330,7 +330,7 @@ async def replay(
         )
     ).all()
     scope = DataScope(sub.scope_municipality, sub.scope_vdab)
-    filters = Filters(tuple(sub.filters["municipalities"]), tuple(sub.filters["kinds"]))
+    filters = Filters.of(sub.filters)
     added = 0
     for event in missing:
         if event.event_type.startswith("trajecten.person.") or not matches(

@@ -514,7 +514,7 @@ async def on_trajectory_event(work: UnitOfWork, event: EventData, envelope: Enve
             sub.event_types,
             basis,
             DataScope(sub.scope_municipality, sub.scope_vdab),
-            Filters(tuple(sub.filters["municipalities"]), tuple(sub.filters["kinds"])),
+            Filters.of(sub.filters),
             trajectory.municipality_nis,
             trajectory.kind,
             trajectory.vdab,

@@ -105,6 +105,12 @@ class Filters:
     municipalities: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, stored: Mapping[str, Iterable[str]]) -> "Filters":
+        """From a subscription's stored filters; a filter not stored filters nothing (the legal
+        basis and the data scope still bound what goes out)."""
+        return cls(tuple(stored.get("municipalities", ())), tuple(stored.get("kinds", ())))
+
     def admits(self, municipality_nis: str, kind: str) -> bool:
         return (not self.municipalities or municipality_nis in self.municipalities) and (
             not self.kinds or kind in self.kinds
