@@ -19,7 +19,7 @@ async def test_allowed_respects_the_order_of_components(system, auth):
             json={
                 "person_id": str(uuid.uuid4()),
                 "template_version": "2024.1",
-                "municipality_nis": "44021",
+                "municipality_nis": "36015",  # Roeselare: the walking skeleton counts 44021
                 "target_group": "obligated",
             },
             headers=counsellor,
