@@ -80,10 +80,10 @@ async def desk(
     items = [] if errors else await desk_queue(work, language, day, rules, principal)
     others: dict[str, list[tuple[UUID, str]]] = {}
     async with work:
-        for language in {i.request.language for i in items}:
-            others[language] = [
+        for asked in {i.request.language for i in items}:
+            others[asked] = [
                 (i.id, i.name)
-                for i in await InterpreterRepository(work.session).page(None, 200, language)
+                for i in await InterpreterRepository(work.session).page(None, 200, asked)
             ]
     return templates.TemplateResponse(
         request,
@@ -91,13 +91,7 @@ async def desk(
         {
             "items": items,
             "others": others,
-            "taal": taal,
-            "taal_naam": language_name(language) if language else taal,
-            "languages": languages(),
-            "datum": datum,
-            "errors": errors,
-            "melding": melding,
-            "fout": fout,
+            **_filter_context(taal, language, datum, errors, melding, fout),
         },
     )
 
@@ -121,17 +115,31 @@ async def desk_assigned(
         "assigned.html",
         {
             "items": items,
-            "taal": taal,
-            "taal_naam": language_name(language) if language else taal,
-            "languages": languages(),
-            "datum": datum,
-            "errors": errors,
-            "melding": melding,
-            "fout": fout,
+            **_filter_context(taal, language, datum, errors, melding, fout),
             "query": urlencode(_filters(taal, datum)),
         },
         status_code=422 if errors else 200,
     )
+
+
+def _filter_context(
+    taal: str,
+    language: str | None,
+    datum: str,
+    errors: dict[str, str],
+    melding: str,
+    fout: str,
+) -> dict[str, object]:
+    """What the desk's two views show of their filters and of the last action."""
+    return {
+        "taal": taal,
+        "taal_naam": language_name(language) if language else taal,
+        "languages": languages(),
+        "datum": datum,
+        "errors": errors,
+        "melding": melding,
+        "fout": fout,
+    }
 
 
 def _desk_filters(taal: str, datum: str) -> tuple[dict[str, str], str | None, date | None]:
