@@ -123,8 +123,8 @@ def topic_prefix(environment: tuple[IsolatedDatabase, str]) -> str:
     return environment[1]
 
 
-@pytest_asyncio.fixture(scope="session")
-async def issuer_db(infra: Infra) -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def issuer_database(infra: Infra) -> AsyncIterator[str]:
     """A database of its own for the partner token issuer, its role provisioned as
     civic-provision does it; the issuer app migrates it on start."""
     run = secrets.token_hex(4)
@@ -134,6 +134,15 @@ async def issuer_db(infra: Infra) -> AsyncIterator[str]:
         yield service_url(infra.admin_url, name, role, password)
     finally:
         await drop_database(infra.admin_url, name, [role])
+
+
+@pytest_asyncio.fixture(scope="session")
+async def issuer_db(infra: Infra) -> AsyncIterator[str]:
+    """The session's issuer database, the one the running system's issuer uses. Tests that
+    register partner clients of their own beside the system use ``issuer_database`` instead:
+    a client left here changes what an organisation's clients grant in the system's tests."""
+    async with issuer_database(infra) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

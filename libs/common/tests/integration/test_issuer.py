@@ -15,6 +15,8 @@ import pytest
 from civic_common.auth.dpop import ProofKey
 from civic_common.auth.issuer_app import IssuerSettings, build_issuer_app
 from civic_common.auth.tokens import TokenValidator
+from civic_common.testing.infra import Infra
+from civic_common.testing.plugin import issuer_database
 from civic_common.testing.server import serving
 
 pytestmark = pytest.mark.integration
@@ -22,6 +24,14 @@ pytestmark = pytest.mark.integration
 GRACE = 1.5  # seconds the previous secret keeps working after a rotation
 TOKEN_URL = "http://issuer/oauth2/token"
 KEY = ProofKey()  # the partner's DPoP key pair
+
+
+@pytest.fixture(scope="module")
+async def issuer_db(infra: Infra) -> AsyncIterator[str]:
+    """This module's own issuer database, not the session's: the clients it registers (for
+    ocmw-evergem among others) must not join the running system's organisations."""
+    async with issuer_database(infra) as url:
+        yield url
 
 
 @pytest.fixture
