@@ -154,6 +154,20 @@ def checked(wish: Wish, by: Principal, rules: EdgeRules) -> tuple[LegalBasis, Da
     return checked_basis(replace(wish, legal_basis=granted_basis(wish, by)), scope, rules), scope
 
 
+def require_scope(scope: DataScope) -> None:
+    """A subscription (or its preview) needs a data scope: with none (fail-closed) it would
+    never carry an event, so say so rather than accept it. An organisation whose clients name
+    different municipalities gets none, never a guessed one. The feed stays open without one:
+    erasure notices addressed to the organisation still reach it there."""
+    if scope.municipality is None and not scope.vdab:
+        raise Problem(
+            403,
+            "Geen gegevensbereik",
+            "Uw client heeft geen gegevensbereik: geen gemeente (OCMW) en geen doorverwijzing "
+            "(VDAB). Vraag de beheerder de gemeente van uw client vast te leggen.",
+        )
+
+
 def granted_basis(wish: Wish, by: Principal) -> str:
     """The legal basis a partner asks for, which must be one an admin granted its client (403
     otherwise); a client holding one basis gets it without naming it. The rule every partner
@@ -227,6 +241,7 @@ async def create(
     by default the caller, a client itself. Staff signed in at the portal name one of their
     organisation's clients (``partner_staff.subscribing_client``)."""
     basis, scope = checked(wish, by, rules)
+    require_scope(scope)
     checked_format(format_)
     await check_endpoint(url, rules)
     subscription_id, secret = uuid.uuid4(), new_secret()
@@ -650,6 +665,7 @@ async def preview(
     """The sandbox: the most recent events, oldest first, with exactly the fields this
     subscription would receive; nothing is stored but the audit of what was shown."""
     basis, scope = checked(wish, by, rules)
+    require_scope(scope)
     await check_endpoint(url, rules)
     items, _ = await _events(work, by, wish, basis, scope, 0, PREVIEW_SIZE, newest_first=True)
     await work.commit()
