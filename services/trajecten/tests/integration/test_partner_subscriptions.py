@@ -185,6 +185,23 @@ async def test_scopes_and_roles_are_required(client, partner, counsellor):
     assert staff.status_code == 403
 
 
+async def test_a_client_without_a_data_scope_is_told_instead_of_subscribing_to_nothing(
+    client, partner
+):
+    """An OCMW client with no municipality (or an organisation whose clients name different
+    ones) sees nobody's trajectories: a subscription would never carry an event, so creating
+    one, or previewing it, is refused with the reason; the feed stays open for the erasure
+    notices addressed to the organisation."""
+    nowhere = partner("ocmw-nergens", None)
+    body = {"endpoint_url": "http://127.0.0.1:9/h", "event_types": [OPENED]}
+    refused = await client.post("/partners/v1/subscriptions", json=body, headers=nowhere)
+    assert refused.status_code == 403 and "gegevensbereik" in refused.text
+    preview = await client.post("/partners/v1/subscriptions/preview", json=body, headers=nowhere)
+    assert preview.status_code == 403 and "gegevensbereik" in preview.text
+    feed = await client.get(f"/partners/v1/feed?event_types={OPENED}", headers=nowhere)
+    assert feed.status_code == 200, feed.text
+
+
 async def test_each_event_type_asked_needs_its_own_scope_on_create_preview_and_feed(
     client, partner, open_in, pump
 ):
