@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from civic_common.events.contracts.base import EventData
 from civic_common.events.contracts.reporting import ComponentProgress, ReportableFacts
@@ -117,93 +117,79 @@ class OrganisationTrajectoryRecorded(EventData, ReportableFacts):
 # organisation or "system".
 
 
-class ComponentStarted(EventData):
+class TrajectoryChange(BaseModel):
+    """The facts every lifecycle event of a trajectory carries, first."""
+
+    trajectory_id: UUID
+    person_id: UUID
+    occurred_at: datetime
+    actor: str = Field(description="Staff subject, partner organisation or 'system'")
+
+
+class ComponentChange(BaseModel):
+    """The facts every event about one component of a trajectory carries, first."""
+
+    trajectory_id: UUID
+    person_id: UUID
+    component: str = Field(description="Component code of its template, e.g. nt2_test")
+    occurred_at: datetime
+    actor: str = Field(description="Staff subject, partner organisation or 'system'")
+
+
+class ComponentStarted(EventData, ComponentChange):
     event_type = "trajecten.trajectory.component-started.v1"
     topic = "trajecten.trajectories"
     summary = "A component of a person's trajectory started (course enrolment, track begun)."
 
-    trajectory_id: UUID
-    person_id: UUID
-    component: str = Field(description="Component code of its template, e.g. nt2_test")
-    occurred_at: datetime
-    actor: str = Field(description="Staff subject, partner organisation or 'system'")
 
-
-class ComponentCompleted(EventData):
+class ComponentCompleted(EventData, ComponentChange):
     event_type = "trajecten.trajectory.component-completed.v1"
     topic = "trajecten.trajectories"
     summary = "A component was completed with a result that counts as completion by its template."
 
-    trajectory_id: UUID
-    person_id: UUID
-    component: str = Field(description="Component code of its template, e.g. nt2_test")
-    occurred_at: datetime
-    actor: str = Field(description="Staff subject, partner organisation or 'system'")
     result: str | None = Field(None, description="e.g. passed, hours_reached, employed")
     cefr_level: str | None = Field(None, description="Dutch level reached, for NT2 components")
     hours: Decimal | None = Field(None, ge=0, description="Hours attended in total")
 
 
-class ComponentFailed(EventData):
+class ComponentFailed(EventData, ComponentChange):
     event_type = "trajecten.trajectory.component-failed.v1"
     topic = "trajecten.trajectories"
     summary = "A component ended without a result that counts (e.g. a failed test); retryable."
 
-    trajectory_id: UUID
-    person_id: UUID
-    component: str = Field(description="Component code of its template, e.g. nt2_test")
-    occurred_at: datetime
-    actor: str = Field(description="Staff subject, partner organisation or 'system'")
     result: str | None = None
     cefr_level: str | None = None
 
 
-class ComponentExempted(EventData):
+class ComponentExempted(EventData, ComponentChange):
     event_type = "trajecten.trajectory.component-exempted.v1"
     topic = "trajecten.trajectories"
     summary = "A counsellor exempted the person from a component (e.g. Dutch already at level)."
 
-    trajectory_id: UUID
-    person_id: UUID
-    component: str = Field(description="Component code of its template, e.g. nt2_test")
-    occurred_at: datetime
-    actor: str = Field(description="Staff subject, partner organisation or 'system'")
     reason: str = Field(description=REASON_DOC)
 
 
-class TrajectorySuspended(EventData):
+class TrajectorySuspended(EventData, TrajectoryChange):
     event_type = "trajecten.trajectory.suspended.v1"
     topic = "trajecten.trajectories"
     summary = "A trajectory was suspended (illness, work, …); its deadlines stop running."
 
-    trajectory_id: UUID
-    person_id: UUID
-    occurred_at: datetime
-    actor: str = Field(description="Staff subject, partner organisation or 'system'")
     reason: str = Field(description=REASON_DOC)
 
 
-class TrajectoryResumed(EventData):
+class TrajectoryResumed(EventData, TrajectoryChange):
     event_type = "trajecten.trajectory.resumed.v1"
     topic = "trajecten.trajectories"
     summary = "A suspended trajectory was resumed; open deadlines moved by the time suspended."
 
-    trajectory_id: UUID
-    person_id: UUID
-    occurred_at: datetime
-    actor: str = Field(description="Staff subject, partner organisation or 'system'")
     reason: str = Field(description=REASON_DOC)
 
 
-class TrajectoryStopped(EventData):
+class TrajectoryStopped(EventData, TrajectoryChange):
     event_type = "trajecten.trajectory.stopped.v1"
     topic = "trajecten.trajectories"
     summary = "A trajectory was stopped before completion (moved away, left the target group, …)."
 
-    trajectory_id: UUID
-    person_id: UUID
-    occurred_at: datetime
-    actor: str = Field(description="Staff subject, partner organisation or 'system'")
     reason: str = Field(description=REASON_DOC)
 
 
@@ -223,15 +209,11 @@ class DeadlineMissed(EventData):
     municipality_nis: str = Field(pattern=r"^\d{5}$")
 
 
-class TrajectoryCompleted(EventData):
+class TrajectoryCompleted(EventData, TrajectoryChange):
     event_type = "trajecten.trajectory.completed.v1"
     topic = "trajecten.trajectories"
     summary = "Every required component is done: the inburgeringsattest was issued."
 
-    trajectory_id: UUID
-    person_id: UUID
-    occurred_at: datetime
-    actor: str = Field(description="Staff subject, partner organisation or 'system'")
     attest_number: str
     kind: str
     template_version: str
