@@ -231,7 +231,7 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
         template = shipped().get(trajectory.kind, trajectory.template_version)
         if result is not None:
             # Only a result the test's form may record now, and one that fails the test.
-            component = trajectory.component(code) if code else None
+            component = next((c for c in trajectory.components if c.code == code), None)
             fails = (
                 component is not None
                 and trajectory.status is TrajectoryStatus.OPEN
