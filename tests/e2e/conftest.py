@@ -8,16 +8,20 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI, Request, Response
+from standardwebhooks import Webhook
 
 from civic_common.testing.infra import Infra
 from civic_common.testing.plugin import free_port, isolated_environment
 from civic_common.testing.processes import stop_processes
+from civic_common.testing.server import serving
 from civic_common.testing.system import System, running_system
 
 # Service settings beyond ServiceSettings that the e2e system runs with, e.g. faster timers.
@@ -150,3 +154,39 @@ def partner_token(system: System, auth) -> Callable[..., Awaitable[dict[str, str
         return {"Authorization": f"Bearer {granted.json()['access_token']}"}
 
     return issue
+
+
+class WebhookReceiver:
+    """A partner's webhook endpoint on a local port of its own, at ``url``. It answers only
+    inside ``async with receiver.listening():``, so it can be down and come back at the same
+    address (and one never listening is an endpoint where nobody answers). ``arrivals``: each
+    POST's headers and body, in arrival order. Once ``secret`` is set, every POST is first
+    verified with the Standard Webhooks reference library (one that fails is refused with an
+    error, as a partner would), and ``messages`` keeps each verified body by its webhook-id,
+    in first-arrival order."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.secret = ""
+        self.arrivals: list[tuple[dict[str, str], bytes]] = []
+        self.messages: dict[str, dict] = {}
+        self.app = FastAPI()
+
+        @self.app.post("/hook")
+        async def hook(request: Request) -> Response:
+            headers, body = dict(request.headers), await request.body()
+            if self.secret:
+                verified = Webhook(self.secret).verify(body, headers)
+                self.messages.setdefault(headers["webhook-id"], verified)
+            self.arrivals.append((headers, body))
+            return Response(status_code=204)
+
+    def listening(self) -> AbstractAsyncContextManager[str]:
+        return serving(self.app, self.port)
+
+
+@pytest.fixture
+def webhook_receiver() -> WebhookReceiver:
+    """A partner's webhook endpoint of the test's own (``WebhookReceiver``)."""
+    return WebhookReceiver()

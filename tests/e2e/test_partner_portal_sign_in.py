@@ -8,7 +8,6 @@ import uuid
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request, Response
 from standardwebhooks import Webhook
 
 from civic_common.testing.keycloak import (
@@ -17,8 +16,6 @@ from civic_common.testing.keycloak import (
     keycloak_tokens,
     sign_in_at_keycloak,
 )
-from civic_common.testing.plugin import free_port
-from civic_common.testing.server import serving
 from civic_common.testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +34,7 @@ async def _now(value: object) -> object:
 
 
 async def test_partner_staff_sign_in_at_keycloak_and_manage_their_organisations_webhooks(
-    system, browser, keycloak, partner_token, auth, repo_root
+    system, browser, keycloak, partner_token, auth, repo_root, webhook_receiver
 ):
     await ensure_realm_user(
         keycloak, repo_root / "deploy" / "keycloak" / "realm-civic.json", DEMO_PARTNER_USER
@@ -51,14 +48,7 @@ async def test_partner_staff_sign_in_at_keycloak_and_manage_their_organisations_
         )
     client = [c for c in listed.json() if c["organisation"] == ORGANISATION][-1]  # the newest
 
-    arrivals: list[tuple[dict[str, str], bytes]] = []
-    hooks, port = FastAPI(), free_port()
-
-    @hooks.post("/hook")
-    async def hook(request: Request) -> Response:
-        arrivals.append((dict(request.headers), await request.body()))
-        return Response(status_code=204)
-
+    hooks = webhook_receiver  # verified here, with the secret the portal shows
     context = await browser.new_context(locale="nl-BE")
     try:
         page = await context.new_page()
@@ -71,8 +61,8 @@ async def test_partner_staff_sign_in_at_keycloak_and_manage_their_organisations_
         assert BASIS in bases and "vdab-arbeidsmarktactivering" not in bases
         assert client["client_id"] in await page.inner_text("#clientlijst")
 
-        async with serving(hooks, port):
-            await page.get_by_label("Eindpunt (https-URL)").fill(f"http://127.0.0.1:{port}/hook")
+        async with hooks.listening():
+            await page.get_by_label("Eindpunt (https-URL)").fill(hooks.url)
             await page.get_by_label(OPENED).check()
             await page.get_by_role("button", name="Abonnement aanmaken").click()
             await page.wait_for_selector("#geheim")
@@ -84,7 +74,7 @@ async def test_partner_staff_sign_in_at_keycloak_and_manage_their_organisations_
             assert "/partner/abonnementen/" in detail_url
 
             # The running worker delivers it, signed with the subscription's secret.
-            [(headers, body)] = await eventually(lambda: _now(arrivals), within=60)
+            [(headers, body)] = await eventually(lambda: _now(hooks.arrivals), within=60)
             verified = Webhook(secret).verify(body, headers)
             assert headers["webhook-test"] == "true" and verified["type"] == OPENED
 
@@ -98,7 +88,7 @@ async def test_partner_staff_sign_in_at_keycloak_and_manage_their_organisations_
         # The portal acted for the organisation: its API client sees the same subscription.
         async with httpx.AsyncClient(timeout=15) as http:
             own = await http.get(f"{trajecten}/partners/v1/subscriptions", headers=api)
-        assert [s["endpoint_url"] for s in own.json()["items"]] == [f"http://127.0.0.1:{port}/hook"]
+        assert [s["endpoint_url"] for s in own.json()["items"]] == [hooks.url]
 
         # The client's secret, rotated here, shown once, and accepted by the issuer.
         await page.goto(f"{trajecten}/partner")

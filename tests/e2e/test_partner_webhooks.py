@@ -9,11 +9,7 @@ import uuid
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request, Response
-from standardwebhooks import Webhook
 
-from civic_common.testing.plugin import free_port
-from civic_common.testing.server import serving
 from civic_common.testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -33,34 +29,18 @@ THIN_TYPES = ["trajecten.trajectory.opened.v1", "trajecten.trajectory.stopped.v1
 SCOPES = " ".join([API_SCOPES, *(f"events:{t}" for t in THIN_TYPES)])  # an OCMW's
 
 
-class Receiver:
-    """A partner's endpoint: verifies, then keeps each message by its webhook-id."""
-
-    def __init__(self) -> None:
-        self.secret = ""
-        self.messages: dict[str, dict] = {}  # webhook-id -> body, in first-arrival order
-        self.app = FastAPI()
-
-        @self.app.post("/hook")
-        async def hook(request: Request) -> Response:
-            body = await request.body()
-            verified = Webhook(self.secret).verify(body, dict(request.headers))
-            self.messages.setdefault(request.headers["webhook-id"], verified)
-            return Response(status_code=204)
-
-
 async def test_webhooks_survive_a_receiver_outage_exactly_once_in_order(
-    system, auth, partner_token
+    system, auth, partner_token, webhook_receiver
 ):
     counsellor = auth("counsellor", "els@agii", organisation="agii")
     vdab = await partner_token("vdab", VDAB_SCOPES, legal_bases=(VDAB_BASIS,))
     trajecten = system.urls["trajecten"]
-    receiver, port = Receiver(), free_port()
+    receiver = webhook_receiver
     async with httpx.AsyncClient(timeout=15) as http:
         created = await http.post(
             f"{trajecten}/partners/v1/subscriptions",
             json={
-                "endpoint_url": f"http://127.0.0.1:{port}/hook",
+                "endpoint_url": receiver.url,
                 "event_types": TYPES,
                 "legal_basis": VDAB_BASIS,
                 "filters": {"municipalities": [NIS]},
@@ -95,7 +75,7 @@ async def test_webhooks_survive_a_receiver_outage_exactly_once_in_order(
             assert response.status_code == 200, (path, response.text)
             trajectory["version"] = int(response.headers["etag"].strip('"'))
 
-        async with serving(receiver.app, port):
+        async with receiver.listening():
             trajectories = [await job_seeker() for _ in range(3)]
             for t in trajectories:
                 await act(t, "/components/guidance/transitions", {"action": "start"})
@@ -113,7 +93,7 @@ async def test_webhooks_survive_a_receiver_outage_exactly_once_in_order(
         for t in trajectories:
             await act(t, "/components/mo_course/transitions", {"action": "fail"})
             await act(t, "/transitions", {"action": "stop", "reason": "verhuisd"})
-        async with serving(receiver.app, port):
+        async with receiver.listening():
 
             async def all_arrived() -> bool:
                 got = [m for m in receiver.messages.values() if m["trajectory_id"] in mine]
@@ -140,18 +120,20 @@ async def test_webhooks_survive_a_receiver_outage_exactly_once_in_order(
         assert all("actor" not in m["data"] and "reason" not in m["data"] for m in got)
 
 
-async def test_a_revoked_partners_next_delivery_does_not_go_out(system, auth, partner_token):
+async def test_a_revoked_partners_next_delivery_does_not_go_out(
+    system, auth, partner_token, webhook_receiver
+):
     """Revocation at the issuer stops webhooks at once, with no admin step at trajecten."""
     nis = "44013"  # Destelbergen: no other e2e registers people there
     issuer, trajecten = system.urls["issuer"], system.urls["trajecten"]
     admin = auth("admin", "ops@agii")
     counsellor = auth("counsellor", "els@agii", organisation="agii")
     ocmw = await partner_token("ocmw-destelbergen", SCOPES, municipality=nis)
-    receiver, port = Receiver(), free_port()
-    async with httpx.AsyncClient(timeout=15) as http, serving(receiver.app, port):
+    receiver = webhook_receiver
+    async with httpx.AsyncClient(timeout=15) as http, receiver.listening():
         created = await http.post(
             f"{trajecten}/partners/v1/subscriptions",
-            json={"endpoint_url": f"http://127.0.0.1:{port}/hook", "event_types": THIN_TYPES},
+            json={"endpoint_url": receiver.url, "event_types": THIN_TYPES},
             headers=ocmw,
         )
         assert created.status_code == 201, created.text
@@ -207,7 +189,7 @@ async def _now(value: bool) -> bool:
 
 
 async def test_a_partner_that_had_a_persons_data_is_told_of_their_erasure(
-    system, auth, partner_token
+    system, auth, partner_token, webhook_receiver
 ):
     """GDPR art. 17 and 19: the erasure reaches every partner that received the person's data,
     and the platform records when the notice went out and that the partner acknowledged it."""
@@ -215,11 +197,11 @@ async def test_a_partner_that_had_a_persons_data_is_told_of_their_erasure(
     intake, trajecten = system.urls["intake"], system.urls["trajecten"]
     admin = auth("admin", "dpo@agii")
     ocmw = await partner_token("ocmw-de-pinte", SCOPES, municipality=nis)
-    receiver, port = Receiver(), free_port()
-    async with httpx.AsyncClient(timeout=15) as http, serving(receiver.app, port):
+    receiver = webhook_receiver
+    async with httpx.AsyncClient(timeout=15) as http, receiver.listening():
         created = await http.post(
             f"{trajecten}/partners/v1/subscriptions",
-            json={"endpoint_url": f"http://127.0.0.1:{port}/hook", "event_types": THIN_TYPES},
+            json={"endpoint_url": receiver.url, "event_types": THIN_TYPES},
             headers=ocmw,
         )
         assert created.status_code == 201, created.text

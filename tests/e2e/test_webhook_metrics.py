@@ -8,7 +8,6 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from civic_common.testing.plugin import free_port
 from civic_common.testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +28,7 @@ async def sample(http: httpx.AsyncClient, url: str, name: str, **labels: str) ->
 
 
 async def test_failed_attempts_and_a_disabled_subscription_show_in_the_workers_metrics(
-    system, auth, partner_token
+    system, auth, partner_token, webhook_receiver
 ):
     metrics = system.metrics["trajecten-worker-1"]
     trajecten = system.urls["trajecten"]
@@ -42,10 +41,10 @@ async def test_failed_attempts_and_a_disabled_subscription_show_in_the_workers_m
         disabled_before = await sample(
             http, metrics, "civic_webhook_subscriptions", status="disabled"
         )
-        created = await http.post(  # nobody listens there: every attempt fails
+        created = await http.post(  # a receiver never listening: every attempt fails
             f"{trajecten}/partners/v1/subscriptions",
             json={
-                "endpoint_url": f"http://127.0.0.1:{free_port()}/hook",
+                "endpoint_url": webhook_receiver.url,
                 "event_types": TYPES,
                 "legal_basis": "ocmw-maatschappelijke-integratie",
             },

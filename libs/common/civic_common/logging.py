@@ -39,12 +39,17 @@ class TraceFilter(logging.Filter):
         return True
 
 
+# ``extra`` of a line that repeats as long as something is away (``RepeatFilter``).
+HELD_REPEATS: dict[str, Any] = {"held": True}
+
+
 class RepeatFilter(logging.Filter):
     """Lets one line of a kind through per ``interval`` seconds. While a broker is away,
     aiokafka logs the same refused connection several times per 100 ms retry (thousands of
     lines a minute per process); what the operator needs is that it goes on, and how often.
     A kind is the logger, level and message template; the next line let through says how many
-    were held back. Only loggers under ``prefixes`` are held back."""
+    were held back. Only loggers under ``prefixes`` are held back, and lines logged with
+    ``extra=HELD_REPEATS`` (e.g. a polling loop's "database unavailable", once per round)."""
 
     def __init__(self, interval: float = 30.0, prefixes: tuple[str, ...] = ("aiokafka",)) -> None:
         super().__init__()
@@ -53,7 +58,7 @@ class RepeatFilter(logging.Filter):
         self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith(self._prefixes):
+        if not (record.name.startswith(self._prefixes) or getattr(record, "held", False)):
             return True
         kind = (record.name, record.levelno, str(record.msg))
         now = time.monotonic()

@@ -11,7 +11,12 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from civic_common.auth.issuer import mint
-from civic_common.testing.keycloak import keycloak  # noqa: F401 - a fixture of this plugin
+from civic_common.testing.keycloak import (  # keycloak: a fixture of this plugin
+    DEMO_USERS,
+    Keycloak,
+    keycloak,  # noqa: F401
+    sign_in_at_keycloak,
+)
 from civic_common.testing.server import SERVED
 from civic_common.web.oidc import Tokens
 from civic_common.web.pages import PageAuth
@@ -161,3 +166,52 @@ async def ambiguous_enter(page: Page) -> list[str]:
               .map(f => f.getAttribute('action') || f.id || '(form)')"""
         )
     )
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+async def check_page(page: Page, axe: str, problems: list[str]) -> None:
+    """The three checks of every page, on the page as it is now: no serious or critical axe
+    violation, Enter in a text field takes only its own form's step, no sideways scrolling at
+    390 px. What fails is added to ``problems``."""
+    where = page.url.split("//", 1)[1]
+    for violation in await axe_violations(page, axe):
+        problems.append(f"{where}: {violation}")
+    for form in await ambiguous_enter(page):
+        problems.append(f"{where}: Enter in form {form} is ambiguous (not exactly one button)")
+    await page.set_viewport_size(PHONE)
+    if (overflow := await sideways_overflow(page)) > 0:
+        problems.append(f"{where}: scrolls {overflow} px sideways at 390 px")
+    await page.set_viewport_size(DESKTOP)
+
+
+async def signed_in_page(
+    browser: Browser, base_url: str, provider: Keycloak, role: str, path: str
+) -> Page:
+    """A page at ``base_url + path``, signed in through Keycloak's own login page as the
+    README's demo user of ``role``."""
+    context = await browser.new_context(locale="nl-BE", viewport=DESKTOP)
+    page = await context.new_page()
+    await page.goto(f"{base_url}{path}")
+    assert page.url.startswith(provider.issuer), "signed in at Keycloak's own page"
+    await sign_in_at_keycloak(page, DEMO_USERS[role])
+    await page.wait_for_url(f"{base_url}{path}**")
+    return page
+
+
+async def press(page: Page, key: str, times: int = 1) -> None:
+    for _ in range(times):
+        await page.keyboard.press(key)
+
+
+async def tab_to(page: Page, selector: str, limit: int = 80) -> None:
+    """Tab until the element ``selector`` has the focus, as a keyboard user would."""
+    target = await page.query_selector(selector)
+    assert target is not None, selector
+    for _ in range(limit):
+        if await page.evaluate("(el) => el === document.activeElement", target):
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} cannot be reached with Tab")

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from civic_common.logging import RepeatFilter
+from civic_common.logging import HELD_REPEATS, RepeatFilter
 
 pytestmark = pytest.mark.unit
 
@@ -37,3 +37,17 @@ def test_one_line_of_a_kind_per_interval_then_the_count_held_back(
 def test_our_own_loggers_are_never_held_back() -> None:
     repeats = RepeatFilter(interval=30.0)
     assert all(repeats.filter(_record("civic_common.outbox")) for _ in range(10))
+
+
+def test_our_lines_flagged_as_repeating_are_held_back() -> None:
+    """A polling loop's "database unavailable" (``extra=HELD_REPEATS``) is one of a kind too."""
+    repeats = RepeatFilter(interval=30.0)
+
+    def flagged() -> logging.LogRecord:
+        record = _record("civic_common.some_loop", "round failed (%s)")
+        record.__dict__.update(HELD_REPEATS)
+        return record
+
+    assert repeats.filter(flagged())
+    assert not any(repeats.filter(flagged()) for _ in range(10))
+    assert repeats.filter(_record("civic_common.some_loop", "round failed (%s)")), "unflagged"

@@ -192,6 +192,11 @@ class ErasureIn(GuardedModel):
 
 class TransferIn(GuardedModel):
     agency: AgencyCode = Field(description="Code of the agency taking over the case, e.g. atlas")
+    reason: text(500, min_length=1) | None = Field(  # type: ignore[valid-type]
+        None,
+        description="Why the case moves (the pages ask for it); kept in the audit trail, never "
+        "in the event",
+    )
 
 
 class TransferOut(BaseModel):

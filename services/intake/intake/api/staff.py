@@ -325,7 +325,7 @@ async def post_transfer(
     expected = _expected_version(if_match)
     with _answers(person_id):
         person, from_agency = await transfer_person(
-            work, person_id, expected, body.agency, principal
+            work, person_id, expected, body.agency, principal, reason=body.reason
         )
     moved = TransferOut(
         id=person.id, version=person.version, from_agency=from_agency, agency=person.agency

@@ -419,11 +419,18 @@ async def search_persons(
 
 
 async def transfer_person(
-    uow: UnitOfWork, person_id: UUID, expected_version: int, to_agency: str, by: Principal
+    uow: UnitOfWork,
+    person_id: UUID,
+    expected_version: int,
+    to_agency: str,
+    by: Principal,
+    *,
+    reason: str | None = None,
 ) -> tuple[Person, str]:
     """Move a person's case to another agency (e.g. after a move to its city); returns the
     person moved and the agency they came from. Whoever may see the person may hand it over:
-    an admin, or staff of the agency it belongs to now."""
+    an admin, or staff of the agency it belongs to now. ``reason``, staff's words, goes with
+    the audit entry (as an erasure's does), never into the event."""
     now = datetime.now(UTC)
     async with uow:
         repository = PersonRepository(uow.session)
@@ -434,7 +441,10 @@ async def transfer_person(
         await repository.update(moved, expected_version)
         change = {"field": "agency", "old": current.agency, "new": to_agency}
         await repository.record(moved, "transferred", by.subject, now, [change])
-        await uow.audit(by, "transfer", "person", person_id, f"{current.agency} -> {to_agency}")
+        moved_to = f"{current.agency} -> {to_agency}"
+        await uow.audit(
+            by, "transfer", "person", person_id, f"{moved_to}: {reason}" if reason else moved_to
+        )
         await uow.publish(
             PersonTransferred(
                 person_id=person_id,

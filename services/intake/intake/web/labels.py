@@ -40,6 +40,7 @@ FIELDS = {
     "erased_at": "Gewist op",
     "agency": "Agentschap",
     "reason": "Reden van het verzoek",
+    "transfer_reason": "Reden van de overdracht",
     "enterprise_number": "Ondernemingsnummer (KBO)",
     "name": "Naam",
     "organisation_type": "Soort organisatie",

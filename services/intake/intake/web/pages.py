@@ -56,7 +56,7 @@ from intake.app.persons import (
     search_persons,
     transfer_person,
 )
-from intake.domain.agency import AGENCY_CODE, NoAgency, visibility
+from intake.domain.agency import AGENCY_CODE, NoAgency, transfer_refusal, visibility
 from intake.domain.person import Person
 from intake.domain.search import query_words
 from intake.reference import municipalities
@@ -420,6 +420,69 @@ def install(app: FastAPI, settings: IntakeSettings, sources: Sequence[SectionSou
         # The person page of an erased person says that the data are erased (410).
         return RedirectResponse(f"/personen/{person_id}", status_code=303)
 
+    async def transfer_refused(
+        request: Request,
+        person_id: UUID,
+        principal: Principal,
+        work: UnitOfWork,
+        agency: str,
+        status: int,
+        errors: dict[str, str],
+        stale: str | None = None,
+    ) -> Response:
+        """The person as they are now, with the transfer form as it was sent (an agency the
+        confirmation page sent by its code, by its name)."""
+        current = await found(work, person_id, principal)
+        code = canonical(agency)
+        shown = {"agency": display(code) if code else agency, "errors": errors, "stale": stale}
+        return await person_page(request, current, principal, work, status, transfer=shown)
+
+    async def transfer_confirmation(
+        request: Request,
+        person_id: UUID,
+        principal: Principal,
+        work: UnitOfWork,
+        agency: str,
+        version: str,
+        reason: str = "",
+        errors: dict[str, str] | None = None,
+    ) -> Response:
+        """The confirmation page of a transfer (GOV.UK "confirm before you act"): to whom,
+        what it means for this agency (it no longer sees the person), a reason, and the one
+        button that does it. A target the form refuses goes back to the person page."""
+        person = await found(work, person_id, principal)
+        try:
+            target = TransferIn(agency=canonical(agency.strip()) or agency.strip()).agency
+        except ValidationError as exc:
+            return await transfer_refused(
+                request, person_id, principal, work, agency, 422, field_errors(exc)
+            )
+        if refusal := transfer_refusal(person.agency, target):
+            return await transfer_refused(
+                request, person_id, principal, work, agency, 422, {"agency": refusal}
+            )
+        return render(
+            request,
+            "transfer.html",
+            422 if errors else 200,
+            person=person,
+            agency=target,
+            version=version if version.isdigit() else str(person.version),
+            reason=reason,
+            errors=errors or {},
+        )
+
+    @router.get("/personen/{person_id}/overdragen", response_class=HTMLResponse)
+    async def confirm_transfer(
+        request: Request,
+        person_id: UUID,
+        principal: Transferrer,
+        work: Work,
+        agency: str = "",
+        version: str = "",
+    ) -> Response:
+        return await transfer_confirmation(request, person_id, principal, work, agency, version)
+
     @router.post("/personen/{person_id}/overdragen", response_class=HTMLResponse)
     async def transfer(
         request: Request, person_id: UUID, principal: Transferrer, work: Work
@@ -427,17 +490,32 @@ def install(app: FastAPI, settings: IntakeSettings, sources: Sequence[SectionSou
         form = await request.form()
         agency = str(form.get("agency", "")).strip()
         version = str(form.get("version", ""))
+        reason = str(form.get("transfer_reason", "")).strip()
+        if form.get("bevestigd") != "ja":  # an old form, a stray submit: only ask
+            query = urlencode({"agency": agency, "version": version})
+            return RedirectResponse(f"/personen/{person_id}/overdragen?{query}", status_code=303)
 
         async def refused(
             status: int, errors: dict[str, str], stale: str | None = None
         ) -> Response:
-            """The person as they are now, with the transfer form as it was sent."""
-            current = await found(work, person_id, principal)
-            shown = {"agency": agency, "errors": errors, "stale": stale}
-            return await person_page(request, current, principal, work, status, transfer=shown)
+            return await transfer_refused(
+                request, person_id, principal, work, agency, status, errors, stale
+            )
 
         try:
-            body = TransferIn(agency=canonical(agency) or agency)  # "Atlas" names atlas
+            body = TransferIn(agency=canonical(agency) or agency, reason=reason or None)
+        except ValidationError as exc:
+            errors = field_errors(exc)
+            if "reason" not in errors:
+                return await refused(422, errors)
+            errors = {"transfer_reason": errors["reason"]}  # e.g. too long
+        else:
+            errors = {} if reason else {"transfer_reason": "Geef de reden van de overdracht."}
+        if errors:  # back to the confirmation page, the reason as typed
+            return await transfer_confirmation(
+                request, person_id, principal, work, agency, version, reason, errors
+            )
+        try:
             with _shown():
                 moved, _ = await transfer_person(
                     work,
@@ -445,9 +523,8 @@ def install(app: FastAPI, settings: IntakeSettings, sources: Sequence[SectionSou
                     int(version) if version.isdigit() else 0,
                     body.agency,
                     principal,
+                    reason=body.reason,
                 )
-        except ValidationError as exc:
-            return await refused(422, field_errors(exc))
         except InvalidPerson as exc:
             return await refused(422, exc.errors)
         except StaleVersion:

@@ -148,3 +148,79 @@ async def test_the_last_entrys_reason_can_be_corrected(app, signed_in, open_one,
     assert kinds(await outbox(t["id"])).count("trajecten.trajectory.suspended.v1") == 1, (
         "no event for words"
     )
+
+
+async def test_a_failed_test_result_asks_for_confirmation_and_a_reason(
+    app, signed_in, open_one, outbox
+):
+    t = await open_one()
+    test = "Maatschappelijke oriëntatie – test"
+    async with serving(app) as base_url, signed_in(base_url, "counsellor", "els@agii") as page:
+        await page.goto(f"/trajecten/{t['id']}")
+        await page.fill("#uren-mo_course", "60")
+        await page.press("#uren-mo_course", "Enter")
+        await page.wait_for_selector("#melding")
+        row = page.locator("#onderdeel-mo_test")
+
+        # "niet geslaagd" in the result form records nothing yet: it asks first.
+        await row.get_by_label("Testresultaat").select_option(label="niet geslaagd")
+        await row.get_by_role("button", name=f"Resultaat bewaren: {test}").click()
+        await page.wait_for_url("**/bevestigen?**")
+        assert await page.inner_text("h1") == f"«{test}» als niet geslaagd registreren?"
+        assert await page.inner_text("#testresultaat") == "niet geslaagd"
+        assert FAILED not in kinds(await outbox(t["id"]))
+
+        # Cancelling leaves the test as it was.
+        await page.get_by_role("link", name="Annuleren").click()
+        await page.wait_for_url(f"{base_url}/trajecten/{t['id']}")
+        assert await row.locator(".status").inner_text() == "gepland"
+
+        # Confirmed without a reason: back to the page, nothing recorded.
+        await row.get_by_label("Testresultaat").select_option(label="niet geslaagd")
+        await row.get_by_role("button", name=f"Resultaat bewaren: {test}").click()
+        await page.wait_for_url("**/bevestigen?**")
+        async with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            await page.get_by_role("button", name="Ja, niet geslaagd registreren").click()
+        assert (await posted.value).status == 422
+        assert await page.inner_text("#testresultaat") == "niet geslaagd", "the result is kept"
+        assert FAILED not in kinds(await outbox(t["id"]))
+
+        # With a reason, Enter in the field does not submit (a textarea); the button does.
+        await page.fill("#reden", "te laat aangekomen op het examen")
+        await page.get_by_role("button", name="Ja, niet geslaagd registreren").click()
+        await page.wait_for_url(f"{base_url}/trajecten/{t['id']}?**")
+        assert await row.locator(".status").inner_text() == "niet geslaagd"
+        timeline = await page.inner_text("#tijdlijn")
+        assert f"Niet geslaagd: {test} door els@agii – reden: te laat aangekomen" in timeline
+        # The words are correctable like any other step's.
+        assert await page.input_value("#correctie") == "te laat aangekomen op het examen"
+    assert kinds(await outbox(t["id"])).count(FAILED) == 1
+
+
+async def test_a_pass_below_the_level_needed_also_asks_first(app, signed_in, open_one, outbox):
+    t = await open_one()
+    test = "Nederlands als tweede taal – test"
+    async with serving(app) as base_url, signed_in(base_url, "counsellor") as page:
+        await page.goto(f"/trajecten/{t['id']}")
+        await page.fill("#uren-nt2_course", "240")
+        await page.press("#uren-nt2_course", "Enter")
+        await page.wait_for_selector("#melding")
+        row = page.locator("#onderdeel-nt2_test")
+        await row.get_by_label("Testresultaat").select_option(label="geslaagd")
+        await row.get_by_label("Niveau").select_option("A1")
+        await row.get_by_role("button", name=f"Resultaat bewaren: {test}").click()
+        await page.wait_for_url("**/bevestigen?**")
+        assert await page.inner_text("#testresultaat") == (
+            "geslaagd, niveau A1 (nodig: minstens A2)"
+        )
+        await page.get_by_role("link", name="Annuleren").click()
+
+        # A pass at the level needed is no final step of that kind: saved at once.
+        await row.get_by_label("Testresultaat").select_option(label="geslaagd")
+        await row.get_by_label("Niveau").select_option("A2")
+        await row.get_by_role("button", name=f"Resultaat bewaren: {test}").click()
+        await page.wait_for_selector("#melding")
+        assert await row.locator(".status").inner_text() == "afgerond"
+    events = kinds(await outbox(t["id"]))
+    assert FAILED not in events
+    assert "trajecten.trajectory.component-completed.v1" in events

@@ -24,6 +24,7 @@ from civic_common.events.contracts.trajecten import LegalBasisExpiring
 from civic_common.events.envelope import Envelope
 from civic_common.runtime import Runtime
 from trajecten.adapters.subscriptions import contacts, notifications, subscriptions
+from trajecten.app.delivery import log_failed_round
 from trajecten.app.subscriptions import EdgeRules, check_endpoint
 from trajecten.domain.alerts import email_problem, message
 from trajecten.domain.delivery import after_failure
@@ -159,8 +160,8 @@ class NotificationLoop:
         while True:
             try:
                 busy = await self.run_once()
-            except Exception:
-                log.exception("notification round failed")
+            except Exception as exc:  # a broken round must not end alerts; the next retries
+                log_failed_round(log, "notification", exc)
                 busy = 0
             if not busy:
                 await asyncio.sleep(max(self._settings.delivery_poll_seconds, 0.5))

@@ -17,8 +17,10 @@ from standardwebhooks import Webhook
 
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
+from civic_common.db.errors import is_transient
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts.trajecten import SubscriptionDisabled, SubscriptionFailing
+from civic_common.logging import HELD_REPEATS
 from civic_common.runtime import Runtime
 from trajecten.adapters.sealing import UnsealError, keyring
 from trajecten.adapters.subscriptions import (
@@ -158,6 +160,22 @@ class ClientStatus:
         return active, bases
 
 
+def log_failed_round(logger: logging.Logger, loop: str, exc: Exception) -> None:
+    """A polling loop's failed round. The database (or a connection) away fails every round
+    until it is back: one warning line without a traceback, repeats held back by the
+    log's RepeatFilter. Anything else is unexpected and keeps its traceback. The exception's
+    type only, never its message: that may quote the data of the round."""
+    if is_transient(exc):
+        logger.warning(
+            "%s round failed: database or connection unavailable (%s); retrying",
+            loop,
+            type(exc).__name__,
+            extra=HELD_REPEATS,
+        )
+    else:
+        logger.exception("%s round failed", loop)
+
+
 class DeliveryLoop:
     def __init__(self, runtime: Runtime, settings: TrajectenSettings) -> None:
         self._runtime = runtime
@@ -178,8 +196,8 @@ class DeliveryLoop:
         while True:
             try:
                 busy = await self.run_once()
-            except Exception:  # a broken round must not end delivery; the next one retries
-                log.exception("delivery round failed")
+            except Exception as exc:  # a broken round must not end delivery; the next retries
+                log_failed_round(log, "delivery", exc)
                 busy = 0
             if not busy:
                 await asyncio.sleep(self._settings.delivery_poll_seconds)

@@ -401,7 +401,10 @@ class Trajectory:
         level: str | None,
         actor: str,
         at: datetime,
+        reason: str | None = None,
     ) -> None:
+        """A test's result: it completes the component or fails it. ``reason``: staff's words
+        for a result that fails it (the timeline keeps them; they are not needed otherwise)."""
         spec = _spec(template, code)
         if spec.completion.by != "test":
             self._require_open(code, "test")
@@ -413,7 +416,20 @@ class Trajectory:
         counts = spec.counts_as_completion(
             hours=component.hours, passed=passed, level=level, outcome=None
         )
-        self._step(code, "complete" if counts else "fail", actor, at, details=details)
+        words = None if counts or reason is None else _reason(reason)
+        self._step(code, "complete" if counts else "fail", actor, at, reason=words, details=details)
+
+    def test_fails(self, template: Template, code: str, passed: bool, level: str | None) -> bool:
+        """Whether recording this test result would fail the component (not passed, or below
+        the level it needs): a final step, which staff confirm with a reason first."""
+        spec = template.component(code)
+        return (
+            spec is not None
+            and spec.completion.by == "test"
+            and not spec.counts_as_completion(
+                hours=self.component(code).hours, passed=passed, level=level, outcome=None
+            )
+        )
 
     def record_outcome(
         self, template: Template, code: str, outcome: str, actor: str, at: datetime

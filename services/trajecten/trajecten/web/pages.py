@@ -221,14 +221,28 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
         reason: str = "",
         reason_code: str = "",
         errors: dict[str, str] | None = None,
+        result: TestResult | None = None,
     ) -> Response:
         """The confirmation page of a final step (GOV.UK "confirm before you act"): what
-        happens, why it cannot be taken back, a reason, and the one button that does it."""
+        happens, why it cannot be taken back, a reason, and the one button that does it.
+        ``result``: a test result that fails the component ("fail" by a result, not by hand):
+        the page posts that result, with the reason, to the result form's address."""
         trajectory, _, _ = await trajectory_view(work, trajectory_id, principal)
         template = shipped().get(trajectory.kind, trajectory.template_version)
-        allowed = (
-            trajectory.allowed_actions(code, template) if code else trajectory.allowed_actions()
-        )
+        if result is not None:
+            # Only a result the test's form may record now, and one that fails the test.
+            component = next((c for c in trajectory.components if c.code == code), None)
+            fails = (
+                component is not None
+                and trajectory.status is TrajectoryStatus.OPEN
+                and not component.done
+                and trajectory.test_fails(template, component.code, *result)
+            )
+            allowed = [action] if fails else []
+        else:
+            allowed = (
+                trajectory.allowed_actions(code, template) if code else trajectory.allowed_actions()
+            )
         if action not in allowed:
             return await render(
                 request,
@@ -246,7 +260,8 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
                 status_code=409,
             )
         names = await intake.names([trajectory.person_id], staff_token(request))
-        title = next((c.title for c in template.components if c.code == code), "")
+        spec = template.component(code) if code else None
+        title = spec.title if spec else ""
         question, warning, button = labels.CONFIRM[action]
         return templates.TemplateResponse(
             request,
@@ -266,7 +281,10 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
                 "reason_code": reason_code,
                 "errors": errors or {},
                 "asks_reason": action in WORDED_ACTIONS,
+                "result": result,
+                "min_level": spec.completion.min_level if spec else None,
                 "post_to": f"/trajecten/{trajectory_id}/onderdelen/{code}"
+                + ("/resultaat" if result is not None else "")
                 if code
                 else f"/trajecten/{trajectory_id}/status",
             },
@@ -282,10 +300,19 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
         actie: str,
         versie: int,
         onderdeel: str = "",
+        geslaagd: str = "",
+        niveau: str = "",
     ) -> Response:
         try:
             return await confirmation(
-                request, trajectory_id, principal, work, actie, onderdeel or None, versie
+                request,
+                trajectory_id,
+                principal,
+                work,
+                actie,
+                onderdeel or None,
+                versie,
+                result=_test_result(geslaagd, niveau),
             )
         except TrajectoryNotFound:
             return templates.TemplateResponse(
@@ -307,6 +334,7 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
         reason: str,
         reason_code: str,
         answer: str,
+        result: TestResult | None = None,
     ) -> Response | None:
         """None when the step may go ahead; otherwise the page to show first: a final step
         not confirmed yet goes to its confirmation page (a stray Enter changes nothing), a
@@ -314,12 +342,7 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
         if action not in FINAL_ACTIONS:
             return None
         if answer != "ja":
-            query = urlencode(
-                {"actie": action, "versie": version} | ({"onderdeel": code} if code else {})
-            )
-            return RedirectResponse(
-                f"/trajecten/{trajectory_id}/bevestigen?{query}", status_code=303
-            )
+            return _to_confirmation(trajectory_id, action, code, version, result)
         if reason.strip() or action not in WORDED_ACTIONS:
             return None
         return await confirmation(
@@ -332,6 +355,7 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
             version,
             reason_code=reason_code,
             errors={"reden": "Geef de reden van deze stap."},
+            result=result,
         )
 
     @router.get("/trajecten/{trajectory_id}", response_class=HTMLResponse)
@@ -444,23 +468,56 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
         hours: Annotated[str, Form()] = "",
         passed: Annotated[str, Form()] = "",
         cefr_level: Annotated[str, Form()] = "",
+        reason: Annotated[str, Form()] = "",
+        bevestigd: Annotated[str, Form()] = "",
     ) -> Response:
+        """Hours, or a test's result. A result that fails the test is a final step: it is
+        recorded only from its confirmation page, with a reason (the form only asks)."""
         actor, at = principal.subject, datetime.now().astimezone()
         parsed = _hours(hours)
+        result = None if hours.strip() else _test_result(passed, cefr_level)
+        if result is not None and bevestigd == "ja":
+            first = await confirmed(
+                request,
+                trajectory_id,
+                principal,
+                work,
+                "fail",
+                code,
+                version,
+                reason,
+                "",
+                bevestigd,
+                result,
+            )
+            if first is not None:
+                return first
 
         def command(t: Trajectory, template: Template) -> None:
             if hours.strip():
                 if parsed is None:
                     raise Refused("geef het aantal uren als een getal, bv. 12,5")
                 t.record_hours(template, code, parsed, actor, at)
-            elif passed in ("ja", "nee"):
-                t.record_test(template, code, passed == "ja", cefr_level or None, actor, at)
+            elif result is not None:
+                if bevestigd != "ja" and t.test_fails(template, code, *result):
+                    raise _AskFirst
+                t.record_test(template, code, *result, actor, at, reason=reason or None)
             else:
                 raise Refused("vul uren in of kies een testresultaat")
 
-        return await apply(
-            request, trajectory_id, principal, work, version, command, f"Resultaat bewaard: {code}."
-        )
+        try:
+            return await apply(
+                request,
+                trajectory_id,
+                principal,
+                work,
+                version,
+                command,
+                f"Resultaat bewaard: {code}.",
+            )
+        except _AskFirst:  # nothing recorded: the result fails the test, so ask first
+            assert result is not None
+            return _to_confirmation(trajectory_id, "fail", code, version, result)
 
     @router.post("/trajecten/{trajectory_id}/status")
     async def trajectory_action(
@@ -535,6 +592,37 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
         )
 
     app.include_router(router)
+
+
+# A test's result as the pages carry it: passed or not, and the level reached (if any).
+TestResult = tuple[bool, str | None]
+
+
+class _AskFirst(Exception):
+    """The step is final and not confirmed yet: nothing is recorded, its page asks first."""
+
+
+def _test_result(passed: str, level: str) -> TestResult | None:
+    """The result chosen in the test's form ("ja"/"nee" and a level); None: no result."""
+    if passed not in ("ja", "nee"):
+        return None
+    return passed == "ja", (level if level in CEFR_LEVELS else None)
+
+
+def _to_confirmation(
+    trajectory_id: UUID,
+    action: str,
+    code: str | None,
+    version: int,
+    result: TestResult | None = None,
+) -> Response:
+    """To the confirmation page of a final step (nothing was changed)."""
+    query = {"actie": action, "versie": version} | ({"onderdeel": code} if code else {})
+    if result is not None:
+        query |= {"geslaagd": "ja" if result[0] else "nee", "niveau": result[1] or ""}
+    return RedirectResponse(
+        f"/trajecten/{trajectory_id}/bevestigen?{urlencode(query)}", status_code=303
+    )
 
 
 def _reason_code(raw: str) -> ReasonCode | None:
