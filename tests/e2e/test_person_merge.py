@@ -11,8 +11,16 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 import pytest
+from playwright.async_api import Page
 
 from civic_common.db.engine import asyncpg_dsn
+from civic_common.testing.browser import (
+    ambiguous_enter,
+    axe_source,
+    axe_violations,
+    sideways_overflow,
+)
+from civic_common.testing.keycloak import DEMO_USERS, sign_in_at_keycloak
 from civic_common.testing.waiting import eventually
 from intake.domain.insz import make_insz
 
@@ -265,3 +273,96 @@ async def test_two_records_of_one_person_merge_with_their_trajectories_requests_
         )
         assert counts.status_code == 200, counts.text
         assert [c["intakes"] for c in counts.json()] == [2]
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+async def _check_page(page: Page, axe: str, problems: list[str]) -> None:
+    """The checks of every page (as tests/e2e/test_workplace.py): no serious accessibility
+    violation, Enter in a field takes only its own form's one step, nothing sideways at 390 px."""
+    where = page.url.split("//", 1)[1]
+    problems += [f"{where}: {v}" for v in await axe_violations(page, axe)]
+    problems += [f"{where}: Enter in {f} is ambiguous" for f in await ambiguous_enter(page)]
+    await page.set_viewport_size(PHONE)
+    if (overflow := await sideways_overflow(page)) > 0:
+        problems.append(f"{where}: scrolls {overflow} px sideways at 390 px")
+    await page.set_viewport_size(DESKTOP)
+
+
+async def test_the_counter_merges_two_records_on_the_pages(system, keycloak, browser, auth):
+    """From the person's page: "Samenvoegen met…", pick the other record, compare side by side
+    and choose, confirm with a reason (asked for when left empty), done; the old record's page
+    leads to the survivor, and merging again is refused in plain Dutch. Every page passes axe,
+    the Enter check and 390 px."""
+    intake = system.urls["intake"]
+    family = f"Pagina-{uuid.uuid4().hex[:6]}"
+    newcomer = {
+        "given_name": "Mariam",
+        "family_name": family,
+        "birth_date": "1994-02-03",
+        "municipality_nis": DILBEEK,
+        "languages": ["ar"],
+    }
+    async with httpx.AsyncClient(timeout=20) as http:
+        first = await http.post(f"{intake}/api/v1/persons", json=newcomer, headers=auth("counter"))
+        second = await http.post(
+            f"{intake}/api/v1/persons",
+            json=newcomer | {"street": "Molenstraat", "confirm_new_person": True},
+            headers=auth("counter"),
+        )
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    survivor, other = first.json()["id"], second.json()["id"]
+    axe, problems = axe_source(), []
+    context = await browser.new_context(locale="nl-BE", viewport=DESKTOP)
+    page = await context.new_page()
+    try:
+        await page.goto(f"{intake}/personen/{survivor}")
+        await sign_in_at_keycloak(page, DEMO_USERS["counter"])
+        await page.wait_for_url(f"{intake}/personen/{survivor}")
+        await page.click("#samenvoegen-link")
+        await page.wait_for_url(f"**/personen/{survivor}/samenvoegen")
+        assert await page.input_value("#name") == f"Mariam {family}"
+        await _check_page(page, axe, problems)
+
+        # The search shows the other record (never the person themselves); Enter searches.
+        await page.fill("#name", f"Mariam {family}")
+        await page.press("#name", "Enter")
+        await page.wait_for_url("**/samenvoegen?**")
+        assert await page.locator(f"a[href='/personen/{survivor}/samenvoegen/{other}']").count()
+        assert await page.locator(f"a[href$='/samenvoegen/{survivor}']").count() == 0
+        await page.click(f"a[href='/personen/{survivor}/samenvoegen/{other}']")
+        await page.wait_for_url(f"**/samenvoegen/{other}")
+        await _check_page(page, axe, problems)
+        # Only the street differs: the survivor has none, so the other's is kept by default.
+        assert await page.locator("tr.differs").count() == 1
+        assert await page.is_checked("#keuze_street-other")
+        await page.click("text=Verder naar bevestigen")
+        await page.wait_for_url("**/bevestigen?**")
+        assert "Molenstraat" in await page.inner_text("#bewaard-street")
+        await _check_page(page, axe, problems)
+
+        await page.click("text=Definitief samenvoegen")  # no reason: asked for, nothing done
+        await page.wait_for_selector("#fouten")
+        assert await page.locator("#reason-error").count() == 1
+        await page.fill("#reason", "dubbel geregistreerd aan het onthaal")
+        await page.click("text=Definitief samenvoegen")
+        await page.wait_for_url(f"**/personen/{survivor}/samengevoegd/{other}")
+        assert await page.inner_text("h1") == "De dossiers zijn samengevoegd"
+        await _check_page(page, axe, problems)
+
+        # The old record's address leads to the survivor, which now has the street.
+        await page.goto(f"{intake}/personen/{other}")
+        await page.wait_for_url(f"**/personen/{survivor}?samengevoegd=1")
+        assert "samengevoegd" in await page.inner_text("p.notice")
+        assert await page.input_value("#street") == "Molenstraat"
+        await _check_page(page, axe, problems)
+
+        refused = await page.goto(f"{intake}/personen/{survivor}/samenvoegen/{other}")
+        assert refused is not None and refused.status == 409
+        assert "al samengevoegd" in await page.inner_text("#weigering")
+        await _check_page(page, axe, problems)
+    finally:
+        await context.close()
+    assert problems == []
