@@ -26,8 +26,9 @@ from intake.domain.insz import make_insz
 
 pytestmark = pytest.mark.e2e
 
-# Dilbeek: no other e2e registers people here, so its counts are this test's.
-DILBEEK = "23002"
+# Asse: no other e2e registers people here, so its counts are the first test's; the page test
+# registers in Beersel.
+ASSE, BEERSEL = "23002", "23003"
 BORN = "1989-05-17"
 
 
@@ -51,7 +52,7 @@ async def test_two_records_of_one_person_merge_with_their_trajectories_requests_
         "given_name": "Yusuf",
         "family_name": family,
         "birth_date": BORN,
-        "municipality_nis": DILBEEK,
+        "municipality_nis": ASSE,
         "nationality": "SY",
         "residence_category": "recognised_refugee",
         "languages": ["ar"],
@@ -98,7 +99,7 @@ async def test_two_records_of_one_person_merge_with_their_trajectories_requests_
         request = await http.post(
             f"{tolken}/api/v1/requests",
             json={
-                "organisation": "OCMW Dilbeek",
+                "organisation": "OCMW Asse",
                 "language": "ar",
                 "modality": "phone",
                 "starts_at": starts.isoformat(),
@@ -125,7 +126,7 @@ async def test_two_records_of_one_person_merge_with_their_trajectories_requests_
                 system,
                 "rapportage",
                 "SELECT person_id FROM rapportage.intakes WHERE municipality_nis = $1",
-                DILBEEK,
+                ASSE,
             )
             return {r["person_id"] for r in rows}
 
@@ -268,7 +269,7 @@ async def test_two_records_of_one_person_merge_with_their_trajectories_requests_
         month = datetime.now(UTC).strftime("%Y-%m")
         counts = await http.get(
             f"{rapportage}/api/v1/reports/monthly-counts",
-            params={"from_month": month, "to_month": month, "municipality_nis": DILBEEK},
+            params={"from_month": month, "to_month": month, "municipality_nis": ASSE},
             headers=auth("analyst"),
         )
         assert counts.status_code == 200, counts.text
@@ -302,7 +303,7 @@ async def test_the_counter_merges_two_records_on_the_pages(system, keycloak, bro
         "given_name": "Mariam",
         "family_name": family,
         "birth_date": "1994-02-03",
-        "municipality_nis": DILBEEK,
+        "municipality_nis": BEERSEL,
         "languages": ["ar"],
     }
     async with httpx.AsyncClient(timeout=20) as http:

@@ -39,7 +39,7 @@ from intake.api.models import (
     normalised_insz,
 )
 from intake.app import roles
-from intake.app.merges import check_merge, merge_persons
+from intake.app.merges import OtherNotFound, check_merge, merge_persons
 from intake.app.persons import (
     DuplicateInsz,
     InvalidPerson,
@@ -194,6 +194,15 @@ def _answers(person_id: UUID) -> Iterator[None]:
         raise duplicate_problem(exc.existing) from exc
     except PersonMergedAway as exc:
         raise _merged_away(person_id, exc.into) from exc
+
+
+@contextmanager
+def _other_answers() -> Iterator[None]:
+    """The other record of a merge that is no person the caller may see: bad input, naming it."""
+    try:
+        yield
+    except OtherNotFound as exc:
+        raise field_problem({"other": "Geen persoon met dit id."}) from exc
 
 
 def _merged_away(person_id: UUID, into: UUID, status: int = 409) -> Problem:
@@ -368,7 +377,7 @@ async def get_merge_check(
     """Both records side by side before merging ``other`` into this one: per field both values,
     whether they differ and whose value is kept by default; ``allowed`` with the refusal in
     Dutch when they cannot be merged. Reading both is audited."""
-    with _answers(person_id):
+    with _answers(person_id), _other_answers():
         check = await check_merge(work, person_id, other, principal)
     return MergeCheckOut(
         survivor=person_link(person_id),
@@ -413,7 +422,7 @@ async def post_merge(
 
     async def merge() -> JSONResponse:
         try:
-            with _answers(person_id):
+            with _answers(person_id), _other_answers():
                 done = await merge_persons(
                     work,
                     person_id,

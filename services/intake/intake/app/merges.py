@@ -12,6 +12,7 @@ from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts.intake import PersonCorrected, PersonMerged
 from intake.adapters.repository import PersonRepository
 from intake.app.persons import (
+    PersonNotFound,
     StaleVersion,
     _as_seen,
     _json,
@@ -19,8 +20,27 @@ from intake.app.persons import (
     _validated,
     _visible,
 )
-from intake.domain.merge import FieldComparison, Merge, MergeRefused, compare, merge, merge_refusal
+from intake.domain.merge import (
+    SAME_RECORD,
+    FieldComparison,
+    Merge,
+    MergeRefused,
+    compare,
+    merge,
+    merge_refusal,
+)
 from intake.domain.person import Person
+
+
+class OtherNotFound(PersonNotFound):
+    """The other record is no person the caller may see (like PersonNotFound, for that id)."""
+
+
+async def _other(repository: PersonRepository, other_id: UUID, by: Principal, lock: bool) -> Person:
+    try:
+        return await _visible(repository, other_id, by, for_update=lock, merged_too=True)
+    except PersonNotFound as exc:
+        raise OtherNotFound from exc
 
 
 @dataclass(frozen=True)
@@ -42,7 +62,7 @@ async def check_merge(
     async with uow:
         repository = PersonRepository(uow.session)
         survivor = await _visible(repository, survivor_id, by)
-        other = await _visible(repository, other_id, by, merged_too=True)
+        other = await _other(repository, other_id, by, lock=False)
         survivor = await _as_seen(repository, survivor, by)
         other = await _as_seen(repository, other, by)
         for person_id in (survivor_id, other_id):
@@ -68,14 +88,16 @@ async def merge_persons(
     MergeRefused, InvalidChoice, InvalidPerson (the values chosen do not fit together)."""
     now = datetime.now(UTC)
     if survivor_id == other_id:
-        raise MergeRefused("Een persoon kan niet met zichzelf samengevoegd worden.")
+        raise MergeRefused(SAME_RECORD)  # the domain's rule, before locking one row twice
     async with uow:
         repository = PersonRepository(uow.session)
         # Locked in id order, so two merges of the same pair cannot wait on each other.
         loaded: dict[UUID, Person] = {}
         for person_id in sorted((survivor_id, other_id)):
-            loaded[person_id] = await _visible(
-                repository, person_id, by, for_update=True, merged_too=person_id == other_id
+            loaded[person_id] = (
+                await _other(repository, person_id, by, lock=True)
+                if person_id == other_id
+                else await _visible(repository, person_id, by, for_update=True)
             )
         survivor, other = loaded[survivor_id], loaded[other_id]
         outcome = merge(survivor, other, choices, now)  # refused before anything else

@@ -45,6 +45,9 @@ CHOSEN_FIELDS: tuple[str, ...] = (
 )
 
 
+SAME_RECORD = "Een persoon kan niet met zichzelf samengevoegd worden."
+
+
 class MergeRefused(Exception):
     """These two records may not be merged; ``message`` says why, in Dutch."""
 
@@ -91,7 +94,7 @@ def _empty(value: Any) -> bool:
 def merge_refusal(survivor: Person, other: Person) -> str | None:
     """Why these two records cannot be merged (Dutch), or None when they can."""
     if survivor.id == other.id:
-        return "Een persoon kan niet met zichzelf samengevoegd worden."
+        return SAME_RECORD
     for person, which in ((survivor, "Dit dossier"), (other, "Het andere dossier")):
         if person.erased_at is not None:
             return f"{which} is gewist op verzoek en kan niet samengevoegd worden."

@@ -13,7 +13,7 @@ from rapportage.adapters.tables import intakes, monthly_counts, trajectories
 from rapportage.rebuild import rebuild
 
 pytestmark = pytest.mark.integration
-NIS = "23002"  # Dilbeek: no other rapportage test counts here
+NIS = "23002"  # Asse: no other rapportage test counts here
 
 
 async def test_a_merged_record_counts_once_and_the_monthly_counts_stay(events, runtime_for, now):
