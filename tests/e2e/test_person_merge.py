@@ -5,6 +5,7 @@ record to the survivor and shows it nowhere else; trajecten holds both trajector
 survivor, flagged because both are open; tolken's request and profile follow; rapportage counts
 the newcomer once in its indicators while the monthly counts already made stay."""
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -313,8 +314,21 @@ async def test_the_counter_merges_two_records_on_the_pages(system, keycloak, bro
             json=newcomer | {"street": "Molenstraat", "confirm_new_person": True},
             headers=auth("counter"),
         )
-    assert first.status_code == second.status_code == 201, (first.text, second.text)
-    survivor, other = first.json()["id"], second.json()["id"]
+        assert first.status_code == second.status_code == 201, (first.text, second.text)
+        survivor, other = first.json()["id"], second.json()["id"]
+
+        async def both_opened() -> bool:  # trajecten opened one trajectory for each record
+            for person_id in (survivor, other):
+                answer = await http.get(
+                    f"{system.urls['trajecten']}/api/v1/trajectories",
+                    params={"person_id": person_id},
+                    headers=auth("counsellor"),
+                )
+                if not answer.json():
+                    return False
+            return True
+
+        await eventually(both_opened, within=60)
     axe, problems = axe_source(), []
     context = await browser.new_context(locale="nl-BE", viewport=DESKTOP)
     page = await context.new_page()
@@ -364,6 +378,41 @@ async def test_the_counter_merges_two_records_on_the_pages(system, keycloak, bro
         assert refused is not None and refused.status == 409
         assert "al samengevoegd" in await page.inner_text("#weigering")
         await _check_page(page, axe, problems)
+    finally:
+        await context.close()
+
+    # The counsellor sees on the moved trajectory's timeline where it came from and the other
+    # open trajectory of the same person to choose between.
+    async with httpx.AsyncClient(timeout=20) as http:
+
+        async def both_moved() -> list[dict] | None:
+            answer = await http.get(
+                f"{system.urls['trajecten']}/api/v1/trajectories",
+                params={"person_id": survivor},
+                headers=auth("counsellor"),
+            )
+            held = answer.json()
+            return held if len(held) == 2 else None
+
+        held = await eventually(both_moved, within=60)
+    trajecten = system.urls["trajecten"]
+    context = await browser.new_context(locale="nl-BE", viewport=DESKTOP)
+    page = await context.new_page()
+    try:
+        for trajectory in held:
+            await page.goto(f"{trajecten}/trajecten/{trajectory['id']}")
+            if page.url.startswith(keycloak.issuer):
+                await sign_in_at_keycloak(page, DEMO_USERS["counsellor"])
+                await page.wait_for_url(f"{trajecten}/trajecten/{trajectory['id']}")
+            [twin] = [t["id"] for t in held if t["id"] != trajectory["id"]]
+            # The moved one says where it came from, the survivor's one warns; each links the twin.
+            entry = page.locator(
+                f"li.merge_person:has(a[href='/trajecten/{twin}']),"
+                f" li.duplicate_open:has(a[href='/trajecten/{twin}'])"
+            )
+            assert await entry.count() == 1
+            assert re.search("Dossiers samengevoegd|stop er één", await entry.inner_text())
+            await _check_page(page, axe, problems)
     finally:
         await context.close()
     assert problems == []
