@@ -15,6 +15,7 @@ ABOUT_A_PERSON = [
     "intake.person.corrected.v1",
     "intake.person.transferred.v1",
     "intake.person.erased.v1",
+    "intake.person.merged.v1",
 ]
 
 

@@ -10,6 +10,7 @@ from civic_common.events.contracts import PersonRegistered
 from civic_common.events.contracts.intake import (
     PersonCorrected,
     PersonErased,
+    PersonMerged,
     PersonTransferred,
 )
 from civic_common.events.contracts.trajecten import AppointmentScheduled
@@ -20,7 +21,12 @@ from tolken.adapters.tables import messaging, metadata
 from tolken.api import partners, staff
 from tolken.app.booking import appointment_handler
 from tolken.app.data_subject import tolken_section
-from tolken.app.profiles import on_person_erased, on_person_registered, on_person_transferred
+from tolken.app.profiles import (
+    on_person_erased,
+    on_person_merged,
+    on_person_registered,
+    on_person_transferred,
+)
 from tolken.app.requests import run_deadlines
 from tolken.domain.policy import Policy
 from tolken.settings import TolkenSettings
@@ -52,6 +58,7 @@ def consumed(policy: Policy) -> Subscriptions:
             PersonCorrected: on_person_registered,
             PersonTransferred: on_person_transferred,
             PersonErased: on_person_erased,
+            PersonMerged: on_person_merged,
         },
         "trajecten.trajectories": {AppointmentScheduled: appointment_handler(policy)},
     }

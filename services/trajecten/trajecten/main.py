@@ -14,6 +14,7 @@ from civic_common.events.contracts.intake import (
     OrganisationRegistered,
     PersonCorrected,
     PersonErased,
+    PersonMerged,
     PersonTransferred,
 )
 from civic_common.periodic import PeriodicJob
@@ -33,6 +34,7 @@ from trajecten.app.subscriptions import EdgeRules, on_trajectory_event
 from trajecten.app.trajectories import (
     on_person_corrected,
     on_person_erased,
+    on_person_merged,
     on_person_registered,
     on_person_transferred,
     refer_missed_deadlines,
@@ -86,6 +88,7 @@ def consumed() -> Subscriptions:
             PersonCorrected: on_person_corrected,
             PersonTransferred: on_person_transferred,
             PersonErased: on_person_erased,
+            PersonMerged: on_person_merged,
         },
         "intake.organisations": {OrganisationRegistered: on_organisation_registered},
         "intake.candidacies": {CandidacySubmitted: on_candidacy_submitted},

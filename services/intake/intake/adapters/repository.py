@@ -59,7 +59,7 @@ def _registration() -> TextClause:
             SELECT id FROM intake.persons
             WHERE NOT CAST(:confirmed AS boolean)
               AND agency = CAST(:agency AS text) AND birth_date = :birth_date
-              AND erased_at IS NULL AND id <> :id
+              AND erased_at IS NULL AND merged_into IS NULL AND id <> :id
               AND (insz IS NULL OR CAST(:insz AS text) IS NULL)
               AND (SELECT bool_and(word_similarity(w, search_key) >= :threshold)
                    FROM unnest(CAST(:words AS text[])) AS w)
@@ -151,6 +151,7 @@ class PersonRepository:
             select(persons.c.id).where(
                 persons.c.id.in_([UUID(i) for i in person_ids]),
                 persons.c.erased_at.is_(None),
+                persons.c.merged_into.is_(None),
                 *_visible_to(seen),
             )
         )
@@ -272,7 +273,9 @@ class PersonRepository:
         """Persons matching every criterion given. A name is matched tolerantly (every typed
         word must resemble a word of the person's names, domain/search.py) and the closest
         come first; without a name, in alphabetical order."""
-        query = select(persons).where(persons.c.erased_at.is_(None), *_visible_to(seen))
+        query = select(persons).where(
+            persons.c.erased_at.is_(None), persons.c.merged_into.is_(None), *_visible_to(seen)
+        )
         if where.insz is not None:
             query = query.where(persons.c.insz == where.insz)
         if where.birth_date is not None:
@@ -300,6 +303,13 @@ class PersonRepository:
             query.order_by(rank.desc(), family, given, persons.c.id).limit(limit)
         )
         return [Found(_person(row), row["rank"]) for row in rows.mappings()]
+
+    async def merged_into(self, survivor_id: UUID) -> list[UUID]:
+        """The records merged into this one (its erasure takes them along)."""
+        found = await self._session.scalars(
+            select(persons.c.id).where(persons.c.merged_into == survivor_id).order_by(persons.c.id)
+        )
+        return list(found)
 
     async def candidates(self, person: Person, ids: list[UUID], limit: int = 10) -> list[Found]:
         """The likely duplicates a registration found (``Registered.likely``), closest to

@@ -53,6 +53,9 @@ persons = Table(
     Column("target_group_rules_version", Text),
     Column("possible_duplicates", ARRAY(UUID(as_uuid=True)), nullable=False),
     Column("erased_at", DateTime(timezone=True)),
+    # A record merged into another (the survivor) names it; it is shown nowhere any more.
+    Column("merged_into", UUID(as_uuid=True), ForeignKey("persons.id")),
+    Column("merged_at", DateTime(timezone=True)),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("registered_by", Text, nullable=False),
     Column("agency", Text, nullable=False),

@@ -1,7 +1,7 @@
 """Request and response bodies of the staff API. Unknown fields are refused (422)."""
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictBool, field_validator
@@ -188,6 +188,46 @@ class HistoryEntry(BaseModel):
 
 class ErasureIn(GuardedModel):
     reason: text(500, min_length=1)  # type: ignore[valid-type]
+
+
+class MergeIn(GuardedModel):
+    """Merge the record ``other`` into the record of the URL (the survivor)."""
+
+    other: UUID = Field(description="The record merged away, e.g. registered twice by mistake")
+    other_version: Annotated[int, Field(ge=1, strict=True)] = Field(
+        description="The other record's version as the caller saw it (its ETag)"
+    )
+    choices: dict[str, Literal["survivor", "other"]] = Field(
+        default_factory=dict,
+        max_length=40,
+        description="Per field, whose value the survivor keeps; a field not named keeps the "
+        "survivor's own value, or the other's where the survivor has none",
+    )
+    reason: text(500, min_length=1)  # type: ignore[valid-type]
+
+
+class MergeFieldOut(BaseModel):
+    field: str
+    survivor: Any
+    other: Any
+    differs: bool
+    default: Literal["survivor", "other"]
+
+
+class MergeCheckOut(BaseModel):
+    survivor: str = Field(description="Link to the surviving record")
+    other: str = Field(description="Link to the record that would be merged away")
+    survivor_version: int
+    other_version: int
+    allowed: bool
+    refusal: str | None = Field(description="Why the two cannot be merged (Dutch), if so")
+    fields: list[MergeFieldOut]
+
+
+class MergeOut(BaseModel):
+    survivor: PersonOut
+    merged: str = Field(description="Link to the record merged away (it now leads to survivor)")
+    taken_from_other: list[str] = Field(description="Fields whose value came from the other")
 
 
 class TransferIn(GuardedModel):

@@ -26,6 +26,10 @@ from intake.api.models import (
     DuplicateCandidate,
     ErasureIn,
     HistoryEntry,
+    MergeCheckOut,
+    MergeFieldOut,
+    MergeIn,
+    MergeOut,
     PersonIn,
     PersonOut,
     PersonPatch,
@@ -35,11 +39,13 @@ from intake.api.models import (
     normalised_insz,
 )
 from intake.app import roles
+from intake.app.merges import OtherNotFound, check_merge, merge_persons
 from intake.app.persons import (
     DuplicateInsz,
     InvalidPerson,
     LikelyDuplicates,
     PersonGone,
+    PersonMergedAway,
     PersonNotFound,
     StaleVersion,
     confirm_distinct,
@@ -52,6 +58,7 @@ from intake.app.persons import (
     transfer_person,
 )
 from intake.domain.agency import NoAgency, visibility
+from intake.domain.merge import InvalidChoice, MergeRefused
 from intake.domain.person import Person
 from intake.domain.search import query_words
 
@@ -79,6 +86,7 @@ Corrector = Annotated[Principal, Depends(agency_staff(*roles.CORRECT_PERSONS))]
 Reader = Annotated[Principal, Depends(agency_staff(*roles.READ_PERSONS))]
 Eraser = Annotated[Principal, Depends(agency_staff(*roles.ERASE_PERSONS))]
 Transferrer = Annotated[Principal, Depends(agency_staff(*roles.TRANSFER_PERSONS))]
+Merger = Annotated[Principal, Depends(agency_staff(*roles.MERGE_PERSONS))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 
 
@@ -184,6 +192,29 @@ def _answers(person_id: UUID) -> Iterator[None]:
         raise field_problem(exc.errors) from exc
     except DuplicateInsz as exc:
         raise duplicate_problem(exc.existing) from exc
+    except PersonMergedAway as exc:
+        raise _merged_away(person_id, exc.into) from exc
+
+
+@contextmanager
+def _other_answers() -> Iterator[None]:
+    """The other record of a merge that is no person the caller may see: bad input, naming it."""
+    try:
+        yield
+    except OtherNotFound as exc:
+        raise field_problem({"other": "Geen persoon met dit id."}) from exc
+
+
+def _merged_away(person_id: UUID, into: UUID, status: int = 409) -> Problem:
+    """A record merged into another: the survivor is where the person is now."""
+    link = person_link(into)
+    return Problem(
+        status,
+        "Samengevoegd",
+        f"Persoon {person_id} is samengevoegd met {into}; gebruik dat dossier.",
+        headers={"Location": link},
+        merged_into=link,
+    )
 
 
 @router.post("/persons", status_code=201, response_model=PersonOut)
@@ -252,8 +283,14 @@ async def get_persons(
 
 @router.get("/persons/{person_id}", response_model=PersonOut)
 async def get_person(person_id: UUID, principal: Reader, work: Work) -> Response:
-    with _answers(person_id):
-        person = await read_person(work, person_id, principal)
+    """A record merged into another answers 301 with the survivor's link (``Location``)."""
+    try:
+        with _answers(person_id):
+            person = await read_person(work, person_id, principal)
+    except Problem as exc:
+        if exc.status == 409 and "merged_into" in exc.extra:  # moved for good: say where
+            exc.status = 301
+        raise
     if person.erased_at is not None:
         raise _gone(person_id)
     return _person_response(person)
@@ -331,3 +368,87 @@ async def post_transfer(
         id=person.id, version=person.version, from_agency=from_agency, agency=person.agency
     )
     return JSONResponse(moved.model_dump(mode="json"), headers={"ETag": f'"{person.version}"'})
+
+
+@router.get("/persons/{person_id}/merges/check", response_model=MergeCheckOut)
+async def get_merge_check(
+    person_id: UUID, other: Annotated[UUID, Query()], principal: Merger, work: Work
+) -> MergeCheckOut:
+    """Both records side by side before merging ``other`` into this one: per field both values,
+    whether they differ and whose value is kept by default; ``allowed`` with the refusal in
+    Dutch when they cannot be merged. Reading both is audited."""
+    with _answers(person_id), _other_answers():
+        check = await check_merge(work, person_id, other, principal)
+    return MergeCheckOut(
+        survivor=person_link(person_id),
+        other=person_link(other),
+        survivor_version=check.survivor.version,
+        other_version=check.other.version,
+        allowed=check.refusal is None,
+        refusal=check.refusal,
+        fields=[
+            MergeFieldOut(
+                field=c.name,
+                survivor=_plain(c.survivor),
+                other=_plain(c.other),
+                differs=c.differs,
+                default=c.default,
+            )
+            for c in check.fields
+        ],
+    )
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@router.post("/persons/{person_id}/merges", response_model=MergeOut)
+async def post_merge(
+    person_id: UUID,
+    body: MergeIn,
+    request: Request,
+    principal: Merger,
+    work: Work,
+    if_match: IfMatch = None,
+) -> Response:
+    """Merge the record ``other`` into this one (two records of one person). If-Match is this
+    record's version, ``other_version`` the other's (412 when either changed meanwhile). 409
+    when they cannot be merged (the same record, a different INSZ on each, either erased or
+    merged already, different agencies), 422 for a choice of an unknown field or values that do
+    not fit together. Irreversible: the other record leads to this one from now on, and every
+    service moves what it holds under the other id here (``intake.person.merged.v1``)."""
+    expected = _expected_version(if_match)
+
+    async def merge() -> JSONResponse:
+        try:
+            with _answers(person_id), _other_answers():
+                done = await merge_persons(
+                    work,
+                    person_id,
+                    body.other,
+                    (expected, body.other_version),
+                    body.choices,
+                    body.reason,
+                    principal,
+                )
+        except MergeRefused as exc:
+            raise Problem(
+                409,
+                "Niet samen te voegen",
+                exc.message,
+                errors=[{"field": "other", "message": exc.message}],
+            ) from exc
+        except InvalidChoice as exc:
+            raise field_problem({f"choices.{k}": v for k, v in exc.errors.items()}) from exc
+        out = MergeOut(
+            survivor=PersonOut.of(done.survivor),
+            merged=person_link(done.merged.id),
+            taken_from_other=list(done.taken_from_other),
+        )
+        return JSONResponse(
+            out.model_dump(mode="json"),
+            headers={"Location": person_link(person_id), "ETag": f'"{done.survivor.version}"'},
+        )
+
+    return await idempotent(request, principal, work, merge)

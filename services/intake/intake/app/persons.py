@@ -42,6 +42,14 @@ class PersonGone(Exception):
     """The person was erased on request."""
 
 
+class PersonMergedAway(Exception):
+    """The record was merged into another record of the same person: ``into``, the survivor."""
+
+    def __init__(self, into: UUID) -> None:
+        super().__init__(str(into))
+        self.into = into
+
+
 class StaleVersion(Exception):
     def __init__(self, current: int) -> None:
         super().__init__(current)
@@ -230,13 +238,22 @@ def _registered(person: Person) -> PersonRegistered:
 
 
 async def _visible(
-    repository: PersonRepository, person_id: UUID, by: Principal, *, for_update: bool = False
+    repository: PersonRepository,
+    person_id: UUID,
+    by: Principal,
+    *,
+    for_update: bool = False,
+    merged_too: bool = False,
 ) -> Person:
     """The one way a use case loads a person: a person of an agency the caller may not see is
-    refused exactly like an unknown id (PersonNotFound), so other agencies cannot be probed."""
+    refused exactly like an unknown id (PersonNotFound), so other agencies cannot be probed; a
+    record merged into another is refused with the survivor's id (PersonMergedAway) unless
+    ``merged_too``."""
     person = await repository.get(person_id, for_update=for_update)
     if person is None or not visibility(by.roles, by.organisation).admits(person.agency):
         raise PersonNotFound
+    if person.merged_into is not None and not merged_too:
+        raise PersonMergedAway(person.merged_into)
     return person
 
 
@@ -397,8 +414,46 @@ async def erase_person(uow: UnitOfWork, person_id: UUID, reason: str, by: Princi
         await uow.publish(
             PersonErased(person_id=person_id, erased_at=now), key=person_id, sequence=erased.version
         )
+        for merged_id in await repository.merged_into(person_id):
+            await _erase_merged(uow, repository, merged_id, reason, by, now)
         await uow.commit()
     return erased
+
+
+async def _erase_merged(
+    uow: UnitOfWork,
+    repository: PersonRepository,
+    merged_id: UUID,
+    reason: str,
+    by: Principal,
+    now: datetime,
+) -> None:
+    """A record merged into an erased person is the same person: erased with it."""
+    merged = await repository.get(merged_id, for_update=True)
+    if merged is None or merged.erased_at is not None:
+        return
+    erased = replace(
+        merged,
+        **{name: None for name in PERSONAL_FIELDS if name != "household"},
+        household=[],
+        possible_duplicates=[],
+        erased_at=now,
+        version=merged.version + 1,
+    )
+    await repository.update(erased, merged.version)
+    await repository.forget_history_values(merged_id, PERSONAL_FIELDS)
+    await repository.forget_stored_answers(merged_id)
+    await repository.record(
+        erased,
+        "erased",
+        by.subject,
+        now,
+        [{"field": name, "old": None, "new": None} for name in PERSONAL_FIELDS],
+    )
+    await uow.audit(by, "erase", "person", merged_id, reason)
+    await uow.publish(
+        PersonErased(person_id=merged_id, erased_at=now), key=merged_id, sequence=erased.version
+    )
 
 
 async def search_persons(

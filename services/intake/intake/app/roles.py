@@ -5,6 +5,8 @@ REGISTER_PERSONS = ("counter",)
 READ_PERSONS = ("counter", "counsellor", "admin")
 CORRECT_PERSONS = ("counter",)
 ERASE_PERSONS = ("counter", "admin")
+# Merging two records of one person is the counter's (who registered them).
+MERGE_PERSONS = ("counter",)
 # Whoever may see a person may hand the case over (domain/agency.py decides whom they see).
 TRANSFER_PERSONS = READ_PERSONS
 REGISTER_ORGANISATIONS = ("counter",)

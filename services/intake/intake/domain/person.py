@@ -94,6 +94,9 @@ class Person:
     target_group_rules_version: str | None = None
     possible_duplicates: list[UUID] = field(default_factory=list)
     erased_at: datetime | None = None
+    # Merged into another record of the same person (domain/merge.py): that record's id.
+    merged_into: UUID | None = None
+    merged_at: datetime | None = None
     id: UUID = field(default_factory=uuid4)
     version: int = 1
     # The agency whose case this is (domain/agency.py); always given, never defaulted.

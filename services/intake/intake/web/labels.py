@@ -39,6 +39,8 @@ FIELDS = {
     "possible_duplicates": "Mogelijke dubbels",
     "erased_at": "Gewist op",
     "agency": "Agentschap",
+    "merged_from": "Samengevoegd dossier",
+    "merged_into": "Samengevoegd in",
     "reason": "Reden van het verzoek",
     "transfer_reason": "Reden van de overdracht",
     "enterprise_number": "Ondernemingsnummer (KBO)",
@@ -115,6 +117,8 @@ ACTIONS = {
     "confirmed_distinct": "bevestigd als andere persoon",
     "erased": "gewist",
     "transferred": "overgedragen",
+    "merged": "samengevoegd met een ander dossier (dit dossier blijft)",
+    "merged_into": "samengevoegd in een ander dossier",
 }
 HINTS = {
     "insz": "11 cijfers; punten en streepjes mogen.",

@@ -45,6 +45,7 @@ from intake.app.persons import (
     InvalidPerson,
     LikelyDuplicates,
     PersonGone,
+    PersonMergedAway,
     PersonNotFound,
     StaleVersion,
     confirm_distinct,
@@ -61,7 +62,7 @@ from intake.domain.person import Person
 from intake.domain.search import query_words
 from intake.reference import municipalities
 from intake.settings import IntakeSettings
-from intake.web import labels, organisations
+from intake.web import labels, merges, organisations
 from intake.web.labels import field_errors
 
 TEXT_FIELDS = (
@@ -92,6 +93,7 @@ MAY = {
     "correct": frozenset(roles.CORRECT_PERSONS),
     "erase": frozenset(roles.ERASE_PERSONS),
     "transfer": frozenset(roles.TRANSFER_PERSONS),
+    "merge": frozenset(roles.MERGE_PERSONS),
     "organisations": frozenset(roles.READ_ORGANISATIONS),
     "register_organisation": frozenset(roles.REGISTER_ORGANISATIONS),
     "submit_candidacy": frozenset(roles.SUBMIT_CANDIDACIES),
@@ -297,10 +299,20 @@ def install(app: FastAPI, settings: IntakeSettings, sources: Sequence[SectionSou
 
     @router.get("/personen/{person_id}", response_class=HTMLResponse)
     async def show(
-        request: Request, person_id: UUID, principal: Reader, work: Work, bewaard: str = ""
+        request: Request,
+        person_id: UUID,
+        principal: Reader,
+        work: Work,
+        bewaard: str = "",
+        samengevoegd: str = "",
     ) -> Response:
         person = await found(work, person_id, principal)
         saved = "De persoon is geregistreerd." if bewaard else None
+        if samengevoegd:
+            saved = (
+                "Het dossier dat je opende is samengevoegd met dit dossier; je ziet nu het "
+                "dossier dat overblijft."
+            )
         return await person_page(request, person, principal, work, saved=saved)
 
     @router.get("/personen/{person_id}/inzageverzoek.pdf")
@@ -537,6 +549,7 @@ def install(app: FastAPI, settings: IntakeSettings, sources: Sequence[SectionSou
         return RedirectResponse(f"/?overgedragen={moved.agency}", status_code=303)
 
     app.include_router(organisations.routes(render))
+    app.include_router(merges.routes(render, agency_page_principal(*roles.MERGE_PERSONS), _shown))
 
     @app.exception_handler(_NotShown)
     async def _not_shown(request: Request, exc: _NotShown) -> Response:
@@ -545,6 +558,11 @@ def install(app: FastAPI, settings: IntakeSettings, sources: Sequence[SectionSou
             "Deze gegevens zijn gewist op verzoek." if exc.erased else "Deze persoon bestaat niet."
         )
         return render(request, "error.html", 410 if exc.erased else 404, title=title, detail=detail)
+
+    @app.exception_handler(_MergedPage)
+    async def _merged(request: Request, exc: _MergedPage) -> Response:
+        """A record merged into another: its old address leads to the record that stays."""
+        return RedirectResponse(f"/personen/{exc.into}?samengevoegd=1", status_code=303)
 
     @app.exception_handler(_NoAgencyPage)
     async def _no_agency(request: Request, exc: _NoAgencyPage) -> Response:
@@ -558,6 +576,11 @@ class _NotShown(Exception):
         self.erased = erased
 
 
+class _MergedPage(Exception):
+    def __init__(self, into: UUID) -> None:
+        self.into = into
+
+
 @contextlib.contextmanager
 def _shown() -> Iterator[None]:
     """A person the caller may not see (unknown, another agency's) or an erased one, as the
@@ -568,6 +591,8 @@ def _shown() -> Iterator[None]:
         raise _NotShown(False) from exc
     except PersonGone as exc:
         raise _NotShown(True) from exc
+    except PersonMergedAway as exc:
+        raise _MergedPage(exc.into) from exc
 
 
 class _NoAgencyPage(Exception):

@@ -48,7 +48,15 @@ class Update:
     status_at: datetime | None = None
 
 
-Write = Upsert | Increment | Update
+@dataclass(frozen=True)
+class Delete:
+    """Remove the rows matching ``key`` (e.g. the facts of a record merged into another)."""
+
+    table: Table
+    key: Row
+
+
+Write = Upsert | Increment | Update | Delete
 
 
 @cache
@@ -90,6 +98,18 @@ async def _update(session: AsyncSession, write: Update) -> None:
     await session.execute(write.table.update().where(condition).values(**values))
 
 
+async def _delete(session: AsyncSession, write: Delete) -> None:
+    condition = and_(*(write.table.c[k] == v for k, v in write.key.items()))
+    await session.execute(write.table.delete().where(condition))
+
+
+async def _change(session: AsyncSession, write: Update | Delete) -> None:
+    if isinstance(write, Delete):
+        await _delete(session, write)
+    else:
+        await _update(session, write)
+
+
 async def apply(session: AsyncSession, writes: Sequence[Write]) -> None:
     """Apply one event's writes, in order (the live path)."""
     for write in writes:
@@ -99,7 +119,7 @@ async def apply(session: AsyncSession, writes: Sequence[Write]) -> None:
             row = write.key | {write.column: write.by}
             await session.execute(_increment_statement(write.table, write.column), row)
         else:
-            await _update(session, write)
+            await _change(session, write)
 
 
 @dataclass
@@ -114,7 +134,7 @@ class BulkWriter:
     upserts: dict[tuple[str, str], dict[tuple[Any, ...], Row]] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict)
     increments: dict[tuple[str, str], dict[tuple[Any, ...], int]] = field(default_factory=dict)
-    updates: list[Update] = field(default_factory=list)
+    updates: list[Update | Delete] = field(default_factory=list)
 
     def add(self, writes: Sequence[Write]) -> None:
         for write in writes:
@@ -136,7 +156,7 @@ class BulkWriter:
         """Apply what was collected through ``session``: every table's upserts and increments
         go to the table in one ``INSERT .. SELECT .. ON CONFLICT`` over the batch sent as one
         JSON document (the same conditions as the live path's statements);
-        then the updates, one by one, in their events' order."""
+        then the updates and deletions, one by one, in their events' order."""
         connection = await session.connection()
         raw = (await connection.get_raw_connection()).driver_connection
         for (name, mode), rows in self.upserts.items():
@@ -150,7 +170,7 @@ class BulkWriter:
             rows = [dict(zip(keys, key, strict=True)) | {column: n} for key, n in sums.items()]
             await _upsert_rows(raw, table, [*keys, column], rows, _increment_sql(table, column))
         for update in self.updates:
-            await _update(session, update)
+            await _change(session, update)
         self.upserts.clear()
         self.increments.clear()
         self.updates.clear()

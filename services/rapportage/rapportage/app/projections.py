@@ -18,6 +18,7 @@ from civic_common.events.contracts.intake import (
     OrganisationRegistered,
     PersonCorrected,
     PersonErased,
+    PersonMerged,
     PersonRegistered,
     PersonTransferred,
 )
@@ -49,7 +50,7 @@ from civic_common.events.contracts.trajecten import (
 )
 from civic_common.events.envelope import Envelope
 from rapportage.adapters import tables
-from rapportage.adapters.projection_store import Increment, Update, Upsert, Write, apply
+from rapportage.adapters.projection_store import Delete, Increment, Update, Upsert, Write, apply
 from rapportage.domain import facts
 from rapportage.domain.monthly_counts import Metric, month_of
 
@@ -108,6 +109,16 @@ def person_erased(event: PersonErased, _: Envelope) -> list[Write]:
 def person_transferred(event: PersonTransferred, _: Envelope) -> list[Write]:
     """The case is now the other agency's: newcomer indicators per agency follow it."""
     return [Update(tables.intakes, {"person_id": event.person_id}, {"agency": event.to_agency})]
+
+
+def person_merged(event: PersonMerged, _: Envelope) -> list[Write]:
+    """The record merged away is the same newcomer as the survivor: its intake facts go, so the
+    newcomer indicators count the person once, and its trajectories are the survivor's. The
+    monthly counts already made (and reports already published) stay as they were."""
+    return [
+        Update(tables.trajectories, {"person_id": event.person_id}, {"person_id": event.into}),
+        Delete(tables.intakes, {"person_id": event.person_id}),
+    ]
 
 
 def trajectory_opened(event: TrajectoryOpened, _: Envelope) -> list[Write]:
@@ -279,6 +290,7 @@ PROJECTORS: Mapping[str, Mapping[type[EventData], Projector]] = {
         PersonCorrected: person_corrected,
         PersonTransferred: person_transferred,
         PersonErased: person_erased,
+        PersonMerged: person_merged,
     },
     "intake.organisations": {OrganisationRegistered: organisation_registered},
     "intake.candidacies": {CandidacySubmitted: candidacy_submitted},

@@ -512,6 +512,17 @@ class AssignmentRepository:
         )
 
 
+async def move_person(session: AsyncSession, person_id: UUID, into: UUID) -> None:
+    """Re-point requests and assignments from a record merged away to the surviving record
+    (continuity with the same interpreter follows the person)."""
+    await session.execute(
+        update(requests).where(requests.c.person_id == person_id).values(person_id=into)
+    )
+    await session.execute(
+        update(assignments).where(assignments.c.person_id == person_id).values(person_id=into)
+    )
+
+
 async def forget_person(session: AsyncSession, person_id: UUID) -> None:
     """Unlink a person from requests and assignments (erasure): continuity is lost with it."""
     await session.execute(

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +54,14 @@ class LanguageProfileRepository:
             Modality(row.interpreter_modality) if row.interpreter_modality else None,
             row.municipality_nis,
         )
+
+    async def move(self, person_id: UUID, into: UUID) -> None:
+        """The profile of a record merged away becomes the survivor's unless it has its own."""
+        if await self.get(into) is None:
+            await self._session.execute(
+                update(lp).where(lp.c.person_id == person_id).values(person_id=into)
+            )
+        await self.delete(person_id)
 
     async def delete(self, person_id: UUID) -> None:
         await self._session.execute(delete(lp).where(lp.c.person_id == person_id))

@@ -5,9 +5,14 @@ from uuid import UUID
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import PersonRegistered
-from civic_common.events.contracts.intake import PersonCorrected, PersonErased, PersonTransferred
+from civic_common.events.contracts.intake import (
+    PersonCorrected,
+    PersonErased,
+    PersonMerged,
+    PersonTransferred,
+)
 from civic_common.events.envelope import Envelope
-from tolken.adapters.registry import forget_person
+from tolken.adapters.registry import forget_person, move_person
 from tolken.adapters.repository import LanguageProfileRepository
 from tolken.domain.interpreters import Modality
 from tolken.domain.language_profile import LanguageProfile
@@ -36,6 +41,14 @@ async def on_person_erased(uow: UnitOfWork, event: PersonErased, _: Envelope) ->
     requests themselves stay (they are the organisations' orders and the billing record)."""
     await LanguageProfileRepository(uow.session).delete(event.person_id)
     await forget_person(uow.session, event.person_id)
+
+
+async def on_person_merged(uow: UnitOfWork, event: PersonMerged, _: Envelope) -> None:
+    """Re-points the requests and assignments of the record merged away to the surviving
+    record; its language profile becomes the survivor's unless the survivor has one (intake's
+    correction of the survivor then brings the chosen languages)."""
+    await LanguageProfileRepository(uow.session).move(event.person_id, event.into)
+    await move_person(uow.session, event.person_id, event.into)
 
 
 async def profile_of(uow: UnitOfWork, person_id: UUID, by: Principal) -> LanguageProfile | None:

@@ -569,6 +569,17 @@ async def feed_readers(work: UnitOfWork, person_id: UUID) -> list[str]:
     )
 
 
+async def move_partner_data(work: UnitOfWork, person_id: UUID, into: UUID) -> None:
+    """A person's records merged in intake: the events kept for partners under the record merged
+    away are the surviving record's from now on (an erasure of that person takes them along).
+    The events themselves stay as they were published."""
+    await work.session.execute(
+        update(partner_events)
+        .where(partner_events.c.person_id == person_id, partner_events.c.addressee.is_(None))
+        .values(person_id=into)
+    )
+
+
 async def forget_partner_data(
     work: UnitOfWork, person_id: UUID, trajectory_ids: list[UUID], at: datetime
 ) -> None:

@@ -12,7 +12,12 @@ from uuid import UUID
 from civic_common.auth.principal import SYSTEM, Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.events.contracts import EventData, PersonRegistered, TrajectoryOpened
-from civic_common.events.contracts.intake import PersonCorrected, PersonErased, PersonTransferred
+from civic_common.events.contracts.intake import (
+    PersonCorrected,
+    PersonErased,
+    PersonMerged,
+    PersonTransferred,
+)
 from civic_common.events.contracts.trajecten import (
     ComponentCompleted,
     ComponentExempted,
@@ -26,7 +31,7 @@ from civic_common.events.contracts.trajecten import (
 )
 from civic_common.events.envelope import Envelope
 from trajecten.adapters.repository import TrajectoryRepository
-from trajecten.app.subscriptions import forget_partner_data
+from trajecten.app.subscriptions import forget_partner_data, move_partner_data
 from trajecten.domain.caseload import CaseloadPosition, CaseloadQuery
 from trajecten.domain.templates import Template, shipped
 from trajecten.domain.trajectory import (
@@ -88,6 +93,37 @@ async def on_person_transferred(uow: UnitOfWork, event: PersonTransferred, _: En
     for trajectory in await repository.for_person(event.person_id, lock=True):
         trajectory.transfer(event.to_agency, "intake", event.transferred_at)
         await repository.save(trajectory)
+
+
+async def on_person_merged(uow: UnitOfWork, event: PersonMerged, _: Envelope) -> None:
+    """Moves every trajectory of the record merged away, open or closed, to the surviving
+    record, each with a timeline entry, and what is kept for partners with them (in the
+    consumer's transaction). When both records have an open trajectory of the same kind, both
+    stay open and both timelines flag the other, for the counsellor to stop one."""
+    repository = TrajectoryRepository(uow.session, SYSTEM)
+    ids = sorted([event.person_id, event.into])  # lock in one order
+    held = {pid: await repository.for_person(pid, lock=True) for pid in ids}
+    moving, staying = held[event.person_id], held[event.into]
+    for trajectory in moving:
+        twins = [
+            t
+            for t in staying
+            if not t.closed and not trajectory.closed and t.kind == trajectory.kind
+        ]
+        trajectory.move_to_person(event.into, "intake", event.merged_at, [t.id for t in twins])
+        if twins:  # the survivor's facts as its trajectory holds them (intake's correction may
+            latest = twins[-1]  # come before or after this event; then it corrects all)
+            trajectory.correct(
+                municipality_nis=latest.municipality_nis,
+                target_group=latest.target_group,
+                actor="intake",
+                at=event.merged_at,
+            )
+        await repository.save(trajectory)
+        for twin in twins:
+            twin.flag_duplicate(trajectory.id, "intake", event.merged_at)
+            await repository.save(twin)
+    await move_partner_data(uow, event.person_id, event.into)
 
 
 async def on_person_corrected(uow: UnitOfWork, event: PersonCorrected, _: Envelope) -> None:

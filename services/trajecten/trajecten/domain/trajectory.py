@@ -5,7 +5,7 @@ layer stores them as the timeline and publishes one event per change. Each chang
 aggregate's version, which is the event's sequence and the ETag.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -474,6 +474,29 @@ class Trajectory:
         self.transferred_from = self.agency or "onbekend"
         self.agency = to_agency
         self._record("transfer", self.status, self.status, actor, at, None, None, details)
+
+    def move_to_person(
+        self, into: UUID, actor: str, at: datetime, also_open: Sequence[UUID] = ()
+    ) -> None:
+        """Intake merged the person's record into another record of the same person (``into``):
+        the trajectory, open or closed, is that person's from now on, with its history.
+        ``also_open``: the survivor's open trajectories of the same kind, when this one is open
+        too; both stay (neither counsellor's work is thrown away) and the entry flags them, so
+        the counsellor stops the one that is not followed. Moving to the person it already
+        belongs to changes nothing."""
+        if self.person_id == into:
+            return
+        details: dict[str, Any] = {"from_person": str(self.person_id), "to_person": str(into)}
+        if also_open and not self.closed:
+            details["also_open"] = [str(i) for i in also_open]
+        self.person_id = into
+        self._record("merge_person", self.status, self.status, actor, at, None, None, details)
+
+    def flag_duplicate(self, other: UUID, actor: str, at: datetime) -> None:
+        """Another open trajectory of the same kind joined this person through a merge of their
+        records in intake: the timeline says which, for the counsellor to choose."""
+        details = {"also_open": [str(other)]}
+        self._record("duplicate_open", self.status, self.status, actor, at, None, None, details)
 
     def take_up(self, actor: str, at: datetime) -> None:
         """A counsellor of the receiving agency takes the transferred case up: it leaves the

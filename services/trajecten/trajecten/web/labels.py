@@ -30,6 +30,10 @@ ACTION = {
     "take_up": "Overdracht overgenomen",
     "correct": "Gegevens gecorrigeerd aan het onthaal",
     "correct_reason": "Reden gecorrigeerd",
+    "merge_person": "Dossiers samengevoegd aan het onthaal: traject verhuisd naar het "
+    "overblijvende dossier",
+    "duplicate_open": "Let op: na samenvoegen nog een lopend traject van dezelfde soort; "
+    "stop er één",
 }
 AGENCY = AGENCIES
 BUTTON = {

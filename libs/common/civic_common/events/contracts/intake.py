@@ -103,6 +103,21 @@ class PersonErased(EventData):
     erased_at: datetime
 
 
+class PersonMerged(EventData):
+    event_type = "intake.person.merged.v1"
+    topic = "intake.persons"
+    summary = (
+        "Two records of one person were merged at the counter: the record ``person_id`` is "
+        "merged into ``into`` (the survivor) and is no longer used. Consumers move what they hold "
+        "under ``person_id`` to ``into``; the survivor's own facts follow as "
+        "``intake.person.corrected.v1`` when the merge changed them. Ids only."
+    )
+
+    person_id: UUID = Field(description="The record merged away (no longer used)")
+    into: UUID = Field(description="The surviving record of the person")
+    merged_at: datetime
+
+
 OrganisationType = Literal[
     "local_government",
     "ocmw",
