@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import ColumnElement, Row, func, literal_column, not_, select, update
 from sqlalchemy.dialects.postgresql import Range, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -286,6 +286,22 @@ def request_of(row: Row[Any]) -> Request:
     )
 
 
+QueuePosition = tuple[date, bool, datetime, UUID]  # day, not urgent, moment, id
+
+
+def _queue_keys() -> tuple[ColumnElement[Any], ...]:
+    """The queue's order, as the indexes of migration 0007 spell it (the time zone a constant
+    in the SQL, not a parameter, so a generic plan still matches the index expression)."""
+    moment = func.coalesce(requests.c.starts_at, requests.c.deadline)
+    day = func.date(func.timezone(literal_column("'Europe/Brussels'"), moment))
+    return day, not_(requests.c.urgent), moment, requests.c.id
+
+
+def queue_position(request: Request) -> QueuePosition:
+    """Where ``request`` stands in the queue's order (a page's last row: the next page's start)."""
+    return request.day, not request.urgent, request.begins, request.id
+
+
 class RequestRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -318,21 +334,24 @@ class RequestRepository:
         day: date | None,
         limit: int,
         statuses: tuple[Status, ...] = (Status.RECEIVED, Status.OFFERED),
+        after: "QueuePosition | None" = None,
     ) -> list[Request]:
-        """Requests in ``statuses`` (by default the open ones), urgent and soonest first."""
+        """Requests in ``statuses`` (by default the open ones) by day (Brussels), urgent first
+        within a day, then soonest; ``after`` a position (``queue_position``) of an earlier
+        page. For the open ones a partial index holds this order (migration 0007)."""
+        keys = _queue_keys()
         query = (
             select(requests)
             .where(requests.c.status.in_([s.value for s in statuses]))
-            .order_by(
-                requests.c.urgent.desc(), func.coalesce(requests.c.starts_at, requests.c.deadline)
-            )
+            .order_by(*keys)
             .limit(limit)
         )
         if language:
             query = query.where(requests.c.language == language)
         if day is not None:
-            moment = func.coalesce(requests.c.starts_at, requests.c.deadline)
-            query = query.where(func.date(func.timezone("Europe/Brussels", moment)) == day)
+            query = query.where(keys[0] == day)
+        if after is not None:
+            query = query.where(func.row(*keys) > func.row(*after))
         return [request_of(r) for r in (await self._session.execute(query)).all()]
 
     async def assigned_to(self, interpreter_id: UUID, limit: int) -> list[Request]:
@@ -389,6 +408,7 @@ class Offer:
     why: tuple[str, ...]
     offered_at: datetime
     answer_by: datetime
+    decline_reason: str | None = None  # a DeclineReason code, when declined with one
 
 
 def offer_of(row: Row[Any]) -> Offer:
@@ -402,6 +422,7 @@ def offer_of(row: Row[Any]) -> Offer:
         tuple(m["why"]),
         m["offered_at"],
         m["answer_by"],
+        m["decline_reason"],
     )
 
 
@@ -437,10 +458,32 @@ class OfferRepository:
         ).first()
         return offer_of(row) if row else None
 
-    async def answer(self, offer_id: UUID, status: str, at: datetime) -> None:
+    async def answer(
+        self, offer_id: UUID, status: str, at: datetime, decline_reason: str | None = None
+    ) -> None:
         await self._session.execute(
-            update(offers).where(offers.c.id == offer_id).values(status=status, answered_at=at)
+            update(offers)
+            .where(offers.c.id == offer_id)
+            .values(status=status, answered_at=at, decline_reason=decline_reason)
         )
+
+    async def pending_and_declined(self, request_ids: list[UUID]) -> list[tuple[Offer, str]]:
+        """The pending and declined offers of these requests with the interpreter's name, in
+        the order they went out (one query for a page of the desk's queue)."""
+        if not request_ids:
+            return []
+        rows = (
+            await self._session.execute(
+                select(offers, interpreters.c.name)
+                .join(interpreters, interpreters.c.id == offers.c.interpreter_id)
+                .where(
+                    offers.c.request_id.in_(request_ids),
+                    offers.c.status.in_(("pending", "declined")),
+                )
+                .order_by(offers.c.offered_at)
+            )
+        ).all()
+        return [(offer_of(r), r.name) for r in rows]
 
     async def asked(self, request_id: UUID) -> tuple[frozenset[UUID], int]:
         """Interpreters already asked for this request, and how many offers went out."""

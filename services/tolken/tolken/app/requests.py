@@ -25,7 +25,9 @@ from tolken.adapters.registry import (
     InterpreterRepository,
     Offer,
     OfferRepository,
+    QueuePosition,
     RequestRepository,
+    queue_position,
 )
 from tolken.adapters.repository import LanguageProfileRepository
 from tolken.domain.interpreters import Interpreter
@@ -33,6 +35,7 @@ from tolken.domain.matching import Proposal, Situation, busy_range, rank, refusa
 from tolken.domain.policy import Policy
 from tolken.domain.requests import (
     OPEN,
+    DeclineReason,
     NotStartedYet,
     Request,
     Status,
@@ -210,39 +213,64 @@ async def requests_of_organisation(
 
 
 @dataclass(frozen=True)
+class Declined:
+    """An interpreter who declined the request's offer, and why (a DeclineReason code)."""
+
+    name: str
+    reason: DeclineReason | None
+
+
+@dataclass(frozen=True)
 class QueueItem:
     request: Request
     pending: Offer | None
     proposals: list[Proposal]
     pending_with: str | None = None  # the name of the interpreter holding the pending offer
+    declined: tuple[Declined, ...] = ()  # who declined it before, and why
 
 
 async def desk_queue(
-    uow: UnitOfWork, language: str | None, day: datetime | None, policy: Policy, by: Principal
-) -> list[QueueItem]:
-    """Open requests, urgent and soonest first, each with its pending offer and candidates."""
+    uow: UnitOfWork,
+    language: str | None,
+    day: date | None,
+    policy: Policy,
+    by: Principal,
+    after: QueuePosition | None = None,
+    limit: int = 50,
+) -> tuple[list[QueueItem], QueuePosition | None]:
+    """A page of open requests by day, urgent and soonest first within a day, each with its
+    pending offer, who declined it and why, and its candidates; and the position the next
+    page starts after (None: this was the last)."""
     async with uow:
+        found = await RequestRepository(uow.session).open_queue(
+            language, day, limit + 1, after=after
+        )
+        shown = found[:limit]
+        answers = await OfferRepository(uow.session).pending_and_declined([r.id for r in shown])
         items = []
-        for request in await RequestRepository(uow.session).open_queue(language, day, 50):
-            pending = await OfferRepository(uow.session).pending(request.id)
-            found = await proposals(uow, request, policy)
-            holder = (
-                await InterpreterRepository(uow.session).get(pending.interpreter_id)
-                if pending is not None
-                else None
+        for request in shown:
+            mine = [(o, name) for o, name in answers if o.request_id == request.id]
+            pending = next(((o, n) for o, n in mine if o.status == "pending"), None)
+            declined = tuple(
+                Declined(name, DeclineReason(o.decline_reason) if o.decline_reason else None)
+                for o, name in mine
+                if o.status == "declined"
             )
+            candidates = await proposals(uow, request, policy)
             items.append(
                 QueueItem(
                     request,
-                    pending,
-                    found[: policy.candidates_shown],
-                    holder.name if holder is not None else None,
+                    pending[0] if pending else None,
+                    candidates[: policy.candidates_shown],
+                    pending[1] if pending else None,
+                    declined,
                 )
             )
             if request.person_id is not None:
                 await uow.audit(by, "read", "interpreting_request", request.id, "wachtrij")
         await uow.commit()
-    return items
+    more = len(found) > limit
+    return items, queue_position(shown[-1]) if more else None
 
 
 @dataclass(frozen=True)
@@ -255,8 +283,8 @@ class AssignedItem:
 async def assigned_queue(
     uow: UnitOfWork, language: str | None, day: date | None, policy: Policy, by: Principal
 ) -> list[AssignedItem]:
-    """Assigned requests, soonest first, each with its interpreter and whether cancelling it
-    now would be billed (the desk's "Toegewezen" view)."""
+    """Assigned requests by day, urgent and soonest first within a day, each with its
+    interpreter and whether cancelling it now would be billed (the desk's "Toegewezen" view)."""
     at = now()
     async with uow:
         items = []
@@ -320,8 +348,16 @@ async def _assigned(
     return request
 
 
-async def _answer(uow: UnitOfWork, request: Request, offer: Offer, status: str) -> Request:
-    await OfferRepository(uow.session).answer(offer.id, status, now())
+async def _answer(
+    uow: UnitOfWork,
+    request: Request,
+    offer: Offer,
+    status: str,
+    decline_reason: DeclineReason | None = None,
+) -> Request:
+    await OfferRepository(uow.session).answer(
+        offer.id, status, now(), decline_reason.value if decline_reason else None
+    )
     request = request.touched()
     await _save(uow, request)
     if status == "accepted":
@@ -334,6 +370,7 @@ async def _answer(uow: UnitOfWork, request: Request, offer: Offer, status: str) 
             offer_id=offer.id,
             interpreter_id=offer.interpreter_id,
             reason=status,
+            decline_reason=decline_reason.value if decline_reason else None,
         )
     await uow.publish(event, key=request.id, sequence=request.version)
     return request
@@ -370,14 +407,22 @@ async def accept_offer(uow: UnitOfWork, offer_id: UUID, by: Principal, policy: P
     return request
 
 
-async def decline_offer(uow: UnitOfWork, offer_id: UUID, by: Principal, policy: Policy) -> None:
+async def decline_offer(
+    uow: UnitOfWork,
+    offer_id: UUID,
+    by: Principal,
+    policy: Policy,
+    reason: DeclineReason | None = None,
+) -> None:
+    """The interpreter says no; ``reason`` from the closed list (the desk sees it, the event
+    carries its code). The offer goes to the next candidate at once."""
     async with uow:
         offer = await _own_offer(uow, offer_id, by)
         request = await _locked(uow, offer.request_id)
         current = await OfferRepository(uow.session).get(offer_id)
         if current is None or current.status != "pending":
             raise _conflict("Dit aanbod is niet meer open.")
-        request = await _answer(uow, request, offer, "declined")
+        request = await _answer(uow, request, offer, "declined", reason)
         await _offer_next(uow, request, policy)
         await uow.commit()
 

@@ -1,0 +1,35 @@
+"""The desk's queue by day, paged, and the reason an interpreter declined an offer.
+
+- ``offers.decline_reason``: a code of the closed list (``tolken.domain.requests.DeclineReason``),
+  set when the interpreter declines; earlier declines have none.
+- Two partial indexes over the open requests (received, offered) in the queue's order: the day
+  in Brussels, urgent first, then the moment and the id (the page cursor's keys); one of them
+  language first, for the language filter. At a year's volume (50,000 requests) a page of the
+  queue then reads only its own rows (bench/year_of_data.py).
+
+Revision ID: 0007
+"""
+
+from alembic import op
+
+revision = "0007"
+down_revision = "0005"
+S = "tolken"
+# The expressions of RequestRepository.open_queue, word for word (the planner matches them).
+DAY = "date(timezone('Europe/Brussels', coalesce(starts_at, deadline)))"
+KEYS = f"({DAY}), (NOT urgent), (coalesce(starts_at, deadline)), id"
+OPEN = "WHERE status IN ('received', 'offered')"
+
+
+def upgrade() -> None:
+    op.execute(f"ALTER TABLE {S}.offers ADD COLUMN decline_reason text")
+    op.execute(f"CREATE INDEX requests_open_by_day ON {S}.requests ({KEYS}) {OPEN}")
+    op.execute(
+        f"CREATE INDEX requests_open_by_language_day ON {S}.requests (language, {KEYS}) {OPEN}"
+    )
+
+
+def downgrade() -> None:
+    op.execute(f"DROP INDEX {S}.requests_open_by_language_day")
+    op.execute(f"DROP INDEX {S}.requests_open_by_day")
+    op.execute(f"ALTER TABLE {S}.offers DROP COLUMN decline_reason")
