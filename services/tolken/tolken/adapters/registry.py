@@ -354,6 +354,21 @@ class RequestRepository:
             query = query.where(func.row(*keys) > func.row(*after))
         return [request_of(r) for r in (await self._session.execute(query)).all()]
 
+    async def open_at_the_same_time(self, request: Request, buffer: timedelta) -> list[Request]:
+        """The other open requests (received, offered) whose time overlaps ``request``'s, travel
+        buffers included: those competing for the same interpreters. None for a translation."""
+        if request.starts_at is None or request.ends_at is None:
+            return []
+        day = _queue_keys()[0]
+        query = select(requests).where(
+            requests.c.status.in_([Status.RECEIVED.value, Status.OFFERED.value]),
+            requests.c.id != request.id,
+            day.between(request.day - timedelta(days=1), request.day + timedelta(days=1)),
+            requests.c.starts_at - 2 * buffer < request.ends_at,
+            requests.c.ends_at + 2 * buffer > request.starts_at,
+        )
+        return [request_of(r) for r in (await self._session.execute(query)).all()]
+
     async def assigned_to(self, interpreter_id: UUID, limit: int) -> list[Request]:
         """An interpreter's assigned requests, soonest first (their agenda)."""
         query = (

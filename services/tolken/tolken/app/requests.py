@@ -72,12 +72,15 @@ async def _locked(uow: UnitOfWork, request_id: UUID, organisation: str | None = 
 
 
 async def proposals(uow: UnitOfWork, request: Request, policy: Policy) -> list[Proposal]:
-    """Eligible interpreters not asked before, best first."""
-    situations = await InterpreterRepository(uow.session).situations(
-        request, timedelta(minutes=policy.travel_buffer_minutes)
-    )
+    """Eligible interpreters not asked before, best first: the least needed by the other open
+    requests at the same time, then the highest score (``rank``)."""
+    buffer = timedelta(minutes=policy.travel_buffer_minutes)
+    situations = await InterpreterRepository(uow.session).situations(request, buffer)
+    if not situations:
+        return []
     asked, _ = await OfferRepository(uow.session).asked(request.id)
-    return rank(request, situations, policy, exclude=asked)
+    others = await RequestRepository(uow.session).open_at_the_same_time(request, buffer)
+    return rank(request, situations, policy, exclude=asked, others=others)
 
 
 async def _save(uow: UnitOfWork, request: Request) -> None:
