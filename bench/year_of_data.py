@@ -331,14 +331,14 @@ TOLKEN_REQUESTS_SQL = """
 INSERT INTO tolken.requests (id, version, kind, organisation, language, modality, starts_at,
     ends_at, municipality_nis, latitude, longitude, region, subject_category, urgent, person_id,
     status, interpreter_id, created_by, received_at)
-SELECT gen_random_uuid(), 1, 'interpreting', 'org-' || (n % 30), $2::text[][1 + n % 25],
-    $3::text[][1 + n % 3], s, s + interval '1 hour', '44021',
+SELECT gen_random_uuid(), 1, 'interpreting', 'org-' || (n % 30), ($2::text[])[1 + n % 25],
+    ($3::text[])[1 + n % 3], s, s + interval '1 hour', '44021',
     51.05 + (n % 7) * 0.01, 3.72 + (n % 5) * 0.01, 'Oost-Vlaanderen', 'welzijn', n % 17 = 0,
     CASE WHEN n % 2 = 0 THEN gen_random_uuid() END,
     CASE WHEN s < now() THEN (ARRAY['completed', 'completed', 'completed', 'completed',
         'completed', 'completed', 'completed', 'completed', 'cancelled', 'unfulfilled'])[1 + n % 10]
         WHEN n % 5 < 2 THEN 'assigned' ELSE 'received' END,
-    CASE WHEN s < now() OR n % 5 < 2 THEN $4::uuid[][1 + n % array_length($4::uuid[], 1)] END,
+    CASE WHEN s < now() OR n % 5 < 2 THEN ($4::uuid[])[1 + n % array_length($4::uuid[], 1)] END,
     'bench', s - interval '12 days'
 FROM (SELECT n, date_trunc('hour', now()) - interval '300 days' + (n % 365) * interval '1 day'
         + (n % 9) * interval '1 hour' AS s

@@ -17,7 +17,7 @@ from tolken.domain.interpreters import (
     Tier,
     WeeklyWindow,
 )
-from tolken.domain.matching import Booking, Situation, busy_range, rank, refusals
+from tolken.domain.matching import Booking, Need, Situation, busy_range, rank, refusals
 from tolken.domain.policy import Policy
 from tolken.domain.requests import Kind, NotStartedYet, Place, Request, Status, TransitionRefused
 
@@ -250,7 +250,8 @@ def test_the_least_contested_candidate_comes_first_keeping_the_scarce_one_free()
 
     alone = rank(request(), situations, POLICY)
     assert [p.name for p in alone] == ["Arabisch en Dari", "Alleen Arabisch"], "by score alone"
-    ranked = rank(request(), situations, POLICY, others=[dari, later])
+    others = [Need.of(dari, POLICY), Need.of(later, POLICY)]
+    ranked = rank(request(), situations, POLICY, others=others)
     assert [p.name for p in ranked] == ["Alleen Arabisch", "Arabisch en Dari"]
     assert [p.contested for p in ranked] == [0, 1], "the later Dari request does not overlap"
     assert "ook geschikt voor 1 andere open aanvraag op dat moment" in ranked[1].why

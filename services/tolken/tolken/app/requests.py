@@ -31,7 +31,7 @@ from tolken.adapters.registry import (
 )
 from tolken.adapters.repository import LanguageProfileRepository
 from tolken.domain.interpreters import Interpreter
-from tolken.domain.matching import Proposal, Situation, busy_range, rank, refusals
+from tolken.domain.matching import Need, Proposal, Situation, busy_range, rank, refusals
 from tolken.domain.policy import Policy
 from tolken.domain.requests import (
     OPEN,
@@ -74,13 +74,32 @@ async def _locked(uow: UnitOfWork, request_id: UUID, organisation: str | None = 
 async def proposals(uow: UnitOfWork, request: Request, policy: Policy) -> list[Proposal]:
     """Eligible interpreters not asked before, best first: the least needed by the other open
     requests at the same time, then the highest score (``rank``)."""
+    return (await proposals_of_many(uow, [request], policy))[request.id]
+
+
+async def proposals_of_many(
+    uow: UnitOfWork,
+    found: list[Request],
+    policy: Policy,
+    asked: dict[UUID, frozenset[UUID]] | None = None,
+) -> dict[UUID, list[Proposal]]:
+    """``proposals`` of each request, in a fixed number of queries for all of them (``asked``:
+    the interpreters asked before for each, when the caller read them already)."""
     buffer = timedelta(minutes=policy.travel_buffer_minutes)
-    situations = await InterpreterRepository(uow.session).situations(request, buffer)
-    if not situations:
-        return []
-    asked, _ = await OfferRepository(uow.session).asked(request.id)
-    others = await RequestRepository(uow.session).open_at_the_same_time(request, buffer)
-    return rank(request, situations, policy, exclude=asked, others=others)
+    situations = await InterpreterRepository(uow.session).situations_of_many(found, buffer)
+    wanted = [r for r in found if situations.get(r.id)]
+    if not wanted:
+        return {r.id: [] for r in found}
+    if asked is None:
+        asked = await OfferRepository(uow.session).asked_of_many([r.id for r in wanted])
+    others = [
+        Need.of(q, policy)
+        for q in await RequestRepository(uow.session).open_at_the_same_time(wanted, buffer)
+    ]
+    ranked = {
+        r.id: rank(r, situations[r.id], policy, exclude=asked[r.id], others=others) for r in wanted
+    }
+    return {r.id: ranked.get(r.id, []) for r in found}
 
 
 async def _save(uow: UnitOfWork, request: Request) -> None:
@@ -249,7 +268,12 @@ async def desk_queue(
             language, day, limit + 1, after=after
         )
         shown = found[:limit]
-        answers = await OfferRepository(uow.session).pending_and_declined([r.id for r in shown])
+        answers = await OfferRepository(uow.session).of_requests([r.id for r in shown])
+        asked = {
+            r.id: frozenset(o.interpreter_id for o, _ in answers if o.request_id == r.id)
+            for r in shown
+        }
+        candidates_of = await proposals_of_many(uow, shown, policy, asked)
         items = []
         for request in shown:
             mine = [(o, name) for o, name in answers if o.request_id == request.id]
@@ -259,7 +283,7 @@ async def desk_queue(
                 for o, name in mine
                 if o.status == "declined"
             )
-            candidates = await proposals(uow, request, policy)
+            candidates = candidates_of[request.id]
             items.append(
                 QueueItem(
                     request,

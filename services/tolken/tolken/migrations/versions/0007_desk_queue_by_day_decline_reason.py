@@ -6,6 +6,9 @@
   in Brussels, urgent first, then the moment and the id (the page cursor's keys); one of them
   language first, for the language filter. At a year's volume (50,000 requests) a page of the
   queue then reads only its own rows (bench/year_of_data.py).
+- On assignments, what matching reads for a page of candidates at a year's volume: the weekly
+  load of interpreters (interpreter, day; bookings held) and whom a person was served by before
+  (person). Without them both read every assignment of the year.
 
 Revision ID: 0007
 """
@@ -27,9 +30,19 @@ def upgrade() -> None:
     op.execute(
         f"CREATE INDEX requests_open_by_language_day ON {S}.requests (language, {KEYS}) {OPEN}"
     )
+    op.execute(
+        f"CREATE INDEX assignments_held_by_interpreter_day ON {S}.assignments"
+        " (interpreter_id, day) WHERE released_at IS NULL"
+    )
+    op.execute(
+        f"CREATE INDEX assignments_by_person ON {S}.assignments (person_id, interpreter_id)"
+        " WHERE person_id IS NOT NULL"
+    )
 
 
 def downgrade() -> None:
+    op.execute(f"DROP INDEX {S}.assignments_by_person")
+    op.execute(f"DROP INDEX {S}.assignments_held_by_interpreter_day")
     op.execute(f"DROP INDEX {S}.requests_open_by_language_day")
     op.execute(f"DROP INDEX {S}.requests_open_by_day")
     op.execute(f"ALTER TABLE {S}.offers DROP COLUMN decline_reason")
