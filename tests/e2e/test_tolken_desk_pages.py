@@ -2,7 +2,8 @@
 reason the desk then reads (issue 14), against the running system in headless Chromium, signed
 in at Keycloak's real login page as the README's demo users.
 
-Every page opened is checked as the workplace suite checks them (``test_workplace.check_page``):
+Every page opened is checked as the workplace suite checks them
+(``civic_common.testing.workplace.check_page``):
 axe-core without serious or critical violations, no sideways scroll at 390 px, and Enter in a
 text field takes only its own form's step. The work itself is done with the keyboard."""
 
@@ -11,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from test_workplace import check_page, press, signed_in_page, tab_to
 
 from civic_common.testing.browser import axe_source
 from civic_common.testing.keycloak import DEMO_USERS
 from civic_common.testing.waiting import eventually
+from civic_common.testing.workplace import check_page, press, signed_in_page, tab_to
 
 pytestmark = pytest.mark.e2e
 BRUSSELS = ZoneInfo("Europe/Brussels")

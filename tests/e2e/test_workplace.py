@@ -20,21 +20,21 @@ import httpx
 import pytest
 from playwright.async_api import Page
 
-from civic_common.testing.browser import (
-    ambiguous_enter,
-    axe_source,
-    axe_violations,
-    sideways_overflow,
-)
-from civic_common.testing.keycloak import DEMO_USERS, sign_in_at_keycloak
+from civic_common.testing.browser import axe_source
 from civic_common.testing.waiting import eventually
+from civic_common.testing.workplace import (
+    DESKTOP,
+    PHONE,
+    check_page,
+    press,
+    signed_in_page,
+    tab_to,
+)
 
 pytestmark = pytest.mark.e2e
 
 NIS = "44021"  # Gent
 PERSON_PAGE = re.compile(r".*/personen/[0-9a-f-]{36}(\?.*)?$")
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
@@ -77,29 +77,6 @@ async def case(system, auth) -> dict:
     return {"person_id": person_id, "family": family, "trajectory": trajectory}
 
 
-async def signed_in_page(browser, system, keycloak, role: str, service: str, path: str) -> Page:
-    context = await browser.new_context(locale="nl-BE", viewport=DESKTOP)
-    page = await context.new_page()
-    await page.goto(f"{system.urls[service]}{path}")
-    assert page.url.startswith(keycloak.issuer), "signed in at Keycloak's own page"
-    await sign_in_at_keycloak(page, DEMO_USERS[role])
-    await page.wait_for_url(f"{system.urls[service]}{path}**")
-    return page
-
-
-async def check_page(page: Page, axe: str, problems: list[str]) -> None:
-    """The three checks of every page, on the page as it is now."""
-    where = page.url.split("//", 1)[1]
-    for violation in await axe_violations(page, axe):
-        problems.append(f"{where}: {violation}")
-    for form in await ambiguous_enter(page):
-        problems.append(f"{where}: Enter in form {form} is ambiguous (not exactly one button)")
-    await page.set_viewport_size(PHONE)
-    if (overflow := await sideways_overflow(page)) > 0:
-        problems.append(f"{where}: scrolls {overflow} px sideways at 390 px")
-    await page.set_viewport_size(DESKTOP)
-
-
 def screenshot_dir() -> Path | None:
     target = os.environ.get("CIVIC_SCREENSHOTS")
     return Path(target) if target else None
@@ -109,22 +86,6 @@ async def keep_screenshot(page: Page, role: str) -> None:
     if (target := screenshot_dir()) is not None:
         target.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(target / f"{role}.png"), full_page=False)
-
-
-async def press(page: Page, key: str, times: int = 1) -> None:
-    for _ in range(times):
-        await page.keyboard.press(key)
-
-
-async def tab_to(page: Page, selector: str, limit: int = 80) -> None:
-    """Tab until the element ``selector`` has the focus, as a keyboard user would."""
-    target = await page.query_selector(selector)
-    assert target is not None, selector
-    for _ in range(limit):
-        if await page.evaluate("(el) => el === document.activeElement", target):
-            return
-        await page.keyboard.press("Tab")
-    raise AssertionError(f"{selector} cannot be reached with Tab")
 
 
 async def test_the_counter_registers_and_finds_a_newcomer_with_the_keyboard(
