@@ -44,6 +44,7 @@ def request_body(language: str, start: datetime) -> dict:
         "starts_at": start.isoformat(),
         "ends_at": (start + timedelta(hours=1)).isoformat(),
         "subject_category": "welzijn",
+        "organisation": "ocmw-gent",
     }
 
 
