@@ -4,10 +4,13 @@ against an optimal assignment over the same candidates and scores.
 An isolated database (created and dropped here) holds the registry (``--interpreters``, three
 earlier bookings each, as in bench/tolken_matching.py) and ``--requests`` requests on one day.
 
-- Service path: each request in the order received gets ``tolken.app.requests.proposals`` (the
-  running service's per-request candidate query through ``InterpreterRepository.situations``,
-  then ``rank``) and its best proposal is booked with ``AssignmentRepository.add`` (the database
-  refuses overlaps), so the next request sees it: greedy, as offers accepted at once would go.
+- Service path: each request in the order received gets ``tolken.app.requests.proposals`` (what
+  the service's offer cascade calls: the per-request candidate query through
+  ``InterpreterRepository.situations``, the other open requests at the same time through
+  ``RequestRepository.open_at_the_same_time``, then ``rank``: least contested, then best
+  score) and its first proposal is booked with ``AssignmentRepository.add`` (the database refuses
+  overlaps) and the request saved as assigned, so the next request sees both: greedy, as offers
+  accepted at once would go.
 - Optimum: the same candidates (every interpreter eligible for the request before the batch, by
   the service's ``refusals``) and the same scores (``score``, as at the start of the batch),
   solved as a 0/1 program with scipy's HiGHS (``milp``): at most one interpreter per request, no
@@ -52,7 +55,12 @@ from civic_common.db.migrate import upgrade
 from civic_common.settings import ServiceSettings
 from civic_common.testing.infra import test_infra
 from civic_common.testing.plugin import isolated_environment
-from tolken.adapters.registry import AssignmentRepository, InterpreterRepository, request_values
+from tolken.adapters.registry import (
+    AssignmentRepository,
+    InterpreterRepository,
+    RequestRepository,
+    request_values,
+)
 from tolken.adapters.tables import requests as requests_table
 from tolken.app.requests import proposals
 from tolken.domain.matching import busy_range, refusals, score
@@ -159,6 +167,9 @@ async def main(n_requests: int, n_interpreters: int) -> None:
                             await AssignmentRepository(uow.session).add(
                                 uuid.uuid4(), r, best, busy, by_desk=False
                             )
+                            # Assigned, as accepting the offer leaves it: no longer open, so no
+                            # longer competing for the interpreters of the requests after it.
+                            await RequestRepository(uow.session).save(r.assigned(best))
                             greedy[n] = best
                         await uow.commit()
                 service_seconds = time.perf_counter() - started

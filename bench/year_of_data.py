@@ -13,12 +13,18 @@ alternating with the bare query:
 - a counsellor's worklist (``trajecten.app.trajectories.worklist``) and "Mijn dossiers"
   (``caseload``, the counsellor's own trajectories by next deadline); goal p95 < 100 ms.
 
+- the interpreter desk's queue (``tolken.app.requests.desk_queue``, what the page shows: a page
+  of open requests by day with its pending and declined offers, the candidates of each and an
+  audit entry per person's request) over ``--interpreter-requests`` requests (50,000 across a
+  year, the future ones open) and 300 interpreters; goal p95 < 100 ms. Its bare query: the same
+  page of requests with their interpreters of the language and modality, one statement.
+
 The bare queries are plain asyncpg statements returning the same rows, without the service's
-transaction, audit or mapping. The interpreter desk queue and the reports have benches of their
-own (bench/tolken_matching.py, bench/rapportage_rebuild.py) at smaller volume.
+transaction, audit or mapping. The reports have a bench of their own
+(bench/rapportage_rebuild.py) at smaller volume.
 
     .venv/bin/python bench/year_of_data.py [--persons 1000000] [--trajectories 200000]
-        [--samples 100]
+        [--interpreter-requests 50000] [--samples 100]
 
 The last line is the worst ratio of a service read's p95 to its bare query's p95.
 """
@@ -286,14 +292,19 @@ async def run(args: argparse.Namespace) -> None:
             finally:
                 for runtime in runtimes.values():
                     await runtime.engine.dispose()
+            results[DESK] = await tolken_desk_queue(db, args.interpreter_requests, args.samples)
 
     goals = {
         "search by name (intake)": 50,
         "worklist (trajecten)": 100,
         "Mijn dossiers (trajecten)": 100,
+        DESK: 100,
     }
     worst = 0.0
-    print(f"{args.persons:,} persons, {args.trajectories:,} trajectories, {args.samples} samples")
+    print(
+        f"{args.persons:,} persons, {args.trajectories:,} trajectories, "
+        f"{args.interpreter_requests:,} interpreter requests, {args.samples} samples"
+    )
     for name, (ours, bare, differing) in results.items():
         p95, bare95 = percentile(ours, 0.95) * 1000, percentile(bare, 0.95) * 1000
         worst = max(worst, p95 / bare95)
@@ -311,10 +322,154 @@ async def run(args: argparse.Namespace) -> None:
     print(f"ratio worst p95 service/bare: {worst:.2f}")
 
 
+# ---------------------------------------------------------------- tolken: the desk's queue
+
+DESK = "interpreter desk queue (tolken)"
+# A year of interpreter requests: from 300 days back to 65 ahead, 8:00-16:00; the past ones
+# closed (completed, cancelled, unfulfilled), the future ones open (received) or assigned.
+TOLKEN_REQUESTS_SQL = """
+INSERT INTO tolken.requests (id, version, kind, organisation, language, modality, starts_at,
+    ends_at, municipality_nis, latitude, longitude, region, subject_category, urgent, person_id,
+    status, interpreter_id, created_by, received_at)
+SELECT gen_random_uuid(), 1, 'interpreting', 'org-' || (n % 30), ($2::text[])[1 + n % 25],
+    ($3::text[])[1 + n % 3], s, s + interval '1 hour', '44021',
+    51.05 + (n % 7) * 0.01, 3.72 + (n % 5) * 0.01, 'Oost-Vlaanderen', 'welzijn', n % 17 = 0,
+    CASE WHEN n % 2 = 0 THEN gen_random_uuid() END,
+    CASE WHEN s < now() THEN (ARRAY['completed', 'completed', 'completed', 'completed',
+        'completed', 'completed', 'completed', 'completed', 'cancelled', 'unfulfilled'])[1 + n % 10]
+        WHEN n % 5 < 2 THEN 'assigned' ELSE 'received' END,
+    CASE WHEN s < now() OR n % 5 < 2 THEN ($4::uuid[])[1 + n % array_length($4::uuid[], 1)] END,
+    'bench', s - interval '12 days'
+FROM (SELECT n, date_trunc('hour', now()) - interval '300 days' + (n % 365) * interval '1 day'
+        + (n % 9) * interval '1 hour' AS s
+      FROM generate_series(1, $1) AS n) AS g
+"""
+# The year's bookings: one per assigned or completed request (its busy time for the future
+# ones; an overlap the database refuses is left out).
+TOLKEN_ASSIGNMENTS_SQL = """
+INSERT INTO tolken.assignments (id, request_id, interpreter_id, person_id, day, busy, by_desk)
+SELECT gen_random_uuid(), id, interpreter_id, person_id,
+    (starts_at AT TIME ZONE 'Europe/Brussels')::date,
+    CASE WHEN status = 'assigned' THEN tstzrange(starts_at - interval '30 minutes',
+        ends_at + interval '30 minutes') END, false
+FROM tolken.requests WHERE interpreter_id IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+# The same page of open requests as the service reads, with the interpreters of its language and
+# modality: the rows matching starts from, in one statement.
+BARE_DESK_QUEUE = """
+WITH page AS (
+    SELECT * FROM tolken.requests
+    WHERE status IN ('received', 'offered') AND ($1::text IS NULL OR language = $1)
+      AND ($2::date IS NULL OR (date(timezone('Europe/Brussels', coalesce(starts_at, deadline))),
+           NOT urgent, coalesce(starts_at, deadline), id)
+           > ($2::date, $3::boolean, $4::timestamptz, $5::uuid))
+    ORDER BY date(timezone('Europe/Brussels', coalesce(starts_at, deadline))), NOT urgent,
+        coalesce(starts_at, deadline), id
+    LIMIT $6
+)
+SELECT page.id, i.id AS interpreter_id, o.id AS offer_id
+FROM page
+LEFT JOIN tolken.interpreters AS i ON i.active AND i.languages @> ARRAY[page.language]
+    AND (page.modality IS NULL OR i.modalities @> ARRAY[page.modality])
+LEFT JOIN tolken.offers AS o ON o.request_id = page.id AND o.status IN ('pending', 'declined')
+"""
+
+
+async def tolken_desk_queue(db: object, count: int, samples: int) -> tuple[list, list, int]:
+    """The desk's queue at a year's volume against its bare query, ``samples`` times each:
+    the first page, a language's first page, or a page deep in the queue (after a random open
+    request), the language of half of them filtered."""
+    from sqlalchemy.dialects.postgresql import insert
+    from tolken_matching import LANGUAGES, make_interpreter
+
+    from tolken.adapters.registry import interpreter_values, queue_position
+    from tolken.adapters.tables import interpreters
+    from tolken.app.requests import desk_queue
+    from tolken.domain.policy import Policy
+    from tolken.main import SERVICE as TOLKEN
+    from tolken.web.pages import DESK_PAGE_SIZE
+
+    rng = random.Random(2027)
+    runtime = TOLKEN.runtime(ServiceSettings(database_url=db.url("tolken"), jwt_jwks="-"))  # type: ignore[attr-defined]
+    dsn = asyncpg_dsn(db.url("tolken"))  # type: ignore[attr-defined]
+    policy = Policy()
+    desk = Principal("bench@agii", frozenset({"interpreter_desk"}), "agii")
+    try:
+        await upgrade(runtime.engine, runtime.migrations, "tolken")
+        registry = [make_interpreter() for _ in range(300)]
+        async with runtime.sessionmaker() as session:
+            await session.execute(
+                insert(interpreters), [{"id": i.id} | interpreter_values(i) for i in registry]
+            )
+            await session.commit()
+        started = time.perf_counter()
+        bare = await asyncpg.connect(dsn)
+        try:
+            await bare.execute(
+                TOLKEN_REQUESTS_SQL,
+                count,
+                LANGUAGES[:25],
+                ["on_site", "phone", "video"],
+                [i.id for i in registry],
+            )
+            await bare.execute(TOLKEN_ASSIGNMENTS_SQL)
+            await bare.execute("ANALYZE")
+            open_rows = await bare.fetch(
+                "SELECT id, language FROM tolken.requests WHERE status = 'received'"
+            )
+            print(
+                f"loaded {count:,} interpreter requests ({len(open_rows):,} open) in "
+                f"{time.perf_counter() - started:.0f} s"
+            )
+            from tolken.adapters.registry import RequestRepository
+
+            async def position_of(request_id: uuid.UUID) -> tuple:
+                async with runtime.sessionmaker() as session:
+                    found = await RequestRepository(session).get(request_id)
+                assert found is not None
+                return queue_position(found)
+
+            async def desk_pair() -> tuple[float, float, int]:
+                language = rng.choice([None, rng.choice(LANGUAGES[:25])])
+                after = None
+                if rng.random() < 0.5:
+                    row = rng.choice(open_rows)
+                    after = await position_of(row["id"])
+                    language = language and row["language"]
+                started = time.perf_counter()
+                items, _ = await desk_queue(
+                    runtime.uow(), language, None, policy, desk, after, DESK_PAGE_SIZE
+                )
+                ours = time.perf_counter() - started
+                started = time.perf_counter()
+                rows = await bare.fetch(
+                    BARE_DESK_QUEUE, language, *(after or (None,) * 4), DESK_PAGE_SIZE + 1
+                )
+                theirs = time.perf_counter() - started
+                pages = len({r["id"] for r in rows})
+                return ours, theirs, abs(len(items) - min(pages, DESK_PAGE_SIZE))
+
+            for _ in range(3):
+                await desk_pair()
+            ours_t, bare_t, differing = [], [], 0
+            for _ in range(samples):
+                ours, theirs, diff = await desk_pair()
+                ours_t.append(ours)
+                bare_t.append(theirs)
+                differing += diff > 0
+        finally:
+            await bare.close()
+    finally:
+        await runtime.engine.dispose()
+    return ours_t, bare_t, differing
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--trajectories", type=int, default=200_000)
+    parser.add_argument("--interpreter-requests", type=int, default=50_000)
     parser.add_argument("--samples", type=int, default=100)
     asyncio.run(run(parser.parse_args()))
 

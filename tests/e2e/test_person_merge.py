@@ -12,15 +12,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 import pytest
-from playwright.async_api import Page
 
 from civic_common.db.engine import asyncpg_dsn
-from civic_common.testing.browser import (
-    ambiguous_enter,
-    axe_source,
-    axe_violations,
-    sideways_overflow,
-)
+from civic_common.testing.browser import DESKTOP, axe_source, check_page
 from civic_common.testing.keycloak import DEMO_USERS, sign_in_at_keycloak
 from civic_common.testing.waiting import eventually
 from intake.domain.insz import make_insz
@@ -277,22 +271,6 @@ async def test_two_records_of_one_person_merge_with_their_trajectories_requests_
         assert [c["intakes"] for c in counts.json()] == [2]
 
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-
-
-async def _check_page(page: Page, axe: str, problems: list[str]) -> None:
-    """The checks of every page (as tests/e2e/test_workplace.py): no serious accessibility
-    violation, Enter in a field takes only its own form's one step, nothing sideways at 390 px."""
-    where = page.url.split("//", 1)[1]
-    problems += [f"{where}: {v}" for v in await axe_violations(page, axe)]
-    problems += [f"{where}: Enter in {f} is ambiguous" for f in await ambiguous_enter(page)]
-    await page.set_viewport_size(PHONE)
-    if (overflow := await sideways_overflow(page)) > 0:
-        problems.append(f"{where}: scrolls {overflow} px sideways at 390 px")
-    await page.set_viewport_size(DESKTOP)
-
-
 async def test_the_counter_merges_two_records_on_the_pages(system, keycloak, browser, auth):
     """From the person's page: "Samenvoegen met…", pick the other record, compare side by side
     and choose, confirm with a reason (asked for when left empty), done; the old record's page
@@ -339,7 +317,7 @@ async def test_the_counter_merges_two_records_on_the_pages(system, keycloak, bro
         await page.click("#samenvoegen-link")
         await page.wait_for_url(f"**/personen/{survivor}/samenvoegen")
         assert await page.input_value("#name") == f"Mariam {family}"
-        await _check_page(page, axe, problems)
+        await check_page(page, axe, problems)
 
         # The search shows the other record (never the person themselves); Enter searches.
         await page.fill("#name", f"Mariam {family}")
@@ -349,14 +327,14 @@ async def test_the_counter_merges_two_records_on_the_pages(system, keycloak, bro
         assert await page.locator(f"a[href$='/samenvoegen/{survivor}']").count() == 0
         await page.click(f"a[href='/personen/{survivor}/samenvoegen/{other}']")
         await page.wait_for_url(f"**/samenvoegen/{other}")
-        await _check_page(page, axe, problems)
+        await check_page(page, axe, problems)
         # Only the street differs: the survivor has none, so the other's is kept by default.
         assert await page.locator("tr.differs").count() == 1
         assert await page.is_checked("#keuze_street-other")
         await page.click("text=Verder naar bevestigen")
         await page.wait_for_url("**/bevestigen?**")
         assert "Molenstraat" in await page.inner_text("#bewaard-street")
-        await _check_page(page, axe, problems)
+        await check_page(page, axe, problems)
 
         await page.click("text=Definitief samenvoegen")  # no reason: asked for, nothing done
         await page.wait_for_selector("#fouten")
@@ -365,19 +343,19 @@ async def test_the_counter_merges_two_records_on_the_pages(system, keycloak, bro
         await page.click("text=Definitief samenvoegen")
         await page.wait_for_url(f"**/personen/{survivor}/samengevoegd/{other}")
         assert await page.inner_text("h1") == "De dossiers zijn samengevoegd"
-        await _check_page(page, axe, problems)
+        await check_page(page, axe, problems)
 
         # The old record's address leads to the survivor, which now has the street.
         await page.goto(f"{intake}/personen/{other}")
         await page.wait_for_url(f"**/personen/{survivor}?samengevoegd=1")
         assert "samengevoegd" in await page.inner_text("p.notice")
         assert await page.input_value("#street") == "Molenstraat"
-        await _check_page(page, axe, problems)
+        await check_page(page, axe, problems)
 
         refused = await page.goto(f"{intake}/personen/{survivor}/samenvoegen/{other}")
         assert refused is not None and refused.status == 409
         assert "al samengevoegd" in await page.inner_text("#weigering")
-        await _check_page(page, axe, problems)
+        await check_page(page, axe, problems)
     finally:
         await context.close()
 
@@ -412,7 +390,7 @@ async def test_the_counter_merges_two_records_on_the_pages(system, keycloak, bro
             )
             assert await entry.count() == 1
             assert re.search("Dossiers samengevoegd|stop er één", await entry.inner_text())
-            await _check_page(page, axe, problems)
+            await check_page(page, axe, problems)
     finally:
         await context.close()
     assert problems == []

@@ -124,6 +124,13 @@ async def test_an_interpreter_accepts_one_offer_and_declines_another(
         await page.keyboard.press("Enter")
         await page.wait_for_url("**/weigeren")
         assert await page.inner_text("h1") == "Aanbod weigeren?"
+        # Without a reason from the list nothing is declined: the page asks for one.
+        async with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            await page.get_by_role("button", name="Ja, weigeren").focus()
+            await page.keyboard.press("Enter")
+        assert (await posted.value).status == 422
+        assert "Kies waarom je dit aanbod weigert." in await page.inner_text(".error-summary")
+        await page.get_by_label("De plaats is te ver of niet bereikbaar").check()
         await page.get_by_role("button", name="Ja, weigeren").focus()
         await page.keyboard.press("Enter")
         await page.wait_for_selector("text=Je hebt de opdracht geweigerd.")

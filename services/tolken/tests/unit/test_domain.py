@@ -17,7 +17,7 @@ from tolken.domain.interpreters import (
     Tier,
     WeeklyWindow,
 )
-from tolken.domain.matching import Booking, Situation, busy_range, rank, refusals
+from tolken.domain.matching import Booking, Need, Situation, busy_range, rank, refusals
 from tolken.domain.policy import Policy
 from tolken.domain.requests import Kind, NotStartedYet, Place, Request, Status, TransitionRefused
 
@@ -237,3 +237,21 @@ def test_cancelling_late_is_billable_only_once_assigned():
     open_request = request(starts_at=starts, ends_at=starts + timedelta(hours=1))
     assert open_request.cancelled(datetime(2026, 6, 10, 12, tzinfo=UTC), 2).billable is False
     assert cancellation_is_billable(date(2026, 12, 23), date(2026, 12, 28), 2)
+
+
+def test_the_least_contested_candidate_comes_first_keeping_the_scarce_one_free():
+    """Two Arabic interpreters; only one also speaks Dari, and a Dari request overlaps: the
+    Arabic request goes to the other one first, even at a lower score, and says why."""
+    both = interpreter(name="Arabisch en Dari", languages=frozenset({"ar", "prs"}))
+    arabic = interpreter(name="Alleen Arabisch")
+    dari = request(language="prs", starts_at=START + timedelta(minutes=30))
+    later = request(language="prs", starts_at=START + timedelta(hours=3))
+    situations = [Situation(both), Situation(arabic, week_load=5)]  # busier: a lower score
+
+    alone = rank(request(), situations, POLICY)
+    assert [p.name for p in alone] == ["Arabisch en Dari", "Alleen Arabisch"], "by score alone"
+    others = [Need.of(dari, POLICY), Need.of(later, POLICY)]
+    ranked = rank(request(), situations, POLICY, others=others)
+    assert [p.name for p in ranked] == ["Alleen Arabisch", "Arabisch en Dari"]
+    assert [p.contested for p in ranked] == [0, 1], "the later Dari request does not overlap"
+    assert "ook geschikt voor 1 andere open aanvraag op dat moment" in ranked[1].why

@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import ColumnElement, Row, func, literal_column, not_, select, update
 from sqlalchemy.dialects.postgresql import Range, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -155,70 +155,109 @@ class InterpreterRepository:
     async def situations(self, request: Request, policy_buffer: timedelta) -> list[Situation]:
         """Every active interpreter of the request's language and modality, with what matching
         needs to know of them."""
+        return (await self.situations_of_many([request], policy_buffer))[request.id]
+
+    async def situations_of_many(
+        self, found: list[Request], policy_buffer: timedelta
+    ) -> dict[UUID, list[Situation]]:
+        """``situations`` of each request, in four queries for all of them (a page of the
+        desk's queue): the interpreters of their languages, their weekly loads, their bookings
+        around the requests' times, and whom of their persons they served before."""
+        if not found:
+            return {}
         rows = (
             await self._session.execute(
                 select(interpreters).where(
                     interpreters.c.active,
-                    interpreters.c.languages.contains([request.language]),
-                    *(
-                        [interpreters.c.modalities.contains([request.modality.value])]
-                        if request.modality
-                        else []
-                    ),
+                    interpreters.c.languages.overlap(sorted({r.language for r in found})),
                 )
             )
         ).all()
-        if not rows:
-            return []
-        ids = [r.id for r in rows]
-        monday = request.day - timedelta(days=request.day.weekday())
-        loads = dict(
-            (
+        mine = {
+            r.id: [
+                row
+                for row in rows
+                if r.language in row.languages
+                and (r.modality is None or r.modality.value in row.modalities)
+            ]
+            for r in found
+        }
+        ids = sorted({row.id for chosen in mine.values() for row in chosen})
+        if not ids:
+            return {r.id: [] for r in found}
+        mondays = {r.day - timedelta(days=r.day.weekday()) for r in found}
+        week = func.date_trunc("week", assignments.c.day)
+        loads = {
+            (interpreter_id, monday.date() if isinstance(monday, datetime) else monday): n
+            for interpreter_id, monday, n in (
                 await self._session.execute(
-                    select(assignments.c.interpreter_id, func.count())
+                    select(assignments.c.interpreter_id, week, func.count())
                     .where(
                         assignments.c.interpreter_id.in_(ids),
                         assignments.c.released_at.is_(None),
-                        assignments.c.day.between(monday, monday + timedelta(days=6)),
+                        assignments.c.day.between(min(mondays), max(mondays) + timedelta(days=6)),
                     )
-                    .group_by(assignments.c.interpreter_id)
+                    .group_by(assignments.c.interpreter_id, week)
                 )
             ).all()
-        )
-        bookings: dict[UUID, list[Booking]] = {}
-        if request.starts_at is not None and request.ends_at is not None:
-            window = Range(request.starts_at - policy_buffer, request.ends_at + policy_buffer)
-            for interpreter_id, busy in (
-                await self._session.execute(
-                    select(assignments.c.interpreter_id, assignments.c.busy).where(
-                        assignments.c.interpreter_id.in_(ids),
-                        assignments.c.released_at.is_(None),
-                        assignments.c.busy.op("&&")(window),
-                    )
-                )
-            ).all():
-                bookings.setdefault(interpreter_id, []).append(Booking(busy.lower, busy.upper))
-        served: set[UUID] = set()
-        if request.person_id is not None:
-            served = set(
-                (
+        }
+        timed = [r for r in found if r.starts_at is not None and r.ends_at is not None]
+        booked: list[tuple[UUID, Booking]] = []
+        if timed:
+            window = Range(
+                min(r.starts_at for r in timed) - policy_buffer,  # type: ignore[type-var]
+                max(r.ends_at for r in timed) + policy_buffer,  # type: ignore[type-var]
+            )
+            booked = [
+                (interpreter_id, Booking(busy.lower, busy.upper))
+                for interpreter_id, busy in (
                     await self._session.execute(
-                        select(assignments.c.interpreter_id).where(
-                            assignments.c.person_id == request.person_id,
+                        select(assignments.c.interpreter_id, assignments.c.busy).where(
+                            assignments.c.interpreter_id.in_(ids),
+                            assignments.c.released_at.is_(None),
+                            assignments.c.busy.op("&&")(window),
+                        )
+                    )
+                ).all()
+            ]
+        persons = sorted({r.person_id for r in found if r.person_id is not None})
+        served: set[tuple[UUID, UUID]] = set()
+        if persons:
+            served = {
+                (person_id, interpreter_id)
+                for person_id, interpreter_id in (
+                    await self._session.execute(
+                        select(assignments.c.person_id, assignments.c.interpreter_id).where(
+                            assignments.c.person_id.in_(persons),
                             assignments.c.interpreter_id.in_(ids),
                         )
                     )
-                ).scalars()
-            )
-        return [
-            Situation(
-                interpreter_of(r),
-                tuple(bookings.get(r.id, ())),
-                loads.get(r.id, 0),
-                r.id in served,
-            )
-            for r in rows
-        ]
+                ).all()
+            }
+        known = {row.id: interpreter_of(row) for row in rows}
+        held: dict[UUID, list[Booking]] = {}
+        for interpreter_id, booking in booked:
+            held.setdefault(interpreter_id, []).append(booking)
+        result = {}
+        for r in found:
+            monday = r.day - timedelta(days=r.day.weekday())
+            around = None
+            if r.starts_at is not None and r.ends_at is not None:
+                around = (r.starts_at - policy_buffer, r.ends_at + policy_buffer)
+            result[r.id] = [
+                Situation(
+                    known[row.id],
+                    tuple(
+                        b
+                        for b in held.get(row.id, ())
+                        if around is not None and b.starts_at < around[1] and around[0] < b.ends_at
+                    ),
+                    loads.get((row.id, monday), 0),
+                    (r.person_id, row.id) in served,
+                )
+                for row in mine[r.id]
+            ]
+        return result
 
 
 # ---------------------------------------------------------------- requests
@@ -286,6 +325,22 @@ def request_of(row: Row[Any]) -> Request:
     )
 
 
+QueuePosition = tuple[date, bool, datetime, UUID]  # day, not urgent, moment, id
+
+
+def _queue_keys() -> tuple[ColumnElement[Any], ...]:
+    """The queue's order, as the indexes of migration 0007 spell it (the time zone a constant
+    in the SQL, not a parameter, so a generic plan still matches the index expression)."""
+    moment = func.coalesce(requests.c.starts_at, requests.c.deadline)
+    day = func.date(func.timezone(literal_column("'Europe/Brussels'"), moment))
+    return day, not_(requests.c.urgent), moment, requests.c.id
+
+
+def queue_position(request: Request) -> QueuePosition:
+    """Where ``request`` stands in the queue's order (a page's last row: the next page's start)."""
+    return request.day, not request.urgent, request.begins, request.id
+
+
 class RequestRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -318,21 +373,43 @@ class RequestRepository:
         day: date | None,
         limit: int,
         statuses: tuple[Status, ...] = (Status.RECEIVED, Status.OFFERED),
+        after: "QueuePosition | None" = None,
     ) -> list[Request]:
-        """Requests in ``statuses`` (by default the open ones), urgent and soonest first."""
+        """Requests in ``statuses`` (by default the open ones) by day (Brussels), urgent first
+        within a day, then soonest; ``after`` a position (``queue_position``) of an earlier
+        page. For the open ones a partial index holds this order (migration 0007)."""
+        keys = _queue_keys()
         query = (
             select(requests)
             .where(requests.c.status.in_([s.value for s in statuses]))
-            .order_by(
-                requests.c.urgent.desc(), func.coalesce(requests.c.starts_at, requests.c.deadline)
-            )
+            .order_by(*keys)
             .limit(limit)
         )
         if language:
             query = query.where(requests.c.language == language)
         if day is not None:
-            moment = func.coalesce(requests.c.starts_at, requests.c.deadline)
-            query = query.where(func.date(func.timezone("Europe/Brussels", moment)) == day)
+            query = query.where(keys[0] == day)
+        if after is not None:
+            query = query.where(func.row(*keys) > func.row(*after))
+        return [request_of(r) for r in (await self._session.execute(query)).all()]
+
+    async def open_at_the_same_time(self, found: list[Request], buffer: timedelta) -> list[Request]:
+        """The open requests (received, offered) whose time may overlap one of ``found``'s,
+        travel buffers included: those competing for the same interpreters (``rank`` keeps
+        the ones that overlap each request). One query for all of them."""
+        timed = [r for r in found if r.starts_at is not None and r.ends_at is not None]
+        if not timed:
+            return []
+        day = _queue_keys()[0]
+        query = select(requests).where(
+            requests.c.status.in_([Status.RECEIVED.value, Status.OFFERED.value]),
+            day.between(
+                min(r.day for r in timed) - timedelta(days=1),
+                max(r.day for r in timed) + timedelta(days=1),
+            ),
+            requests.c.starts_at - 2 * buffer < max(r.ends_at for r in timed),  # type: ignore[type-var]
+            requests.c.ends_at + 2 * buffer > min(r.starts_at for r in timed),  # type: ignore[type-var]
+        )
         return [request_of(r) for r in (await self._session.execute(query)).all()]
 
     async def assigned_to(self, interpreter_id: UUID, limit: int) -> list[Request]:
@@ -389,6 +466,7 @@ class Offer:
     why: tuple[str, ...]
     offered_at: datetime
     answer_by: datetime
+    decline_reason: str | None = None  # a DeclineReason code, when declined with one
 
 
 def offer_of(row: Row[Any]) -> Offer:
@@ -402,6 +480,7 @@ def offer_of(row: Row[Any]) -> Offer:
         tuple(m["why"]),
         m["offered_at"],
         m["answer_by"],
+        m["decline_reason"],
     )
 
 
@@ -437,10 +516,29 @@ class OfferRepository:
         ).first()
         return offer_of(row) if row else None
 
-    async def answer(self, offer_id: UUID, status: str, at: datetime) -> None:
+    async def answer(
+        self, offer_id: UUID, status: str, at: datetime, decline_reason: str | None = None
+    ) -> None:
         await self._session.execute(
-            update(offers).where(offers.c.id == offer_id).values(status=status, answered_at=at)
+            update(offers)
+            .where(offers.c.id == offer_id)
+            .values(status=status, answered_at=at, decline_reason=decline_reason)
         )
+
+    async def of_requests(self, request_ids: list[UUID]) -> list[tuple[Offer, str]]:
+        """Every offer of these requests with the interpreter's name, in the order they went
+        out (one query for a page of the desk's queue)."""
+        if not request_ids:
+            return []
+        rows = (
+            await self._session.execute(
+                select(offers, interpreters.c.name)
+                .join(interpreters, interpreters.c.id == offers.c.interpreter_id)
+                .where(offers.c.request_id.in_(request_ids))
+                .order_by(offers.c.offered_at)
+            )
+        ).all()
+        return [(offer_of(r), r.name) for r in rows]
 
     async def asked(self, request_id: UUID) -> tuple[frozenset[UUID], int]:
         """Interpreters already asked for this request, and how many offers went out."""
@@ -454,6 +552,20 @@ class OfferRepository:
             .all()
         )
         return frozenset(ids), len(ids)
+
+    async def asked_of_many(self, request_ids: list[UUID]) -> dict[UUID, frozenset[UUID]]:
+        """``asked`` of each request (the interpreters only), in one query."""
+        found: dict[UUID, set[UUID]] = {r: set() for r in request_ids}
+        if request_ids:
+            for request_id, interpreter_id in (
+                await self._session.execute(
+                    select(offers.c.request_id, offers.c.interpreter_id).where(
+                        offers.c.request_id.in_(request_ids)
+                    )
+                )
+            ).all():
+                found[request_id].add(interpreter_id)
+        return {r: frozenset(ids) for r, ids in found.items()}
 
     async def for_interpreter(self, interpreter_id: UUID) -> list[Offer]:
         rows = (

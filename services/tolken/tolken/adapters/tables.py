@@ -100,6 +100,7 @@ offers = Table(
     Column("offered_at", DateTime(timezone=True), nullable=False),
     Column("answer_by", DateTime(timezone=True), nullable=False),
     Column("answered_at", DateTime(timezone=True)),
+    Column("decline_reason", Text),
 )
 
 assignments = Table(

@@ -24,7 +24,7 @@ from tolken.domain.interpreters import (
 )
 from tolken.domain.matching import Proposal
 from tolken.domain.policy import Policy
-from tolken.domain.requests import Kind, Place, Request
+from tolken.domain.requests import DeclineReason, Kind, Place, Request
 
 Language = Annotated[
     str, Field(pattern=r"^[a-z]{2,3}$", description="ISO 639 code, paired with Dutch")
@@ -312,6 +312,10 @@ class AssignmentIn(Strict):
         description="Why, when the interpreter falls outside the matcher's rules the desk may "
         "bend (weekly pattern, load, region): required then, and kept in the audit log",
     )
+
+
+class DeclineIn(Strict):
+    reason: DeclineReason = Field(description="Why the interpreter declines (a closed list)")
 
 
 class CompletionIn(Strict):

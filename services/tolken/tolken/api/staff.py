@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from civic_common.api.app import uow
@@ -18,6 +18,7 @@ from civic_common.db.uow import UnitOfWork
 from tolken.api.models import (
     AssignmentIn,
     CompletionIn,
+    DeclineIn,
     DeskRequestIn,
     InterpreterIn,
     InterpreterOut,
@@ -158,7 +159,7 @@ async def get_queue(
     day: Annotated[Day | None, Query()] = None,
 ) -> list[QueueItemOut]:
     """The desk's queue: open requests with the pending offer and the proposed candidates."""
-    items = await desk_queue(work, language, day, rules, principal)
+    items, _ = await desk_queue(work, language, day, rules, principal)
     return [
         QueueItemOut(
             request=RequestOut.of(i.request),
@@ -238,6 +239,13 @@ async def post_acceptance(offer_id: UUID, principal: Own, work: Work, rules: Rul
 
 
 @router.post("/offers/{offer_id}/decline", status_code=204, tags=["offers"])
-async def post_decline(offer_id: UUID, principal: Own, work: Work, rules: Rules) -> Response:
-    await decline_offer(work, offer_id, principal, rules)
+async def post_decline(
+    offer_id: UUID,
+    principal: Own,
+    work: Work,
+    rules: Rules,
+    body: Annotated[DeclineIn | None, Body()] = None,
+) -> Response:
+    """Decline an offer, optionally saying why from the closed list (the desk sees it)."""
+    await decline_offer(work, offer_id, principal, rules, body.reason if body else None)
     return Response(status_code=204)

@@ -25,14 +25,17 @@ from tolken.adapters.registry import (
     InterpreterRepository,
     Offer,
     OfferRepository,
+    QueuePosition,
     RequestRepository,
+    queue_position,
 )
 from tolken.adapters.repository import LanguageProfileRepository
 from tolken.domain.interpreters import Interpreter
-from tolken.domain.matching import Proposal, Situation, busy_range, rank, refusals
+from tolken.domain.matching import Need, Proposal, Situation, busy_range, rank, refusals
 from tolken.domain.policy import Policy
 from tolken.domain.requests import (
     OPEN,
+    DeclineReason,
     NotStartedYet,
     Request,
     Status,
@@ -69,12 +72,34 @@ async def _locked(uow: UnitOfWork, request_id: UUID, organisation: str | None = 
 
 
 async def proposals(uow: UnitOfWork, request: Request, policy: Policy) -> list[Proposal]:
-    """Eligible interpreters not asked before, best first."""
-    situations = await InterpreterRepository(uow.session).situations(
-        request, timedelta(minutes=policy.travel_buffer_minutes)
-    )
-    asked, _ = await OfferRepository(uow.session).asked(request.id)
-    return rank(request, situations, policy, exclude=asked)
+    """Eligible interpreters not asked before, best first: the least needed by the other open
+    requests at the same time, then the highest score (``rank``)."""
+    return (await proposals_of_many(uow, [request], policy))[request.id]
+
+
+async def proposals_of_many(
+    uow: UnitOfWork,
+    found: list[Request],
+    policy: Policy,
+    asked: dict[UUID, frozenset[UUID]] | None = None,
+) -> dict[UUID, list[Proposal]]:
+    """``proposals`` of each request, in a fixed number of queries for all of them (``asked``:
+    the interpreters asked before for each, when the caller read them already)."""
+    buffer = timedelta(minutes=policy.travel_buffer_minutes)
+    situations = await InterpreterRepository(uow.session).situations_of_many(found, buffer)
+    wanted = [r for r in found if situations.get(r.id)]
+    if not wanted:
+        return {r.id: [] for r in found}
+    if asked is None:
+        asked = await OfferRepository(uow.session).asked_of_many([r.id for r in wanted])
+    others = [
+        Need.of(q, policy)
+        for q in await RequestRepository(uow.session).open_at_the_same_time(wanted, buffer)
+    ]
+    ranked = {
+        r.id: rank(r, situations[r.id], policy, exclude=asked[r.id], others=others) for r in wanted
+    }
+    return {r.id: ranked.get(r.id, []) for r in found}
 
 
 async def _save(uow: UnitOfWork, request: Request) -> None:
@@ -210,39 +235,69 @@ async def requests_of_organisation(
 
 
 @dataclass(frozen=True)
+class Declined:
+    """An interpreter who declined the request's offer, and why (a DeclineReason code)."""
+
+    name: str
+    reason: DeclineReason | None
+
+
+@dataclass(frozen=True)
 class QueueItem:
     request: Request
     pending: Offer | None
     proposals: list[Proposal]
     pending_with: str | None = None  # the name of the interpreter holding the pending offer
+    declined: tuple[Declined, ...] = ()  # who declined it before, and why
 
 
 async def desk_queue(
-    uow: UnitOfWork, language: str | None, day: datetime | None, policy: Policy, by: Principal
-) -> list[QueueItem]:
-    """Open requests, urgent and soonest first, each with its pending offer and candidates."""
+    uow: UnitOfWork,
+    language: str | None,
+    day: date | None,
+    policy: Policy,
+    by: Principal,
+    after: QueuePosition | None = None,
+    limit: int = 50,
+) -> tuple[list[QueueItem], QueuePosition | None]:
+    """A page of open requests by day, urgent and soonest first within a day, each with its
+    pending offer, who declined it and why, and its candidates; and the position the next
+    page starts after (None: this was the last)."""
     async with uow:
+        found = await RequestRepository(uow.session).open_queue(
+            language, day, limit + 1, after=after
+        )
+        shown = found[:limit]
+        answers = await OfferRepository(uow.session).of_requests([r.id for r in shown])
+        asked = {
+            r.id: frozenset(o.interpreter_id for o, _ in answers if o.request_id == r.id)
+            for r in shown
+        }
+        candidates_of = await proposals_of_many(uow, shown, policy, asked)
         items = []
-        for request in await RequestRepository(uow.session).open_queue(language, day, 50):
-            pending = await OfferRepository(uow.session).pending(request.id)
-            found = await proposals(uow, request, policy)
-            holder = (
-                await InterpreterRepository(uow.session).get(pending.interpreter_id)
-                if pending is not None
-                else None
+        for request in shown:
+            mine = [(o, name) for o, name in answers if o.request_id == request.id]
+            pending = next(((o, n) for o, n in mine if o.status == "pending"), None)
+            declined = tuple(
+                Declined(name, DeclineReason(o.decline_reason) if o.decline_reason else None)
+                for o, name in mine
+                if o.status == "declined"
             )
+            candidates = candidates_of[request.id]
             items.append(
                 QueueItem(
                     request,
-                    pending,
-                    found[: policy.candidates_shown],
-                    holder.name if holder is not None else None,
+                    pending[0] if pending else None,
+                    candidates[: policy.candidates_shown],
+                    pending[1] if pending else None,
+                    declined,
                 )
             )
             if request.person_id is not None:
                 await uow.audit(by, "read", "interpreting_request", request.id, "wachtrij")
         await uow.commit()
-    return items
+    more = len(found) > limit
+    return items, queue_position(shown[-1]) if more else None
 
 
 @dataclass(frozen=True)
@@ -255,8 +310,8 @@ class AssignedItem:
 async def assigned_queue(
     uow: UnitOfWork, language: str | None, day: date | None, policy: Policy, by: Principal
 ) -> list[AssignedItem]:
-    """Assigned requests, soonest first, each with its interpreter and whether cancelling it
-    now would be billed (the desk's "Toegewezen" view)."""
+    """Assigned requests by day, urgent and soonest first within a day, each with its
+    interpreter and whether cancelling it now would be billed (the desk's "Toegewezen" view)."""
     at = now()
     async with uow:
         items = []
@@ -320,8 +375,16 @@ async def _assigned(
     return request
 
 
-async def _answer(uow: UnitOfWork, request: Request, offer: Offer, status: str) -> Request:
-    await OfferRepository(uow.session).answer(offer.id, status, now())
+async def _answer(
+    uow: UnitOfWork,
+    request: Request,
+    offer: Offer,
+    status: str,
+    decline_reason: DeclineReason | None = None,
+) -> Request:
+    await OfferRepository(uow.session).answer(
+        offer.id, status, now(), decline_reason.value if decline_reason else None
+    )
     request = request.touched()
     await _save(uow, request)
     if status == "accepted":
@@ -334,6 +397,7 @@ async def _answer(uow: UnitOfWork, request: Request, offer: Offer, status: str) 
             offer_id=offer.id,
             interpreter_id=offer.interpreter_id,
             reason=status,
+            decline_reason=decline_reason.value if decline_reason else None,
         )
     await uow.publish(event, key=request.id, sequence=request.version)
     return request
@@ -370,14 +434,22 @@ async def accept_offer(uow: UnitOfWork, offer_id: UUID, by: Principal, policy: P
     return request
 
 
-async def decline_offer(uow: UnitOfWork, offer_id: UUID, by: Principal, policy: Policy) -> None:
+async def decline_offer(
+    uow: UnitOfWork,
+    offer_id: UUID,
+    by: Principal,
+    policy: Policy,
+    reason: DeclineReason | None = None,
+) -> None:
+    """The interpreter says no; ``reason`` from the closed list (the desk sees it, the event
+    carries its code). The offer goes to the next candidate at once."""
     async with uow:
         offer = await _own_offer(uow, offer_id, by)
         request = await _locked(uow, offer.request_id)
         current = await OfferRepository(uow.session).get(offer_id)
         if current is None or current.status != "pending":
             raise _conflict("Dit aanbod is niet meer open.")
-        request = await _answer(uow, request, offer, "declined")
+        request = await _answer(uow, request, offer, "declined", reason)
         await _offer_next(uow, request, policy)
         await uow.commit()
 

@@ -37,6 +37,28 @@ class UnfulfilledCode(StrEnum):
     BY_DESK = "by_desk"  # the desk gave up on it; its words stay on the request
 
 
+class DeclineReason(StrEnum):
+    """Why an interpreter declined an offer: a closed list, so no free text reaches an event
+    (the code travels in ``tolken.request.declined.v1``; the desk reads the Dutch words)."""
+
+    UNAVAILABLE = "unavailable"
+    TOO_FAR = "too_far"
+    CONFLICT_OF_INTEREST = "conflict_of_interest"
+    SUBJECT = "subject"
+    LANGUAGE_VARIANT = "language_variant"
+    PERSONAL = "personal"
+
+
+DECLINE_REASON_NL = {
+    DeclineReason.UNAVAILABLE: "Ik ben op dat moment toch niet beschikbaar",
+    DeclineReason.TOO_FAR: "De plaats is te ver of niet bereikbaar",
+    DeclineReason.CONFLICT_OF_INTEREST: "Ik ken de persoon of heb een belangenconflict",
+    DeclineReason.SUBJECT: "Het onderwerp ligt buiten wat ik kan tolken",
+    DeclineReason.LANGUAGE_VARIANT: "Ik beheers deze taalvariant of dit dialect niet",
+    DeclineReason.PERSONAL: "Persoonlijke redenen",
+}
+
+
 class TransitionRefused(Exception):
     """The request is not in a state that allows this step."""
 

@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
@@ -12,14 +12,16 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from civic_common.api.app import runtime_of, uow
+from civic_common.api.paging import MAX_CURSOR, cursor_position, encode_cursor, unknown_cursor
 from civic_common.api.problems import Problem
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
 from civic_common.web.formats import language_code, language_name, languages
 from civic_common.web.pages import install_pages, page_principal, page_templates
-from tolken.adapters.registry import InterpreterRepository
+from tolken.adapters.registry import InterpreterRepository, QueuePosition
 from tolken.api.models import policy
 from tolken.app.requests import (
+    QueueItem,
     accept_offer,
     agenda_of,
     assign_by_desk,
@@ -33,6 +35,7 @@ from tolken.app.requests import (
 from tolken.domain.interpreters import BRUSSELS
 from tolken.domain.matching import MODALITY_NL
 from tolken.domain.policy import Policy
+from tolken.domain.requests import DECLINE_REASON_NL, DeclineReason
 
 templates = page_templates(Path(__file__).parent / "templates", "Tolken")
 templates.env.globals["modality_nl"] = MODALITY_NL
@@ -73,11 +76,27 @@ async def desk(
     rules: Rules,
     taal: str = "",
     datum: str = "",
+    cursor: str = "",
     melding: str = "",
     fout: str = "",
 ) -> Response:
+    """The open requests grouped by day (Brussels), a page at a time; the filters travel with
+    the next page's link and with every action."""
     errors, language, day = _desk_filters(taal, datum)
-    items = [] if errors else await desk_queue(work, language, day, rules, principal)
+    after = None
+    try:
+        after = _queue_after(cursor)
+    except Problem:  # not a cursor of this queue: show the first page, and say so
+        fout = fout or "Deze pagina van de wachtrij bestaat niet (meer); dit is de eerste."
+    items: list[QueueItem] = []
+    position = None
+    if not errors:
+        items, position = await desk_queue(
+            work, language, day, rules, principal, after, DESK_PAGE_SIZE
+        )
+    days: dict[date, list[QueueItem]] = {}
+    for item in items:
+        days.setdefault(item.request.day, []).append(item)
     others: dict[str, list[tuple[UUID, str]]] = {}
     async with work:
         for asked in {i.request.language for i in items}:
@@ -85,15 +104,48 @@ async def desk(
                 (i.id, i.name)
                 for i in await InterpreterRepository(work.session).page(None, 200, asked)
             ]
+    next_query = None
+    if position is not None:
+        next_query = urlencode(_filters(taal, datum) | {"cursor": _queue_cursor(position)})
     return templates.TemplateResponse(
         request,
         "desk.html",
         {
-            "items": items,
+            "days": days,
             "others": others,
+            "next_query": next_query,
+            "cursor": cursor if after is not None else "",
+            "first_query": urlencode(_filters(taal, datum)) if after is not None else None,
+            "decline_nl": DECLINE_REASON_NL,
             **_filter_context(taal, language, datum, errors, melding, fout),
         },
+        status_code=422 if errors else 200,
     )
+
+
+DESK_PAGE_SIZE = 10  # requests per page of the desk's queue (each with its candidates)
+QUEUE_CURSOR = {"d": str, "u": int, "at": datetime, "id": UUID}
+
+
+def _queue_cursor(position: QueuePosition) -> str:
+    day, not_urgent, moment, request_id = position
+    return encode_cursor(
+        {"d": day.isoformat(), "u": int(not_urgent), "at": moment.isoformat(), "id": request_id}
+    )
+
+
+def _queue_after(cursor: str) -> QueuePosition | None:
+    """The queue position a page link's cursor holds; Problem (422) when it is not one."""
+    found = cursor_position(cursor or None, QUEUE_CURSOR)
+    if found is None:
+        return None
+    d, u, at, request_id = found
+    if u not in (0, 1):
+        raise unknown_cursor()
+    try:
+        return date.fromisoformat(d), bool(u), at, request_id
+    except ValueError as exc:
+        raise unknown_cursor() from exc
 
 
 @router.get("/tolkendesk/toegewezen", response_class=HTMLResponse)
@@ -176,13 +228,16 @@ async def desk_assign(
     reason: Annotated[str, Form(max_length=300)] = "",
     taal: Annotated[str, Form()] = "",
     datum: Annotated[str, Form()] = "",
+    cursor: Annotated[str, Form(max_length=MAX_CURSOR)] = "",
 ) -> Response:
+    """Back to the same page of the queue, its filters kept."""
     return await _act(
         assign_by_desk(work, request_id, interpreter_id, principal, rules, reason=reason or None),
         "/tolkendesk",
         "De tolk is toegewezen.",
         taal=taal,
         datum=datum,
+        cursor=cursor,
     )
 
 
@@ -337,26 +392,61 @@ async def offer_accept(offer_id: UUID, principal: Own, work: Work, rules: Rules)
 async def offer_decline_page(
     request: Request, offer_id: UUID, principal: Own, work: Work
 ) -> Response:
-    """Declining cannot be taken back (the offer goes to the next interpreter): confirm first."""
+    """Declining cannot be taken back (the offer goes to the next interpreter): confirm first,
+    with a reason from the list."""
+    return await _decline_page(request, offer_id, principal, work)
+
+
+async def _decline_page(
+    request: Request,
+    offer_id: UUID,
+    principal: Principal,
+    work: UnitOfWork,
+    chosen: str = "",
+    errors: dict[str, str] | None = None,
+) -> Response:
     found = next((o for o in await offers_of(work, principal) if o[0].id == offer_id), None)
     if found is None:
         return _back("/mijn-aanbiedingen", fout="Dit aanbod is niet meer open.")
     offer, r = found
-    return templates.TemplateResponse(request, "decline.html", {"offer": offer, "r": r})
+    return templates.TemplateResponse(
+        request,
+        "decline.html",
+        {
+            "offer": offer,
+            "r": r,
+            "reasons": DECLINE_REASON_NL,
+            "chosen": chosen,
+            "errors": errors or {},
+        },
+        status_code=422 if errors else 200,
+    )
 
 
 @router.post("/mijn-aanbiedingen/{offer_id}/weigeren")
 async def offer_decline(
+    request: Request,
     offer_id: UUID,
     principal: Own,
     work: Work,
     rules: Rules,
     bevestigd: Annotated[str, Form()] = "",
+    reden: Annotated[str, Form(max_length=50)] = "",
 ) -> Response:
+    """Without the confirmation page's ``bevestigd`` (an old page, a stray submit) it only
+    shows that page; without a reason from the list it comes back to it, nothing declined."""
     if bevestigd != "ja":
         return _back(f"/mijn-aanbiedingen/{offer_id}/weigeren")
+    if reden not in {r.value for r in DeclineReason}:
+        return await _decline_page(
+            request,
+            offer_id,
+            principal,
+            work,
+            errors={"reden": "Kies waarom je dit aanbod weigert."},
+        )
     return await _act(
-        decline_offer(work, offer_id, principal, rules),
+        decline_offer(work, offer_id, principal, rules, DeclineReason(reden)),
         "/mijn-aanbiedingen",
         "Je hebt de opdracht geweigerd.",
     )

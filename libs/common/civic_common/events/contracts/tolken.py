@@ -87,6 +87,21 @@ class OfferDeclined(EventData):
     offer_id: UUID
     interpreter_id: UUID
     reason: Literal["declined", "expired", "withdrawn"]
+    decline_reason: (
+        Literal[
+            "unavailable",
+            "too_far",
+            "conflict_of_interest",
+            "subject",
+            "language_variant",
+            "personal",
+        ]
+        | None
+    ) = Field(
+        None,
+        description="Why the interpreter declined (reason ``declined``), from a closed list; "
+        "absent when they gave none (API clients before it existed) or for other reasons",
+    )
 
 
 class RequestAssigned(EventData):
