@@ -39,11 +39,13 @@ token: install
 
 test: install
 	deploy/local/browser.sh
+	deploy/local/keycloak.sh install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Each role's main page, signed in at Keycloak, into docs/screenshots (the workplace suite).
 screenshots: install
 	deploy/local/browser.sh
+	deploy/local/keycloak.sh install
 	CIVIC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(VENV)/bin/pytest tests/e2e/test_workplace.py $(PYTEST_ARGS)
 
 test-unit: install
