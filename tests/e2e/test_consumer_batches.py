@@ -43,9 +43,7 @@ def registered(person_id: uuid.UUID, key: str, **data: object) -> Envelope:
 
 async def send_at_once(infra, topic: str, envelopes: list[Envelope]) -> None:
     """In one produce request (linger): the records reach the log together."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=infra.kafka_bootstrap, acks="all", linger_ms=200
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all", linger_ms=200)
     await producer.start()
     try:
         futures = [
