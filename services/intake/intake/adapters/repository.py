@@ -19,6 +19,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -335,7 +336,9 @@ def _resembles(words: list[str]) -> list[ColumnElement[bool]]:
     having one of those words (``persons_search_words``, exact); the explicit comparison on
     those rows keeps the threshold ours whatever the session's setting, and the result what a
     comparison with every person's key would give."""
-    key_words = func.string_to_array(persons.c.search_key, " ", type_=ARRAY(Text))
+    # The separator as a constant, not a parameter: the expression must be the index's own
+    # (``persons_search_words``) for a prepared statement's generic plan too.
+    key_words = func.string_to_array(persons.c.search_key, literal_column("' '"), type_=ARRAY(Text))
     return [
         condition
         for word in words
