@@ -205,7 +205,10 @@ async def run(args: argparse.Namespace) -> None:
             try:
                 await wait_ready(f"http://127.0.0.1:{port}", list(processes.values()))
                 await opened.start()
-                limits = httpx.Limits(max_connections=args.in_flight)
+                # Idle connections closed before the server's keep-alive timeout (5 s) ends
+                # them: else a request sent at that moment fails (ReadError), which a counter
+                # would simply repeat but would leave a hole in the figures here.
+                limits = httpx.Limits(max_connections=args.in_flight, keepalive_expiry=2.0)
                 async with httpx.AsyncClient(limits=limits, timeout=60) as http:
                     # Warm-up: every worker joined its group and opened a trajectory once.
                     warmed = []

@@ -169,7 +169,23 @@ async def load_trajectories(dsn: str, count: int) -> None:
     print(f"loaded {count:,} trajectories in {time.perf_counter() - started:.0f} s")
 
 
+# The same rows as the service's search: the typed words looked up in the vocabulary of the
+# keys' words, the persons by the words found (intake migration 0009).
 BARE_SEARCH = """
+SELECT *, round(((word_similarity($2, search_key) + word_similarity($3, search_key)) / 2)::numeric,
+                4) AS rank
+FROM intake.persons
+WHERE erased_at IS NULL AND agency = $1
+  AND string_to_array(search_key, ' ')
+      && (SELECT array_agg(word) FROM intake.search_words WHERE word %> $2)
+  AND word_similarity($2, search_key) >= $4
+  AND string_to_array(search_key, ' ')
+      && (SELECT array_agg(word) FROM intake.search_words WHERE word %> $3)
+  AND word_similarity($3, search_key) >= $4
+ORDER BY rank DESC, lower(family_name), lower(given_name), id LIMIT 51
+"""
+# Before migration 0009: the trigram index on the whole key (shown beside, not in the ratio).
+WHOLE_KEY_SEARCH = """
 SELECT *, round(((word_similarity($2, search_key) + word_similarity($3, search_key)) / 2)::numeric,
                 4) AS rank
 FROM intake.persons
@@ -207,6 +223,8 @@ async def run(args: argparse.Namespace) -> None:
 
     rng = random.Random(2026)
     results: dict[str, tuple[list[float], list[float], int]] = {}
+    whole_key: list[float] = []  # the search as before intake's migration 0009
+    whole_key_differing: list[bool] = []
     with test_infra(REPO) as infra:
         async with isolated_environment(infra) as (db, _prefix):
             runtimes = {
@@ -243,6 +261,17 @@ async def run(args: argparse.Namespace) -> None:
                                 BARE_SEARCH, "agii", words[0], words[-1], WORD_THRESHOLD
                             )
                         theirs = time.perf_counter() - started
+                        started = time.perf_counter()
+                        async with intake_bare.transaction():
+                            await intake_bare.execute(
+                                "SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)",
+                                str(WORD_THRESHOLD),
+                            )
+                            before = await intake_bare.fetch(
+                                WHOLE_KEY_SEARCH, "agii", words[0], words[-1], WORD_THRESHOLD
+                            )
+                        whole_key.append(time.perf_counter() - started)
+                        whole_key_differing.append(len(before) != len(bare))
                         return ours, theirs, abs(len(found) - len(bare))
 
                     async def worklist_pair() -> tuple[float, float, int]:
@@ -313,6 +342,13 @@ async def run(args: argparse.Namespace) -> None:
             f"{name}: p50 {percentile(ours, 0.5) * 1000:.1f} ms, p95 {p95:.1f} ms ({verdict}); "
             f"bare SQL p50 {percentile(bare, 0.5) * 1000:.1f} ms, p95 {bare95:.1f} ms; "
             f"{differing} samples with a different row count"
+        )
+    if whole_key:
+        print(
+            f"  search as before intake 0009 (trigram index on the whole key): "
+            f"p50 {percentile(whole_key, 0.5) * 1000:.1f} ms, "
+            f"p95 {percentile(whole_key, 0.95) * 1000:.1f} ms; "
+            f"{sum(whole_key_differing)} samples with a different row count"
         )
     print(
         "machine: {} cores, load average {:.1f} {:.1f} {:.1f}".format(

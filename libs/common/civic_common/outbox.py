@@ -97,6 +97,9 @@ class OutboxRelay:
                     if producer is None:
                         producer = idempotent_producer(self._bootstrap)
                         await producer.start()
+                    # Cleared before the rows are read, not after: a row committed while a batch
+                    # is out wakes the wait below at once instead of waiting for the next poll.
+                    self._wake.clear()
                     while await self.publish_batch(producer) == self._batch_size:
                         pass
                     if failures:
@@ -118,7 +121,6 @@ class OutboxRelay:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, self._max_backoff)
                     continue
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
                 except TimeoutError:

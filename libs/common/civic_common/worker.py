@@ -14,6 +14,7 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
+import uvloop
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaConnectionError, KafkaError
 from prometheus_client import Gauge, start_http_server
@@ -43,8 +44,9 @@ LAG = Gauge(
 class GroupConsumer:
     """Consumes the subscribed topics as a member of the service's consumer group.
 
-    One record at a time, in partition order. After each poll's records are handled the offsets
-    reached are committed; when partitions are revoked in a rebalance, the record in hand is
+    In partition order, a poll's records of one partition in one transaction
+    (``InboxConsumer.handle_many``). After each poll's records are handled the offsets reached
+    are committed; when partitions are revoked in a rebalance, the record in hand is
     finished and its offset committed before they go. A commit that fails (broker away, member
     fenced) is retried with the next poll; at worst another member applies a record again, which
     its inbox answers as a duplicate. Nothing is ever committed past a record not handled.
@@ -92,9 +94,11 @@ class GroupConsumer:
                     for tp, records in batch.items():
                         if tp not in consumer.assignment():
                             continue  # revoked between poll and lock: its new owner reads it
-                        inbox = self._inboxes[tp.topic]
-                        for message in records:
-                            await inbox.handle(
+                        if not records:
+                            continue
+                        # One transaction for the partition's records (InboxConsumer.handle_many)
+                        await self._inboxes[tp.topic].handle_many(
+                            [
                                 Record(
                                     topic=message.topic,
                                     partition=message.partition,
@@ -103,8 +107,10 @@ class GroupConsumer:
                                     value=message.value,
                                     headers=dict(message.headers),
                                 )
-                            )
-                            self._reached[tp] = message.offset + 1
+                                for message in records
+                            ]
+                        )
+                        self._reached[tp] = records[-1].offset + 1
                     await self._commit()
                 self._observe_lag(consumer)
         finally:
@@ -243,7 +249,10 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await main
 
-        asyncio.run(until_stopped())
+        # uvloop: the consumers, the relay and asyncpg spend less CPU per event on it than on
+        # the default loop (docs/architecture.md, "Performance"); uvicorn picks it for the api.
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(until_stopped())
 
 
 def create_worker(

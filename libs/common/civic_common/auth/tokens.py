@@ -106,10 +106,14 @@ class TokenValidator:
     """Tokens of the local issuer (``issuer``: staff scripts, partner clients) and, when
     configured, access tokens of the staff sign-in provider (``staff``)."""
 
+    REMEMBER_SECONDS = 60.0
+    REMEMBERED = 10_000  # tokens at most
+
     def __init__(
         self, jwks: str, issuer: str, audience: str, staff: StaffIssuer | None = None
     ) -> None:
         self._issuer, self._audience, self._staff = issuer, audience, staff
+        self._valid: dict[tuple[str, str | None], tuple[Principal, float]] = {}
         if jwks.startswith(("https://", "http://")):
             self._client: jwt.PyJWKClient | None = jwt.PyJWKClient(jwks, cache_keys=True)
             self._keys: jwt.PyJWKSet | None = None
@@ -182,7 +186,30 @@ class TokenValidator:
     def validate(self, token: str, key_thumbprint: str | None = None) -> Principal:
         """The caller a token names. ``key_thumbprint``: the key of the DPoP proof it came with;
         a token bound to a key (``cnf.jkt``) is valid only with a proof of that key, and an
-        unbound one only without."""
+        unbound one only without.
+
+        A token found valid is remembered for ``REMEMBER_SECONDS`` at most, and never past its
+        expiry: its signature, issuer and audience cannot change, so a counter registering one
+        person after another does not pay for an RSA verification and two JWT parses each time
+        (bench/intake_register.py). Only what passed is remembered; a key removed from the
+        JWKS stops its tokens within that time (PyJWKClient caches keys longer)."""
+        remembered = self._valid.get((token, key_thumbprint))
+        if remembered is not None:
+            principal, until = remembered
+            if time.time() < until:
+                return principal
+            del self._valid[(token, key_thumbprint)]
+        principal, expires = self._validate(token, key_thumbprint)
+        if len(self._valid) >= self.REMEMBERED:
+            self._valid.clear()  # many callers at once: start again rather than keep them all
+        self._valid[(token, key_thumbprint)] = (
+            principal,
+            min(expires, time.time() + self.REMEMBER_SECONDS),
+        )
+        return principal
+
+    def _validate(self, token: str, key_thumbprint: str | None) -> tuple[Principal, float]:
+        """``validate`` without remembering: the principal and when the token expires."""
         if self._staff_token(token):
             claims = self._staff_claims(token)
             if key_thumbprint is not None:
@@ -194,7 +221,7 @@ class TokenValidator:
                 & STAFF_ROLES,
                 organisation=claims.get("org"),
                 municipality=claims.get("municipality"),
-            )
+            ), float(claims["exp"])
         claims = self.claims(token)
         confirmation = claims.get("cnf")
         bound = confirmation.get("jkt") if isinstance(confirmation, dict) else None
@@ -209,7 +236,7 @@ class TokenValidator:
             municipality=claims.get("municipality"),
             scopes=frozenset(str(claims.get("scope") or "").split()),
             legal_bases=frozenset(b for b in claims.get("legal_bases") or [] if isinstance(b, str)),
-        )
+        ), float(claims["exp"])
 
 
 def _unauthorised(detail: str, dpop_error: str | None = None) -> Problem:

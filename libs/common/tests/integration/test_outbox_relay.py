@@ -105,3 +105,36 @@ async def test_events_wait_in_the_outbox_while_kafka_is_down(
 
     records = await read_topic(private_kafka.bootstrap, f"{topic_prefix}intake.persons", 1)
     assert [r.key.decode() for r in records] == [str(key)]
+
+
+async def test_a_row_committed_while_a_batch_is_out_leaves_at_once(
+    runtime_for, infra, topic_prefix
+):
+    """Its insert's wake-up (LISTEN) comes while the relay sends the batch before it: the relay
+    goes round again at once, not after its poll interval (a minute here)."""
+    runtime = runtime_for("rapportage")  # a schema no other test of this module relays from
+    key = uuid.uuid4()
+    inserted = asyncio.Event()
+
+    class Relay(OutboxRelay):
+        async def publish_batch(self, producer) -> int:
+            sent = await super().publish_batch(producer)
+            if not inserted.is_set():
+                await put_in_outbox(runtime, [(key, 1)])
+                inserted.set()
+                await asyncio.sleep(0.5)  # its notification arrives meanwhile
+            return sent
+
+    relay = Relay(
+        runtime.engine, runtime.tables, infra.kafka_bootstrap, topic_prefix, poll_interval=60.0
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.wait_for(inserted.wait(), 30)
+        await eventually(lambda: _sent(runtime, key), within=10)
+    finally:
+        await stop([task])
+
+
+async def _sent(runtime, key: uuid.UUID) -> bool:
+    return await outbox_size(runtime, key) == 0

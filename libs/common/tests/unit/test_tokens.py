@@ -76,3 +76,26 @@ def test_a_partner_token_carries_its_scopes(keys):
     principal = validator(keys).validate(token)
     assert principal.scopes == {"trajecten.events:read", "feed:read"}
     assert principal.roles == {"partner"}
+
+
+def test_a_remembered_token_is_refused_once_it_expires(keys):
+    """Validation remembers a valid token (no signature check each request), never past its
+    expiry."""
+    tokens = validator(keys)
+    token = mint(keys, ["counter"], "an@agii", organisation="agii", ttl=2)
+    assert tokens.validate(token).subject == "an@agii"
+    assert tokens.validate(token).subject == "an@agii"  # remembered
+    time.sleep(2.1)
+    with pytest.raises(InvalidToken):
+        tokens.validate(token)
+
+
+def test_a_token_remembered_as_bearer_still_needs_its_proof_when_bound(keys):
+    """Remembered per (token, proof key): what passed one way is not taken another way."""
+    tokens = validator(keys)
+    bound = mint(keys, ["partner"], "client-1", key_thumbprint="thumb-a")
+    assert tokens.validate(bound, "thumb-a").subject == "client-1"
+    with pytest.raises(InvalidToken):
+        tokens.validate(bound)
+    with pytest.raises(InvalidToken):
+        tokens.validate(bound, "thumb-b")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -29,7 +30,13 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.adapters.tables import candidacies, organisations, person_history, persons
+from intake.adapters.tables import (
+    candidacies,
+    organisations,
+    person_history,
+    persons,
+    search_words,
+)
 from intake.domain.agency import Visibility
 from intake.domain.person import Person
 from intake.domain.search import WORD_THRESHOLD, query_words, search_key
@@ -334,13 +341,23 @@ async def _word_threshold(session: AsyncSession) -> None:
 
 
 def _resembles(words: list[str]) -> list[ColumnElement[bool]]:
-    """Every typed word resembles a word of the names (the index finds these with ``%>``; the
-    explicit comparison keeps the threshold ours whatever the session's setting)."""
+    """Every typed word resembles a word of the names. Found in two steps (migration 0009): the
+    words of the vocabulary that resemble it (its trigram index, ``%>``), then the persons
+    having one of those words (``persons_search_words``, exact); the explicit comparison on
+    those rows keeps the threshold ours whatever the session's setting, and the result what a
+    comparison with every person's key would give."""
+    # The separator as a constant, not a parameter: the expression must be the index's own
+    # (``persons_search_words``) for a prepared statement's generic plan too.
+    key_words = func.string_to_array(persons.c.search_key, literal_column("' '"), type_=ARRAY(Text))
     return [
         condition
         for word in words
         for condition in (
-            persons.c.search_key.op("%>", return_type=Boolean)(word),
+            key_words.op("&&", return_type=Boolean)(
+                select(func.array_agg(search_words.c.word))
+                .where(search_words.c.word.op("%>", return_type=Boolean)(word))
+                .scalar_subquery()
+            ),
             func.word_similarity(word, persons.c.search_key) >= WORD_THRESHOLD,
         )
     ]

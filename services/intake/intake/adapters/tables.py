@@ -63,6 +63,10 @@ persons = Table(
     Column("search_key", Text, nullable=False, server_default=""),
 )
 
+# The distinct words of every search key, kept equal to them by triggers (migration 0009): the
+# name search looks typed words up here first, then the persons by the words found.
+search_words = Table("search_words", metadata, Column("word", Text, primary_key=True))
+
 # Every change to a person: who, when, and per field the old and the new value.
 person_history = Table(
     "person_history",

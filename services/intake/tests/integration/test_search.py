@@ -7,6 +7,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from intake.domain.search import search_key
 from intake.main import build_app
 
 pytestmark = pytest.mark.integration
@@ -263,3 +264,56 @@ async def test_the_page_answers_a_foreign_cursor_in_dutch(client, auth):
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("text/html")
     assert "andere zoekopdracht" in answer.text
+
+
+async def vocabulary_has(runtime_for, *words: str) -> dict[str, bool]:
+    async with runtime_for("intake").engine.connect() as conn:
+        found = set(
+            (
+                await conn.execute(
+                    text("SELECT word FROM intake.search_words WHERE word = ANY(:w)"),
+                    {"w": list(words)},
+                )
+            ).scalars()
+        )
+    return {word: word in found for word in words}
+
+
+async def test_an_erased_or_corrected_name_leaves_the_search_vocabulary(client, auth, runtime_for):
+    """The search finds words through a vocabulary of the keys' words (migration 0009): an
+    erased person's name, or the old name of a corrected one, must not stay behind in it,
+    unless another person still has the word; the new name is found at once."""
+    unique = f"Zyqvort{uuid.uuid4().hex[:6]}"
+    shared = f"Blomqvar{uuid.uuid4().hex[:6]}"
+    erased = await register(client, auth, "Amina", unique)
+    await register(client, auth, "Emre", shared)
+    other = await register(client, auth, "Thị Lan", shared)
+    unique_word, shared_word = search_key(None, unique), search_key(None, shared)
+    assert await vocabulary_has(runtime_for, unique_word, shared_word) == {
+        unique_word: True,
+        shared_word: True,
+    }
+    assert [f["id"] for f in await search(client, auth, name=unique[:-1])] == [erased["id"]]
+
+    answer = await client.post(
+        f"/api/v1/persons/{erased['id']}/erasure", json={"reason": "art. 17"}, headers=counter(auth)
+    )
+    assert answer.status_code == 200, answer.text
+    renamed = f"Quirnel{uuid.uuid4().hex[:6]}"
+    answer = await client.patch(
+        f"/api/v1/persons/{other['id']}",
+        json={"family_name": renamed},
+        headers=counter(auth) | {"If-Match": f'"{other["version"]}"'},
+    )
+    assert answer.status_code == 200, answer.text
+
+    assert await vocabulary_has(
+        runtime_for, unique_word, shared_word, search_key(None, renamed)
+    ) == {
+        unique_word: False,  # erased: gone
+        shared_word: True,  # Emre still has it
+        search_key(None, renamed): True,
+    }
+    assert await search(client, auth, name=unique) == []
+    found = await search(client, auth, name=f"Lan {renamed[:-1]}")
+    assert [f["id"] for f in found] == [other["id"]]
