@@ -93,12 +93,20 @@ async def merge_persons(
         repository = PersonRepository(uow.session)
         # Locked in id order, so two merges of the same pair cannot wait on each other.
         loaded: dict[UUID, Person] = {}
+        missing: dict[UUID, PersonNotFound] = {}
         for person_id in sorted((survivor_id, other_id)):
-            loaded[person_id] = (
-                await _other(repository, person_id, by, lock=True)
-                if person_id == other_id
-                else await _visible(repository, person_id, by, for_update=True)
-            )
+            try:
+                loaded[person_id] = (
+                    await _other(repository, person_id, by, lock=True)
+                    if person_id == other_id
+                    else await _visible(repository, person_id, by, for_update=True)
+                )
+            except PersonNotFound as exc:
+                missing[person_id] = exc
+        # Whatever the locking order: an unknown survivor (the URL's person) is said first.
+        for person_id in (survivor_id, other_id):
+            if person_id in missing:
+                raise missing[person_id]
         survivor, other = loaded[survivor_id], loaded[other_id]
         outcome = merge(survivor, other, choices, now)  # refused before anything else
         for person, expected in zip((survivor, other), versions, strict=True):
