@@ -198,8 +198,12 @@ async def stage(session: AsyncSession) -> None:
 
 
 async def unstage(session: AsyncSession) -> None:
+    """Drop the staging tables, and gather the rebuilt read models' statistics in the same
+    transaction: the first reports after the commit are planned on the rebuilt rows, not on
+    statistics of the state they replace (autovacuum comes by only later)."""
     for table in PROJECTIONS:
         await session.execute(text(f'DROP TABLE {table.schema}."{staging_name(table)}"'))
+        await session.execute(text(f"ANALYZE {table.fullname}"))
 
 
 @cache
