@@ -11,14 +11,17 @@ alternating with the bare query:
   ``intake.app.persons.search_persons`` (the use case the API calls: visibility, the trigram
   search, an audit entry per person shown, one transaction); goal p95 < 50 ms;
 - a counsellor's worklist (``trajecten.app.trajectories.worklist``) and "Mijn dossiers"
-  (``caseload``, the counsellor's own trajectories by next deadline); goal p95 < 100 ms.
+  (``caseload``, the counsellor's own trajectories by next deadline); goal p95 < 100 ms;
+- every report of rapportage's catalogue (``report_reads``: its read models at the same volume,
+  plus ``--requests`` interpreter requests and 20 years of trainings), ``--report-samples`` times
+  each, beside the same statements sent bare; goal p95 < 500 ms.
 
 The bare queries are plain asyncpg statements returning the same rows, without the service's
-transaction, audit or mapping. The interpreter desk queue and the reports have benches of their
-own (bench/tolken_matching.py, bench/rapportage_rebuild.py) at smaller volume.
+transaction, audit or mapping. The interpreter desk queue has a bench of its own
+(bench/tolken_matching.py) at smaller volume.
 
     .venv/bin/python bench/year_of_data.py [--persons 1000000] [--trajectories 200000]
-        [--samples 100]
+        [--samples 100] [--requests 50000] [--report-samples 5]
 
 The last line is the worst ratio of a service read's p95 to its bare query's p95.
 """
