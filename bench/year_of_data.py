@@ -11,7 +11,10 @@ alternating with the bare query:
   ``intake.app.persons.search_persons`` (the use case the API calls: visibility, the trigram
   search, an audit entry per person shown, one transaction); goal p95 < 50 ms;
 - a counsellor's worklist (``trajecten.app.trajectories.worklist``) and "Mijn dossiers"
-  (``caseload``, the counsellor's own trajectories by next deadline); goal p95 < 100 ms.
+  (``caseload``, the counsellor's own trajectories by next deadline); goal p95 < 100 ms;
+- every report of rapportage's catalogue (``report_reads``: its read models at the same volume,
+  plus ``--interpreter-requests`` interpreter requests and 20 years of trainings),
+  ``--report-samples`` times each, beside the same statements sent bare; goal p95 < 500 ms.
 
 - the interpreter desk's queue (``tolken.app.requests.desk_queue``, what the page shows: a page
   of open requests by day with its pending and declined offers, the candidates of each and an
@@ -20,11 +23,10 @@ alternating with the bare query:
   page of requests with their interpreters of the language and modality, one statement.
 
 The bare queries are plain asyncpg statements returning the same rows, without the service's
-transaction, audit or mapping. The reports have a bench of their own
-(bench/rapportage_rebuild.py) at smaller volume.
+transaction, audit or mapping.
 
     .venv/bin/python bench/year_of_data.py [--persons 1000000] [--trajectories 200000]
-        [--interpreter-requests 50000] [--samples 100]
+        [--interpreter-requests 50000] [--samples 100] [--report-samples 5]
 
 The last line is the worst ratio of a service read's p95 to its bare query's p95.
 """
@@ -37,6 +39,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -212,6 +215,205 @@ ORDER BY next_deadline NULLS LAST, t.id LIMIT 51
 """
 
 
+# Rapportage's read models at a year's volume, generated in SQL (the rows the projectors write):
+# an intake per person (1,000,000 over the last twelve months), the trajectories with five
+# components each (one a VDAB referral), 50,000 interpreter requests and 20 years of trainings
+# (2,500 a year; the first ten years imported history in ten whole batches), with 50 organisation
+# trajectories a year.
+NIS_CODES = (
+    "11002 11057 12025 13040 21004 21009 23088 24062 25072 31005 35013 37015 42006 44021 "
+    "44083 46021 52011 57081 71016 72003"
+).split()
+RAPPORTAGE_SQL = [
+    """
+INSERT INTO rapportage.intakes (person_id, registered_at, month, municipality_nis, target_group,
+    nationality, residence_category, interpreter_language, dutch_level, agency)
+SELECT gen_random_uuid(), at, date_trunc('month', at AT TIME ZONE 'Europe/Brussels')::date,
+       ($2::text[])[1 + g % 20],
+       (ARRAY['obligated', 'entitled', 'voluntary'])[1 + (g / 7) % 3],
+       (ARRAY['SY', 'AF', 'UA', 'MA', 'ER', 'SO', 'TR', 'IQ', 'PS', 'CD'])[1 + (g / 3) % 10],
+       (ARRAY['refugee', 'subsidiary', 'family', 'work', 'eu'])[1 + (g / 11) % 5],
+       (ARRAY['ar', 'prs', 'uk', 'ti', 'so'])[1 + (g / 13) % 5],
+       (ARRAY['A0', 'A1', 'A2', 'B1', NULL])[1 + (g / 17) % 5],
+       (ARRAY['agii', 'atlas', 'in-gent'])[1 + g % 3]
+FROM (SELECT g, now() - (g % 365) * interval '1 day' - (g % 1440) * interval '1 minute' AS at
+      FROM generate_series(1, $1) g) s
+""",
+    """
+INSERT INTO rapportage.trajectories (trajectory_id, person_id, kind, opened_at, month,
+    municipality_nis, status, status_at, overdue)
+SELECT gen_random_uuid(), i.person_id, 'inburgeringstraject', i.opened_at,
+       date_trunc('month', i.opened_at AT TIME ZONE 'Europe/Brussels')::date,
+       i.municipality_nis,
+       (ARRAY['opened', 'opened', 'opened', 'suspended', 'stopped', 'completed'])[1 + n % 6],
+       i.registered_at + interval '20 days', n % 9 = 0
+FROM (SELECT person_id, registered_at, registered_at + interval '10 days' AS opened_at,
+             municipality_nis, row_number() OVER () AS n
+      FROM rapportage.intakes LIMIT $1) i
+""",
+    """
+INSERT INTO rapportage.components (trajectory_id, component, status, status_at, cefr_level,
+    result)
+SELECT t.trajectory_id, c.code,
+       (ARRAY['started', 'completed', 'completed', 'failed', 'exempted'])[1 + (c.n + h) % 5],
+       t.opened_at + c.n * interval '30 days',
+       CASE WHEN c.code = 'nt2' THEN 'A2' END,
+       CASE WHEN c.code = 'vdab_referral' THEN (ARRAY['employed', 'training', NULL])[1 + h % 3]
+       END
+FROM (SELECT trajectory_id, opened_at, abs(hashtext(trajectory_id::text)) AS h
+      FROM rapportage.trajectories) t
+CROSS JOIN (VALUES ('onthaal', 0), ('nt2', 1), ('mo', 2), ('netwerk', 3), ('vdab_referral', 4))
+    AS c(code, n)
+""",
+    """
+INSERT INTO rapportage.interpreter_requests (request_id, kind, language, modality, urgent,
+    received_at, month, assigned_at, status, status_at, actual_minutes)
+SELECT gen_random_uuid(), (ARRAY['interpreting', 'translation'])[1 + (g / 5) % 2],
+       (ARRAY['ar', 'prs', 'uk', 'ti', 'so', 'tr', 'ru', 'fa'])[1 + g % 8],
+       (ARRAY['on_site', 'phone', 'video', NULL])[1 + (g / 3) % 4], g % 10 = 0, at,
+       date_trunc('month', at AT TIME ZONE 'Europe/Brussels')::date,
+       CASE WHEN g % 7 <> 0 THEN at + (g % 72) * interval '1 hour' END,
+       (ARRAY['unfulfilled', 'assigned', 'completed', 'completed', 'completed', 'cancelled',
+              'assigned'])[1 + g % 7],
+       at + interval '3 days', CASE WHEN g % 7 IN (2, 3, 4) THEN 60 + g % 90 END
+FROM (SELECT g, now() - (g % 365) * interval '1 day' AS at FROM generate_series(1, $1) g) s
+""",
+    """
+INSERT INTO rapportage.import_batches (import_id, kind, filename, imported_at, status, imported,
+    rejected, declared, rows, rows_total, rows_done)
+SELECT ('00000000-0000-0000-0000-' || lpad(b::text, 12, '0'))::uuid, 'trainings',
+       'vormingen-' || (extract(year FROM now())::int - 20 + b) || '.xlsx', now(), 'imported',
+       2500, '[]', jsonb_build_array(jsonb_build_object('line', 2501, 'year',
+       extract(year FROM now())::int - 20 + b, 'agencies', jsonb_build_array('agii'),
+       'trainings', 2500)),
+       (SELECT jsonb_agg(jsonb_build_object('line', r,
+               'year', extract(year FROM now())::int - 20 + b, 'agencies',
+               jsonb_build_array('agii'), 'label', 'Thema ' || r % 5, 'trainings', 1))
+        FROM generate_series(1, 2500) r), 2500, 2500
+FROM generate_series(1, 10) b
+""",
+    """
+INSERT INTO rapportage.batch_rows (import_id, applied)
+SELECT import_id, imported FROM rapportage.import_batches
+""",
+    """
+INSERT INTO rapportage.trainings (training_id, sequence, source, year, agencies, joint, offer,
+    theme, theme_code, title, description, region, status, trainings, organisers,
+    local_government_participants, other_participants, local_governments, other_organisations,
+    cost_eur, cost_by, staff_hours, invited, responded, satisfied, outcome, import_id)
+SELECT gen_random_uuid(), 1, CASE WHEN y <= 10 THEN 'historical' ELSE 'live' END,
+       extract(year FROM now())::int - 20 + y,
+       CASE WHEN g % 10 = 0 THEN ARRAY['agii', 'atlas'] ELSE ARRAY[(ARRAY['agii', 'atlas',
+            'in-gent'])[1 + g % 3]] END,
+       g % 10 = 0, (ARRAY['open', 'custom', NULL])[1 + g % 3],
+       (ARRAY['Duidelijke taal', 'Meertaligheid', 'Tolken', 'Diversiteit', 'Polarisatie'])
+           [1 + (g / 3) % 5],
+       CASE WHEN y > 10 THEN (ARRAY['duidelijke-taal', 'meertaligheid', 'tolken', 'diversiteit',
+            'polarisatie'])[1 + (g / 3) % 5] END,
+       'Vorming ' || g, 'Toelichting bij vorming ' || g,
+       (ARRAY['Antwerpen', 'Brussel', 'Limburg', 'Oost-Vlaanderen', 'Vlaams-Brabant',
+              'West-Vlaanderen', 'regio-overschrijdend'])[1 + g % 7],
+       CASE WHEN g % 50 = 0 THEN 'cancelled' ELSE 'held' END, 1, ARRAY['Stad Gent'],
+       g % 12, g % 7, ARRAY['Stad Gent'], ARRAY['CAW'],
+       CASE WHEN g % 20 = 0 THEN NULL ELSE 100 + g % 400 END,
+       CASE WHEN g % 20 = 0 OR g % 10 = 0 THEN '{}'::jsonb
+            ELSE jsonb_build_object((ARRAY['agii', 'atlas', 'in-gent'])[1 + g % 3],
+                                    (100 + g % 400)::text) END,
+       CASE WHEN g % 25 = 0 THEN NULL ELSE 7.5 END,
+       CASE WHEN g % 4 = 0 THEN 20 END, CASE WHEN g % 4 = 0 THEN 12 END,
+       CASE WHEN g % 4 = 0 THEN 10 END,
+       (ARRAY['continued', 'stopped', 'adjusted', NULL, NULL, NULL])[1 + g % 6],
+       CASE WHEN y <= 10 THEN ('00000000-0000-0000-0000-' || lpad(y::text, 12, '0'))::uuid END
+FROM generate_series(1, 20) y, generate_series(1, 2500) g
+""",
+    """
+INSERT INTO rapportage.organisation_trajectories (organisation_trajectory_id, sequence, source,
+    edition, year, agencies, partners, region, goal, content, status, organisations,
+    participants, organisation_names, cost_eur, cost_by, staff_hours, results,
+    evaluation_criteria, sessions, groups, invited, responded, satisfied)
+SELECT gen_random_uuid(), 1, 'live', (y0 + y) || '-' || (y0 + y + 1), y0 + y, ARRAY['agii'],
+       ARRAY['VVSG'], (ARRAY['Antwerpen', 'Limburg', 'Oost-Vlaanderen'])[1 + g % 3],
+       'Doel ' || g, 'Inhoud ' || g, 'completed', 4, 30, ARRAY['OCMW A', 'CAW B'], 5000,
+       '{"agii": "3000"}'::jsonb, 120, 'Resultaten', ARRAY['tevredenheid'], 6, 2, 30, 20, 15
+FROM (SELECT extract(year FROM now())::int - 21 AS y0) s, generate_series(1, 20) y,
+     generate_series(1, 50) g
+""",
+]
+
+
+async def load_rapportage(dsn: str, persons: int, trajectories: int, requests: int) -> None:
+    conn = await asyncpg.connect(dsn)
+    started = time.perf_counter()
+    try:
+        intakes, trajectory_rows, components, interpreting, *rest = RAPPORTAGE_SQL
+        await conn.execute(intakes, persons, NIS_CODES)
+        await conn.execute(trajectory_rows, trajectories)
+        await conn.execute(components)
+        await conn.execute(interpreting, requests)
+        for statement in rest:
+            await conn.execute(statement)
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+    print(f"loaded rapportage's read models in {time.perf_counter() - started:.0f} s")
+
+
+async def report_reads(
+    db: Any, args: argparse.Namespace
+) -> dict[str, tuple[list[float], list[float], int]]:
+    """Every report of rapportage's catalogue over a year's data, beside its bare SQL: the same
+    statements the report runs (captured from its session), sent with plain asyncpg, without
+    the unit of work, SQLAlchemy's compilation and row mapping or building the tables. Training
+    reports over the 20 years, newcomer reports over everything."""
+    from sqlalchemy import event
+
+    from rapportage.app.catalogue import CATALOGUE, Params
+    from rapportage.main import SERVICE as RAPPORTAGE
+    from rapportage.settings import RapportageSettings
+
+    runtime = RAPPORTAGE.runtime(ServiceSettings(database_url=db.url("rapportage"), jwt_jwks="-"))
+    results: dict[str, tuple[list[float], list[float], int]] = {}
+    try:
+        await upgrade(runtime.engine, runtime.migrations, "rapportage")
+        dsn = asyncpg_dsn(db.url("rapportage"))
+        await load_rapportage(dsn, args.persons, args.trajectories, args.interpreter_requests)
+        settings = RapportageSettings()
+        this_year = date.today().year
+        captured: list[tuple[str, tuple[Any, ...]]] = []
+
+        def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            captured.append((statement, tuple(parameters or ())))
+
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", capture)
+        bare = await asyncpg.connect(dsn)
+        try:
+            for report_id, report in CATALOGUE.items():
+                newcomers = "municipality_nis" in report.parameters
+                params = Params() if newcomers else Params(this_year - 19, this_year)
+                ours_t, bare_t, differing = [], [], 0
+                for n in range(args.report_samples + 1):
+                    captured.clear()
+                    async with runtime.uow() as uow:
+                        started = time.perf_counter()
+                        tables = await report.query(uow.session, params, settings)
+                        ours = time.perf_counter() - started
+                    statements = list(captured)
+                    started = time.perf_counter()
+                    rows = [await bare.fetch(sql, *p) for sql, p in statements]
+                    theirs = time.perf_counter() - started
+                    if n:  # the first run warms the caches
+                        ours_t.append(ours)
+                        bare_t.append(theirs)
+                        # the same statements: rows for the report's tables, or none for neither
+                        differing += bool(sum(map(len, rows))) != any(t.rows for t in tables)
+                results[f"report {report_id} (rapportage)"] = (ours_t, bare_t, differing)
+        finally:
+            await bare.close()
+    finally:
+        await runtime.engine.dispose()
+    return results
+
+
 async def run(args: argparse.Namespace) -> None:
     from intake.adapters.repository import PersonFilter
     from intake.app.persons import search_persons
@@ -322,13 +524,14 @@ async def run(args: argparse.Namespace) -> None:
                 for runtime in runtimes.values():
                     await runtime.engine.dispose()
             results[DESK] = await tolken_desk_queue(db, args.interpreter_requests, args.samples)
+            results.update(await report_reads(db, args))
 
     goals = {
         "search by name (intake)": 50,
         "worklist (trajecten)": 100,
         "Mijn dossiers (trajecten)": 100,
         DESK: 100,
-    }
+    } | {name: 500 for name in results if name.startswith("report ")}
     worst = 0.0
     print(
         f"{args.persons:,} persons, {args.trajectories:,} trajectories, "
@@ -507,6 +710,7 @@ def main() -> None:
     parser.add_argument("--trajectories", type=int, default=200_000)
     parser.add_argument("--interpreter-requests", type=int, default=50_000)
     parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--report-samples", type=int, default=5, help="runs of each report")
     asyncio.run(run(parser.parse_args()))
 
 

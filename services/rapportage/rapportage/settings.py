@@ -34,4 +34,4 @@ class RapportageSettings(BaseSettings):
     background_import_rows: int = Field(
         2000, ge=0, description="Imports of more rows than this run as a background job (202)"
     )
-    rebuild_batch: int = Field(2000, ge=1, description="Events per fetch while rebuilding")
+    rebuild_batch: int = Field(10000, ge=1, description="Events per fetch while rebuilding")

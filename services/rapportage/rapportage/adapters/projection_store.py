@@ -3,24 +3,26 @@ applies them at once, the rebuild collects a batch and applies it in bulk. Every
 idempotent or guarded, so a redelivered or replayed event changes nothing it did not change the
 first time."""
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any, Literal
 
-from pydantic import TypeAdapter
-from sqlalchemy import Table, and_, delete, or_, text
+from sqlalchemy import JSON, Table, and_, delete, or_, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapportage.adapters.tables import PROJECTIONS, messaging
 
 Row = dict[str, Any]
-_ROWS = TypeAdapter(list[Row])  # a batch as JSON: uuids, decimals and dates as Postgres reads them
 
 
-@dataclass(frozen=True)
+# Not frozen, with slots: a rebuild makes one or two per event, and a frozen dataclass's
+# __init__ sets each field through object.__setattr__ (several times slower).
+@dataclass(slots=True)
 class Upsert:
     """``snapshot``: a full state, the highest ``sequence`` wins; ``latest``: the latest
     ``status_at`` wins; ``fact``: a fact that only grows more complete, the last write wins."""
@@ -30,7 +32,7 @@ class Upsert:
     mode: Literal["snapshot", "latest", "fact"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Increment:
     table: Table
     key: Row
@@ -38,7 +40,7 @@ class Increment:
     by: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Update:
     """Change an existing row; with ``status_at``, only if no later status was recorded."""
 
@@ -63,6 +65,16 @@ Write = Upsert | Increment | Update | Delete
 def _keys(table: Table) -> tuple[str, ...]:
     """The primary key's column names (asked once per write in a rebuild: kept)."""
     return tuple(c.name for c in table.primary_key.columns)
+
+
+@cache
+def _key_of(table: Table) -> Callable[[Row], tuple[Any, ...]]:
+    """A row's primary key as a tuple (one C call per write in a rebuild)."""
+    keys = _keys(table)
+    if len(keys) == 1:
+        (only,) = keys
+        return lambda row: (row[only],)
+    return itemgetter(*keys)
 
 
 def _upsert_statement(table: Table, mode: str, columns: Iterable[str]) -> Any:
@@ -137,38 +149,48 @@ class BulkWriter:
     updates: list[Update | Delete] = field(default_factory=list)
 
     def add(self, writes: Sequence[Write]) -> None:
+        # Per event of a rebuild: kept lean (py-spy, bench/rapportage_rebuild.py).
         for write in writes:
-            self.tables[write.table.name] = write.table
-            if isinstance(write, Upsert):
-                rows = self.upserts.setdefault((write.table.name, write.mode), {})
-                key = tuple(write.row[k] for k in _keys(write.table))
+            table = write.table
+            name = table.name
+            self.tables[name] = table
+            if type(write) is Upsert:
+                group = (name, write.mode)
+                rows = self.upserts.get(group)
+                if rows is None:
+                    rows = self.upserts[group] = {}
+                row = write.row
+                key = _key_of(table)(row)
                 held = rows.get(key)
-                if held is None or _wins(write.mode, write.row, held):
-                    rows[key] = write.row
-            elif isinstance(write, Increment):
-                sums = self.increments.setdefault((write.table.name, write.column), {})
-                key = tuple(write.key[k] for k in _keys(write.table))
+                if held is None or _wins(write.mode, row, held):
+                    rows[key] = row
+            elif type(write) is Increment:
+                group = (name, write.column)
+                sums = self.increments.get(group)
+                if sums is None:
+                    sums = self.increments[group] = {}
+                key = _key_of(table)(write.key)
                 sums[key] = sums.get(key, 0) + write.by
             else:
                 self.updates.append(write)
 
     async def flush(self, session: AsyncSession) -> None:
         """Apply what was collected through ``session``: every table's upserts and increments
-        go to the table in one ``INSERT .. SELECT .. ON CONFLICT`` over the batch sent as one
-        JSON document (the same conditions as the live path's statements);
-        then the updates and deletions, one by one, in their events' order."""
+        go to its staging table (``stage``) with one binary COPY, then to the table in one
+        ``INSERT .. SELECT .. ON CONFLICT`` (the same conditions as the live path's
+        statements); then the updates and deletions, one by one, in their events' order."""
         connection = await session.connection()
         raw = (await connection.get_raw_connection()).driver_connection
         for (name, mode), rows in self.upserts.items():
             table = self.tables[name]
-            columns = list(next(iter(rows.values())))
-            sql = _upsert_sql(table, mode, columns)
-            await _upsert_rows(raw, table, columns, list(rows.values()), sql)
+            columns = tuple(next(iter(rows.values())))
+            records = list(map(_record_of(table, columns), rows.values()))
+            await _through_staging(raw, table, columns, records, _upsert_sql(table, mode, columns))
         for (name, column), sums in self.increments.items():
             table = self.tables[name]
-            keys = _keys(table)
-            rows = [dict(zip(keys, key, strict=True)) | {column: n} for key, n in sums.items()]
-            await _upsert_rows(raw, table, [*keys, column], rows, _increment_sql(table, column))
+            columns = (*_keys(table), column)
+            records = [(*key, n) for key, n in sums.items()]
+            await _through_staging(raw, table, columns, records, _increment_sql(table, column))
         for update in self.updates:
             await _change(session, update)
         self.upserts.clear()
@@ -176,12 +198,60 @@ class BulkWriter:
         self.updates.clear()
 
 
-async def _upsert_rows(
-    raw: Any, table: Table, columns: list[str], rows: list[Row], sql: str
+def staging_name(table: Table) -> str:
+    return f"rebuild_{table.name}"
+
+
+async def stage(session: AsyncSession) -> None:
+    """Create the rebuild's staging tables in its transaction: of each read model an unlogged
+    copy of its columns without constraints, always of the table as it is now (no migration to
+    keep in step); ``unstage`` drops them before the rebuild commits, so a failed rebuild
+    leaves none behind. Rows reach a staging table by binary COPY (no JSON to write or parse;
+    the service role may not create temporary tables, but may create tables in its schema)."""
+    for table in PROJECTIONS:
+        await session.execute(
+            text(
+                f'CREATE UNLOGGED TABLE {table.schema}."{staging_name(table)}" AS '
+                f"SELECT * FROM {table.fullname} WITH NO DATA"
+            )
+        )
+
+
+async def unstage(session: AsyncSession) -> None:
+    """Drop the staging tables, and gather the rebuilt read models' statistics in the same
+    transaction: the first reports after the commit are planned on the rebuilt rows, not on
+    statistics of the state they replace (autovacuum comes by only later)."""
+    for table in PROJECTIONS:
+        await session.execute(text(f'DROP TABLE {table.schema}."{staging_name(table)}"'))
+        await session.execute(text(f"ANALYZE {table.fullname}"))
+
+
+@cache
+def _record_of(table: Table, columns: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:
+    """A row as the tuple COPY takes, in ``columns``' order; JSON columns as their text (the
+    driver's JSON codec takes text)."""
+    json_at = [n for n, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+    get = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    if not json_at:
+        return get
+
+    def record(row: Row) -> tuple[Any, ...]:
+        values = list(get(row))
+        for n in json_at:
+            values[n] = json.dumps(values[n], separators=(",", ":"), default=str)
+        return tuple(values)
+
+    return record
+
+
+async def _through_staging(
+    raw: Any, table: Table, columns: tuple[str, ...], records: list[tuple[Any, ...]], sql: str
 ) -> None:
-    """Run ``sql`` over ``rows`` sent as one JSON document (one round trip; Postgres turns it
-    into rows of ``table``'s type with ``json_populate_recordset``)."""
-    await raw.execute(sql, _ROWS.dump_json(rows).decode())
+    """COPY ``records`` into ``table``'s staging table, run ``sql`` (which reads it), empty it."""
+    await raw.copy_records_to_table(
+        staging_name(table), schema_name=table.schema, columns=columns, records=records
+    )
+    await raw.execute(f'{sql}; TRUNCATE {table.schema}."{staging_name(table)}"')
 
 
 def _quoted(names: Iterable[str]) -> str:
@@ -189,12 +259,13 @@ def _quoted(names: Iterable[str]) -> str:
 
 
 def _rows_of(table: Table) -> str:
-    """The batch's rows, as ``table``'s row type, from the statement's one parameter."""
-    return f"json_populate_recordset(NULL::{table.fullname}, $1::json)"
+    """The batch's rows: the staging table of ``table``."""
+    return f'{table.schema}."{staging_name(table)}"'
 
 
 @cache
-def _upsert_sql_cached(table: Table, mode: str, columns: tuple[str, ...]) -> str:
+def _upsert_sql(table: Table, mode: str, columns: tuple[str, ...]) -> str:
+    """The bulk twin of ``_upsert_statement``: the same winner, from the staging table."""
     keys = _keys(table)
     names = _quoted(columns)
     updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in keys)
@@ -208,11 +279,6 @@ def _upsert_sql_cached(table: Table, mode: str, columns: tuple[str, ...]) -> str
         f"INSERT INTO {table.fullname} AS t ({names}) SELECT {names} FROM {_rows_of(table)} "
         f"ON CONFLICT ({_quoted(keys)}) {conflict}"
     )
-
-
-def _upsert_sql(table: Table, mode: str, columns: list[str]) -> str:
-    """The bulk twin of ``_upsert_statement``: the same winner, from the staging table."""
-    return _upsert_sql_cached(table, mode, tuple(columns))
 
 
 @cache

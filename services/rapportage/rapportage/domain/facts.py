@@ -6,6 +6,7 @@ every report counts both alike.
 
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from civic_common.agencies import canonical
@@ -26,13 +27,22 @@ LOCAL_GOVERNMENT = frozenset({"local_government", "ocmw"})
 
 
 def _split(organisations: list[ParticipatingOrganisation]) -> Row:
-    local = [o for o in organisations if o.organisation_type in LOCAL_GOVERNMENT]
-    other = [o for o in organisations if o.organisation_type not in LOCAL_GOVERNMENT]
+    # One pass: a rebuild calls this for every training snapshot.
+    local_participants = other_participants = 0
+    local: set[str] = set()
+    other: set[str] = set()
+    for o in organisations:
+        if o.organisation_type in LOCAL_GOVERNMENT:
+            local_participants += o.participants
+            local.add(o.name)
+        else:
+            other_participants += o.participants
+            other.add(o.name)
     return {
-        "local_government_participants": sum(o.participants for o in local),
-        "other_participants": sum(o.participants for o in other),
-        "local_governments": sorted({o.name for o in local}),
-        "other_organisations": sorted({o.name for o in other}),
+        "local_government_participants": local_participants,
+        "other_participants": other_participants,
+        "local_governments": sorted(local),
+        "other_organisations": sorted(other),
     }
 
 
@@ -43,14 +53,21 @@ def _folded(value: str) -> str:
 def agency_codes(agencies: list[str]) -> list[str]:
     """Every spelling of an agency to its one code (``AgII`` -> ``agii``), lead agency first,
     each once; a name the reference list does not know is kept, folded to lower case."""
+    return list(_agency_codes(tuple(agencies)))
+
+
+@lru_cache(maxsize=4096)
+def _agency_codes(agencies: tuple[str, ...]) -> tuple[str, ...]:
+    # Cached: a rebuild asks it for every training snapshot, of a handful of spellings.
     codes: list[str] = []
     for agency in agencies:
         code = canonical(agency) or _folded(agency)
         if code not in codes:
             codes.append(code)
-    return codes
+    return tuple(codes)
 
 
+@lru_cache(maxsize=4096)
 def bearer(borne_by: str) -> str:
     """Who bore a cost: an agency's code, or the folded name of another payer (``vivo``)."""
     return canonical(borne_by) or _folded(borne_by)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from sqlalchemy import text
 
 from civic_common.events.contracts.intake import PersonRegistered
 from civic_common.events.contracts.reporting import CostLine, Session
@@ -238,6 +239,15 @@ async def test_a_rebuild_from_the_topics_gives_the_same_numbers(
     )
     assert result.applied >= 6 and seen[-1][0] == seen[-1][1] == result.events
     assert await snapshot() == before
+    # Its staging tables lived in its transaction only.
+    async with runtime_for("rapportage").engine.connect() as connection:
+        staging = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'rapportage'"
+                " AND tablename LIKE 'rebuild\\_%'"
+            )
+        )
+    assert staging == 0
 
 
 async def test_a_joint_training_counts_once_in_the_flemish_totals_and_each_agency_shows_its_share(
