@@ -25,23 +25,31 @@ from civic_common.db.uow import UnitOfWork
 from intake.adapters.tables import messaging, person_history, persons
 
 SERVICE = "intake"
+MERGED_TITLE = "Samengevoegde registraties van dezelfde persoon"
 
 
 async def intake_section(uow: UnitOfWork, person_id: UUID, by: Principal) -> DataSubjectSection:
-    """The person record (an erased person's tombstone included), its history of changes, every
-    audited access to it and every partner that read it (`GET /partners/v1/persons/{id}`)."""
+    """The person record (an erased person's tombstone included) and the records merged into it
+    (samenvoegen: the same person, registered twice), their history of changes, every audited
+    access to any of them and every partner that read one (`GET /partners/v1/persons/{id}`)."""
     async with uow:
         person = await records(uow.session, select(persons).where(persons.c.id == person_id))
         if not person:
             raise UnknownDataSubject(person_id)
+        merged = await records(
+            uow.session,
+            select(persons).where(persons.c.merged_into == person_id).order_by(persons.c.id),
+        )
+        ids = [person_id, *(UUID(str(record["id"])) for record in merged)]
         history = await records(
             uow.session,
             select(person_history)
-            .where(person_history.c.person_id == person_id)
+            .where(person_history.c.person_id.in_(ids))
             .order_by(person_history.c.id),
         )
-        accesses = await accesses_of(uow.session, messaging.audit_log, [person_id])
-        await uow.audit(by, "read", "person.data-subject", person_id, PURPOSE)
+        accesses = await accesses_of(uow.session, messaging.audit_log, ids)
+        for each in ids:
+            await uow.audit(by, "read", "person.data-subject", each, PURPOSE)
         await uow.commit()
     return DataSubjectSection(
         service=SERVICE,
@@ -49,6 +57,11 @@ async def intake_section(uow: UnitOfWork, person_id: UUID, by: Principal) -> Dat
         known=True,
         held=[
             HeldRecords(kind="persons", title="Persoonsgegevens en gezin", records=person),
+            *(
+                [HeldRecords(kind="merged_persons", title=MERGED_TITLE, records=merged)]
+                if merged
+                else []
+            ),
             HeldRecords(
                 kind="person_history", title="Geschiedenis van wijzigingen", records=history
             ),

@@ -203,3 +203,29 @@ async def test_erasing_the_survivor_erases_the_record_merged_into_it(client, aut
         )
     assert (row.insz, row.family_name) == (None, None) and row.erased_at is not None
     assert notices == 1
+
+
+async def test_the_survivors_access_report_holds_the_record_merged_into_it(client, auth):
+    """GDPR art. 15 after a merge: intake's section of the survivor's report holds the record
+    merged away too, with its history and every access to it (the registration and the merge
+    are audited under the old record's id)."""
+    survivor, other = await pair(client, auth)
+    merged = await client.post(
+        f"/api/v1/persons/{survivor['id']}/merges",
+        json=merge_body(other),
+        headers=auth("counter") | {"If-Match": '"1"'},
+    )
+    assert merged.status_code == 200, merged.text
+    section = await client.get(
+        f"/api/v1/data-subject/{survivor['id']}", headers=auth("admin", "dpo@agii")
+    )
+    assert section.status_code == 200, section.text
+    held = {h["kind"]: h["records"] for h in section.json()["held"]}
+    assert [r["id"] for r in held["merged_persons"]] == [other["id"]]
+    assert {r["person_id"] for r in held["person_history"]} == {survivor["id"], other["id"]}
+    about = {a["subject_id"] for a in section.json()["accesses"]}
+    assert other["id"] in about and survivor["id"] in about
+
+    alone, _ = await pair(client, auth)  # no merge: no such part in the report
+    plain = await client.get(f"/api/v1/data-subject/{alone['id']}", headers=auth("admin"))
+    assert "merged_persons" not in {h["kind"] for h in plain.json()["held"]}
