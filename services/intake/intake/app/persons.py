@@ -386,63 +386,43 @@ async def person_history(uow: UnitOfWork, person_id: UUID, by: Principal) -> lis
 
 
 async def erase_person(uow: UnitOfWork, person_id: UUID, reason: str, by: Principal) -> Person:
-    """Erasure on request: identifying data go for good; the statistics facts stay."""
+    """Erasure on request: identifying data go for good; the statistics facts stay. The records
+    merged into the person (the same person, registered twice) go with it."""
     now = datetime.now(UTC)
     async with uow:
         repository = PersonRepository(uow.session)
         current = await _to_change(repository, person_id, by)
-        erased = replace(
-            current,
-            **{name: None for name in PERSONAL_FIELDS if name != "household"},
-            household=[],
-            possible_duplicates=[],
-            erased_at=now,
-            version=current.version + 1,
-        )
-        await repository.update(erased, current.version)
-        await repository.forget_history_values(person_id, PERSONAL_FIELDS)
-        await repository.forget_stored_answers(person_id)
-        await repository.record(
-            erased,
-            "erased",
-            by.subject,
-            now,
-            [{"field": name, "old": None, "new": None} for name in PERSONAL_FIELDS],
-        )
-        await uow.audit(by, "erase", "person", person_id, reason)
+        erased = await _erase_record(uow, repository, current, reason, by, now)
         await _mirror_household(uow, repository, erased, current.household, by, now)
-        await uow.publish(
-            PersonErased(person_id=person_id, erased_at=now), key=person_id, sequence=erased.version
-        )
         for merged_id in await repository.merged_into(person_id):
-            await _erase_merged(uow, repository, merged_id, reason, by, now)
+            merged = await repository.get(merged_id, for_update=True)
+            if merged is not None and merged.erased_at is None:
+                await _erase_record(uow, repository, merged, reason, by, now)
         await uow.commit()
     return erased
 
 
-async def _erase_merged(
+async def _erase_record(
     uow: UnitOfWork,
     repository: PersonRepository,
-    merged_id: UUID,
+    current: Person,
     reason: str,
     by: Principal,
     now: datetime,
-) -> None:
-    """A record merged into an erased person is the same person: erased with it."""
-    merged = await repository.get(merged_id, for_update=True)
-    if merged is None or merged.erased_at is not None:
-        return
+) -> Person:
+    """One record's erasure: its identifying data and their history go, the erasure is recorded,
+    audited with the reason and announced (``intake.person.erased.v1``)."""
     erased = replace(
-        merged,
+        current,
         **{name: None for name in PERSONAL_FIELDS if name != "household"},
         household=[],
         possible_duplicates=[],
         erased_at=now,
-        version=merged.version + 1,
+        version=current.version + 1,
     )
-    await repository.update(erased, merged.version)
-    await repository.forget_history_values(merged_id, PERSONAL_FIELDS)
-    await repository.forget_stored_answers(merged_id)
+    await repository.update(erased, current.version)
+    await repository.forget_history_values(current.id, PERSONAL_FIELDS)
+    await repository.forget_stored_answers(current.id)
     await repository.record(
         erased,
         "erased",
@@ -450,10 +430,11 @@ async def _erase_merged(
         now,
         [{"field": name, "old": None, "new": None} for name in PERSONAL_FIELDS],
     )
-    await uow.audit(by, "erase", "person", merged_id, reason)
+    await uow.audit(by, "erase", "person", current.id, reason)
     await uow.publish(
-        PersonErased(person_id=merged_id, erased_at=now), key=merged_id, sequence=erased.version
+        PersonErased(person_id=current.id, erased_at=now), key=current.id, sequence=erased.version
     )
+    return erased
 
 
 async def search_persons(
