@@ -9,7 +9,7 @@ from uuid import UUID
 
 from civic_common.auth.principal import Principal
 from civic_common.db.uow import UnitOfWork
-from civic_common.events.contracts.intake import PersonCorrected, PersonMerged
+from civic_common.events.contracts.intake import PersonMerged
 from intake.adapters.repository import PersonRepository
 from intake.app.persons import (
     PersonNotFound,
@@ -19,6 +19,7 @@ from intake.app.persons import (
     _mirror_household,
     _validated,
     _visible,
+    corrected_event,
 )
 from intake.domain.merge import (
     SAME_RECORD,
@@ -145,21 +146,7 @@ async def merge_persons(
         )
         if any(c["field"] != "possible_duplicates" for c in diff):
             await uow.publish(
-                PersonCorrected(
-                    person_id=survivor_id,
-                    corrected_at=now,
-                    changed_fields=[c["field"] for c in diff],
-                    municipality_nis=kept.municipality_nis,
-                    target_group=kept.target_group,
-                    languages=kept.languages,
-                    contact_language=kept.contact_language,
-                    interpreter_language=kept.interpreter_language,
-                    nationality=kept.nationality,
-                    residence_category=kept.residence_category,
-                    interpreter_modality=kept.interpreter_modality,
-                    dutch_level=kept.dutch_level,
-                    agency=kept.agency,
-                ),
+                corrected_event(kept, [c["field"] for c in diff], now),
                 key=survivor_id,
                 sequence=kept.version,
             )

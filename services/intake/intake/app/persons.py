@@ -333,27 +333,33 @@ async def correct_person(
         await uow.audit(by, "update", "person", person_id)
         await _mirror_household(uow, repository, corrected, current.household, by, now)
         await uow.publish(
-            PersonCorrected(
-                person_id=person_id,
-                corrected_at=now,
-                changed_fields=[change["field"] for change in diff],
-                municipality_nis=corrected.municipality_nis,
-                target_group=corrected.target_group,
-                languages=corrected.languages,
-                contact_language=corrected.contact_language,
-                interpreter_language=corrected.interpreter_language,
-                nationality=corrected.nationality,
-                residence_category=corrected.residence_category,
-                interpreter_modality=corrected.interpreter_modality,
-                dutch_level=corrected.dutch_level,
-                agency=corrected.agency,
-            ),
+            corrected_event(corrected, [change["field"] for change in diff], now),
             key=person_id,
             sequence=corrected.version,
         )
         shown = await _as_seen(repository, corrected, by)
         await uow.commit()
     return shown
+
+
+def corrected_event(person: Person, changed_fields: list[str], at: datetime) -> PersonCorrected:
+    """``intake.person.corrected.v1`` for ``person`` as it now is: the facts the other services
+    keep (never a name, INSZ or address)."""
+    return PersonCorrected(
+        person_id=person.id,
+        corrected_at=at,
+        changed_fields=changed_fields,
+        municipality_nis=person.municipality_nis,
+        target_group=person.target_group,
+        languages=person.languages,
+        contact_language=person.contact_language,
+        interpreter_language=person.interpreter_language,
+        nationality=person.nationality,
+        residence_category=person.residence_category,
+        interpreter_modality=person.interpreter_modality,
+        dutch_level=person.dutch_level,
+        agency=person.agency,
+    )
 
 
 async def confirm_distinct(
