@@ -29,6 +29,7 @@ from civic_common.events.contracts.intake import (
     OrganisationRegistered,
     PersonCorrected,
     PersonErased,
+    PersonMerged,
     PersonRegistered,
     PersonTransferred,
 )
@@ -157,6 +158,11 @@ def person_transferred() -> list[EventData]:
 
 def person_erased() -> list[EventData]:
     return [PersonErased(person_id=ids(), erased_at=now())]
+
+
+def person_merged() -> list[EventData]:
+    # Records no consumer holds anything of (registered elsewhere, or long erased).
+    return [PersonMerged(person_id=ids(), into=ids(), merged_at=now())]
 
 
 def organisation_registered() -> list[EventData]:
@@ -585,6 +591,7 @@ EXTREMES: dict[str, Callable[[], list[EventData]]] = {
     "intake.person.corrected.v1": person_corrected,
     "intake.person.transferred.v1": person_transferred,
     "intake.person.erased.v1": person_erased,
+    "intake.person.merged.v1": person_merged,
     "intake.organisation.registered.v1": organisation_registered,
     "intake.candidacy.submitted.v1": candidacy_submitted,
     "trajecten.trajectory.opened.v1": trajectory_opened,
