@@ -52,6 +52,8 @@ from trajecten.domain.trajectory import (
 )
 from trajecten.web import labels
 
+STALE = "Iemand anders wijzigde dit traject intussen. Bekijk de nieuwe stand en probeer opnieuw."
+
 Counsellor = Annotated[Principal, Depends(page_principal("counsellor", "admin"))]
 Work = Annotated[UnitOfWork, Depends(uow)]
 DUE_SOON_DAYS = 14
@@ -399,13 +401,7 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
             )
         except StaleVersion:
             return await render(
-                request,
-                trajectory_id,
-                principal,
-                work,
-                error="Iemand anders wijzigde dit traject intussen. Bekijk de nieuwe stand en "
-                "probeer opnieuw.",
-                status_code=412,
+                request, trajectory_id, principal, work, error=STALE, status_code=412
             )
         return RedirectResponse(
             f"/trajecten/{trajectory_id}?melding={quote(done)}", status_code=303
@@ -579,13 +575,7 @@ def install(app: FastAPI, intake: IntakePersons, intake_pages_url: str | None) -
             )
         except StaleVersion:
             return await render(
-                request,
-                trajectory_id,
-                principal,
-                work,
-                error="Iemand anders wijzigde dit traject intussen. Bekijk de nieuwe stand en "
-                "probeer opnieuw.",
-                status_code=412,
+                request, trajectory_id, principal, work, error=STALE, status_code=412
             )
         return RedirectResponse(
             f"/trajecten/{trajectory_id}?melding={quote('Reden gecorrigeerd.')}", status_code=303
